@@ -1,0 +1,525 @@
+"""Configuration-space vocabulary shared by blackboxes and methods.
+
+This module imports nothing else of hposim: it is the only part of ``blackbox_repo``
+that ``methods`` may import (see DESIGN.md, "Layout").
+
+A configuration space is an ordered mapping ``name -> Domain``. Every domain can sample
+(seeded), encode a value to ``[0, 1]`` (one column per parameter, categorical values by
+their index spread over ``[0, 1]``), decode, validate a value with an error naming the
+parameter, the bad value and what is allowed, and round-trip through JSON.
+
+Example:
+    >>> import numpy as np
+    >>> space = ConfigurationSpace({"lr": loguniform(1e-4, 1e-1), "layers": randint(1, 4),
+    ...                             "act": choice(["relu", "tanh"])})
+    >>> cfg = space.sample(np.random.default_rng(0))
+    >>> space.validate(cfg)
+    >>> space.decode(space.encode([cfg]))[0] == cfg
+    True
+"""
+from __future__ import annotations
+
+import bisect
+import difflib
+import itertools
+import json
+import math
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import Any, Iterable, Iterator, Mapping, Sequence
+
+import numpy as np
+
+__all__ = [
+    "Domain", "Choice", "Ordinal", "Integer", "Float", "Constant", "ConfigurationSpace",
+    "choice", "ordinal", "randint", "lograndint", "uniform", "loguniform", "constant",
+    "ConfigurationError",
+]
+
+
+class ConfigurationError(ValueError):
+    """A configuration or a value does not belong to its space."""
+
+
+def _python_scalar(value: Any) -> Any:
+    """Numpy scalars become Python scalars so JSON and hashing behave."""
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+class Domain(ABC):
+    """One hyperparameter's set of allowed values.
+
+    ``values`` is the finite list of allowed values, or ``None`` for a continuous range.
+    """
+
+    kind: str = ""
+    values: list | None = None
+
+    @abstractmethod
+    def sample(self, rng: np.random.Generator, size: int | None = None) -> Any:
+        """One value (``size=None``) or a list of ``size`` values."""
+
+    @abstractmethod
+    def encode_array(self, values: Sequence[Any]) -> np.ndarray:
+        """Values to floats in ``[0, 1]``."""
+
+    @abstractmethod
+    def decode_array(self, x: np.ndarray) -> list:
+        """Floats in ``[0, 1]`` back to values (the nearest allowed value)."""
+
+    @abstractmethod
+    def contains(self, value: Any) -> bool:
+        """Whether ``value`` is allowed."""
+
+    @abstractmethod
+    def describe(self) -> str:
+        """What is allowed, for error messages."""
+
+    @abstractmethod
+    def to_dict(self) -> dict:
+        """JSON-ready description; inverse of ``domain_from_dict``."""
+
+    # shared behaviour -------------------------------------------------------------
+    def encode(self, value: Any) -> float:
+        return float(self.encode_array([value])[0])
+
+    def decode(self, x: float) -> Any:
+        return self.decode_array(np.asarray([x], dtype=float))[0]
+
+    def validate(self, value: Any, name: str = "value") -> None:
+        if not self.contains(value):
+            raise ConfigurationError(
+                f"hyperparameter '{name}' = {value!r} is not allowed; allowed: {self.describe()}")
+
+    @property
+    def is_finite(self) -> bool:
+        return self.values is not None
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Domain) and self.to_dict() == other.to_dict()
+
+    def __hash__(self) -> int:
+        return hash(json.dumps(self.to_dict(), sort_keys=True))
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.describe()})"
+
+
+class _Finite(Domain):
+    """Shared code of domains with an explicit list of values (choice, ordinal)."""
+
+    def __init__(self, values: Iterable[Any]):
+        values = [_python_scalar(v) for v in values]
+        if not values:
+            raise ConfigurationError(f"{self.kind} needs at least one value, got none")
+        if len(set(map(repr, values))) != len(values):
+            raise ConfigurationError(f"{self.kind} values must be distinct, got {values!r}")
+        self.values = values
+        self._index = {self._key(v): i for i, v in enumerate(values)}
+
+    @staticmethod
+    def _key(value: Any) -> Any:
+        value = _python_scalar(value)
+        if isinstance(value, bool):
+            return ("b", value)
+        if isinstance(value, (int, float)):
+            return ("n", float(value))
+        return ("o", value)
+
+    def index_of(self, value: Any) -> int:
+        try:
+            return self._index[self._key(value)]
+        except (KeyError, TypeError):
+            raise ConfigurationError(
+                f"{value!r} is not allowed; allowed: {self.describe()}") from None
+
+    def contains(self, value: Any) -> bool:
+        try:
+            return self._key(value) in self._index
+        except TypeError:
+            return False
+
+    def sample(self, rng: np.random.Generator, size: int | None = None) -> Any:
+        idx = rng.integers(len(self.values), size=size)
+        if size is None:
+            return self.values[int(idx)]
+        return [self.values[int(i)] for i in idx]
+
+    def encode_array(self, values: Sequence[Any]) -> np.ndarray:
+        n = len(self.values)
+        idx = np.fromiter((self.index_of(v) for v in values), dtype=float, count=len(values))
+        return (idx + 0.5) / n
+
+    def decode_array(self, x: np.ndarray) -> list:
+        n = len(self.values)
+        idx = np.clip(np.floor(np.asarray(x, dtype=float) * n), 0, n - 1).astype(int)
+        return [self.values[i] for i in idx]
+
+    def describe(self) -> str:
+        return f"one of {self.values!r}"
+
+    def to_dict(self) -> dict:
+        return {"type": self.kind, "values": list(self.values)}
+
+
+class Choice(_Finite):
+    """Categorical values without order. ``choice(["relu", "tanh"])``."""
+
+    kind = "choice"
+
+
+class Ordinal(_Finite):
+    """Ordered values (numbers or labels); neighbours in the list are close in encoding.
+
+    For numeric ordinals, ``nearest`` finds the closest allowed value.
+    """
+
+    kind = "ordinal"
+
+    def nearest(self, value: float) -> Any:
+        return min(self.values, key=lambda v: abs(float(v) - float(value)))
+
+
+@dataclass(eq=False, repr=False)
+class _Range(Domain):
+    lower: float
+    upper: float
+    log: bool = False
+
+    def __post_init__(self) -> None:
+        if not (math.isfinite(self.lower) and math.isfinite(self.upper)):
+            raise ConfigurationError(f"{self.kind} bounds must be finite, got [{self.lower}, {self.upper}]")
+        if self.lower > self.upper:
+            raise ConfigurationError(
+                f"{self.kind} lower bound {self.lower} is above the upper bound {self.upper}")
+        if self.log and self.lower <= 0:
+            raise ConfigurationError(
+                f"{self.kind} on a log scale needs a lower bound > 0, got {self.lower}")
+
+    def _to_unit(self, v: np.ndarray) -> np.ndarray:
+        lo, hi = self._bounds()
+        if hi == lo:
+            return np.full_like(v, 0.5, dtype=float)
+        if self.log:
+            return (np.log(v) - math.log(lo)) / (math.log(hi) - math.log(lo))
+        return (v - lo) / (hi - lo)
+
+    def _from_unit(self, x: np.ndarray) -> np.ndarray:
+        lo, hi = self._bounds()
+        x = np.clip(np.asarray(x, dtype=float), 0.0, 1.0)
+        if self.log:
+            return np.exp(math.log(lo) + x * (math.log(hi) - math.log(lo)))
+        return lo + x * (hi - lo)
+
+    def _bounds(self) -> tuple[float, float]:
+        return float(self.lower), float(self.upper)
+
+    def encode_array(self, values: Sequence[Any]) -> np.ndarray:
+        v = np.asarray(values, dtype=float)
+        return self._to_unit(v)
+
+    def describe(self) -> str:
+        scale = ", log scale" if self.log else ""
+        return f"{self.kind} in [{self.lower}, {self.upper}]{scale}"
+
+    def to_dict(self) -> dict:
+        return {"type": self.kind, "lower": self.lower, "upper": self.upper, "log": self.log}
+
+
+class Float(_Range):
+    """A real interval, optionally on a log scale. ``loguniform(1e-4, 1e-1)``."""
+
+    kind = "float"
+
+    def __post_init__(self) -> None:
+        self.lower, self.upper = float(self.lower), float(self.upper)
+        super().__post_init__()
+
+    def sample(self, rng: np.random.Generator, size: int | None = None) -> Any:
+        u = rng.random(size=size)
+        out = self._from_unit(np.asarray(u))
+        return float(out) if size is None else out.tolist()
+
+    def decode_array(self, x: np.ndarray) -> list:
+        return self._from_unit(x).tolist()
+
+    def contains(self, value: Any) -> bool:
+        value = _python_scalar(value)
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            return False
+        tol = 1e-9 * max(1.0, abs(self.upper))
+        return self.lower - tol <= value <= self.upper + tol
+
+
+class Integer(_Range):
+    """Integers in ``[lower, upper]`` (both included), optionally on a log scale.
+
+    On a linear scale every integer gets an equal share of ``[0, 1]``; on a log scale the
+    encoding is ``log(v)`` rescaled and decoding rounds to the nearest integer.
+    """
+
+    kind = "int"
+
+    def __post_init__(self) -> None:
+        if int(self.lower) != self.lower or int(self.upper) != self.upper:
+            raise ConfigurationError(f"int bounds must be integers, got [{self.lower}, {self.upper}]")
+        self.lower, self.upper = int(self.lower), int(self.upper)
+        super().__post_init__()
+        self.values = None if self.upper - self.lower > 10_000 else list(range(self.lower, self.upper + 1))
+
+    def _bounds(self) -> tuple[float, float]:
+        if self.log:
+            return float(self.lower), float(self.upper)
+        return self.lower - 0.5 + 1e-9, self.upper + 0.5 - 1e-9
+
+    def _round(self, v: np.ndarray) -> np.ndarray:
+        return np.clip(np.rint(v), self.lower, self.upper).astype(np.int64)
+
+    def sample(self, rng: np.random.Generator, size: int | None = None) -> Any:
+        out = self._round(self._from_unit(np.asarray(rng.random(size=size))))
+        return int(out) if size is None else out.tolist()
+
+    def decode_array(self, x: np.ndarray) -> list:
+        return self._round(self._from_unit(x)).tolist()
+
+    def contains(self, value: Any) -> bool:
+        value = _python_scalar(value)
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            return False
+        return float(value).is_integer() and self.lower <= value <= self.upper
+
+
+class Constant(Domain):
+    """A fixed value; encodes to nothing useful (always 0.5) but is kept in configurations."""
+
+    kind = "constant"
+
+    def __init__(self, value: Any):
+        self.value = _python_scalar(value)
+        self.values = [self.value]
+
+    def sample(self, rng: np.random.Generator, size: int | None = None) -> Any:
+        return self.value if size is None else [self.value] * size
+
+    def encode_array(self, values: Sequence[Any]) -> np.ndarray:
+        for v in values:
+            self.validate(v)
+        return np.full(len(values), 0.5)
+
+    def decode_array(self, x: np.ndarray) -> list:
+        return [self.value] * len(np.atleast_1d(x))
+
+    def contains(self, value: Any) -> bool:
+        return _python_scalar(value) == self.value
+
+    def describe(self) -> str:
+        return f"the constant {self.value!r}"
+
+    def to_dict(self) -> dict:
+        return {"type": self.kind, "value": self.value}
+
+
+def choice(values: Iterable[Any]) -> Choice:
+    return Choice(values)
+
+
+def ordinal(values: Iterable[Any]) -> Ordinal:
+    return Ordinal(values)
+
+
+def randint(lower: int, upper: int) -> Integer:
+    return Integer(lower, upper, log=False)
+
+
+def lograndint(lower: int, upper: int) -> Integer:
+    return Integer(lower, upper, log=True)
+
+
+def uniform(lower: float, upper: float) -> Float:
+    return Float(lower, upper, log=False)
+
+
+def loguniform(lower: float, upper: float) -> Float:
+    return Float(lower, upper, log=True)
+
+
+def constant(value: Any) -> Constant:
+    return Constant(value)
+
+
+def domain_from_dict(d: Mapping[str, Any]) -> Domain:
+    """Inverse of ``Domain.to_dict``."""
+    kind = d.get("type")
+    if kind == "choice":
+        return Choice(d["values"])
+    if kind == "ordinal":
+        return Ordinal(d["values"])
+    if kind == "int":
+        return Integer(d["lower"], d["upper"], log=bool(d.get("log", False)))
+    if kind == "float":
+        return Float(d["lower"], d["upper"], log=bool(d.get("log", False)))
+    if kind == "constant":
+        return Constant(d["value"])
+    raise ConfigurationError(
+        f"unknown domain type {kind!r}; allowed: choice, ordinal, int, float, constant")
+
+
+class ConfigurationSpace(Mapping[str, Domain]):
+    """An ordered mapping ``name -> Domain``.
+
+    Example:
+        >>> space = ConfigurationSpace({"x": uniform(0, 1), "opt": choice(["sgd", "adam"])})
+        >>> space.encode([{"x": 0.25, "opt": "adam"}]).tolist()
+        [[0.25, 0.75]]
+        >>> ConfigurationSpace.from_json(space.to_json()) == space
+        True
+    """
+
+    def __init__(self, domains: Mapping[str, Domain] | Iterable[tuple[str, Domain]]):
+        items = list(domains.items()) if isinstance(domains, Mapping) else list(domains)
+        for name, dom in items:
+            if not isinstance(dom, Domain):
+                raise ConfigurationError(
+                    f"hyperparameter '{name}' has domain {dom!r}; expected a Domain such as "
+                    f"choice([...]), randint(a, b), uniform(a, b) or loguniform(a, b)")
+        self._domains: dict[str, Domain] = dict(items)
+
+    # Mapping protocol
+    def __getitem__(self, name: str) -> Domain:
+        return self._domains[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._domains)
+
+    def __len__(self) -> int:
+        return len(self._domains)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, ConfigurationSpace):
+            return list(self._domains.items()) == list(other._domains.items())
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self.to_json())
+
+    def __repr__(self) -> str:
+        inner = ", ".join(f"{k}: {v!r}" for k, v in self._domains.items())
+        return f"ConfigurationSpace({{{inner}}})"
+
+    @property
+    def names(self) -> list[str]:
+        return list(self._domains)
+
+    @property
+    def is_finite(self) -> bool:
+        return all(d.is_finite for d in self._domains.values())
+
+    @property
+    def size(self) -> float:
+        """Number of configurations (``inf`` for continuous spaces)."""
+        if not self.is_finite:
+            return math.inf
+        return float(math.prod(len(d.values) for d in self._domains.values()))
+
+    def sample(self, rng: np.random.Generator, n: int | None = None) -> dict | list[dict]:
+        """One configuration (``n=None``) or a list of ``n``, reproducible from ``rng``."""
+        if n is None:
+            return {k: d.sample(rng) for k, d in self._domains.items()}
+        cols = {k: d.sample(rng, size=n) for k, d in self._domains.items()}
+        return [{k: cols[k][i] for k in self._domains} for i in range(n)]
+
+    def grid(self) -> Iterator[dict]:
+        """Every configuration of a finite space, in lexicographic order of the domains."""
+        if not self.is_finite:
+            bad = [k for k, d in self._domains.items() if not d.is_finite]
+            raise ConfigurationError(f"grid needs a finite space; infinite hyperparameters: {bad}")
+        names = self.names
+        for combo in itertools.product(*(self._domains[k].values for k in names)):
+            yield dict(zip(names, combo))
+
+    def validate(self, config: Mapping[str, Any]) -> None:
+        missing = [k for k in self._domains if k not in config]
+        extra = [k for k in config if k not in self._domains]
+        if missing or extra:
+            raise ConfigurationError(
+                f"configuration {dict(config)!r} does not match the space: missing {missing}, "
+                f"unknown {extra}; expected hyperparameters {self.names}")
+        for k, d in self._domains.items():
+            d.validate(config[k], name=k)
+
+    def encode(self, configs: Sequence[Mapping[str, Any]]) -> np.ndarray:
+        """``(n, d)`` array in ``[0, 1]``, one column per hyperparameter."""
+        out = np.empty((len(configs), len(self._domains)))
+        for j, (k, d) in enumerate(self._domains.items()):
+            try:
+                out[:, j] = d.encode_array([c[k] for c in configs])
+            except ConfigurationError as e:
+                raise ConfigurationError(f"hyperparameter '{k}': {e}") from None
+        return out
+
+    def encode_columns(self, columns: Mapping[str, Sequence[Any]]) -> np.ndarray:
+        """Like ``encode`` for column-oriented data (e.g. a DataFrame)."""
+        n = len(next(iter(columns.values()))) if columns else 0
+        out = np.empty((n, len(self._domains)))
+        for j, (k, d) in enumerate(self._domains.items()):
+            out[:, j] = d.encode_array(list(columns[k]))
+        return out
+
+    def decode(self, x: np.ndarray) -> list[dict]:
+        x = np.atleast_2d(np.asarray(x, dtype=float))
+        if x.shape[1] != len(self._domains):
+            raise ConfigurationError(
+                f"decode expects {len(self._domains)} columns ({self.names}), got {x.shape[1]}")
+        cols = {k: d.decode_array(x[:, j]) for j, (k, d) in enumerate(self._domains.items())}
+        return [{k: cols[k][i] for k in self._domains} for i in range(x.shape[0])]
+
+    def to_dict(self) -> dict:
+        return {k: d.to_dict() for k, d in self._domains.items()}
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict())
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Mapping[str, Any]]) -> "ConfigurationSpace":
+        return cls({k: domain_from_dict(v) for k, v in d.items()})
+
+    @classmethod
+    def from_json(cls, s: str) -> "ConfigurationSpace":
+        return cls.from_dict(json.loads(s))
+
+    @classmethod
+    def from_values(cls, columns: Mapping[str, Sequence[Any]]) -> "ConfigurationSpace":
+        """Infer a space from tabulated values: numbers become ordinals of their sorted
+        distinct values, anything else a choice. Used when importing a table."""
+        domains: dict[str, Domain] = {}
+        for k, vals in columns.items():
+            uniq = list(dict.fromkeys(_python_scalar(v) for v in vals))
+            if len(uniq) == 1:
+                domains[k] = Constant(uniq[0])
+            elif all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in uniq):
+                domains[k] = Ordinal(sorted(uniq))
+            else:
+                domains[k] = Choice(sorted(uniq, key=str))
+        return cls(domains)
+
+
+def nearest_values(domain: Domain, value: Any, k: int = 3) -> list:
+    """Up to ``k`` allowed values closest to ``value`` (for error messages)."""
+    if domain.values is None:
+        return []
+    vals = domain.values
+    try:
+        x = float(value)
+        numeric = [v for v in vals if isinstance(v, (int, float)) and not isinstance(v, bool)]
+        if len(numeric) == len(vals):
+            srt = sorted(numeric)
+            i = bisect.bisect_left(srt, x)
+            cand = srt[max(0, i - k): i + k]
+            return sorted(cand, key=lambda v: abs(v - x))[:k]
+    except (TypeError, ValueError):
+        pass
+    close = difflib.get_close_matches(str(value), [str(v) for v in vals], n=k, cutoff=0.0)
+    by_str = {str(v): v for v in vals}
+    return [by_str[c] for c in close]

@@ -1,0 +1,163 @@
+"""The scheduler protocol: three calls, all seeded.
+
+- ``suggest(time) -> Suggestion | None``: start a configuration (and the fidelity to run
+  to) or resume a paused trial; ``None`` means "nothing now" (the worker stays idle until
+  the next event).
+- ``on_report(trial, fidelity, metrics, time) -> Decision``: continue, pause or stop.
+- ``on_end(trial, status)``: the trial completed, was stopped, or failed.
+
+A scheduler sees configurations and metric reports only; it knows nothing of blackboxes
+or simulated time, so the same scheduler could drive real training.
+
+Example:
+    >>> from blackbox_repo.configspace import ConfigurationSpace, uniform
+    >>> from methods import create
+    >>> rs = create("RandomSearch", ConfigurationSpace({"x": uniform(0, 1)}), metric="loss",
+    ...             mode="min", fidelity_values=[1, 2, 3], seed=0)
+    >>> s = rs.suggest(0.0)
+    >>> s.config is not None and s.max_fidelity == 3
+    True
+"""
+from __future__ import annotations
+
+import enum
+import math
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+
+from blackbox_repo.configspace import ConfigurationSpace
+
+__all__ = ["Decision", "TrialStatus", "Trial", "Suggestion", "Scheduler", "MethodError"]
+
+
+class MethodError(ValueError):
+    """Bad arguments to a method."""
+
+
+class Decision(str, enum.Enum):
+    """A scheduler's answer to a report."""
+
+    CONTINUE = "continue"
+    PAUSE = "pause"
+    STOP = "stop"
+
+
+class TrialStatus(str, enum.Enum):
+    """How a trial ended (passed to ``on_end``)."""
+
+    COMPLETED = "completed"
+    STOPPED = "stopped"
+    FAILED = "failed"
+
+
+@dataclass(eq=False)
+class Trial:
+    """A trial as a scheduler sees it: an id and a configuration.
+
+    ``trial_id`` counts from 0 in the order trials were started. ``config`` is a dict of
+    hyperparameter values. ``meta`` is whatever the scheduler attached to its suggestion
+    (e.g. a bracket index), handed back unchanged.
+    """
+
+    trial_id: int
+    config: dict
+    meta: Any = None
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """What to run next on a free worker.
+
+    Either a new ``config`` or ``resume`` = the id of a paused trial, and ``max_fidelity``,
+    the fidelity to run to (``None``: the largest). Reaching ``max_fidelity`` below the
+    largest fidelity pauses the trial after its report there.
+
+    Example:
+        >>> Suggestion.start({"x": 0.5}, max_fidelity=9).max_fidelity
+        9
+        >>> Suggestion.resume_trial(3).resume
+        3
+    """
+
+    config: dict | None = None
+    resume: int | None = None
+    max_fidelity: Any = None
+    meta: Any = None
+
+    def __post_init__(self) -> None:
+        if (self.config is None) == (self.resume is None):
+            raise MethodError("a Suggestion needs exactly one of config= (start) or resume= (resume)")
+
+    @classmethod
+    def start(cls, config: Mapping[str, Any], max_fidelity: Any = None, meta: Any = None) -> "Suggestion":
+        return cls(config=dict(config), max_fidelity=max_fidelity, meta=meta)
+
+    @classmethod
+    def resume_trial(cls, trial_id: int, max_fidelity: Any = None) -> "Suggestion":
+        return cls(resume=int(trial_id), max_fidelity=max_fidelity)
+
+
+class Scheduler(ABC):
+    """Base class of every method: stores the common parameters and validates them.
+
+    Subclasses implement ``suggest``, ``on_report`` and, when they care, ``on_end``.
+    ``report_levels`` tells the simulator at which fidelities the scheduler must see
+    reports (``None``: every level); every other report is recorded without a call.
+    """
+
+    #: accepted keyword arguments besides the common ones (for error messages)
+    arguments: tuple[str, ...] = ()
+
+    def __init__(self, config_space: ConfigurationSpace, *, metric: str, mode: str = "min",
+                 fidelity_values: Sequence[Any] | None = None, seed: int = 0):
+        if not isinstance(config_space, ConfigurationSpace):
+            config_space = ConfigurationSpace(config_space)
+        if mode not in ("min", "max"):
+            raise MethodError(f"mode {mode!r} is not valid; allowed: 'min' or 'max'")
+        if not isinstance(metric, str) or not metric:
+            raise MethodError(f"metric must be a non-empty objective name, got {metric!r}")
+        self.config_space = config_space
+        self.metric = metric
+        self.mode = mode
+        self.fidelity_values = np.asarray(fidelity_values if fidelity_values is not None else [1])
+        if self.fidelity_values.ndim != 1 or len(self.fidelity_values) == 0:
+            raise MethodError(f"fidelity_values must be a non-empty 1-D sequence, got {fidelity_values!r}")
+        if len(self.fidelity_values) > 1 and np.any(np.diff(self.fidelity_values) <= 0):
+            raise MethodError(f"fidelity_values must be strictly increasing, got {self.fidelity_values}")
+        self.max_fidelity = self.fidelity_values[-1].item()
+        self.min_fidelity = self.fidelity_values[0].item()
+        self.seed = seed
+        self.rng = np.random.default_rng(seed)
+        self._sign = 1.0 if mode == "min" else -1.0
+
+    # the protocol ----------------------------------------------------------------
+    @abstractmethod
+    def suggest(self, time: float) -> Suggestion | None:
+        """Work for a free worker, or ``None`` for "nothing now"."""
+
+    @abstractmethod
+    def on_report(self, trial: Trial, fidelity: Any, metrics: Mapping[str, float], time: float) -> Decision:
+        """Continue, pause or stop ``trial`` after it reported ``metrics`` at ``fidelity``."""
+
+    def on_end(self, trial: Trial, status: TrialStatus) -> None:
+        """``trial`` completed, was stopped or failed. Default: nothing to do."""
+
+    def report_levels(self) -> Sequence[Any] | None:
+        """Fidelities at which this scheduler must see reports (``None``: all)."""
+        return None
+
+    # helpers ---------------------------------------------------------------------
+    def score(self, metrics: Mapping[str, float]) -> float:
+        """The metric turned into "lower is better"; NaN or missing is +inf."""
+        v = metrics.get(self.metric, math.nan)
+        v = float(v)
+        return math.inf if math.isnan(v) else self._sign * v
+
+    def snap_fidelity(self, value: float) -> Any:
+        """The smallest tabulated fidelity >= ``value`` (the largest if none)."""
+        i = int(np.searchsorted(self.fidelity_values, value, side="left"))
+        return self.fidelity_values[min(i, len(self.fidelity_values) - 1)].item()
+

@@ -1,0 +1,76 @@
+"""Methods by name: a plain dict ``METHODS`` name -> class, and ``create``.
+
+Example:
+    >>> from methods import METHODS
+    >>> "RandomSearch" in METHODS
+    True
+"""
+from __future__ import annotations
+
+import difflib
+import inspect
+from typing import Any, Callable
+
+from blackbox_repo.configspace import ConfigurationSpace
+from methods.base import MethodError, Scheduler
+
+__all__ = ["METHODS", "register", "create", "method_arguments"]
+
+METHODS: dict[str, type[Scheduler]] = {}
+
+COMMON_ARGUMENTS = ("metric", "mode", "fidelity_values", "seed")
+
+
+def register(name: str) -> Callable[[type[Scheduler]], type[Scheduler]]:
+    """Class decorator adding a scheduler to ``METHODS`` under ``name``."""
+
+    def deco(cls: type[Scheduler]) -> type[Scheduler]:
+        if name in METHODS and METHODS[name] is not cls:
+            raise MethodError(f"method name {name!r} is already registered by {METHODS[name]!r}")
+        METHODS[name] = cls
+        return cls
+
+    return deco
+
+
+def method_arguments(name: str) -> list[str]:
+    """The keyword arguments method ``name`` accepts besides the common ones."""
+    cls = _lookup(name)
+    params = inspect.signature(cls.__init__).parameters
+    return [p for p in params if p not in ("self", "config_space", *COMMON_ARGUMENTS)
+            and params[p].kind in (inspect.Parameter.KEYWORD_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)]
+
+
+def _lookup(name: str) -> type[Scheduler]:
+    try:
+        return METHODS[name]
+    except KeyError:
+        close = difflib.get_close_matches(name, list(METHODS), n=1)
+        hint = f" Did you mean {close[0]!r}?" if close else ""
+        raise MethodError(
+            f"unknown method {name!r}; registered methods: {sorted(METHODS)}.{hint}") from None
+
+
+def create(name: str, config_space: ConfigurationSpace, *, metric: str, mode: str = "min",
+           **kwargs: Any) -> Scheduler:
+    """Instantiate a registered method, checking its arguments first.
+
+    Example:
+        >>> from blackbox_repo.configspace import ConfigurationSpace, choice
+        >>> create("RandomSearch", ConfigurationSpace({"a": choice([1, 2])}), metric="err").mode
+        'min'
+    """
+    cls = _lookup(name)
+    allowed = method_arguments(name)
+    bad = [k for k in kwargs if k not in allowed and k not in COMMON_ARGUMENTS]
+    if bad:
+        hints = []
+        for k in bad:
+            close = difflib.get_close_matches(k, allowed, n=1)
+            if close:
+                hints.append(f"{k!r} -> did you mean {close[0]!r}?")
+        hint = (" " + "; ".join(hints)) if hints else ""
+        raise MethodError(
+            f"method {name!r} does not take argument(s) {bad}; valid arguments: "
+            f"{sorted(allowed)} plus {list(COMMON_ARGUMENTS)}.{hint}")
+    return cls(config_space, metric=metric, mode=mode, **kwargs)
