@@ -104,6 +104,8 @@ class Scheduler(ABC):
     """Base class of every method: stores the common parameters and validates them.
 
     Subclasses implement ``suggest``, ``on_report`` and, when they care, ``on_end``.
+    ``candidates`` (optional) restricts the method to a finite list of configurations,
+    e.g. the rows of a tabulated blackbox whose space is continuous.
     ``report_levels`` tells the simulator at which fidelities the scheduler must see
     reports (``None``: every level); every other report is recorded without a call.
     """
@@ -112,7 +114,8 @@ class Scheduler(ABC):
     arguments: tuple[str, ...] = ()
 
     def __init__(self, config_space: ConfigurationSpace, *, metric: str, mode: str = "min",
-                 fidelity_values: Sequence[Any] | None = None, seed: int = 0):
+                 fidelity_values: Sequence[Any] | None = None, seed: int = 0,
+                 candidates: Sequence[Mapping[str, Any]] | None = None):
         if not isinstance(config_space, ConfigurationSpace):
             config_space = ConfigurationSpace(config_space)
         if mode not in ("min", "max"):
@@ -131,6 +134,11 @@ class Scheduler(ABC):
         self.min_fidelity = self.fidelity_values[0].item()
         self.seed = seed
         self.rng = np.random.default_rng(seed)
+        #: the finite set of configurations to choose from (e.g. a table's rows), or None
+        #: for the whole space; methods that sample must sample from it when it is given.
+        self.candidates: list[dict] | None = None if candidates is None else [dict(c) for c in candidates]
+        if self.candidates is not None and not self.candidates:
+            raise MethodError("candidates is empty: give at least one configuration, or None for the whole space")
         self._sign = 1.0 if mode == "min" else -1.0
 
     # the protocol ----------------------------------------------------------------

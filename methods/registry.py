@@ -18,7 +18,7 @@ __all__ = ["METHODS", "register", "create", "method_arguments"]
 
 METHODS: dict[str, type[Scheduler]] = {}
 
-COMMON_ARGUMENTS = ("metric", "mode", "fidelity_values", "seed")
+COMMON_ARGUMENTS = ("metric", "mode", "fidelity_values", "seed", "candidates")
 
 
 def register(name: str) -> Callable[[type[Scheduler]], type[Scheduler]]:
