@@ -7,3 +7,6 @@ from blackbox_repo.configspace import (ConfigurationError, ConfigurationSpace, c
 
 __all__ = ["Blackbox", "BlackboxError", "TabularBlackbox", "ConfigurationError", "ConfigurationSpace",
            "choice", "constant", "loguniform", "lograndint", "ordinal", "randint", "uniform"]
+
+from blackbox_repo.importing import ImportReport, ImportResult, from_dataframe, import_table  # noqa: E402
+__all__ += ["from_dataframe", "import_table", "ImportResult", "ImportReport"]
