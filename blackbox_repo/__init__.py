@@ -10,3 +10,6 @@ __all__ = ["Blackbox", "BlackboxError", "TabularBlackbox", "ConfigurationError",
 
 from blackbox_repo.importing import ImportReport, ImportResult, from_dataframe, import_table  # noqa: E402
 __all__ += ["from_dataframe", "import_table", "ImportResult", "ImportReport"]
+
+from blackbox_repo.generate import GenerationError, GenerationReport, generate  # noqa: E402
+__all__ += ["generate", "GenerationError", "GenerationReport"]
