@@ -1,8 +1,13 @@
-"""HPO methods behind one protocol (see ``methods.base``) and a registry of names."""
+"""HPO methods behind one protocol (see ``methods.base``) and a registry of names.
+
+Importing the package registers every method module below in ``METHODS``.
+"""
 from __future__ import annotations
 
 from methods.base import Decision, MethodError, Scheduler, Suggestion, Trial, TrialStatus
 from methods.registry import METHODS, create, method_arguments, register
+
+from methods import random_search, grid_search, asha, sync_hyperband, median_stopping  # noqa: E402,F401  (register)
 
 __all__ = ["Decision", "MethodError", "Scheduler", "Suggestion", "Trial", "TrialStatus",
            "METHODS", "create", "method_arguments", "register"]

@@ -1,0 +1,134 @@
+"""Random search, and the fast configuration sampler every sampling method shares.
+
+``ConfigSampler`` pre-draws configurations in batches (vectorised per domain, or a
+permutation of candidate indices) so that drawing one costs a few microseconds.
+
+Without replacement (``allow_duplicates=False``, the default) a configuration is never
+suggested twice: from ``candidates`` each row is used once, in a seeded random order; from
+a finite space each configuration at most once. Once every configuration has been used the
+sampler is exhausted for good and the method answers ``None`` ("nothing now") from then on.
+"""
+from __future__ import annotations
+
+import math
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+
+from blackbox_repo.configspace import ConfigurationSpace
+from methods.base import Decision, Scheduler, Suggestion, Trial
+from methods.registry import register
+
+__all__ = ["ConfigSampler", "RandomSearch"]
+
+
+class ConfigSampler:
+    """Seeded source of new configurations, from ``candidates`` when given, else the space.
+
+    Example:
+        >>> import numpy as np
+        >>> from blackbox_repo.configspace import ConfigurationSpace, choice
+        >>> s = ConfigSampler(ConfigurationSpace({"a": choice([1, 2])}), np.random.default_rng(0))
+        >>> sorted(s.next()["a"] for _ in range(2)), s.next()
+        ([1, 2], None)
+    """
+
+    def __init__(self, config_space: ConfigurationSpace, rng: np.random.Generator,
+                 candidates: Sequence[Mapping[str, Any]] | None = None, allow_duplicates: bool = False,
+                 batch_size: int = 256):
+        self.config_space = config_space
+        self.rng = rng
+        self.candidates = candidates
+        self.allow_duplicates = bool(allow_duplicates)
+        self.batch_size = int(batch_size)
+        self._batch: list = []
+        self._pos = 0
+        self._exhausted = False
+        self._seen: set[tuple] | None = None
+        self._names = list(config_space)
+        if candidates is None and not self.allow_duplicates:
+            self._seen = set()
+        self._space_size = config_space.size if candidates is None else math.inf
+        self._permuted = False
+
+    @property
+    def exhausted(self) -> bool:
+        """True once no new configuration can ever be drawn."""
+        return self._exhausted
+
+    def _refill(self) -> None:
+        if self.candidates is not None:
+            n = len(self.candidates)
+            if self.allow_duplicates:
+                self._batch = self.rng.integers(n, size=self.batch_size).tolist()
+            elif not self._permuted:
+                self._batch = self.rng.permutation(n).tolist()
+                self._permuted = True
+            else:
+                self._batch = []
+        else:
+            self._batch = self.config_space.sample(self.rng, self.batch_size)
+        self._pos = 0
+
+    def next(self) -> dict | None:
+        """A new configuration, or ``None`` when every configuration has been used."""
+        if self._exhausted:
+            return None
+        while True:
+            if self._pos >= len(self._batch):
+                self._refill()
+                if not self._batch:
+                    self._exhausted = True
+                    return None
+            item = self._batch[self._pos]
+            self._pos += 1
+            if self.candidates is not None:
+                return self.candidates[item]
+            if self._seen is None:
+                return item
+            key = tuple(item[k] for k in self._names)
+            if key in self._seen:
+                continue
+            self._seen.add(key)
+            if len(self._seen) >= self._space_size:
+                # the last unused configuration: hand it out, then nothing is left
+                self._batch, self._pos = [], 0
+                self._exhausted = True
+            return item
+
+
+@register("RandomSearch")
+class RandomSearch(Scheduler):
+    """Random search: new configurations drawn uniformly, each run to the largest fidelity.
+
+    Samples from ``candidates`` when given (a table's rows), else from the space. With
+    ``allow_duplicates=False`` (default) no configuration is suggested twice; when all are used
+    ``suggest`` answers ``None`` for good. It needs no reports (``report_levels() == []``).
+
+    Example:
+        >>> from blackbox_repo.configspace import ConfigurationSpace, uniform
+        >>> rs = RandomSearch(ConfigurationSpace({"x": uniform(0, 1)}), metric="loss", seed=1)
+        >>> s = rs.suggest(0.0)
+        >>> 0 <= s.config["x"] <= 1 and s.max_fidelity == 1
+        True
+    """
+
+    def __init__(self, config_space: ConfigurationSpace, *, metric: str, mode: str = "min",
+                 fidelity_values: Sequence[Any] | None = None, seed: int = 0,
+                 candidates: Sequence[Mapping[str, Any]] | None = None, allow_duplicates: bool = False):
+        super().__init__(config_space, metric=metric, mode=mode, fidelity_values=fidelity_values,
+                         seed=seed, candidates=candidates)
+        self.allow_duplicates = bool(allow_duplicates)
+        self.sampler = ConfigSampler(self.config_space, self.rng, self.candidates, self.allow_duplicates)
+
+    def suggest(self, time: float) -> Suggestion | None:
+        config = self.sampler.next()
+        if config is None:
+            return None
+        return Suggestion.start(config, max_fidelity=self.max_fidelity)
+
+    def on_report(self, trial: Trial, fidelity: Any, metrics: Mapping[str, float], time: float) -> Decision:
+        return Decision.CONTINUE
+
+    def report_levels(self) -> Sequence[Any] | None:
+        return []
