@@ -1,0 +1,429 @@
+"""Where a study's files live, and how a run is written so that it is done only once complete.
+
+Layout under any fsspec URL ``root`` (a local folder, ``s3://bucket/prefix``, ...)::
+
+    <root>/<study>/study.yaml                                  the spec (last run of the study)
+    <root>/<study>/<benchmark>/<method>/<seed>/results.parquet one row per report
+    <root>/<study>/<benchmark>/<method>/<seed>/metadata.json   status done|failed, versions, error, checksums
+    <root>/<study>/_running/<benchmark>/<method>/<seed>.json   "running" markers (removed when the run ends)
+
+Atomicity: locally a run is written into a hidden temporary folder beside its final place
+and renamed into place (a rename is atomic). On object stores, ``results.parquet`` is
+uploaded first and ``metadata.json`` last: a single PUT is atomic, so the marker exists
+only once everything else does. Either way a run counts as done only when
+``metadata.json`` says ``done`` and ``results.parquet`` has the size it records.
+
+Example:
+    >>> store = StudyStore("/tmp/results", "demo")
+    >>> store.run_dir("digits", "ASHA", 3).endswith("demo/digits/ASHA/3")
+    True
+"""
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import shutil
+import socket
+import time
+import uuid
+import warnings
+from dataclasses import dataclass
+from typing import Any, Iterable, Mapping
+
+import fsspec
+from fsspec.implementations.local import LocalFileSystem
+
+__all__ = ["StudyStore", "StorageError", "RunState", "RESULTS", "METADATA", "RUN_FORMAT", "open_store"]
+
+RESULTS = "results.parquet"
+METADATA = "metadata.json"
+SPEC = "study.yaml"
+RUNNING = "_running"
+RUN_FORMAT = "hposim-run"
+RUN_FORMAT_VERSION = 1
+
+
+class StorageError(RuntimeError):
+    """The study root cannot be reached or written (the message says which root and why)."""
+
+
+@dataclass
+class RunState:
+    """The state of one cell as stored: ``done``, ``failed``, ``running`` or ``missing``."""
+
+    benchmark: str
+    method: str
+    seed: int
+    status: str
+    metadata: dict | None = None
+    path: str = ""
+
+
+def _explain_storage_error(root: str, e: BaseException) -> str:
+    name = type(e).__name__
+    text = f"{name}: {e}"
+    if "NoCredentials" in name or "Unable to locate credentials" in str(e):
+        return (f"cannot access {root!r}: missing credential ({text}). Set AWS_ACCESS_KEY_ID and "
+                f"AWS_SECRET_ACCESS_KEY (and AWS_ENDPOINT_URL for a non-AWS endpoint), or pass "
+                f"storage options key=... secret=...")
+    if isinstance(e, PermissionError) or "AccessDenied" in text or "InvalidAccessKeyId" in text \
+            or "SignatureDoesNotMatch" in text:
+        return f"cannot access {root!r}: permission denied or wrong credential ({text})"
+    if "NoSuchBucket" in text or isinstance(e, FileNotFoundError):
+        return f"cannot access {root!r}: the bucket or folder does not exist ({text})"
+    if "Could not connect" in text or "ConnectError" in name or "EndpointConnectionError" in name \
+            or isinstance(e, (ConnectionError, OSError)):
+        return (f"cannot reach {root!r}: {text}. Check the URL and, for S3, AWS_ENDPOINT_URL / "
+                f"the endpoint_url storage option")
+    return f"cannot access {root!r}: {text}"
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+class StudyStore:
+    """One study's folder on any fsspec filesystem: paths, atomic run writes, run states.
+
+    ``root`` is the folder holding studies; ``study`` the study name (a sub-folder).
+    ``storage_options`` go to fsspec (e.g. ``{"endpoint_url": ..., "key": ..., "secret": ...}``).
+    """
+
+    def __init__(self, root: str, study: str, storage_options: Mapping[str, Any] | None = None):
+        self.root = str(root).rstrip("/") or "/"
+        self.study = study
+        self.storage_options = dict(storage_options or {})
+        try:
+            self.fs, root_path = fsspec.core.url_to_fs(self.root, **self.storage_options)
+        except (ImportError, ValueError) as e:
+            raise StorageError(f"cannot use root {self.root!r}: {e}") from None
+        self.root_path = root_path.rstrip("/") if root_path != "/" else root_path
+        self.local = isinstance(self.fs, LocalFileSystem)
+        self.path = self._join(self.root_path, study)
+
+    @classmethod
+    def from_study_path(cls, path: str, storage_options: Mapping[str, Any] | None = None) -> "StudyStore":
+        """The store of an existing study folder ``<root>/<study>``."""
+        path = str(path).rstrip("/")
+        root, _, study = path.rpartition("/")
+        if not study:
+            raise StorageError(f"{path!r} is not a study folder <root>/<study>")
+        if not root and "://" not in path:
+            root = "."
+        return cls(root, study, storage_options)
+
+    # ------------------------------------------------------------------ paths
+    @staticmethod
+    def _join(*parts: str) -> str:
+        return "/".join([parts[0].rstrip("/")] + [p.strip("/") for p in parts[1:] if p])
+
+    @property
+    def url(self) -> str:
+        """The study folder as a URL (with its protocol for remote stores)."""
+        if self.local:
+            return self.path
+        proto = self.fs.protocol[0] if isinstance(self.fs.protocol, (tuple, list)) else self.fs.protocol
+        return f"{proto}://{self.path}"
+
+    def run_dir(self, benchmark: str, method: str, seed: int) -> str:
+        return self._join(self.path, benchmark, method, str(seed))
+
+    def _running_marker(self, benchmark: str, method: str, seed: int) -> str:
+        return self._join(self.path, RUNNING, benchmark, method, f"{seed}.json")
+
+    # ------------------------------------------------------------------ checks
+    def check_writable(self) -> None:
+        """Create the study folder and write/remove a probe file; ``StorageError`` says why not."""
+        probe = self._join(self.path, f".probe-{uuid.uuid4().hex}")
+        try:
+            self.fs.makedirs(self.path, exist_ok=True)
+            self.fs.pipe_file(probe, b"ok")
+            self.fs.rm_file(probe)
+        except Exception as e:  # any backend error becomes one clear message
+            raise StorageError(_explain_storage_error(self.root, e)) from e
+
+    def check_readable(self) -> None:
+        """The study folder exists and can be listed; ``StorageError`` says why not."""
+        try:
+            ok = self.fs.isdir(self.path)
+        except Exception as e:
+            raise StorageError(_explain_storage_error(self.url, e)) from e
+        if not ok:
+            raise StorageError(f"study folder {self.url!r} does not exist (expected <root>/<study>)")
+
+    # ------------------------------------------------------------------ spec
+    def write_spec(self, yaml_text: str) -> None:
+        self._write_bytes(self._join(self.path, SPEC), yaml_text.encode())
+
+    def read_spec(self) -> str | None:
+        p = self._join(self.path, SPEC)
+        try:
+            return self.fs.cat_file(p).decode()
+        except FileNotFoundError:
+            return None
+
+    # ------------------------------------------------------------------ writing runs
+    def _write_bytes(self, path: str, data: bytes) -> None:
+        if self.local:
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            tmp = f"{path}.tmp-{uuid.uuid4().hex}"
+            with open(tmp, "wb") as f:
+                f.write(data)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, path)
+        else:
+            self.fs.pipe_file(path, data)
+
+    def mark_running(self, benchmark: str, method: str, seed: int) -> None:
+        info = {"host": socket.gethostname(), "pid": os.getpid(), "started": time.time()}
+        try:
+            self._write_bytes(self._running_marker(benchmark, method, seed), json.dumps(info).encode())
+        except Exception as e:  # a marker is informative only
+            warnings.warn(f"could not write running marker for {benchmark}/{method}/{seed}: {e}")
+
+    def clear_running(self, benchmark: str, method: str, seed: int) -> None:
+        try:
+            self.fs.rm_file(self._running_marker(benchmark, method, seed))
+        except (FileNotFoundError, OSError):
+            pass
+
+    def write_run(self, benchmark: str, method: str, seed: int, metadata: dict,
+                  results: bytes | None) -> str:
+        """Write one run so that it becomes visible only once complete; returns its folder.
+
+        ``metadata`` gets ``files`` (size and sha256 of ``results.parquet``) added. A previous
+        (failed) run in the same place is replaced.
+        """
+        final = self.run_dir(benchmark, method, seed)
+        metadata = dict(metadata)
+        files = {}
+        if results is not None:
+            files[RESULTS] = {"bytes": len(results), "sha256": hashlib.sha256(results).hexdigest()}
+        metadata["files"] = files
+        meta_bytes = json.dumps(metadata, indent=1, default=_json_default).encode()
+        if self.local:
+            parent = os.path.dirname(final)
+            os.makedirs(parent, exist_ok=True)
+            tag = f"{seed}-{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+            tmp = os.path.join(parent, f".tmp-{tag}")
+            os.makedirs(tmp)
+            for name, data in ((RESULTS, results), (METADATA, meta_bytes)):
+                if data is None:
+                    continue
+                with open(os.path.join(tmp, name), "wb") as f:
+                    f.write(data)
+                    f.flush()
+                    os.fsync(f.fileno())
+            if os.path.exists(final):
+                old = os.path.join(parent, f".old-{tag}")
+                os.rename(final, old)
+                os.rename(tmp, final)
+                shutil.rmtree(old, ignore_errors=True)
+            else:
+                os.rename(tmp, final)
+            _fsync_dir(parent)
+        else:
+            marker = self._join(final, METADATA)
+            if self.fs.exists(marker):
+                self.fs.rm_file(marker)
+            if self.fs.exists(self._join(final, RESULTS)) and results is None:
+                self.fs.rm_file(self._join(final, RESULTS))
+            if results is not None:
+                self.fs.pipe_file(self._join(final, RESULTS), results)
+            self.fs.pipe_file(marker, meta_bytes)
+        return final
+
+    def cleanup_temporaries(self) -> list[str]:
+        """Remove temporary folders left by killed writers on this host (local stores only)."""
+        removed: list[str] = []
+        if not self.local or not os.path.isdir(self.path):
+            return removed
+        host = socket.gethostname()
+        for dirpath, dirnames, _ in os.walk(self.path):
+            for d in list(dirnames):
+                if d.startswith((".tmp-", ".old-")):
+                    parts = d.split("-")
+                    pid = _parse_pid(parts)
+                    dirnames.remove(d)
+                    if host in d and pid is not None and _pid_alive(pid) and pid != os.getpid():
+                        continue
+                    shutil.rmtree(os.path.join(dirpath, d), ignore_errors=True)
+                    removed.append(os.path.join(dirpath, d))
+            if dirpath.count(os.sep) - self.path.count(os.sep) >= 2:
+                dirnames[:] = [d for d in dirnames if not d.startswith(".")]
+        return removed
+
+    # ------------------------------------------------------------------ reading runs
+    def metadata_paths(self) -> list[str]:
+        """Every ``<benchmark>/<method>/<seed>/metadata.json`` in the study folder."""
+        try:
+            paths = self.fs.glob(self._join(self.path, "*", "*", "*", METADATA))
+        except FileNotFoundError:
+            return []
+        out = []
+        for p in paths:
+            rel = p.split("/")[-4:]
+            if rel[0].startswith(("_", ".")) or rel[1].startswith(".") or rel[2].startswith("."):
+                continue
+            out.append(p)
+        return sorted(out)
+
+    def read_states(self, warn: bool = True) -> dict[tuple[str, str, int], RunState]:
+        """The stored state of every run found, keyed (benchmark, method, seed).
+
+        A metadata file that cannot be parsed, is not an hposim run, or whose results file
+        is missing or has the wrong size is skipped with a warning naming the file.
+        """
+        paths = self.metadata_paths()
+        if not paths:
+            return {}
+        contents = self.fs.cat(paths, on_error="return")
+        sizes = self._results_sizes([p.rsplit("/", 1)[0] for p in paths])
+        states: dict[tuple[str, str, int], RunState] = {}
+        for p in paths:
+            run_dir = p.rsplit("/", 1)[0]
+            bench, method, seed_s = run_dir.split("/")[-3:]
+            raw = contents.get(p)
+            meta = _parse_metadata(raw)
+            if meta is None:
+                if warn:
+                    warnings.warn(f"skipping {p}: not an hposim run metadata file (corrupt or foreign)",
+                                  stacklevel=2)
+                continue
+            try:
+                seed = int(seed_s)
+            except ValueError:
+                if warn:
+                    warnings.warn(f"skipping {p}: seed folder {seed_s!r} is not an integer", stacklevel=2)
+                continue
+            status = meta.get("status")
+            if status == "done":
+                want = meta.get("files", {}).get(RESULTS, {}).get("bytes")
+                have = sizes.get(run_dir)
+                if want is None or have != want:
+                    if warn:
+                        warnings.warn(f"skipping {run_dir}/{RESULTS}: missing or truncated "
+                                      f"({have} bytes, metadata says {want}); the run will be recomputed",
+                                      stacklevel=2)
+                    continue
+            elif status != "failed":
+                if warn:
+                    warnings.warn(f"skipping {p}: unknown run status {status!r}", stacklevel=2)
+                continue
+            states[(bench, method, seed)] = RunState(bench, method, seed, status, meta, run_dir)
+        return states
+
+    def _results_sizes(self, run_dirs: Iterable[str]) -> dict[str, int]:
+        out: dict[str, int] = {}
+        try:
+            found = self.fs.glob(self._join(self.path, "*", "*", "*", RESULTS), detail=True)
+        except FileNotFoundError:
+            return out
+        for p, info in found.items():
+            out[p.rsplit("/", 1)[0]] = int(info.get("size") or 0)
+        return out
+
+    def running(self) -> dict[tuple[str, str, int], dict]:
+        """Running markers keyed (benchmark, method, seed); markers of dead local processes are left out."""
+        try:
+            paths = self.fs.glob(self._join(self.path, RUNNING, "*", "*", "*.json"))
+        except FileNotFoundError:
+            return {}
+        if not paths:
+            return {}
+        contents = self.fs.cat(paths, on_error="return")
+        host = socket.gethostname()
+        out = {}
+        for p in paths:
+            bench, method, name = p.split("/")[-3:]
+            try:
+                info = json.loads(contents[p])
+                seed = int(name[:-5])
+            except Exception:
+                continue
+            if info.get("host") == host and not _pid_alive(int(info.get("pid", -1))):
+                continue
+            out[(bench, method, seed)] = info
+        return out
+
+    def read_results_bytes(self, run_dir: str) -> bytes:
+        return self.fs.cat_file(self._join(run_dir, RESULTS))
+
+    def open_results(self, run_dir: str):
+        return self.fs.open(self._join(run_dir, RESULTS), "rb")
+
+
+def open_store(root: str, study: str | None = None,
+               storage_options: Mapping[str, Any] | None = None) -> StudyStore:
+    """A store for ``root``+``study``, or for a study folder when ``study`` is None."""
+    if study is None:
+        return StudyStore.from_study_path(root, storage_options)
+    return StudyStore(root, study, storage_options)
+
+
+def _parse_pid(parts: list[str]) -> int | None:
+    for p in reversed(parts[:-1]):
+        if p.isdigit():
+            return int(p)
+    return None
+
+
+def _parse_metadata(raw: Any) -> dict | None:
+    if not isinstance(raw, (bytes, str)):
+        return None
+    try:
+        meta = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        return None
+    if not isinstance(meta, dict) or meta.get("format") != RUN_FORMAT:
+        return None
+    return meta
+
+
+def _fsync_dir(path: str) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _json_default(o: Any) -> Any:
+    import numpy as np
+
+    if isinstance(o, np.generic):
+        return o.item()
+    if isinstance(o, np.ndarray):
+        return o.tolist()
+    if isinstance(o, (set, tuple)):
+        return list(o)
+    return str(o)
+
+
+def to_parquet_bytes(df, metadata: Mapping[str, Any] | None = None) -> bytes:
+    """A DataFrame as Parquet bytes (zstd), with ``metadata`` as JSON under the key ``hposim``."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.Table.from_pandas(df, preserve_index=False)
+    if metadata is not None:
+        kv = dict(table.schema.metadata or {})
+        kv[b"hposim"] = json.dumps(metadata, default=_json_default).encode()
+        table = table.replace_schema_metadata(kv)
+    buf = io.BytesIO()
+    pq.write_table(table, buf, compression="zstd")
+    return buf.getvalue()

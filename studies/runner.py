@@ -1,0 +1,292 @@
+"""Running a study: validate, skip what is done, run the rest on an engine, record failures.
+
+``run_study(spec, root, engine="local", jobs=2)`` validates the spec (before any run),
+checks the root is writable, writes ``study.yaml``, skips runs already done, and runs every
+failed or missing cell. Cells go to workers in small batches of the same benchmark so a
+worker process loads each blackbox once (``studies.cache``) and pays little per run. A run
+that raises is recorded as ``failed`` with its traceback; the others continue.
+
+Example:
+    >>> from studies import Study
+    >>> study = Study.from_dict({"name": "doc", "seeds": 1,
+    ...     "methods": {"RS": {"method": "RandomSearch"}},
+    ...     "benchmarks": {"digits": {"blackbox": "mlp-sklearn/digits", "max_trials": 4}}})
+    >>> summary = run_study(study, "/tmp/hposim-doc", engine="serial", progress=False)  # doctest: +SKIP
+    >>> summary.ok  # doctest: +SKIP
+    True
+"""
+from __future__ import annotations
+
+import math
+import os
+import platform
+import socket
+import sys
+import time
+import traceback
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterator, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from studies.engines import check_engine, map_unordered
+from studies.layout import RUN_FORMAT, RUN_FORMAT_VERSION, StudyStore, to_parquet_bytes
+from studies.progress import Progress
+from studies.spec import RunSpec, Study, load_study_spec
+
+__all__ = ["run_study", "RunOutcome", "StudyRunSummary", "simulate_run", "execute_batch", "RunBatch",
+           "package_versions", "make_batches"]
+
+RunFunction = Callable[[RunSpec], "tuple[pd.DataFrame, dict]"]
+
+
+@dataclass
+class RunOutcome:
+    """What happened to one run (returned by workers; small and picklable)."""
+
+    benchmark: str
+    method: str
+    seed: int
+    status: str
+    wall_seconds: float
+    error: str | None = None
+    n_trials: int = 0
+    best: float | None = None
+
+    @property
+    def name(self) -> str:
+        return f"{self.benchmark}/{self.method}/{self.seed}"
+
+
+@dataclass
+class StudyRunSummary:
+    """The result of ``run_study``: counts, every outcome, and the failures."""
+
+    study: str
+    url: str
+    total: int
+    skipped: int
+    outcomes: list[RunOutcome] = field(default_factory=list)
+    wall_seconds: float = 0.0
+
+    @property
+    def done(self) -> int:
+        return sum(o.status == "done" for o in self.outcomes)
+
+    @property
+    def failures(self) -> list[RunOutcome]:
+        return [o for o in self.outcomes if o.status != "done"]
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures
+
+    def format(self) -> str:
+        lines = [f"study {self.study!r} at {self.url}: {self.total} runs, {self.skipped} already done, "
+                 f"{self.done} done now, {len(self.failures)} failed ({self.wall_seconds:.1f}s)"]
+        if self.failures:
+            lines.append("failed runs:")
+            for o in self.failures:
+                lines.append(f"  {o.name}: {o.error}")
+            lines.append("tracebacks are in each failed run's metadata.json; rerun the same command to "
+                         "retry only the failed and missing runs")
+        return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class RunBatch:
+    """A few runs of one benchmark, sent to one worker together."""
+
+    root: str
+    storage_options: Mapping[str, Any]
+    runs: tuple[RunSpec, ...]
+    run_fn: RunFunction | None = None
+
+
+# ---------------------------------------------------------------------------- one run
+_OPTIMA: dict[tuple, dict] = {}
+
+
+def _benchmark_info(bb: Any, name: str, task: str | None, metric: str, mode: str) -> dict:
+    """Best and worst tabulated metric value (for normalized regret), cached per process."""
+    key = (name, task, metric, mode)
+    if key not in _OPTIMA:
+        info: dict[str, Any] = {"metric": metric, "mode": mode, "fidelity_name": bb.fidelity_name,
+                                "max_fidelity": np.asarray(bb.fidelity_values)[-1].item()}
+        values = bb.objective(metric) if hasattr(bb, "objective") else None
+        if values is not None:
+            arr = np.asarray(values, dtype=float)
+            if np.isfinite(arr).any():
+                lo, hi = float(np.nanmin(arr)), float(np.nanmax(arr))
+                info["optimum"], info["worst"] = (lo, hi) if mode == "min" else (hi, lo)
+        _OPTIMA[key] = info
+    return dict(_OPTIMA[key])
+
+
+def simulate_run(run: RunSpec) -> tuple[pd.DataFrame, dict]:
+    """Run one cell with the simulator: returns the results table and the run's metadata."""
+    from simulator import make_scheduler, simulate
+    from studies.cache import get_blackbox, was_loaded
+
+    cached = was_loaded(run.blackbox, run.task)
+    bb = get_blackbox(run.blackbox, run.task)
+    metric = run.metric or bb.metric
+    mode = run.mode or bb.mode
+    scheduler = make_scheduler(run.method_name, bb, metric=metric, mode=mode, seed=run.seed,
+                               **dict(run.method_args))
+    result = simulate(bb, scheduler, n_workers=run.n_workers, stop=dict(run.stop), seed=run.seed,
+                      blackbox_seed=run.blackbox_seed, metric=metric, mode=mode)
+    meta = {"simulation": dict(result.metadata), "metric": metric, "mode": mode,
+            "benchmark_info": _benchmark_info(bb, run.blackbox, run.task, metric, mode),
+            "blackbox_cache_hit": cached}
+    return result.results, meta
+
+
+def package_versions() -> dict[str, str]:
+    from importlib import metadata
+
+    out = {"python": platform.python_version()}
+    for pkg in ("hposim", "numpy", "pandas", "pyarrow", "scipy", "scikit-learn", "fsspec"):
+        try:
+            out[pkg] = metadata.version(pkg)
+        except metadata.PackageNotFoundError:
+            continue
+    return out
+
+
+_VERSIONS: dict[str, str] | None = None
+
+
+def _summarize(results: pd.DataFrame, metric: str | None, mode: str | None) -> dict:
+    out: dict[str, Any] = {"n_reports": int(len(results))}
+    if "trial_id" in results:
+        out["n_trials"] = int(results["trial_id"].nunique())
+    if "decision" in results:
+        out["n_failed_trials"] = int((results["decision"] == "failed").sum())
+    if "time" in results and len(results):
+        out["final_time"] = float(results["time"].max())
+    if "decision_time" in results:
+        out["decision_time_total"] = float(np.nansum(results["decision_time"].to_numpy(dtype=float)))
+    if metric and metric in results and len(results):
+        v = results[metric].to_numpy(dtype=float)
+        if np.isfinite(v).any():
+            i = int(np.nanargmin(v) if mode != "max" else np.nanargmax(v))
+            out["best"] = float(v[i])
+            if "trial_id" in results:
+                out["best_trial"] = int(results["trial_id"].iloc[i])
+    return out
+
+
+def _execute_one(store: StudyStore, run: RunSpec, run_fn: RunFunction) -> RunOutcome:
+    global _VERSIONS
+    if _VERSIONS is None:
+        _VERSIONS = package_versions()
+    store.mark_running(run.benchmark, run.method, run.seed)
+    started = time.time()
+    t0 = time.perf_counter()
+    meta: dict[str, Any] = {"format": RUN_FORMAT, "format_version": RUN_FORMAT_VERSION,
+                            "run": run.to_dict(), "versions": _VERSIONS, "started": started,
+                            "host": socket.gethostname(), "pid": os.getpid()}
+    try:
+        results, run_meta = run_fn(run)
+        if not isinstance(results, pd.DataFrame):
+            raise TypeError(f"run function returned {type(results).__name__}, expected a DataFrame")
+        wall = time.perf_counter() - t0
+        meta.update(run_meta)
+        meta["summary"] = _summarize(results, run_meta.get("metric", run.metric), run_meta.get("mode", run.mode))
+        meta.update(status="done", wall_seconds=wall, finished=time.time())
+        data = to_parquet_bytes(results, {"run": run.to_dict(), "simulation": run_meta.get("simulation", {})})
+        store.write_run(run.benchmark, run.method, run.seed, meta, data)
+        s = meta["summary"]
+        return RunOutcome(run.benchmark, run.method, run.seed, "done", wall,
+                          n_trials=s.get("n_trials", 0), best=s.get("best"))
+    except Exception as e:
+        wall = time.perf_counter() - t0
+        err = f"{type(e).__name__}: {e}"
+        meta.update(status="failed", wall_seconds=wall, finished=time.time(),
+                    error={"type": type(e).__name__, "message": str(e), "traceback": traceback.format_exc()})
+        try:
+            store.write_run(run.benchmark, run.method, run.seed, meta, None)
+        except Exception as e2:
+            err += f" (and its failure record could not be written: {type(e2).__name__}: {e2})"
+        return RunOutcome(run.benchmark, run.method, run.seed, "failed", wall, error=err.splitlines()[0][:500])
+    finally:
+        store.clear_running(run.benchmark, run.method, run.seed)
+
+
+def execute_batch(batch: RunBatch) -> list[RunOutcome]:
+    """Run every cell of ``batch`` (in a worker process) and write each as it finishes."""
+    store = StudyStore(batch.root, batch.runs[0].study, batch.storage_options)
+    fn = batch.run_fn or simulate_run
+    return [_execute_one(store, r, fn) for r in batch.runs]
+
+
+def make_batches(runs: Sequence[RunSpec], jobs: int, max_batch: int = 8) -> list[list[RunSpec]]:
+    """Group runs by benchmark into batches of at most ``max_batch``, about 4 batches per job."""
+    if not runs:
+        return []
+    size = max(1, min(max_batch, math.ceil(len(runs) / (4 * max(1, jobs)))))
+    by_bench: dict[str, list[RunSpec]] = {}
+    for r in runs:
+        by_bench.setdefault(r.benchmark, []).append(r)
+    out = []
+    for group in by_bench.values():
+        for i in range(0, len(group), size):
+            out.append(group[i:i + size])
+    return out
+
+
+# ---------------------------------------------------------------------------- the study
+def run_study(spec: "Study | str | Mapping", root: str, *, engine: str = "serial", jobs: int = 1,
+              address: str | None = None, storage_options: Mapping[str, Any] | None = None,
+              progress: bool | str | None = None, stream: Any = None, run_fn: RunFunction | None = None,
+              validate: bool = True, max_batch: int = 8) -> StudyRunSummary:
+    """Run every failed or missing cell of a study under ``root`` (any fsspec URL).
+
+    ``engine`` is one of ``serial``, ``local``, ``dask``, ``ray``; ``jobs`` the number of worker
+    processes (local, LocalCluster, local Ray); ``address`` an existing Dask scheduler or Ray
+    cluster. ``progress``: None or True = a bar on a TTY and plain lines otherwise, ``"bar"`` or
+    ``"lines"`` to force one, False = silent.
+    ``run_fn(run) -> (results, metadata)`` replaces the simulator (tests, custom runs).
+    """
+    t0 = time.perf_counter()
+    study = load_study_spec(spec)
+    check_engine(engine)
+    if validate:
+        study.validate()
+    store = StudyStore(root, study.name, storage_options)
+    store.check_writable()
+    store.write_spec(study.to_yaml())
+    store.cleanup_temporaries()
+    states = store.read_states()
+    runs = study.runs()
+    todo = [r for r in runs if not (r.key in states and states[r.key].status == "done")]
+    summary = StudyRunSummary(study.name, store.url, len(runs), len(runs) - len(todo))
+    stream = stream if stream is not None else sys.stderr
+    bar = {"bar": True, "lines": False}.get(progress) if isinstance(progress, str) else None
+    prog = Progress(len(todo), stream=stream, bar=bar, skipped=summary.skipped,
+                    label=study.name) if progress is not False else None
+    batches = [RunBatch(root, dict(storage_options or {}), tuple(b), run_fn)
+               for b in make_batches(todo, jobs if engine != "serial" else 1, max_batch)]
+    expected = {r.key: r for r in todo}
+    try:
+        for outcomes in _map_batches(batches, engine, jobs, address):
+            for o in outcomes:
+                expected.pop((o.benchmark, o.method, o.seed), None)
+                summary.outcomes.append(o)
+                if prog is not None:
+                    prog.update(o.name, o.status, o.wall_seconds)
+    except Exception as e:  # the engine itself broke (a worker died, the cluster went away)
+        msg = f"engine {engine!r} failed: {type(e).__name__}: {e}"
+        for r in expected.values():
+            summary.outcomes.append(RunOutcome(r.benchmark, r.method, r.seed, "failed", 0.0, error=msg))
+    finally:
+        if prog is not None:
+            prog.close()
+    summary.wall_seconds = time.perf_counter() - t0
+    return summary
+
+
+def _map_batches(batches: list[RunBatch], engine: str, jobs: int, address: str | None) -> Iterator[list]:
+    return map_unordered(execute_batch, batches, engine=engine, jobs=jobs, address=address)

@@ -1,0 +1,352 @@
+"""Study specifications: methods x benchmarks x seeds, from YAML or Python.
+
+A study names methods (label -> registered method + arguments), benchmarks (label ->
+blackbox/task, metric, mode, number of workers, stopping criterion) and seeds. Every
+(benchmark, method, seed) cell is one simulated run (a ``RunSpec``).
+
+Example:
+    >>> study = Study.from_dict({
+    ...     "name": "tiny", "seeds": 2,
+    ...     "methods": {"RS": {"method": "RandomSearch"}},
+    ...     "benchmarks": {"digits": {"blackbox": "mlp-sklearn/digits", "max_trials": 5}}})
+    >>> [(r.benchmark, r.method, r.seed) for r in study.runs()]
+    [('digits', 'RS', 0), ('digits', 'RS', 1)]
+"""
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Mapping
+
+import yaml
+
+__all__ = ["Study", "MethodSpec", "BenchmarkSpec", "RunSpec", "StudySpecError", "STOP_KEYS",
+           "load_study_spec"]
+
+#: stopping-criterion keys (those of ``simulator.Stop``)
+STOP_KEYS = ("max_time", "max_trials", "max_completed", "max_reports", "max_cost", "target")
+STUDY_KEYS = ("name", "seeds", "master_seed", "methods", "benchmarks", "description")
+BENCHMARK_KEYS = ("blackbox", "task", "metric", "mode", "n_workers", "blackbox_seed") + STOP_KEYS
+_LABEL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+=-]*$")
+
+
+class StudySpecError(ValueError):
+    """A study spec is invalid; the message lists every problem found."""
+
+
+def _suggest(key: str, allowed: Iterable[str]) -> str:
+    close = difflib.get_close_matches(str(key), list(allowed), n=1)
+    return f" Did you mean {close[0]!r}?" if close else ""
+
+
+def _check_label(kind: str, label: Any) -> list[str]:
+    if not isinstance(label, str) or not _LABEL.match(label):
+        return [f"{kind} label {label!r} is not valid: use letters, digits and _ . + = - "
+                f"(it becomes a folder name; it must not start with '.', '_' or '-')"]
+    return []
+
+
+@dataclass(frozen=True)
+class MethodSpec:
+    """A method of a study: a registered method name and its arguments.
+
+    Example:
+        >>> MethodSpec("ASHA", "ASHA", {"type": "stopping"}).to_dict()
+        {'method': 'ASHA', 'type': 'stopping'}
+    """
+
+    label: str
+    method: str
+    args: Mapping[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        return {"method": self.method, **dict(self.args)}
+
+
+@dataclass(frozen=True)
+class BenchmarkSpec:
+    """A benchmark of a study: one blackbox task, its metric and the simulation settings.
+
+    ``stop`` holds the stopping criterion (keys of ``STOP_KEYS``).
+
+    Example:
+        >>> b = BenchmarkSpec("d", "mlp-sklearn", "digits", metric="valid_error", stop={"max_time": 60})
+        >>> b.to_dict()["blackbox"], b.to_dict()["max_time"]
+        ('mlp-sklearn/digits', 60)
+    """
+
+    label: str
+    blackbox: str
+    task: str | None
+    metric: str | None = None
+    mode: str | None = None
+    n_workers: int = 4
+    stop: Mapping[str, Any] = field(default_factory=dict)
+    blackbox_seed: int | None = None
+
+    def to_dict(self) -> dict:
+        d: dict[str, Any] = {"blackbox": f"{self.blackbox}/{self.task}" if self.task else self.blackbox}
+        if self.metric is not None:
+            d["metric"] = self.metric
+        if self.mode is not None:
+            d["mode"] = self.mode
+        d["n_workers"] = self.n_workers
+        if self.blackbox_seed is not None:
+            d["blackbox_seed"] = self.blackbox_seed
+        d.update(dict(self.stop))
+        return d
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """One cell of a study: everything needed to run it, and nothing else (picklable)."""
+
+    study: str
+    benchmark: str
+    method: str
+    seed: int
+    method_name: str
+    method_args: Mapping[str, Any]
+    blackbox: str
+    task: str | None
+    metric: str | None
+    mode: str | None
+    n_workers: int
+    stop: Mapping[str, Any]
+    blackbox_seed: int | None = None
+
+    @property
+    def key(self) -> tuple[str, str, int]:
+        return (self.benchmark, self.method, self.seed)
+
+    @property
+    def name(self) -> str:
+        return f"{self.benchmark}/{self.method}/{self.seed}"
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["method_args"] = dict(self.method_args)
+        d["stop"] = dict(self.stop)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> "RunSpec":
+        return cls(**{k: d[k] for k in cls.__dataclass_fields__ if k in d})
+
+
+@dataclass
+class Study:
+    """A study: methods x benchmarks x seeds.
+
+    Build it from YAML (``Study.from_yaml(path)``), a dict (``Study.from_dict``) or directly.
+    ``validate()`` checks methods, arguments, blackboxes and metrics before any run starts.
+
+    Example:
+        >>> s = Study("s", {"RS": MethodSpec("RS", "RandomSearch")},
+        ...           {"b": BenchmarkSpec("b", "mlp-sklearn", "digits", stop={"max_trials": 3})}, [0, 1])
+        >>> len(s.runs())
+        2
+    """
+
+    name: str
+    methods: dict[str, MethodSpec]
+    benchmarks: dict[str, BenchmarkSpec]
+    seeds: list[int]
+    description: str = ""
+
+    # ------------------------------------------------------------------ building
+    @classmethod
+    def from_yaml(cls, path: str | Path) -> "Study":
+        """Read a YAML spec (a local path; use ``from_dict`` for other sources)."""
+        path = Path(path)
+        if not path.exists():
+            raise StudySpecError(f"study spec {str(path)!r} does not exist")
+        try:
+            data = yaml.safe_load(path.read_text())
+        except yaml.YAMLError as e:
+            raise StudySpecError(f"study spec {str(path)!r} is not valid YAML: {e}") from None
+        return cls.from_dict(data, source=str(path))
+
+    @classmethod
+    def from_dict(cls, data: Any, source: str = "study spec") -> "Study":
+        """Parse the YAML-shaped dict; structural errors are collected and raised together."""
+        if not isinstance(data, Mapping):
+            raise StudySpecError(f"{source}: the top level must be a mapping with keys {list(STUDY_KEYS)}")
+        problems: list[str] = []
+        for k in data:
+            if k not in STUDY_KEYS:
+                problems.append(f"unknown top-level key {k!r}; valid keys: {list(STUDY_KEYS)}.{_suggest(k, STUDY_KEYS)}")
+        name = data.get("name")
+        if name is None:
+            problems.append("missing key 'name' (the study name, used as a folder name)")
+        else:
+            problems += _check_label("study", name)
+        seeds = _parse_seeds(data.get("seeds", 1), data.get("master_seed", 0), problems)
+        methods: dict[str, MethodSpec] = {}
+        raw_methods = data.get("methods")
+        if not isinstance(raw_methods, Mapping) or not raw_methods:
+            problems.append("'methods' must be a non-empty mapping label -> {method: <registered name>, ...args}")
+            raw_methods = {}
+        for label, m in raw_methods.items():
+            problems += _check_label("method", label)
+            if isinstance(m, str):
+                m = {"method": m}
+            if not isinstance(m, Mapping) or "method" not in m:
+                problems.append(f"method {label!r}: expected a mapping with key 'method' (a registered "
+                                f"method name) and its arguments, got {m!r}")
+                continue
+            args = {k: v for k, v in m.items() if k != "method"}
+            methods[str(label)] = MethodSpec(str(label), str(m["method"]), args)
+        benchmarks: dict[str, BenchmarkSpec] = {}
+        raw_bench = data.get("benchmarks")
+        if not isinstance(raw_bench, Mapping) or not raw_bench:
+            problems.append("'benchmarks' must be a non-empty mapping label -> {blackbox: <name>/<task>, ...}")
+            raw_bench = {}
+        for label, b in raw_bench.items():
+            problems += _check_label("benchmark", label)
+            for spec in _parse_benchmark(str(label), b, problems):
+                benchmarks[spec.label] = spec
+        if problems:
+            raise StudySpecError(f"{source} has {len(problems)} problem(s):\n  - " + "\n  - ".join(problems))
+        return cls(name=str(name), methods=methods, benchmarks=benchmarks, seeds=seeds,
+                   description=str(data.get("description", "")))
+
+    def to_dict(self) -> dict:
+        """The YAML shape (seeds always as an explicit list)."""
+        d: dict[str, Any] = {"name": self.name}
+        if self.description:
+            d["description"] = self.description
+        d["seeds"] = list(self.seeds)
+        d["methods"] = {k: m.to_dict() for k, m in self.methods.items()}
+        d["benchmarks"] = {k: b.to_dict() for k, b in self.benchmarks.items()}
+        return d
+
+    def to_yaml(self) -> str:
+        return yaml.safe_dump(self.to_dict(), sort_keys=False)
+
+    # ------------------------------------------------------------------ cells
+    def runs(self) -> list[RunSpec]:
+        """Every cell, ordered benchmark, then seed, then method (so early results are comparable)."""
+        out = []
+        for b in self.benchmarks.values():
+            for seed in self.seeds:
+                for m in self.methods.values():
+                    out.append(RunSpec(study=self.name, benchmark=b.label, method=m.label, seed=int(seed),
+                                       method_name=m.method, method_args=dict(m.args), blackbox=b.blackbox,
+                                       task=b.task, metric=b.metric, mode=b.mode, n_workers=b.n_workers,
+                                       stop=dict(b.stop), blackbox_seed=b.blackbox_seed))
+        return out
+
+    # ------------------------------------------------------------------ validation
+    def validate(self) -> "Study":
+        """Check every method, argument, blackbox, task and metric; raise ``StudySpecError``
+        listing all problems (with close-match suggestions). Loads each blackbox once."""
+        from methods import METHODS, method_arguments
+        from methods.registry import COMMON_ARGUMENTS
+
+        problems: list[str] = []
+        for m in self.methods.values():
+            if m.method not in METHODS:
+                problems.append(f"method {m.label!r}: unknown method {m.method!r}; registered methods: "
+                                f"{sorted(METHODS)}.{_suggest(m.method, METHODS)}")
+                continue
+            allowed = method_arguments(m.method)
+            for k in m.args:
+                if k in COMMON_ARGUMENTS:
+                    problems.append(f"method {m.label!r}: argument {k!r} is set by the study/benchmark, "
+                                    f"not per method")
+                elif k not in allowed:
+                    problems.append(f"method {m.label!r}: {m.method} has no argument {k!r}; valid "
+                                    f"arguments: {sorted(allowed)}.{_suggest(k, allowed)}")
+        for b in self.benchmarks.values():
+            problems += _check_blackbox(b)
+        if problems:
+            raise StudySpecError(f"study {self.name!r} has {len(problems)} problem(s):\n  - "
+                                 + "\n  - ".join(problems))
+        return self
+
+
+def load_study_spec(spec: "str | Path | Mapping | Study") -> Study:
+    """A ``Study`` from a path to YAML, a dict, or a ``Study`` (returned as is)."""
+    if isinstance(spec, Study):
+        return spec
+    if isinstance(spec, Mapping):
+        return Study.from_dict(spec)
+    return Study.from_yaml(spec)
+
+
+def _parse_seeds(seeds: Any, master_seed: Any, problems: list[str]) -> list[int]:
+    if isinstance(master_seed, bool) or not isinstance(master_seed, int):
+        problems.append(f"'master_seed' must be an integer, got {master_seed!r}")
+        master_seed = 0
+    if isinstance(seeds, bool):
+        problems.append(f"'seeds' must be a count or a list of integers, got {seeds!r}")
+        return []
+    if isinstance(seeds, int):
+        if seeds < 1:
+            problems.append(f"'seeds' must be a positive count or a list of integers, got {seeds}")
+            return []
+        return [master_seed + i for i in range(seeds)]
+    if isinstance(seeds, (list, tuple)) and seeds and all(
+            isinstance(s, int) and not isinstance(s, bool) and s >= 0 for s in seeds):
+        if len(set(seeds)) != len(seeds):
+            problems.append(f"'seeds' has duplicates: {list(seeds)}")
+        return [int(s) for s in seeds]
+    problems.append(f"'seeds' must be a positive count or a non-empty list of non-negative integers, "
+                    f"got {seeds!r}")
+    return []
+
+
+def _parse_benchmark(label: str, b: Any, problems: list[str]) -> list[BenchmarkSpec]:
+    if not isinstance(b, Mapping) or "blackbox" not in b:
+        problems.append(f"benchmark {label!r}: expected a mapping with key 'blackbox' (<name>/<task>), got {b!r}")
+        return []
+    for k in b:
+        if k not in BENCHMARK_KEYS:
+            problems.append(f"benchmark {label!r}: unknown key {k!r}; valid keys: {list(BENCHMARK_KEYS)}."
+                            f"{_suggest(k, BENCHMARK_KEYS)}")
+    ref = str(b["blackbox"])
+    name, _, task = ref.partition("/")
+    task = b.get("task", task or None)
+    stop = {k: b[k] for k in STOP_KEYS if k in b and b[k] is not None}
+    if not stop:
+        problems.append(f"benchmark {label!r}: no stopping criterion; set at least one of {list(STOP_KEYS)}")
+    for k, v in stop.items():
+        if k != "target" and (isinstance(v, bool) or not isinstance(v, (int, float)) or v <= 0):
+            problems.append(f"benchmark {label!r}: {k} must be a positive number, got {v!r}")
+    mode = b.get("mode")
+    if mode is not None and mode not in ("min", "max"):
+        problems.append(f"benchmark {label!r}: mode {mode!r} is not valid; allowed: 'min' or 'max'")
+    n_workers = b.get("n_workers", 4)
+    if isinstance(n_workers, bool) or not isinstance(n_workers, int) or n_workers < 1:
+        problems.append(f"benchmark {label!r}: n_workers must be a positive integer, got {n_workers!r}")
+        n_workers = 1
+    common = dict(metric=b.get("metric"), mode=mode, n_workers=n_workers, stop=stop,
+                  blackbox_seed=b.get("blackbox_seed"))
+    if task:
+        return [BenchmarkSpec(label, name, str(task), **common)]
+    # no task: one benchmark per task of the blackbox, labelled <label>-<task>
+    try:
+        from studies.cache import blackbox_tasks
+        tasks = blackbox_tasks(name)
+    except Exception as e:  # unknown blackbox: reported with the repository's own message
+        problems.append(f"benchmark {label!r}: {e}")
+        return []
+    return [BenchmarkSpec(f"{label}-{t}", name, t, **common) for t in tasks]
+
+
+def _check_blackbox(b: BenchmarkSpec) -> list[str]:
+    from studies.cache import get_blackbox
+
+    try:
+        bb = get_blackbox(b.blackbox, b.task)
+    except Exception as e:
+        return [f"benchmark {b.label!r}: cannot load blackbox {b.blackbox}/{b.task}: {e}"]
+    out = []
+    names = list(bb.objectives_names)
+    if b.metric is not None and b.metric not in names:
+        out.append(f"benchmark {b.label!r}: unknown metric {b.metric!r}; objectives of "
+                   f"{b.blackbox}/{b.task}: {names}.{_suggest(b.metric, names)}")
+    return out

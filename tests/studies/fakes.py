@@ -1,0 +1,48 @@
+"""A stand-in run function for runner tests that must not depend on the simulator's numbers.
+
+It produces a results table with the documented columns, deterministic in the run's seed.
+Method argument ``crash=True`` raises, ``sleep=<s>`` waits (to kill runs mid-way).
+"""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pandas as pd
+
+
+def fake_run(run) -> tuple[pd.DataFrame, dict]:
+    args = dict(run.method_args)
+    if args.get("crash"):
+        raise RuntimeError(f"method {run.method} crashed on purpose (seed {run.seed})")
+    if args.get("sleep"):
+        time.sleep(float(args["sleep"]))
+    rng = np.random.default_rng([run.seed, len(run.method), len(run.benchmark)])
+    n_trials = int(run.stop.get("max_trials", 8))
+    rows = []
+    t = 0.0
+    for trial in range(n_trials):
+        x = float(rng.uniform())
+        for fid in (1, 2, 3):
+            t += float(rng.uniform(1, 3))
+            err = (x - 0.3) ** 2 + 0.3 / fid + float(rng.normal(0, 0.01))
+            rows.append({"trial_id": trial, "x": x, "fidelity": fid, "valid_error": err,
+                         "elapsed_time": fid * 2.0, "time": t, "worker": trial % run.n_workers,
+                         "decision": "complete" if fid == 3 else "continue", "blackbox_seed": 0,
+                         "decision_time": 1e-5})
+    df = pd.DataFrame(rows)
+    meta = {"simulation": {"seed": run.seed, "n_trials": n_trials}, "metric": "valid_error", "mode": "min",
+            "benchmark_info": {"metric": "valid_error", "mode": "min", "optimum": 0.05, "worst": 0.8,
+                               "fidelity_name": "epoch", "max_fidelity": 3},
+            "blackbox_cache_hit": False}
+    return df, meta
+
+
+def fake_study_dict(name: str = "fake", seeds=3, methods=None, max_trials: int = 6) -> dict:
+    return {
+        "name": name,
+        "seeds": seeds,
+        "methods": methods or {"A": {"method": "RandomSearch"}, "B": {"method": "RandomSearch"}},
+        "benchmarks": {"b1": {"blackbox": "toy/t1", "max_trials": max_trials, "n_workers": 2},
+                       "b2": {"blackbox": "toy/t2", "max_trials": max_trials, "n_workers": 2}},
+    }
