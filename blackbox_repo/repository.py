@@ -1,0 +1,368 @@
+"""The blackbox repository: named blackboxes, where they live, and how they are found.
+
+A blackbox is a family of tasks (``nasbench201`` -> ``cifar10``, ``ImageNet16-120``, ...),
+each task a folder in the storage layout of ``blackbox_repo.storage``. Providers are tried
+in order; the first that knows a (name, task) loads it:
+
+1. ``CacheProvider``: ``$HPOSIM_HOME/blackboxes/<name>/<task>/`` (default home
+   ``~/.cache/hposim``): imported, generated, saved or fetched blackboxes.
+2. ``EmbeddedProvider``: ``blackbox_repo/embedded/<name>/<task>/`` inside the installed
+   package (read-only; its memory-mapped cache goes to ``$HPOSIM_HOME/cache/<name>/<task>/``).
+   Any folder there is an embedded blackbox; ``DEFAULT_BLACKBOX`` is the one shipped.
+
+More providers (a mirror, download recipes) plug in with ``register_provider``.
+
+Example:
+    >>> import numpy as np, pandas as pd
+    >>> from blackbox_repo.blackbox import TabularBlackbox
+    >>> bb = TabularBlackbox(pd.DataFrame({"x": [1, 2]}), np.ones((2, 1, 1, 1), np.float32),
+    ...                      fidelity_values=[1], objectives_names=["y"])
+    >>> _ = save_blackbox(bb, "toy", "t1")
+    >>> load_blackbox("toy/t1").shape
+    (2, 1, 1, 1)
+    >>> parse_blackbox_ref("nasbench201/ImageNet16-120")
+    ('nasbench201', 'ImageNet16-120')
+"""
+from __future__ import annotations
+
+import difflib
+import json
+import os
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from blackbox_repo.blackbox import Blackbox, BlackboxError, TabularBlackbox
+from blackbox_repo.storage import METADATA, load_tabular, save_tabular, validate_name
+
+__all__ = [
+    "DEFAULT_BLACKBOX", "BlackboxRecord", "BlackboxProvider", "FolderProvider", "CacheProvider",
+    "EmbeddedProvider", "UnknownBlackboxError", "hposim_home", "blackboxes_root", "cache_root",
+    "default_cache_dir", "embedded_root", "blackbox_folder", "save_blackbox", "load_blackbox",
+    "list_blackboxes", "parse_blackbox_ref", "providers", "register_provider",
+]
+
+DEFAULT_BLACKBOX = "mlp-sklearn"
+
+
+class UnknownBlackboxError(BlackboxError):
+    """No provider knows the requested blackbox name or task."""
+
+
+# ---------------------------------------------------------------------------- locations
+def hposim_home() -> Path:
+    """``$HPOSIM_HOME``, default ``~/.cache/hposim`` (read on every call)."""
+    env = os.environ.get("HPOSIM_HOME")
+    return Path(env).expanduser() if env else Path.home() / ".cache" / "hposim"
+
+
+def blackboxes_root() -> Path:
+    """Where cached blackboxes live: ``hposim_home() / "blackboxes"``."""
+    return hposim_home() / "blackboxes"
+
+
+def cache_root() -> Path:
+    """Where caches of read-only blackboxes live: ``hposim_home() / "cache"``."""
+    return hposim_home() / "cache"
+
+
+def default_cache_dir(name: str, task: str) -> Path:
+    """Cache folder of a read-only blackbox task: ``$HPOSIM_HOME/cache/<name>/<task>``."""
+    return cache_root() / validate_name(name, "blackbox name") / validate_name(task, "task name")
+
+
+def embedded_root() -> Path:
+    """The package folder holding embedded blackboxes."""
+    return Path(__file__).resolve().parent / "embedded"
+
+
+def blackbox_folder(name: str, task: str) -> Path:
+    """Folder of a cached blackbox task: ``$HPOSIM_HOME/blackboxes/<name>/<task>``."""
+    return blackboxes_root() / validate_name(name, "blackbox name") / validate_name(task, "task name")
+
+
+def parse_blackbox_ref(ref: str) -> tuple[str, str | None]:
+    """``"name/task"`` -> ``(name, task)``; ``"name"`` -> ``(name, None)``.
+
+    Example:
+        >>> parse_blackbox_ref("mlp-sklearn")
+        ('mlp-sklearn', None)
+    """
+    if not isinstance(ref, str) or not ref:
+        raise BlackboxError(f"blackbox reference {ref!r} is not valid; expected 'name' or 'name/task'")
+    parts = ref.split("/")
+    if len(parts) > 2:
+        raise BlackboxError(f"blackbox reference {ref!r} is not valid; expected 'name' or "
+                            f"'name/task' (one '/' at most)")
+    name = validate_name(parts[0], "blackbox name")
+    task = validate_name(parts[1], "task name") if len(parts) == 2 else None
+    return name, task
+
+
+# ---------------------------------------------------------------------------- records
+@dataclass
+class BlackboxRecord:
+    """What ``list_blackboxes`` knows about one blackbox.
+
+    ``kind`` is where it comes from ("embedded", "cached" or "recipe"); ``cached`` says
+    whether its files are on this machine (no download needed); ``size_bytes`` is the size
+    of those files (0 when not local).
+
+    Example:
+        >>> BlackboxRecord("toy", ["a", "b"], "cached", True, 1024).tasks
+        ['a', 'b']
+    """
+
+    name: str
+    tasks: list[str]
+    kind: str
+    cached: bool
+    size_bytes: int = 0
+    source: Any = None
+    description: str = ""
+    extra: dict = field(default_factory=dict)
+
+
+def _folder_size(path: Path) -> int:
+    total = 0
+    for p in path.rglob("*"):
+        try:
+            if p.is_file():
+                total += p.stat().st_size
+        except OSError:
+            continue
+    return total
+
+
+def _peek_metadata(folder: Path) -> dict:
+    """metadata.json without verification (for listings; loading verifies it)."""
+    try:
+        doc = json.loads((folder / METADATA).read_text(encoding="utf-8"))
+        return doc if isinstance(doc, dict) else {}
+    except (OSError, ValueError):
+        return {}
+
+
+# ---------------------------------------------------------------------------- providers
+class BlackboxProvider(ABC):
+    """A source of named blackboxes, tried by ``load_blackbox`` in registration order.
+
+    Subclasses give ``kind``, ``names()``, ``tasks(name)`` (empty when unknown),
+    ``load(name, task)`` and ``record(name)``.
+
+    Example:
+        >>> [p.kind for p in providers()][:2]
+        ['cached', 'embedded']
+    """
+
+    kind: str = ""
+
+    @abstractmethod
+    def names(self) -> list[str]:
+        """Blackbox names this provider knows."""
+
+    @abstractmethod
+    def tasks(self, name: str) -> list[str]:
+        """Task names of ``name`` (``[]`` when this provider does not know it)."""
+
+    @abstractmethod
+    def load(self, name: str, task: str) -> Blackbox:
+        """Load one task."""
+
+    @abstractmethod
+    def record(self, name: str) -> BlackboxRecord:
+        """The listing entry of ``name``."""
+
+
+class FolderProvider(BlackboxProvider):
+    """Blackboxes stored as ``<root>/<name>/<task>/`` folders (hidden entries ignored).
+
+    Example:
+        >>> CacheProvider().root() == blackboxes_root()
+        True
+    """
+
+    def root(self) -> Path:
+        raise BlackboxError(f"{type(self).__name__} has no root folder")
+
+    @staticmethod
+    def _visible_dirs(path: Path) -> list[Path]:
+        try:
+            return sorted(p for p in path.iterdir() if p.is_dir() and not p.name.startswith("."))
+        except (FileNotFoundError, NotADirectoryError):
+            return []
+
+    def names(self) -> list[str]:
+        return [p.name for p in self._visible_dirs(self.root()) if self.tasks(p.name)]
+
+    def tasks(self, name: str) -> list[str]:
+        return [p.name for p in self._visible_dirs(self.root() / name) if (p / METADATA).is_file()]
+
+    def folder(self, name: str, task: str) -> Path:
+        return self.root() / validate_name(name, "blackbox name") / validate_name(task, "task name")
+
+    def record(self, name: str) -> BlackboxRecord:
+        tasks = self.tasks(name)
+        meta = _peek_metadata(self.root() / name / tasks[0]) if tasks else {}
+        extra = meta.get("extra") if isinstance(meta.get("extra"), dict) else {}
+        return BlackboxRecord(name=name, tasks=tasks, kind=self.kind, cached=True,
+                              size_bytes=sum(_folder_size(self.root() / name / t) for t in tasks),
+                              source=meta.get("source"), description=str(extra.get("description", "")))
+
+
+class CacheProvider(FolderProvider):
+    """Blackboxes in ``$HPOSIM_HOME/blackboxes`` (the cache is read-write)."""
+
+    kind = "cached"
+
+    def root(self) -> Path:
+        return blackboxes_root()
+
+    def load(self, name: str, task: str) -> TabularBlackbox:
+        return load_tabular(self.folder(name, task), remedy=(
+            f"run `hposim blackbox get {name} --force`, or re-import / re-save it if you created it"))
+
+
+class EmbeddedProvider(FolderProvider):
+    """Blackboxes shipped inside the package, in ``blackbox_repo/embedded/<name>/<task>``."""
+
+    kind = "embedded"
+
+    def root(self) -> Path:
+        return embedded_root()
+
+    def load(self, name: str, task: str) -> TabularBlackbox:
+        return load_tabular(self.folder(name, task), cache_dir=default_cache_dir(name, task), remedy=(
+            "the embedded blackbox ships with hposim: reinstall it "
+            "(`pip install --force-reinstall hposim`, or `git checkout blackbox_repo/embedded` "
+            "in a source checkout)"))
+
+
+_PROVIDERS: list[BlackboxProvider] = [CacheProvider(), EmbeddedProvider()]
+
+
+def providers() -> list[BlackboxProvider]:
+    """The registered providers, in lookup order."""
+    return list(_PROVIDERS)
+
+
+def register_provider(provider: BlackboxProvider, *, before: str | None = None) -> None:
+    """Add ``provider`` to the lookup order (replacing one of the same ``kind``).
+
+    ``before`` is the kind of the provider it goes in front of; default: last.
+    """
+    if not isinstance(provider, BlackboxProvider):
+        raise TypeError(f"expected a BlackboxProvider, got {type(provider).__name__}")
+    kinds = [p.kind for p in _PROVIDERS]
+    if provider.kind in kinds:
+        _PROVIDERS[kinds.index(provider.kind)] = provider
+        return
+    if before is None:
+        _PROVIDERS.append(provider)
+        return
+    if before not in kinds:
+        raise BlackboxError(f"no provider of kind {before!r}; registered kinds: {kinds}")
+    _PROVIDERS.insert(kinds.index(before), provider)
+
+
+# ---------------------------------------------------------------------------- public API
+def _known_names() -> list[str]:
+    return sorted({n for p in _PROVIDERS for n in p.names()})
+
+
+def _suggest(value: str, known: list[str]) -> str:
+    close = difflib.get_close_matches(value, known, n=1, cutoff=0.5)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _unknown_name(name: str) -> UnknownBlackboxError:
+    known = _known_names()
+    if not known:
+        return UnknownBlackboxError(
+            f"unknown blackbox {name!r}: no blackboxes are known (cache {blackboxes_root()}, "
+            f"embedded {embedded_root()}); import one with `hposim blackbox import`")
+    return UnknownBlackboxError(
+        f"unknown blackbox {name!r}{_suggest(name, known)}; known blackboxes: {known}")
+
+
+def _tasks_of(name: str) -> list[tuple[str, BlackboxProvider]]:
+    """(task, first provider that has it) for every task of ``name``, in provider order."""
+    seen: dict[str, BlackboxProvider] = {}
+    for p in _PROVIDERS:
+        for t in p.tasks(name):
+            seen.setdefault(t, p)
+    return list(seen.items())
+
+
+def load_blackbox(name: str, task: str | None = None) -> dict[str, Blackbox] | Blackbox:
+    """``{task: blackbox}`` for every task of ``name``, or one blackbox when ``task`` is given.
+
+    ``name`` may also be a ``"name/task"`` reference. Unknown names or tasks are errors
+    listing what exists, with a close-match suggestion.
+
+    Example:
+        >>> import numpy as np, pandas as pd
+        >>> from blackbox_repo.blackbox import TabularBlackbox
+        >>> bb = TabularBlackbox(pd.DataFrame({"x": [1]}), np.ones((1, 1, 1, 1), np.float32),
+        ...                      fidelity_values=[1], objectives_names=["y"])
+        >>> _ = save_blackbox(bb, "one", "a")
+        >>> sorted(load_blackbox("one"))
+        ['a']
+    """
+    if task is None and isinstance(name, str) and "/" in name:
+        name, task = parse_blackbox_ref(name)
+    validate_name(name, "blackbox name")
+    tasks = _tasks_of(name)
+    if not tasks:
+        raise _unknown_name(name)
+    if task is None:
+        return {t: p.load(name, t) for t, p in tasks}
+    validate_name(task, "task name")
+    for t, p in tasks:
+        if t == task:
+            return p.load(name, t)
+    names = [t for t, _ in tasks]
+    raise UnknownBlackboxError(
+        f"blackbox {name!r} has no task {task!r}{_suggest(task, names)}; its tasks: {names}")
+
+
+def list_blackboxes() -> list[BlackboxRecord]:
+    """One record per known blackbox (all providers merged), sorted by name.
+
+    A name known to several providers is listed once: ``kind`` is where it comes from
+    (embedded or recipe over cached), ``cached`` is true if any copy is local, tasks are
+    the union, and size/source/description come from the first provider in lookup order.
+    """
+    merged: dict[str, list[BlackboxRecord]] = {}
+    for p in _PROVIDERS:
+        for n in p.names():
+            merged.setdefault(n, []).append(p.record(n))
+    out = []
+    for n in sorted(merged):
+        recs = merged[n]
+        first = recs[0]
+        tasks = list(dict.fromkeys(t for r in recs for t in r.tasks))
+        origin = next((r.kind for r in recs if r.kind != "cached"), first.kind)
+        out.append(BlackboxRecord(
+            name=n, tasks=tasks, kind=origin, cached=any(r.cached for r in recs),
+            size_bytes=first.size_bytes or max(r.size_bytes for r in recs),
+            source=next((r.source for r in recs if r.source), None),
+            description=next((r.description for r in recs if r.description), ""),
+            extra={k: v for r in reversed(recs) for k, v in r.extra.items()}))
+    return out
+
+
+def save_blackbox(bb: TabularBlackbox, name: str, task: str = "default", *, source: Any = None,
+                  extra: dict | None = None) -> Path:
+    """Save ``bb`` into the cache as ``name/task`` (replacing an existing copy atomically).
+
+    Example:
+        >>> import numpy as np, pandas as pd
+        >>> from blackbox_repo.blackbox import TabularBlackbox
+        >>> bb = TabularBlackbox(pd.DataFrame({"x": [1]}), np.ones((1, 1, 1, 1), np.float32),
+        ...                      fidelity_values=[1], objectives_names=["y"])
+        >>> save_blackbox(bb, "mine").name
+        'default'
+    """
+    return save_tabular(bb, blackbox_folder(name, task), name=name, task=task, source=source, extra=extra)
