@@ -13,3 +13,9 @@ __all__ += ["from_dataframe", "import_table", "ImportResult", "ImportReport"]
 
 from blackbox_repo.generate import GenerationError, GenerationReport, generate  # noqa: E402
 __all__ += ["generate", "GenerationError", "GenerationReport"]
+
+from blackbox_repo.storage import CorruptBlackboxError  # noqa: E402
+from blackbox_repo.repository import (DEFAULT_BLACKBOX, BlackboxRecord, list_blackboxes,  # noqa: E402
+                                      load_blackbox, save_blackbox)
+__all__ += ["load_blackbox", "list_blackboxes", "DEFAULT_BLACKBOX", "save_blackbox", "BlackboxRecord",
+            "CorruptBlackboxError"]

@@ -10,6 +10,7 @@ the simulator reports them to schedulers as failed evaluations.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 import numpy as np
@@ -285,6 +286,16 @@ class TabularBlackbox(Blackbox):
         k = self.fidelity_index(fidelity)
         row = self.objectives[i, seed, k]
         return {name: float(row[j]) for j, name in enumerate(self.objectives_names)}
+
+    # ------------------------------------------------------------------ storage
+    def save(self, name: str, task: str = "default", **kwargs: Any) -> Path:
+        """Save this table into the blackbox cache as ``name/task``; returns its folder.
+
+        Same as ``blackbox_repo.save_blackbox(self, name, task)``; ``load_blackbox(name, task)``
+        opens it again.
+        """
+        from blackbox_repo.repository import save_blackbox  # late: repository imports this module
+        return save_blackbox(self, name, task, **kwargs)
 
     # ------------------------------------------------------------------ views
     def objective(self, name: str) -> np.ndarray:
