@@ -5,8 +5,9 @@ permutation of candidate indices) so that drawing one costs a few microseconds.
 
 Without replacement (``allow_duplicates=False``, the default) a configuration is never
 suggested twice: from ``candidates`` each row is used once, in a seeded random order; from
-a finite space each configuration at most once. Once every configuration has been used the
-sampler is exhausted for good and the method answers ``None`` ("nothing now") from then on.
+a finite space each configuration at most once (an infinite space is not checked: a repeat
+has probability zero or close to it). Once every configuration has been used the sampler is
+exhausted for good and the method answers ``None`` ("nothing now") from then on.
 """
 from __future__ import annotations
 
@@ -46,7 +47,7 @@ class ConfigSampler:
         self._exhausted = False
         self._seen: set[tuple] | None = None
         self._names = list(config_space)
-        if candidates is None and not self.allow_duplicates:
+        if candidates is None and not self.allow_duplicates and config_space.is_finite:
             self._seen = set()
         self._space_size = config_space.size if candidates is None else math.inf
         self._permuted = False
