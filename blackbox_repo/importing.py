@@ -500,15 +500,21 @@ def _raise_duplicates(order, sorted_keys, same, rows, hp, cfg, fid_values, fid, 
             parts.append(f"{spec.fidelity_col}={_py(fid_values[int(fid[i])])}")
         if spec.seed_col is not None:
             parts.append(f"{spec.seed_col}={_py(seed_values[int(seed_codes[i])])}")
-        groups.append(f"rows {', '.join(str(int(rows[q])) for q in p[:_MAX_SHOWN])} "
+        more = f", ... ({len(p)} rows)" if len(p) > _MAX_SHOWN else ""
+        groups.append(f"rows {', '.join(str(int(rows[q])) for q in p[:_MAX_SHOWN])}{more} "
                       f"({', '.join(parts)})")
     where = f" in task {task!r}" if task is not None else ""
     key_names = ["config"] + [c for c in (spec.fidelity_col, spec.seed_col) if c is not None]
+    unnamed = [role for role, col in (("fidelity_col", spec.fidelity_col), ("seed_col", spec.seed_col))
+               if col is None]
+    hint = (f" (if the table has {' or '.join(r.split('_')[0] for r in unnamed)} columns, name them "
+            f"with {' / '.join(unnamed)})" if unnamed else "")
     raise TableImportError(
         f"{len(dup_keys)} duplicated key{'s' if len(dup_keys) > 1 else ''} ({', '.join(key_names)})"
-        f"{where}, {int(in_dup.sum())} rows involved; " + "; ".join(groups)
-        + ("; ..." if len(dup_keys) > 3 else "")
-        + ". Each (config, fidelity, seed) must appear once per task: drop or aggregate the duplicates")
+        f"{where}, {int(in_dup.sum())} rows involved: " + "; ".join(groups)
+        + (f"; and {len(dup_keys) - 3} more keys" if len(dup_keys) > 3 else "")
+        + f". Each (config, fidelity, seed) must appear once per task: drop or aggregate the "
+          f"duplicates{hint}")
 
 
 def _import(df: pd.DataFrame, source: str, **kwargs: Any) -> ImportResult:
@@ -647,7 +653,7 @@ def import_table(
     if isinstance(path_or_df, pd.DataFrame):
         df, source = path_or_df, "DataFrame"
     else:
-        df, source = read_table(path_or_df), str(path_or_df)
+        df, source = read_table(path_or_df), str(Path(path_or_df).resolve())
     result = _import(df, source, config_cols=config_cols, fidelity_col=fidelity_col,
                      seed_col=seed_col, task_col=task_col, elapsed_time_col=elapsed_time_col,
                      objective_cols=objective_cols, metric=metric, mode=mode,

@@ -250,7 +250,7 @@ def test_duplicates_report_rows_and_count():
     with pytest.raises(TableImportError) as e:
         from_dataframe(dup, config_cols="lr,act", fidelity_col="epoch", seed_col="seed")
     msg = str(e.value)
-    assert msg.startswith("2 duplicated keys (config, epoch, seed), 5 rows involved; ")
+    assert msg.startswith("2 duplicated keys (config, epoch, seed), 5 rows involved: ")
     assert "rows 2, 24, 25 (config {'lr': 0.1, 'act': 'relu'}, epoch=3, seed=0)" in msg
     assert "rows 10, 26 (config {'lr': 0.1, 'act': 'tanh'}, epoch=2, seed=1)" in msg
 
@@ -260,8 +260,12 @@ def test_many_duplicates_are_truncated():
     with pytest.raises(TableImportError) as e:
         from_dataframe(df, config_cols="x")
     msg = str(e.value)
-    assert msg.startswith("10 duplicated keys (config), 80 rows involved; rows 0, 1, 2, 3, 4 ")
-    assert "; ..." in msg
+    assert msg.startswith("10 duplicated keys (config), 80 rows involved: rows 0, 1, 2, 3, 4, ... "
+                          "(8 rows) (config {'x': 0}); rows 8, 9, 10, 11, 12, ... (8 rows) "
+                          "(config {'x': 1}); ")
+    assert "; and 7 more keys. Each (config, fidelity, seed) must appear once" in msg
+    assert msg.endswith("(if the table has fidelity or seed columns, name them with "
+                        "fidelity_col / seed_col)")
 
 
 def test_decreasing_elapsed_time_is_an_error_or_repaired():
