@@ -28,13 +28,15 @@ class ToyProblem:
     """``n`` configurations x in [0, 1] and c in {a, b}; loss curves over fidelities 1..n_fid.
 
     ``loss[i, k]`` decreases with the fidelity; about ``nan_fraction`` of the configurations
-    have NaN cells from some level on (failed evaluations). ``acc = -loss`` for mode tests.
+    have NaN cells from some level on (failed evaluations; before level index ``fail_by`` when
+    given). ``acc = -loss`` for mode tests.
     """
 
     n: int = 300
     n_fid: int = 27
     nan_fraction: float = 0.1
     seed: int = 0
+    fail_by: int | None = None       # failures start before this level index (default: anywhere)
     space: ConfigurationSpace = field(init=False)
     configs: list[dict] = field(init=False)
     loss: np.ndarray = field(init=False)
@@ -51,7 +53,7 @@ class ToyProblem:
         final = (xs - 0.3) ** 2 + 0.1 * cs + 0.05 * rng.random(self.n)
         self.loss = final[:, None] + (0.5 + rng.random(self.n))[:, None] / f[None, :]
         bad = rng.random(self.n) < self.nan_fraction
-        start = rng.integers(0, self.n_fid, size=self.n)
+        start = rng.integers(0, self.fail_by or self.n_fid, size=self.n)
         for i in np.flatnonzero(bad):
             self.loss[i, start[i]:] = np.nan
         self.runtime = 1.0 + rng.random(self.n)
