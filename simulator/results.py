@@ -1,0 +1,135 @@
+"""The outcome of a simulated run and its Parquet file.
+
+``SimulationResult.results``: one row per report (trial_id, hyperparameters, fidelity,
+objectives, time, worker, decision, blackbox_seed, decision_time), sorted by
+(time, worker, trial_id, fidelity). ``.trials``: one row per trial. ``.metadata``: a
+JSON-able dict (settings, seed, versions, n_trials, n_reports, wall_seconds, ...).
+
+The Parquet file holds the results table; the metadata JSON is stored in the file's
+key-value metadata under ``b"hposim"`` and the trials table (itself Parquet, base64) under
+``b"hposim.trials"``, so one file carries the whole run.
+
+Example:
+    >>> import pandas as pd, tempfile, os
+    >>> r = SimulationResult(pd.DataFrame({"trial_id": [0], "time": [1.0]}),
+    ...                      pd.DataFrame({"trial_id": [0]}), {"seed": 0})
+    >>> path = os.path.join(tempfile.mkdtemp(), "run.parquet")
+    >>> r.to_parquet(path)
+    >>> SimulationResult.read_parquet(path).metadata["seed"]
+    0
+"""
+from __future__ import annotations
+
+import base64
+import io
+import json
+import math
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+__all__ = ["SimulationResult", "METADATA_KEY", "TRIALS_KEY", "DECISIONS", "STATUSES"]
+
+METADATA_KEY = b"hposim"
+TRIALS_KEY = b"hposim.trials"
+
+#: values of ``results.decision`` (category order)
+DECISIONS = ("continue", "pause", "stop", "complete", "failed")
+#: values of ``trials.status``
+STATUSES = ("running", "paused", "completed", "stopped", "failed")
+
+
+def _jsonable(x: Any) -> Any:
+    if isinstance(x, dict):
+        return {str(k): _jsonable(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_jsonable(v) for v in x]
+    if isinstance(x, np.generic):
+        return _jsonable(x.item())
+    if isinstance(x, np.ndarray):
+        return _jsonable(x.tolist())
+    if isinstance(x, float) and not math.isfinite(x):
+        return None if math.isnan(x) else ("inf" if x > 0 else "-inf")
+    if isinstance(x, (str, int, float, bool)) or x is None:
+        return x
+    return repr(x)
+
+
+@dataclass
+class SimulationResult:
+    """Results table, trials table and metadata of one simulated run.
+
+    Example:
+        >>> import pandas as pd
+        >>> r = SimulationResult(pd.DataFrame({"loss": [0.3, 0.1]}), pd.DataFrame(),
+        ...                      {"metric": "loss", "mode": "min"})
+        >>> r.best()
+        0.1
+    """
+
+    results: pd.DataFrame
+    trials: pd.DataFrame
+    metadata: dict = field(default_factory=dict)
+
+    def best(self, metric: str | None = None, mode: str | None = None) -> float:
+        """Best value of ``metric`` over all reports (NaN when there is none)."""
+        metric = metric or self.metadata.get("metric")
+        mode = mode or self.metadata.get("mode", "min")
+        if metric is None or metric not in self.results.columns:
+            raise KeyError(f"metric {metric!r} is not a column of the results: {list(self.results.columns)}")
+        col = self.results[metric].to_numpy(dtype=float)
+        col = col[~np.isnan(col)]
+        if not len(col):
+            return math.nan
+        return float(col.min() if mode == "min" else col.max())
+
+    def summary(self) -> str:
+        """A few lines: trials, reports, best metric, wall time."""
+        md = self.metadata
+        metric = md.get("metric")
+        try:
+            best = self.best()
+        except KeyError:
+            best = math.nan
+        return (f"{md.get('method', {}).get('name', 'scheduler')} on {md.get('blackbox', {}).get('label', '?')}: "
+                f"{md.get('n_trials', len(self.trials))} trials, {md.get('n_reports', len(self.results))} reports, "
+                f"best {metric} = {best:.6g} ({md.get('mode', 'min')}), "
+                f"simulated time {md.get('end_time', math.nan):.6g} s, "
+                f"wall time {md.get('wall_seconds', math.nan) * 1000:.1f} ms "
+                f"(ended by {md.get('end_reason', '?')})")
+
+    # ------------------------------------------------------------------ Parquet
+    def to_parquet(self, path: str | os.PathLike) -> None:
+        """Write the results table, with metadata and trials in the key-value metadata."""
+        table = pa.Table.from_pandas(self.results, preserve_index=False)
+        buf = io.BytesIO()
+        pq.write_table(pa.Table.from_pandas(self.trials, preserve_index=False), buf, compression="zstd")
+        kv = dict(table.schema.metadata or {})
+        kv[METADATA_KEY] = json.dumps(_jsonable(self.metadata), sort_keys=True).encode()
+        kv[TRIALS_KEY] = base64.b64encode(buf.getvalue())
+        table = table.replace_schema_metadata(kv)
+        path = Path(path)
+        if path.parent and not path.parent.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.name + ".tmp")
+        pq.write_table(table, tmp, compression="zstd")
+        os.replace(tmp, path)
+
+    @classmethod
+    def read_parquet(cls, path: str | os.PathLike) -> "SimulationResult":
+        """Read a file written by ``to_parquet``."""
+        table = pq.read_table(path)
+        kv = table.schema.metadata or {}
+        if METADATA_KEY not in kv:
+            raise ValueError(f"{path} is not an hposim simulation file: no {METADATA_KEY!r} key-value metadata")
+        metadata = json.loads(kv[METADATA_KEY])
+        trials = pd.DataFrame()
+        if TRIALS_KEY in kv:
+            trials = pq.read_table(io.BytesIO(base64.b64decode(kv[TRIALS_KEY]))).to_pandas()
+        return cls(table.to_pandas(), trials, metadata)
