@@ -120,3 +120,53 @@ def test_works_on_its_space_without_candidates(toy, name, kwargs):
             break
         if s.config is not None:
             toy.space.validate(s.config)
+
+
+# ---------------------------------------------------------------- through the real simulator
+@pytest.fixture(scope="session")
+def table():
+    """A synthetic tabulated blackbox: 400 configurations x 2 seeds x 27 epochs, loss, acc = -loss
+    and cumulative time; 10% of the configurations (row 1 too) fail (NaN) from epoch 4 on."""
+    import numpy as np
+    import pandas as pd
+
+    from blackbox_repo.blackbox import TabularBlackbox
+
+    rng = np.random.default_rng(0)
+    n, nf = 400, 27
+    hp = pd.DataFrame({"x": np.round(rng.random(n), 6), "c": rng.choice(["a", "b"], n)})
+    f = np.arange(1, nf + 1)
+    obj = np.zeros((n, 2, nf, 3), np.float32)
+    obj[..., 0] = ((hp["x"].to_numpy() - 0.3) ** 2)[:, None, None] + rng.random((n, 2, 1)) / f
+    failing = rng.random(n) < 0.1
+    failing[1] = True                        # so that grid search (row order) meets one early
+    obj[failing, :, 3:, 0] = np.nan
+    obj[..., 1] = -obj[..., 0]
+    obj[..., 2] = np.cumsum(10 + 50 * rng.random((n, 2, nf)), axis=2)
+    return TabularBlackbox(hp, obj, fidelity_values=f, objectives_names=["loss", "acc", "time"],
+                           metric_elapsed_time="time")
+
+
+def simulated(table, name, kwargs, n_workers, metric="loss", mode="min", seed=0):
+    from simulator import Stop, make_scheduler, simulate
+
+    scheduler = make_scheduler(name, table, metric=metric, mode=mode, seed=seed, **kwargs)
+    return simulate(table, scheduler, n_workers=n_workers, stop=Stop(max_time=15_000), seed=seed)
+
+
+@pytest.mark.parametrize("name, kwargs", CASES, ids=IDS)
+@pytest.mark.parametrize("n_workers", [1, 16])
+def test_in_the_simulator(table, name, kwargs, n_workers):
+    """Mode, failures, determinism and 1/16 workers with ``simulator.simulate`` (which raises on
+    a resume of a trial that is not paused)."""
+    low = simulated(table, name, kwargs, n_workers).results.drop(columns="decision_time")
+    again = simulated(table, name, kwargs, n_workers).results.drop(columns="decision_time")
+    high = simulated(table, name, kwargs, n_workers, metric="acc", mode="max").results.drop(
+        columns="decision_time")
+    assert low.equals(again)
+    assert low.equals(high)
+    assert (low["decision"] == "failed").any()
+    failed_at = low[low["decision"] == "failed"].groupby("trial_id")["time"].max()
+    later = low.merge(failed_at.rename("failed_at"), left_on="trial_id", right_index=True)
+    assert not (later["time"] > later["failed_at"]).any()
+    assert (low["fidelity"] == 27).any()
