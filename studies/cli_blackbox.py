@@ -144,7 +144,7 @@ def _tasks_text(tasks: Sequence[str], limit: int = 3) -> str:
 def list_text(records: Sequence[Any]) -> str:
     header = ["name", "kind", "tasks", "cached", "size", "source"]
     rows = [[r.name, r.kind, _tasks_text(r.tasks), "yes" if r.cached else "no",
-             format_bytes(r.size_bytes), str(r.source or "-")] for r in records]
+             format_bytes(r.size_bytes if r.cached else None), str(r.source or "-")] for r in records]
     widths = [max([len(h)] + [len(row[j]) for row in rows]) for j, h in enumerate(header)]
     lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in [header] + rows]
     return "\n".join(lines)

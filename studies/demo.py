@@ -15,7 +15,7 @@ from typing import Sequence
 
 import numpy as np
 
-from blackbox_repo import DEFAULT_BLACKBOX, load_blackbox
+from blackbox_repo import DEFAULT_BLACKBOX, BlackboxError, load_blackbox
 from studies.cli import main as cli_main
 
 __all__ = ["run_demo", "main"]
@@ -64,7 +64,11 @@ def run_demo(name: str = DEFAULT_BLACKBOX, seed: int = 0, n_configs: int = 3) ->
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    return run_demo()
+    try:
+        return run_demo()
+    except BlackboxError as e:
+        print(f"hposim demo: error: {e}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

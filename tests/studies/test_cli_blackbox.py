@@ -284,3 +284,27 @@ def test_demo_shows_info_and_evaluations(capsys):
     best_last = [line for line in lines if line.startswith("best at epoch=5")]
     mean = np.nanmean(bb.objective("valid_error")[:, :, -1], axis=1)
     assert best_last and str(bb.config(int(np.nanargmin(mean)))) in best_last[0]
+
+
+def test_formatting_helpers():
+    from blackbox_repo import BlackboxRecord, choice, loguniform, ordinal, randint
+    from studies.cli_blackbox import compact_values, describe_domain, format_bytes, list_text
+    text = list_text([
+        BlackboxRecord("nb201", ["cifar10", "cifar100", "ImageNet16-120", "x"], "recipe", False, 0,
+                       "https://example.org/nb201.pth"),
+        BlackboxRecord("toy", ["a"], "cached", True, 2500, "t.csv"),
+    ])
+    header, nb, toy = text.splitlines()
+    assert header.split() == ["name", "kind", "tasks", "cached", "size", "source"]
+    assert nb.split()[:6] == ["nb201", "recipe", "cifar10,", "cifar100,", "ImageNet16-120,", "..."]
+    assert header.index("size") == nb.index(" - ") + 1 == toy.index("2.5 kB")
+    assert text.splitlines()[1].split()[-3:] == ["no", "-", "https://example.org/nb201.pth"]
+    assert text.splitlines()[2].split() == ["toy", "cached", "a", "yes", "2.5", "kB", "t.csv"]
+    assert compact_values(list(range(1, 201))) == "1..200 (200 values)"
+    assert compact_values([1, 2, 3]) == "1, 2, 3"
+    assert describe_domain(loguniform(1e-4, 0.1)) == "float in [0.0001, 0.1], log scale"
+    assert describe_domain(randint(1, 8)) == "int in [1, 8]"
+    assert describe_domain(choice(["a", "b"])) == "choice {'a', 'b'}"
+    assert describe_domain(ordinal(list(range(20)))) == "ordinal of 20 values {0, 1, 2, ..., 19}"
+    assert format_bytes(999) == "999 B" and format_bytes(1_500_000) == "1.5 MB"
+    assert format_bytes(None) == "-"
