@@ -313,12 +313,13 @@ def load_blackbox(name: str, task: str | None = None) -> dict[str, Blackbox] | B
     if task is None and isinstance(name, str) and "/" in name:
         name, task = parse_blackbox_ref(name)
     validate_name(name, "blackbox name")
+    if task is not None:
+        validate_name(task, "task name")
     tasks = _tasks_of(name)
     if not tasks:
         raise _unknown_name(name)
     if task is None:
         return {t: p.load(name, t) for t, p in tasks}
-    validate_name(task, "task name")
     for t, p in tasks:
         if t == task:
             return p.load(name, t)

@@ -1,0 +1,227 @@
+"""The blackbox repository: locations, lookup order, listing, errors, providers."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import blackbox_repo
+from blackbox_repo import repository
+from blackbox_repo.blackbox import BlackboxError, TabularBlackbox
+from blackbox_repo.repository import (BlackboxProvider, BlackboxRecord, CacheProvider, EmbeddedProvider,
+                                      UnknownBlackboxError, blackbox_folder,
+                                      blackboxes_root, list_blackboxes, load_blackbox,
+                                      parse_blackbox_ref, register_provider, save_blackbox)
+from blackbox_repo.storage import CorruptBlackboxError, save_tabular
+
+
+@pytest.fixture(autouse=True)
+def only_local_providers(monkeypatch):
+    """These tests are about the cache and embedded providers: other registered providers
+    (recipes, mirror) are set aside; ``test_providers_are_tried_in_order`` adds one back."""
+    assert [p.kind for p in repository.providers()][:2] == ["cached", "embedded"]
+    monkeypatch.setattr(repository, "_PROVIDERS", [CacheProvider(), EmbeddedProvider()])
+
+
+def table(value: float = 0.5, n: int = 4, description: str | None = None) -> TabularBlackbox:
+    hp = pd.DataFrame({"lr": [10.0 ** -k for k in range(n)], "act": ["relu", "tanh"] * (n // 2)})
+    obj = np.full((n, 2, 3, 2), value, dtype=np.float32)
+    obj[..., 1] = np.arange(1, 4, dtype=np.float32)
+    meta = {"description": description} if description else {}
+    return TabularBlackbox(hp, obj, fidelity_values=[1, 2, 3], objectives_names=["error", "time"],
+                           metric_elapsed_time="time", metadata=meta)
+
+
+@pytest.fixture
+def embedded(tmp_path, monkeypatch):
+    """A stand-in for ``blackbox_repo/embedded``: two tasks of a blackbox "emb"."""
+    root = tmp_path / "embedded"
+    for task, v in (("iris", 0.1), ("wine-2", 0.2)):
+        save_tabular(table(v, description="embedded test table"), root / "emb" / task, name="emb", task=task,
+                     source="sklearn", build_cache=False)
+    for lock in root.rglob("*.lock"):
+        lock.unlink()
+    monkeypatch.setattr(repository, "embedded_root", lambda: root)
+    return root
+
+
+def test_hposim_home_is_respected(hposim_home, monkeypatch, tmp_path):
+    assert repository.hposim_home() == hposim_home
+    assert blackboxes_root() == hposim_home / "blackboxes"
+    assert blackbox_folder("a", "ImageNet16-120") == hposim_home / "blackboxes" / "a" / "ImageNet16-120"
+    folder = save_blackbox(table(), "mine", "ImageNet16-120")
+    assert folder == hposim_home / "blackboxes" / "mine" / "ImageNet16-120"
+    monkeypatch.setenv("HPOSIM_HOME", str(tmp_path / "other"))
+    assert repository.hposim_home() == tmp_path / "other"
+    with pytest.raises(UnknownBlackboxError):
+        load_blackbox("mine")
+    monkeypatch.delenv("HPOSIM_HOME")
+    monkeypatch.setenv("HOME", str(tmp_path / "user"))
+    assert repository.hposim_home() == tmp_path / "user" / ".cache" / "hposim"
+
+
+def test_save_and_load_by_name_task_and_ref():
+    save_blackbox(table(0.1), "fam", "cifar10")
+    table(0.2).save("fam", "ImageNet16-120")
+    both = load_blackbox("fam")
+    assert sorted(both) == ["ImageNet16-120", "cifar10"]
+    assert float(both["cifar10"].objectives[0, 0, 0, 0]) == np.float32(0.1)
+    one = load_blackbox("fam", "ImageNet16-120")
+    assert isinstance(one, TabularBlackbox) and float(one.objectives[0, 0, 0, 0]) == np.float32(0.2)
+    assert load_blackbox("fam/cifar10").metadata["task"] == "cifar10"
+    assert blackbox_repo.load_blackbox is load_blackbox
+    assert table().save("single").name == "default"
+    assert list(load_blackbox("single")) == ["default"]
+
+
+def test_resave_replaces():
+    save_blackbox(table(0.1), "r", "t")
+    save_blackbox(table(0.7), "r", "t")
+    assert float(load_blackbox("r", "t").objectives[1, 1, 1, 0]) == np.float32(0.7)
+
+
+def test_unknown_name_and_task_errors():
+    with pytest.raises(UnknownBlackboxError, match="no blackboxes are known"):
+        load_blackbox("anything")
+    save_blackbox(table(), "nasbench201", "cifar10")
+    save_blackbox(table(), "nasbench201", "ImageNet16-120")
+    with pytest.raises(UnknownBlackboxError) as ei:
+        load_blackbox("nasbench210")
+    assert str(ei.value) == ("unknown blackbox 'nasbench210' (did you mean 'nasbench201'?); "
+                             "known blackboxes: ['nasbench201']")
+    with pytest.raises(UnknownBlackboxError) as ei:
+        load_blackbox("nasbench201", "ImageNet16-12")
+    assert str(ei.value) == ("blackbox 'nasbench201' has no task 'ImageNet16-12' (did you mean "
+                             "'ImageNet16-120'?); its tasks: ['ImageNet16-120', 'cifar10']")
+    with pytest.raises(UnknownBlackboxError, match=r"'zzz'; known blackboxes"):
+        load_blackbox("zzz")
+
+
+@pytest.mark.parametrize("ref, expected", [("a", ("a", None)), ("a/b", ("a", "b")),
+                                           ("nasbench201/ImageNet16-120", ("nasbench201", "ImageNet16-120"))])
+def test_parse_ref(ref, expected):
+    assert parse_blackbox_ref(ref) == expected
+
+
+@pytest.mark.parametrize("ref", ["", "a/b/c", "a/", "/b", "../x", "a/.."])
+def test_parse_ref_rejects(ref):
+    with pytest.raises(BlackboxError, match="is not valid"):
+        parse_blackbox_ref(ref)
+
+
+@pytest.mark.parametrize("name", ["..", "a/b", "", ".x", "t.lock"])
+def test_bad_names_rejected_everywhere(name):
+    for call in (lambda: save_blackbox(table(), name, "t"), lambda: save_blackbox(table(), "ok", name),
+                 lambda: load_blackbox("ok", name) if "/" not in name else parse_blackbox_ref(f"ok/{name}")):
+        with pytest.raises(BlackboxError, match="is not valid"):
+            call()
+
+
+def test_list_blackboxes_cached(hposim_home):
+    save_blackbox(table(description="two tasks"), "fam", "a", source={"url": "http://x"})
+    save_blackbox(table(), "fam", "b")
+    save_blackbox(table(), "other")
+    (hposim_home / "blackboxes" / "fam" / ".b.tmp-crashed").mkdir()  # ignored
+    (hposim_home / "blackboxes" / "empty").mkdir()  # no task folders: not listed
+    recs = list_blackboxes()
+    assert [r.name for r in recs] == ["fam", "other"]
+    fam = recs[0]
+    assert isinstance(fam, BlackboxRecord)
+    assert (fam.tasks, fam.kind, fam.cached) == (["a", "b"], "cached", True)
+    assert fam.source == {"url": "http://x"} and fam.description == "two tasks"
+    on_disk = sum(p.stat().st_size for t in ("a", "b")
+                  for p in (hposim_home / "blackboxes" / "fam" / t).iterdir())
+    assert fam.size_bytes == on_disk > 0
+
+
+def test_list_survives_corrupt_metadata(hposim_home):
+    folder = save_blackbox(table(description="d"), "bad", "t")
+    (folder / "metadata.json").write_text("{ truncated")
+    rec = list_blackboxes()[0]
+    assert (rec.name, rec.tasks, rec.description) == ("bad", ["t"], "")
+    with pytest.raises(CorruptBlackboxError, match="hposim blackbox get bad --force"):
+        load_blackbox("bad", "t")
+
+
+def test_embedded_blackbox_loads_with_cache_in_home(embedded, hposim_home):
+    bbs = load_blackbox("emb")
+    assert sorted(bbs) == ["iris", "wine-2"]
+    assert float(bbs["wine-2"].objectives[0, 0, 0, 0]) == np.float32(0.2)
+    assert (hposim_home / "cache" / "emb" / "iris" / "objectives.npy").is_file()
+    assert not list(embedded.rglob("objectives.npy")) and not list(embedded.rglob("*.lock"))
+    rec = list_blackboxes()[0]
+    assert (rec.name, rec.kind, rec.cached, rec.tasks, rec.source) == ("emb", "embedded", True,
+                                                                        ["iris", "wine-2"], "sklearn")
+    assert rec.description == "embedded test table"
+
+
+def test_cache_takes_precedence_over_embedded(embedded):
+    save_blackbox(table(0.9), "emb", "iris")
+    save_blackbox(table(0.8), "emb", "extra-task")
+    bbs = load_blackbox("emb")
+    assert sorted(bbs) == ["extra-task", "iris", "wine-2"]
+    assert float(bbs["iris"].objectives[0, 0, 0, 0]) == np.float32(0.9)
+    assert float(bbs["wine-2"].objectives[0, 0, 0, 0]) == np.float32(0.2)
+    rec = list_blackboxes()[0]
+    assert (rec.kind, rec.cached, sorted(rec.tasks)) == ("embedded", True, ["extra-task", "iris", "wine-2"])
+
+
+def test_corrupt_embedded_advises_reinstall(embedded):
+    path = embedded / "emb" / "iris" / "hyperparameters.parquet"
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    path.write_bytes(bytes(data))
+    with pytest.raises(CorruptBlackboxError, match="reinstall") as ei:
+        load_blackbox("emb", "iris")
+    assert "hyperparameters.parquet" in str(ei.value) and ei.value.expected in str(ei.value)
+
+
+def test_real_embedded_root_is_the_package_folder():
+    assert repository.embedded_root() == Path(repository.__file__).resolve().parent / "embedded"
+    assert blackbox_repo.DEFAULT_BLACKBOX == "mlp-sklearn"
+
+
+class DictProvider(BlackboxProvider):
+    """An in-memory provider, as a mirror or recipe provider would plug in."""
+
+    kind = "recipe"
+
+    def __init__(self, tables: dict[str, dict[str, TabularBlackbox]]):
+        self.tables = tables
+        self.loaded: list[tuple[str, str]] = []
+
+    def names(self):
+        return sorted(self.tables)
+
+    def tasks(self, name):
+        return sorted(self.tables.get(name, {}))
+
+    def load(self, name, task):
+        self.loaded.append((name, task))
+        return self.tables[name][task]
+
+    def record(self, name):
+        return BlackboxRecord(name, self.tasks(name), self.kind, cached=False, description="fetched on demand")
+
+
+def test_providers_are_tried_in_order():
+    remote = DictProvider({"far": {"t1": table(0.3), "t2": table(0.4)}, "both": {"x": table(0.5)}})
+    register_provider(remote)
+    assert [p.kind for p in repository.providers()] == ["cached", "embedded", "recipe"]
+    assert float(load_blackbox("far", "t2").objectives[0, 0, 0, 0]) == np.float32(0.4)
+    save_blackbox(table(0.6), "both", "x")
+    assert float(load_blackbox("both", "x").objectives[0, 0, 0, 0]) == np.float32(0.6)
+    assert remote.loaded == [("far", "t2")]
+    recs = {r.name: r for r in list_blackboxes()}
+    assert (recs["far"].kind, recs["far"].cached, recs["far"].description) == ("recipe", False,
+                                                                               "fetched on demand")
+    assert (recs["both"].kind, recs["both"].cached) == ("recipe", True)
+    with pytest.raises(UnknownBlackboxError, match="did you mean 'far'"):
+        load_blackbox("fat")
+    replacement = DictProvider({})
+    register_provider(replacement, before="cached")
+    assert repository.providers()[2] is replacement
+    with pytest.raises(BlackboxError, match="no provider of kind 'nope'"):
+        register_provider(type("P", (DictProvider,), {"kind": "mirror"})({}), before="nope")
