@@ -316,3 +316,10 @@ def test_large_table_is_fast():
     elapsed = time.perf_counter() - t0
     assert bb.shape == (n_cfg, n_seed, n_fid, 2)
     assert elapsed < 5.0, f"importing {len(df)} rows took {elapsed:.2f}s"
+
+
+def test_column_mixing_numbers_and_text():
+    df = pd.DataFrame({"x": pd.Series([1, "a", 2.5, "b"], dtype=object), "loss": [1.0, 2.0, 3.0, 4.0]})
+    bb = from_dataframe(df, config_cols="x")
+    assert bb.hyperparameters["x"].tolist() == [1, 2.5, "a", "b"]      # numbers first, then text
+    assert [bb.evaluate({"x": v}, fidelity=1)["loss"] for v in (1, "a", 2.5, "b")] == [1, 2, 3, 4]
