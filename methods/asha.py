@@ -36,6 +36,7 @@ from methods.rungs import (PromotionRung, StoppingRung, check_brackets, check_re
 __all__ = ["ASHA"]
 
 _TYPES = ("stopping", "promotion")
+_CONTINUE, _PAUSE, _STOP = Decision.CONTINUE, Decision.PAUSE, Decision.STOP
 
 
 @register("ASHA")
@@ -72,12 +73,16 @@ class ASHA(Scheduler):
         self.brackets = check_brackets(brackets, self.levels)
         self._quantile = 1.0 / self.reduction_factor
         self._top = self.levels[-1]
-        # per bracket: rung level -> index into levels, and the rung records (top level excluded)
-        self._rung_index = [{lv: i for i, lv in enumerate(self.levels[b:-1])} for b in range(self.brackets)]
-        if type == "stopping":
+        # per bracket: the rung records, one per rung level below the top
+        self._is_stopping = type == "stopping"
+        if self._is_stopping:
             self._stopping = [[StoppingRung() for _ in self.levels[b:-1]] for b in range(self.brackets)]
         else:
             self._promotion = [[PromotionRung() for _ in self.levels[b:-1]] for b in range(self.brackets)]
+        records = self._stopping if self._is_stopping else self._promotion
+        #: bracket (the trial's meta) -> {rung level: rung record}
+        self._rungs: dict[Any, dict[Any, Any]] = {
+            b: dict(zip(self.levels[b:-1], records[b])) for b in range(self.brackets)}
         self._ended: set[int] = set()
         self._probs = hyperband_distribution(self.levels, self.brackets) if self.brackets > 1 else None
         self._bracket_draws: list[int] = []
@@ -107,21 +112,21 @@ class ASHA(Scheduler):
         config = self.sampler.next()
         if config is None:
             return None
-        return Suggestion.start(config, max_fidelity=target, meta=bracket)
+        return Suggestion(config=config, max_fidelity=target, meta=bracket)
 
     def on_report(self, trial: Trial, fidelity: Any, metrics: Mapping[str, float], time: float) -> Decision:
-        bracket = trial.meta if isinstance(trial.meta, int) and 0 <= trial.meta < self.brackets else 0
-        i = self._rung_index[bracket].get(fidelity)
-        if i is None:
-            return Decision.CONTINUE
+        # hot path: one dict lookup for reports off this trial's rungs
+        rungs = self._rungs.get(trial.meta, self._rungs[0])
+        rung = rungs.get(fidelity)
+        if rung is None:
+            return _CONTINUE
         score = self.score(metrics)
-        if not math.isfinite(score):
-            return Decision.STOP
-        if self.type == "stopping":
-            ok = self._stopping[bracket][i].record_and_decide(score, self._quantile)
-            return Decision.CONTINUE if ok else Decision.STOP
-        self._promotion[bracket][i].record(trial.trial_id, score)
-        return Decision.PAUSE
+        if score == math.inf:
+            return _STOP
+        if self._is_stopping:
+            return _CONTINUE if rung.record_and_decide(score, self._quantile) else _STOP
+        rung.record(trial.trial_id, score)
+        return _PAUSE
 
     def on_end(self, trial: Trial, status: TrialStatus) -> None:
         self._ended.add(trial.trial_id)

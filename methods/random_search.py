@@ -126,7 +126,7 @@ class RandomSearch(Scheduler):
         config = self.sampler.next()
         if config is None:
             return None
-        return Suggestion.start(config, max_fidelity=self.max_fidelity)
+        return Suggestion(config=config, max_fidelity=self.max_fidelity)
 
     def on_report(self, trial: Trial, fidelity: Any, metrics: Mapping[str, float], time: float) -> Decision:
         return Decision.CONTINUE
