@@ -76,7 +76,9 @@ class GenerationReport:
 
     ``n_computed`` calls ran now, ``n_resumed`` chunks came from the checkpoint folder,
     ``n_failed`` calls raised (their cells are NaN); ``failures`` lists the first few
-    as ``{"config_id", "seed", "error"}``.
+    as ``{"config_id", "seed", "error"}``. ``wall_seconds`` is this run's duration and
+    ``wall_seconds_total`` the sum over every run (interrupted ones included) that shared
+    the checkpoint folder, i.e. what the whole generation cost.
     """
 
     n_configs: int
@@ -89,6 +91,7 @@ class GenerationReport:
     n_failed: int = 0
     failures: list[dict] = field(default_factory=list)
     wall_seconds: float = 0.0
+    wall_seconds_total: float = 0.0
     checkpoint_dir: str | None = None
 
     def to_dict(self) -> dict:
@@ -232,23 +235,39 @@ def _write_atomic(path: Path, array: np.ndarray) -> None:
         raise
 
 
-def _open_checkpoint(folder: Path, fingerprint: str, shape: tuple[int, ...]) -> None:
+def _write_json_atomic(path: Path, payload: dict) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")
+    with os.fdopen(fd, "w") as f:
+        json.dump(payload, f)
+    os.replace(tmp, path)
+
+
+def _open_checkpoint(folder: Path, fingerprint: str, shape: tuple[int, ...]) -> dict:
+    """The folder's manifest (created when new); refuses a folder of another generation."""
     folder.mkdir(parents=True, exist_ok=True)
     manifest = folder / _MANIFEST
     if manifest.exists():
         try:
-            recorded = json.loads(manifest.read_text()).get("fingerprint")
+            recorded = json.loads(manifest.read_text())
         except (OSError, ValueError):
-            recorded = None
-        if recorded != fingerprint:
+            recorded = {}
+        if recorded.get("fingerprint") != fingerprint:
             raise GenerationError(
                 f"checkpoint_dir {str(folder)!r} holds chunks of a different generation (other "
                 f"configurations, seeds, fidelities or objectives); use another folder or delete it")
-        return
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".json")
-    with os.fdopen(fd, "w") as f:
-        json.dump({"fingerprint": fingerprint, "shape": list(shape)}, f)
-    os.replace(tmp, manifest)
+        return recorded
+    recorded = {"fingerprint": fingerprint, "shape": list(shape), "wall_seconds_total": 0.0, "runs": 0}
+    _write_json_atomic(manifest, recorded)
+    return recorded
+
+
+def _close_checkpoint(folder: Path, manifest: dict, wall_seconds: float) -> float:
+    """Add this run's wall time to the manifest; the total over every run of this generation."""
+    manifest = dict(manifest)
+    manifest["wall_seconds_total"] = float(manifest.get("wall_seconds_total", 0.0)) + wall_seconds
+    manifest["runs"] = int(manifest.get("runs", 0)) + 1
+    _write_json_atomic(folder / _MANIFEST, manifest)
+    return manifest["wall_seconds_total"]
 
 
 def _load_chunk(path: Path, expected: tuple[int, int]) -> np.ndarray | None:
@@ -395,8 +414,10 @@ def generate(
     done = np.zeros((n_cfg, n_seed), dtype=bool)
 
     folder = Path(checkpoint_dir) if checkpoint_dir is not None else None
+    manifest: dict = {}
     if folder is not None:
-        _open_checkpoint(folder, _fingerprint(configs, seed_values, fid, objectives_names), table.shape)
+        manifest = _open_checkpoint(folder, _fingerprint(configs, seed_values, fid, objectives_names),
+                                    table.shape)
         for ci in range(n_cfg):
             for si in range(n_seed):
                 chunk = _load_chunk(_chunk_path(folder, ci, si), (n_fid, n_obj))
@@ -410,22 +431,26 @@ def generate(
                                 metric_elapsed_time, None if folder is None else str(folder))
             for ci, si in todo)
     failures: list[dict] = []
-    with tqdm(total=n_cfg * n_seed, initial=report.n_resumed, desc="generate", unit="run",
-              disable=not progress, dynamic_ncols=True) as bar:
-        if todo:
-            parallel = Parallel(n_jobs=n_jobs, backend="loky", return_as="generator")
-            for ci, si, curve, error in parallel(jobs):
-                if curve is None:
-                    failures.append({"config_id": ci, "seed": seed_values[si], "error": error})
-                    bar.set_postfix(failed=len(failures))
-                else:
-                    table[ci, si] = curve
-                    report.n_computed += 1
-                bar.update(1)
+    try:
+        with tqdm(total=n_cfg * n_seed, initial=report.n_resumed, desc="generate", unit="run",
+                  disable=not progress, dynamic_ncols=True) as bar:
+            if todo:
+                parallel = Parallel(n_jobs=n_jobs, backend="loky", return_as="generator")
+                for ci, si, curve, error in parallel(jobs):
+                    if curve is None:
+                        failures.append({"config_id": ci, "seed": seed_values[si], "error": error})
+                        bar.set_postfix(failed=len(failures))
+                    else:
+                        table[ci, si] = curve
+                        report.n_computed += 1
+                    bar.update(1)
+    finally:
+        report.wall_seconds = report.wall_seconds_total = time.perf_counter() - start
+        if folder is not None:
+            report.wall_seconds_total = _close_checkpoint(folder, manifest, report.wall_seconds)
 
     report.n_failed = len(failures)
     report.failures = failures[:_MAX_LISTED_FAILURES]
-    report.wall_seconds = time.perf_counter() - start
     if report.n_failed == n_cfg * n_seed:
         shown = "; ".join(f"config #{f['config_id']} seed {f['seed']}: {f['error']}" for f in failures[:3])
         raise GenerationError(f"every one of the {n_cfg * n_seed} calls of fn failed, e.g. {shown}")
