@@ -19,3 +19,6 @@ from blackbox_repo.repository import (DEFAULT_BLACKBOX, BlackboxRecord, list_bla
                                       load_blackbox, save_blackbox)
 __all__ += ["load_blackbox", "list_blackboxes", "DEFAULT_BLACKBOX", "save_blackbox", "BlackboxRecord",
             "CorruptBlackboxError"]
+
+from blackbox_repo.recipes import RECIPES, Recipe, get_recipe  # noqa: E402  (plugs the recipe provider in)
+__all__ += ["RECIPES", "Recipe", "get_recipe"]
