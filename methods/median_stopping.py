@@ -14,6 +14,8 @@ import math
 from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
+import numpy as np
+
 from blackbox_repo.configspace import ConfigurationSpace
 from methods.base import Decision, MethodError, Scheduler, Suggestion, Trial
 from methods.random_search import ConfigSampler
@@ -61,13 +63,13 @@ class MedianStopping(Scheduler):
                          seed=seed, candidates=candidates)
         if grace_period is None:
             grace_period = self.min_fidelity
-        if isinstance(grace_period, bool) or not isinstance(grace_period, (int, float)) \
+        if isinstance(grace_period, bool) or not isinstance(grace_period, (int, float, np.number)) \
                 or not math.isfinite(grace_period):
             raise MethodError(f"grace_period must be a number (a fidelity), got {grace_period!r}")
-        if isinstance(min_samples, bool) or not isinstance(min_samples, int) or min_samples < 1:
+        if isinstance(min_samples, bool) or not isinstance(min_samples, (int, np.integer)) or min_samples < 1:
             raise MethodError(f"min_samples must be an integer >= 1, got {min_samples!r}")
-        self.grace_period = grace_period
-        self.min_samples = min_samples
+        self.grace_period = grace_period.item() if isinstance(grace_period, np.generic) else grace_period
+        self.min_samples = int(min_samples)
         self._curves: dict[int, _Curve] = {}
         self._averages: dict[Any, list[float]] = {}
         self.sampler = ConfigSampler(self.config_space, self.rng, self.candidates)

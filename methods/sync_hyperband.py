@@ -24,6 +24,8 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
+import numpy as np
+
 from blackbox_repo.configspace import ConfigurationSpace
 from methods.base import Decision, MethodError, Scheduler, Suggestion, Trial, TrialStatus
 from methods.random_search import ConfigSampler
@@ -208,8 +210,8 @@ class SyncHyperband(_Synchronous):
         most = len(self.levels)
         if brackets is None:
             brackets = most
-        if isinstance(brackets, bool) or not isinstance(brackets, int) or not 1 <= brackets <= most:
+        if isinstance(brackets, bool) or not isinstance(brackets, (int, np.integer)) or not 1 <= brackets <= most:
             raise MethodError(f"brackets={brackets!r} is not valid; with rung levels {self.levels} it must "
                               f"be an integer in 1..{most} (or None for all)")
-        self.brackets = brackets
+        self.brackets = int(brackets)
         self._bracket_ids = list(range(brackets))

@@ -65,3 +65,9 @@ def test_nan_stops(make_trial):
 def test_bad_arguments(kwargs, message):
     with pytest.raises(MethodError, match=message):
         create("MedianStopping", SPACE, metric="loss", **kwargs)
+
+
+def test_numpy_arguments_are_accepted():
+    import numpy as np
+    ms = create("MedianStopping", SPACE, metric="loss", grace_period=np.int64(2), min_samples=np.int64(4))
+    assert (ms.grace_period, ms.min_samples) == (2, 4) and type(ms.min_samples) is int
