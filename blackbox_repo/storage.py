@@ -358,7 +358,7 @@ def _write_folder(bb: TabularBlackbox, tmp: Path, *, name: str, task: str, sourc
     _write_json(tmp / METADATA, _with_checksum(doc, "metadata_sha256"), fsync=True)
     if build_cache:
         _write_cache(np.asarray(bb.objectives, dtype=np.float32), tmp, source_folder=tmp,
-                     source_sha=files[OBJECTIVES]["sha256"], reason="written by save_tabular")
+                     source_sha=files[OBJECTIVES]["sha256"], reason="written by save_tabular", meta=doc)
 
 
 def _cleanup_leftovers(folder: Path) -> None:
@@ -552,8 +552,12 @@ def _read_cache_record(path: Path) -> tuple[dict | None, str | None]:
 
 
 def _write_cache(array: np.ndarray | None, cache_dir: Path, *, source_folder: Path, source_sha: str,
-                 reason: str, meta: Mapping[str, Any] | None = None, builds: int = 0) -> None:
-    """Write ``objectives.npy`` (from ``array``, or converted from the Parquet file) and cache.json."""
+                 reason: str, meta: Mapping[str, Any], builds: int = 0) -> None:
+    """Write ``objectives.npy`` and cache.json.
+
+    The array is ``array`` when given (at save time), else converted from the folder's
+    objectives.parquet as described by ``meta``.
+    """
     cache_dir.mkdir(parents=True, exist_ok=True)
     npy, cj = cache_dir / CACHE_NPY, cache_dir / CACHE_JSON
     cj.unlink(missing_ok=True)
@@ -563,7 +567,6 @@ def _write_cache(array: np.ndarray | None, cache_dir: Path, *, source_folder: Pa
             out = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.float32, shape=array.shape)
             out[...] = array
         else:
-            assert meta is not None
             out = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.float32,
                                             shape=tuple(int(x) for x in meta["shape"]))
             _convert_parquet(source_folder / OBJECTIVES, out, meta)

@@ -131,6 +131,17 @@ def test_metadata_json_contents(saved):
                                         "bytes": (folder / fname).stat().st_size}
 
 
+def test_resave_loaded_blackbox_into_its_own_folder(saved):
+    bb, folder = saved
+    loaded = load_tabular(folder)
+    save_tabular(loaded, folder, name="toy", task="t1")
+    again = load_tabular(folder)
+    assert same_bits(again.objectives, bb.objectives)
+    meta = json.loads((folder / "metadata.json").read_text())
+    assert meta["extra"] == {"description": "toy table", "paper": {"year": 2024}, "note": "x"}
+    assert meta["source"] == "unit test"
+
+
 def test_objectives_parquet_is_long_zstd_float32(saved):
     import pyarrow.parquet as pq
     bb, folder = saved
