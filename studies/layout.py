@@ -11,7 +11,9 @@ Atomicity: locally a run is written into a hidden temporary folder beside its fi
 and renamed into place (a rename is atomic). On object stores, ``results.parquet`` is
 uploaded first and ``metadata.json`` last: a single PUT is atomic, so the marker exists
 only once everything else does. Either way a run counts as done only when
-``metadata.json`` says ``done`` and ``results.parquet`` has the size it records.
+``metadata.json`` says ``done`` and ``results.parquet`` has the size it records. Files are
+not fsync'ed (a killed process loses nothing already written; after a power loss, a
+truncated file fails the size check and the run is recomputed).
 
 Example:
     >>> store = StudyStore("/tmp/results", "demo")
@@ -81,13 +83,18 @@ def _explain_storage_error(root: str, e: BaseException) -> str:
 
 
 def _pid_alive(pid: int) -> bool:
+    """Whether process ``pid`` runs on this host (a zombie counts as dead)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
         return True
-    return True
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return True
 
 
 class StudyStore:
@@ -177,8 +184,6 @@ class StudyStore:
             tmp = f"{path}.tmp-{uuid.uuid4().hex}"
             with open(tmp, "wb") as f:
                 f.write(data)
-                f.flush()
-                os.fsync(f.fileno())
             os.replace(tmp, path)
         else:
             self.fs.pipe_file(path, data)
@@ -221,8 +226,6 @@ class StudyStore:
                     continue
                 with open(os.path.join(tmp, name), "wb") as f:
                     f.write(data)
-                    f.flush()
-                    os.fsync(f.fileno())
             if os.path.exists(final):
                 old = os.path.join(parent, f".old-{tag}")
                 os.rename(final, old)
@@ -230,7 +233,6 @@ class StudyStore:
                 shutil.rmtree(old, ignore_errors=True)
             else:
                 os.rename(tmp, final)
-            _fsync_dir(parent)
         else:
             marker = self._join(final, METADATA)
             if self.fs.exists(marker):
@@ -387,19 +389,6 @@ def _parse_metadata(raw: Any) -> dict | None:
     if not isinstance(meta, dict) or meta.get("format") != RUN_FORMAT:
         return None
     return meta
-
-
-def _fsync_dir(path: str) -> None:
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 def _json_default(o: Any) -> Any:
