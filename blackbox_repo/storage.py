@@ -618,12 +618,15 @@ def _convert_parquet(path: Path, out: np.ndarray, meta: Mapping[str, Any]) -> No
         raise CorruptBlackboxError(path, f"{path} cannot be converted ({e})") from None
 
 
+def _writable(folder: Path) -> bool:
+    return os.access(folder, os.W_OK)
+
+
 def _cache_location(folder: Path, cache_dir: str | os.PathLike | None) -> Path | None:
+    """Where the cache of ``folder`` goes; ``None``: read-only folder, use the default location."""
     if cache_dir is not None:
         return Path(cache_dir).absolute()
-    if os.access(folder, os.W_OK):
-        return folder
-    return None
+    return folder if _writable(folder) else None
 
 
 def _open_cache(folder: Path, cache_dir: Path, meta: Mapping[str, Any], *, locked: bool,

@@ -177,6 +177,16 @@ def test_cache_in_separate_folder(tmp_path):
     assert cache_record(cache)["builds"] == 1
 
 
+def test_read_only_folder_caches_under_hposim_home(tmp_path, hposim_home, monkeypatch):
+    bb = make_bb()
+    folder = save_tabular(bb, tmp_path / "ro" / "t", name="ro", task="t", build_cache=False)
+    monkeypatch.setattr(storage, "_writable", lambda path: False)  # as for an installed package
+    back = load_tabular(folder)
+    assert same_bits(back.objectives, bb.objectives)
+    assert (hposim_home / "cache" / "ro" / "t" / "objectives.npy").is_file()
+    assert not (folder / "objectives.npy").exists()
+
+
 columns = st.sampled_from(["int", "float", "str", "bool"])
 
 
