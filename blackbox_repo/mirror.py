@@ -73,6 +73,12 @@ class Mirror:
     def __repr__(self) -> str:
         return f"Mirror({self.url!r})"
 
+    def is_local(self) -> bool:
+        """Whether the mirror is a folder on this machine (usable with ``HPOSIM_OFFLINE``)."""
+        protocol = self.fs.protocol
+        protocols = (protocol,) if isinstance(protocol, str) else tuple(protocol)
+        return any(p in ("file", "local") for p in protocols)
+
     def _path(self, *parts: str) -> str:
         return "/".join([self.root, *parts])
 

@@ -266,7 +266,8 @@ class Recipe:
         """``{task: TabularBlackbox}``: from the cache, else the mirror, else download + convert.
 
         ``force`` ignores the local cache (the mirror is still used when it has a copy:
-        its files are checksummed). After a conversion the family is uploaded to the
+        its files are checksummed). With ``$HPOSIM_OFFLINE`` set, only a local-folder mirror
+        is consulted. After a conversion the family is uploaded to the
         mirror (``mirror`` or ``$HPOSIM_MIRROR``); an upload failure is a warning.
         """
         from blackbox_repo.mirror import MirrorError, open_mirror
@@ -281,6 +282,8 @@ class Recipe:
                 return self.load_cached()          # another process built it while we waited
             _remove_leftovers(root, self.name)
             m = open_mirror(mirror)
+            if m is not None and is_offline() and not m.is_local():
+                m = None                           # offline: a remote mirror is network too
             staging = Path(tempfile.mkdtemp(prefix=f".{self.name}.recipe-tmp-", dir=root))
             try:
                 if m is not None and m.has(self.name):
