@@ -403,16 +403,24 @@ def _json_default(o: Any) -> Any:
     return str(o)
 
 
-def to_parquet_bytes(df, metadata: Mapping[str, Any] | None = None) -> bytes:
-    """A DataFrame as Parquet bytes (zstd), with ``metadata`` as JSON under the key ``hposim``."""
+def to_parquet_bytes(df, metadata: Mapping[str, Any] | None = None, trials=None) -> bytes:
+    """A results DataFrame as Parquet bytes (zstd), in the simulator's file format: ``metadata``
+    as JSON under the key ``hposim`` and the ``trials`` table (Parquet, base64) under
+    ``hposim.trials``, so ``SimulationResult.read_parquet`` reads the file too."""
+    import base64
+
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     table = pa.Table.from_pandas(df, preserve_index=False)
+    kv = dict(table.schema.metadata or {})
     if metadata is not None:
-        kv = dict(table.schema.metadata or {})
         kv[b"hposim"] = json.dumps(metadata, default=_json_default).encode()
-        table = table.replace_schema_metadata(kv)
+    if trials is not None:
+        tbuf = io.BytesIO()
+        pq.write_table(pa.Table.from_pandas(trials, preserve_index=False), tbuf, compression="zstd")
+        kv[b"hposim.trials"] = base64.b64encode(tbuf.getvalue())
+    table = table.replace_schema_metadata(kv)
     buf = io.BytesIO()
     pq.write_table(table, buf, compression="zstd")
     return buf.getvalue()

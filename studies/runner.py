@@ -139,7 +139,7 @@ def simulate_run(run: RunSpec) -> tuple[pd.DataFrame, dict]:
                       blackbox_seed=run.blackbox_seed, metric=metric, mode=mode)
     meta = {"simulation": dict(result.metadata), "metric": metric, "mode": mode,
             "benchmark_info": _benchmark_info(bb, run.blackbox, run.task, metric, mode),
-            "blackbox_cache_hit": cached}
+            "blackbox_cache_hit": cached, "trials": result.trials}
     return result.results, meta
 
 
@@ -190,13 +190,15 @@ def _execute_one(store: StudyStore, run: RunSpec, run_fn: RunFunction) -> RunOut
                             "host": socket.gethostname(), "pid": os.getpid()}
     try:
         results, run_meta = run_fn(run)
+        run_meta = dict(run_meta)
+        trials = run_meta.pop("trials", None)
         if not isinstance(results, pd.DataFrame):
             raise TypeError(f"run function returned {type(results).__name__}, expected a DataFrame")
         wall = time.perf_counter() - t0
         meta.update(run_meta)
         meta["summary"] = _summarize(results, run_meta.get("metric", run.metric), run_meta.get("mode", run.mode))
         meta.update(status="done", wall_seconds=wall, finished=time.time())
-        data = to_parquet_bytes(results, {"run": run.to_dict(), "simulation": run_meta.get("simulation", {})})
+        data = to_parquet_bytes(results, run_meta.get("simulation", {}), trials)
         store.write_run(run.benchmark, run.method, run.seed, meta, data)
         s = meta["summary"]
         return RunOutcome(run.benchmark, run.method, run.seed, "done", wall,
@@ -248,7 +250,8 @@ def run_study(spec: "Study | str | Mapping", root: str, *, engine: str = "serial
     processes (local, LocalCluster, local Ray); ``address`` an existing Dask scheduler or Ray
     cluster. ``progress``: None or True = a bar on a TTY and plain lines otherwise, ``"bar"`` or
     ``"lines"`` to force one, False = silent.
-    ``run_fn(run) -> (results, metadata)`` replaces the simulator (tests, custom runs).
+    ``run_fn(run) -> (results, metadata)`` replaces the simulator (tests, custom runs); a
+    ``"trials"`` DataFrame in the metadata is stored in the Parquet file, the rest in metadata.json.
     """
     t0 = time.perf_counter()
     study = load_study_spec(spec)

@@ -1,0 +1,399 @@
+"""Loading a study into pandas: runs, reports, best-so-far trajectories, aggregates, ranks, tables.
+
+``load_study(path)`` reads an hposim study folder (``<root>/<study>``, any fsspec URL), a
+folder of Syne Tune experiments, or a list of such paths (combined). Reports are read
+lazily, with column projection, only when asked for.
+
+Trajectories: for every run, the best metric value reported so far, sampled on a grid of
+simulated times shared by all runs of a benchmark (``n_points`` points from 0, or log-spaced
+from the first report, to the end of the budget). Before a run's first report the value is
+NaN. Grid index ``i`` of every benchmark is the same fraction of its budget, which is how
+ranks are averaged across benchmarks.
+
+Example:
+    >>> study = load_study("demo-results/demo")          # doctest: +SKIP
+    >>> study.final_table()                               # doctest: +SKIP
+"""
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from studies.layout import RESULTS, StudyStore
+
+__all__ = ["load_study", "StudyResults", "aggregate", "STATS", "interquartile_mean"]
+
+STATS = ("mean_se", "median_iqr", "iqm")
+RUN_COLUMNS = ["benchmark", "method", "seed", "status", "metric", "mode", "wall_seconds", "n_trials",
+               "n_reports", "best", "final_time", "decision_time_total", "optimum", "worst", "max_time",
+               "error", "path", "source"]
+
+
+def interquartile_mean(x: np.ndarray, axis: int = 0) -> np.ndarray:
+    """Mean of the middle 50% of values along ``axis`` (NaNs ignored)."""
+    x = np.sort(x, axis=axis)  # NaNs last
+    n = np.sum(~np.isnan(x), axis=axis, keepdims=True)
+    idx = np.arange(x.shape[axis]).reshape([-1 if a == axis else 1 for a in range(x.ndim)])
+    lo = np.floor(n * 0.25)
+    hi = np.ceil(n * 0.75)
+    hi = np.where(hi <= lo, lo + 1, hi)
+    mask = (idx >= lo) & (idx < hi) & (idx < n)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.nansum(np.where(mask, x, 0.0), axis=axis) / np.sum(mask, axis=axis)
+
+
+def _center_bands(m: np.ndarray, stat: str, n_boot: int, ci: float, rng: np.random.Generator
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``m``: seeds x times. Returns center, lower, upper over seeds."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        if stat == "mean_se":
+            c = np.nanmean(m, axis=0)
+            n = np.sum(~np.isnan(m), axis=0)
+            se = np.nanstd(m, axis=0, ddof=1) / np.sqrt(np.maximum(n, 1))
+            se = np.where(n > 1, se, 0.0)
+            return c, c - se, c + se
+        if stat == "median_iqr":
+            q = np.nanpercentile(m, [50, 25, 75], axis=0)
+            return q[0], q[1], q[2]
+        if stat == "iqm":
+            c = interquartile_mean(m, axis=0)
+            n = m.shape[0]
+            if n < 2:
+                return c, c, c
+            idx = rng.integers(0, n, size=(n_boot, n))
+            boots = interquartile_mean(m[idx], axis=1)  # n_boot x times
+            a = (1 - ci) / 2 * 100
+            lo, hi = np.nanpercentile(boots, [a, 100 - a], axis=0)
+            return c, lo, hi
+    raise ValueError(f"unknown statistic {stat!r}; allowed: {list(STATS)}")
+
+
+def aggregate(traj: pd.DataFrame, stat: str = "mean_se", value: str = "best", *, n_boot: int = 500,
+              ci: float = 0.95, seed: int = 0) -> pd.DataFrame:
+    """Aggregate trajectories over seeds: one row per (benchmark, method, grid point).
+
+    ``stat``: ``mean_se`` (mean, +- standard error), ``median_iqr`` (median, quartiles) or
+    ``iqm`` (interquartile mean with a bootstrap ``ci`` interval over seeds).
+    """
+    if stat not in STATS:
+        import difflib
+
+        close = difflib.get_close_matches(stat, STATS, n=1)
+        raise ValueError(f"unknown statistic {stat!r}; allowed: {list(STATS)}."
+                         + (f" Did you mean {close[0]!r}?" if close else ""))
+    rng = np.random.default_rng(seed)
+    out = []
+    for (bench, method), g in traj.groupby(["benchmark", "method"], sort=False, observed=True):
+        m = g.pivot(index="seed", columns="step", values=value)
+        steps = m.columns.to_numpy()
+        times = g.drop_duplicates("step").set_index("step").loc[steps, "time"].to_numpy()
+        c, lo, hi = _center_bands(m.to_numpy(dtype=float), stat, n_boot, ci, rng)
+        out.append(pd.DataFrame({"benchmark": bench, "method": method, "step": steps, "time": times,
+                                 "center": c, "lower": lo, "upper": hi,
+                                 "n": np.sum(~np.isnan(m.to_numpy(dtype=float)), axis=0)}))
+    if not out:
+        return pd.DataFrame(columns=["benchmark", "method", "step", "time", "center", "lower", "upper", "n"])
+    return pd.concat(out, ignore_index=True)
+
+
+@dataclass
+class StudyResults:
+    """A loaded study: the runs table, and reports, trajectories, ranks and tables on demand.
+
+    Example:
+        >>> r = StudyResults(pd.DataFrame(columns=RUN_COLUMNS), {})
+        >>> len(r.runs)
+        0
+    """
+
+    runs: pd.DataFrame
+    _readers: dict[tuple[str, str, int], Callable[[Sequence[str] | None], pd.DataFrame]]
+    name: str = ""
+    spec: str | None = None
+    _cache: dict = field(default_factory=dict, repr=False)
+
+    # ------------------------------------------------------------------ basics
+    @property
+    def done(self) -> pd.DataFrame:
+        return self.runs[self.runs["status"] == "done"]
+
+    @property
+    def benchmarks(self) -> list[str]:
+        return list(dict.fromkeys(self.runs["benchmark"]))
+
+    @property
+    def methods(self) -> list[str]:
+        return list(dict.fromkeys(self.runs["method"]))
+
+    def failures(self) -> pd.DataFrame:
+        return self.runs[self.runs["status"] != "done"]
+
+    def metric_of(self, benchmark: str) -> tuple[str, str]:
+        rows = self.done[self.done["benchmark"] == benchmark]
+        if rows.empty:
+            rows = self.runs[self.runs["benchmark"] == benchmark]
+        r = rows.iloc[0]
+        return str(r["metric"]), str(r["mode"] or "min")
+
+    def read_run(self, benchmark: str, method: str, seed: int,
+                 columns: Sequence[str] | None = None) -> pd.DataFrame:
+        """The reports of one run (only ``columns`` when given)."""
+        return self._readers[(benchmark, method, int(seed))](columns)
+
+    def reports(self, columns: Sequence[str] | None = None, benchmarks: Sequence[str] | None = None,
+                methods: Sequence[str] | None = None) -> pd.DataFrame:
+        """All reports of done runs as one DataFrame with ``benchmark, method, seed`` columns.
+
+        Only the requested ``columns`` are read from each file (missing ones are left out)."""
+        frames = []
+        for r in self.done.itertuples(index=False):
+            if (benchmarks and r.benchmark not in benchmarks) or (methods and r.method not in methods):
+                continue
+            df = self.read_run(r.benchmark, r.method, r.seed, columns)
+            if df is None:
+                continue
+            df.insert(0, "seed", r.seed)
+            df.insert(0, "method", r.method)
+            df.insert(0, "benchmark", r.benchmark)
+            frames.append(df)
+        if not frames:
+            return pd.DataFrame(columns=["benchmark", "method", "seed", *(columns or [])])
+        return pd.concat(frames, ignore_index=True)
+
+    # ------------------------------------------------------------------ trajectories
+    def trajectories(self, n_points: int = 100, log_x: bool = False) -> pd.DataFrame:
+        """Best-so-far of every done run on a per-benchmark grid of simulated times.
+
+        Columns: benchmark, method, seed, step (grid index), time (seconds), best (the metric),
+        regret (normalized to [0, 1] when the benchmark's optimum is known, else NaN).
+        """
+        key = ("traj", n_points, log_x)
+        if key in self._cache:
+            return self._cache[key]
+        frames = []
+        for bench in self.benchmarks:
+            rows = self.done[self.done["benchmark"] == bench]
+            if rows.empty:
+                continue
+            metric, mode = self.metric_of(bench)
+            curves = []
+            for r in rows.itertuples(index=False):
+                df = self.read_run(r.benchmark, r.method, r.seed, ["time", metric])
+                if df is None or metric not in df:
+                    continue
+                t = df["time"].to_numpy(dtype=float)
+                v = df[metric].to_numpy(dtype=float)
+                order = np.argsort(t, kind="stable")
+                t, v = t[order], v[order]
+                v = np.where(np.isnan(v), np.inf if mode == "min" else -np.inf, v)
+                best = np.minimum.accumulate(v) if mode == "min" else np.maximum.accumulate(v)
+                best = np.where(np.isinf(best), np.nan, best)
+                curves.append((r, t, best))
+            if not curves:
+                continue
+            t_end = np.nanmax([r.max_time if pd.notna(r.max_time) else (t[-1] if len(t) else 0.0)
+                               for r, t, _ in curves])
+            if not np.isfinite(t_end) or t_end <= 0:
+                t_end = max((t[-1] for _, t, _ in curves if len(t)), default=1.0) or 1.0
+            if log_x:
+                t_pos = [t[t > 0][0] for _, t, _ in curves if np.any(t > 0)]
+                t0 = max(min(t_pos) if t_pos else t_end / 1e3, t_end / 1e6)
+                grid = np.geomspace(t0, t_end, n_points)
+            else:
+                grid = np.linspace(0.0, t_end, n_points)
+            opt = rows["optimum"].dropna()
+            worst = rows["worst"].dropna()
+            for r, t, best in curves:
+                i = np.searchsorted(t, grid, side="right") - 1
+                vals = np.where(i >= 0, best[np.clip(i, 0, None)] if len(best) else np.nan, np.nan)
+                if len(opt) and len(worst) and float(worst.iloc[0]) != float(opt.iloc[0]):
+                    o, w = float(opt.iloc[0]), float(worst.iloc[0])
+                    regret = (vals - o) / (w - o)
+                else:
+                    regret = np.full(len(grid), np.nan)
+                frames.append(pd.DataFrame({"benchmark": bench, "method": r.method, "seed": r.seed,
+                                            "step": np.arange(n_points), "time": grid, "best": vals,
+                                            "regret": regret}))
+        cols = ["benchmark", "method", "seed", "step", "time", "best", "regret"]
+        out = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=cols)
+        self._cache[key] = out
+        return out
+
+    def aggregate(self, stat: str = "mean_se", value: str = "best", n_points: int = 100,
+                  log_x: bool = False, **kw: Any) -> pd.DataFrame:
+        """``aggregate(self.trajectories(...), stat, value)``: center and band per method over time."""
+        return aggregate(self.trajectories(n_points, log_x), stat, value, **kw)
+
+    # ------------------------------------------------------------------ ranks
+    def ranks(self, n_points: int = 100, log_x: bool = False) -> pd.DataFrame:
+        """Rank of each method per benchmark over time (1 = best), averaged over seeds.
+
+        At each grid point and seed, the methods are ranked by best-so-far (ties share the
+        average rank; a run with no report yet ranks last); ranks are then averaged over seeds.
+        Columns: benchmark, method, step, time, rank.
+        """
+        traj = self.trajectories(n_points, log_x)
+        if traj.empty:
+            return pd.DataFrame(columns=["benchmark", "method", "step", "time", "rank"])
+        frames = []
+        for bench, g in traj.groupby("benchmark", sort=False):
+            _, mode = self.metric_of(bench)
+            wide = g.pivot_table(index=["seed", "step"], columns="method", values="best", dropna=False)
+            score = wide.to_numpy(dtype=float) * (1 if mode == "min" else -1)
+            score = np.where(np.isnan(score), np.inf, score)
+            present = ~wide.isna().all(axis=0).to_numpy()
+            ranks = pd.DataFrame(score, index=wide.index, columns=wide.columns).rank(axis=1, method="average")
+            ranks = ranks.loc[:, present] if present.any() else ranks
+            mean = ranks.groupby(level="step").mean()
+            times = g.drop_duplicates("step").set_index("step")["time"]
+            long = mean.reset_index().melt(id_vars="step", var_name="method", value_name="rank")
+            long["time"] = times.loc[long["step"]].to_numpy()
+            long.insert(0, "benchmark", bench)
+            frames.append(long[["benchmark", "method", "step", "time", "rank"]])
+        return pd.concat(frames, ignore_index=True)
+
+    def average_rank(self, n_points: int = 100, log_x: bool = False) -> pd.DataFrame:
+        """Rank per method averaged over benchmarks, against the fraction of the budget (0..1)."""
+        r = self.ranks(n_points, log_x)
+        if r.empty:
+            return pd.DataFrame(columns=["method", "step", "fraction", "rank"])
+        out = r.groupby(["method", "step"], sort=False)["rank"].mean().reset_index()
+        out["fraction"] = out["step"] / max(n_points - 1, 1)
+        return out
+
+    # ------------------------------------------------------------------ final results
+    def final_values(self) -> pd.DataFrame:
+        """Best-so-far at the end of the budget: benchmark, method, seed, best, regret."""
+        traj = self.trajectories()
+        if traj.empty:
+            return pd.DataFrame(columns=["benchmark", "method", "seed", "best", "regret"])
+        last = traj[traj["step"] == traj["step"].max()]
+        return last[["benchmark", "method", "seed", "best", "regret"]].reset_index(drop=True)
+
+    def final_table(self) -> pd.DataFrame:
+        """Per benchmark and method: mean, s.e., median of the final best value, normalized
+        regret, number of seeds and failures, and the average final rank."""
+        fv = self.final_values()
+        ranks = self.ranks()
+        final_rank = ranks[ranks["step"] == ranks["step"].max()] if not ranks.empty else ranks
+        rows = []
+        for (bench, method), g in fv.groupby(["benchmark", "method"], sort=False):
+            v = g["best"].to_numpy(dtype=float)
+            n = int(np.sum(~np.isnan(v)))
+            rk = final_rank[(final_rank["benchmark"] == bench) & (final_rank["method"] == method)]["rank"]
+            failed = int(((self.runs["benchmark"] == bench) & (self.runs["method"] == method)
+                          & (self.runs["status"] != "done")).sum())
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
+                rows.append({"benchmark": bench, "method": method, "metric": self.metric_of(bench)[0],
+                             "mode": self.metric_of(bench)[1], "mean": np.nanmean(v),
+                             "se": np.nanstd(v, ddof=1) / np.sqrt(n) if n > 1 else 0.0,
+                             "median": np.nanmedian(v), "regret": np.nanmean(g["regret"].to_numpy(dtype=float)),
+                             "rank": float(rk.iloc[0]) if len(rk) else np.nan, "n": n, "failed": failed})
+        return pd.DataFrame(rows)
+
+    # ------------------------------------------------------------------ decision time
+    def decision_times(self) -> pd.DataFrame:
+        """Per done run: total scheduler decision time (s), number of decisions, mean per decision (ms)."""
+        rows = []
+        for r in self.done.itertuples(index=False):
+            df = self.read_run(r.benchmark, r.method, r.seed, ["decision_time"])
+            if df is None or "decision_time" not in df:
+                continue
+            d = df["decision_time"].to_numpy(dtype=float)
+            calls = d[np.isfinite(d) & (d > 0)]
+            total = float(calls.sum())
+            rows.append({"benchmark": r.benchmark, "method": r.method, "seed": r.seed, "total_s": total,
+                         "n_decisions": int(len(calls)),
+                         "per_decision_ms": 1000 * total / len(calls) if len(calls) else np.nan,
+                         "wall_seconds": r.wall_seconds})
+        return pd.DataFrame(rows, columns=["benchmark", "method", "seed", "total_s", "n_decisions",
+                                           "per_decision_ms", "wall_seconds"])
+
+    # ------------------------------------------------------------------ combining
+    def __add__(self, other: "StudyResults") -> "StudyResults":
+        readers = {**self._readers, **other._readers}
+        runs = pd.concat([self.runs, other.runs], ignore_index=True)
+        dup = runs.duplicated(["benchmark", "method", "seed"], keep="last")
+        if dup.any():
+            warnings.warn(f"{int(dup.sum())} run(s) appear in several sources; keeping the last", stacklevel=2)
+            runs = runs[~dup].reset_index(drop=True)
+        return StudyResults(runs, readers, name=self.name or other.name, spec=self.spec or other.spec)
+
+
+# ---------------------------------------------------------------------------- loading
+def _hposim_reader(store: StudyStore, run_dir: str) -> Callable[[Sequence[str] | None], pd.DataFrame | None]:
+    def read(columns: Sequence[str] | None = None) -> pd.DataFrame | None:
+        import pyarrow.parquet as pq
+
+        path = f"{run_dir}/{RESULTS}"
+        try:
+            with store.fs.open(path, "rb") as f:
+                pf = pq.ParquetFile(f)
+                names = pf.schema_arrow.names
+                cols = None if columns is None else [c for c in columns if c in names]
+                return pf.read(columns=cols).to_pandas()
+        except Exception as e:  # a corrupt file: skip it, say which
+            warnings.warn(f"skipping {store.fs.unstrip_protocol(path) if not store.local else path}: "
+                          f"cannot read it ({type(e).__name__}: {e})", stacklevel=3)
+            return None
+
+    return read
+
+
+def _runs_row(st: Any, source: str = "hposim") -> dict:
+    meta = st.metadata or {}
+    run = meta.get("run", {})
+    s = meta.get("summary", {})
+    info = meta.get("benchmark_info", {})
+    err = meta.get("error") or {}
+    stop = run.get("stop", {}) or {}
+    return {"benchmark": st.benchmark, "method": st.method, "seed": st.seed, "status": st.status,
+            "metric": meta.get("metric", run.get("metric")), "mode": meta.get("mode", run.get("mode")) or "min",
+            "wall_seconds": meta.get("wall_seconds"), "n_trials": s.get("n_trials"),
+            "n_reports": s.get("n_reports"), "best": s.get("best"), "final_time": s.get("final_time"),
+            "decision_time_total": s.get("decision_time_total"), "optimum": info.get("optimum"),
+            "worst": info.get("worst"), "max_time": stop.get("max_time"),
+            "error": (f"{err.get('type')}: {err.get('message')}" if err else None), "path": st.path,
+            "source": source}
+
+
+def _load_hposim(path: str, storage_options: Mapping[str, Any] | None) -> StudyResults:
+    store = StudyStore.from_study_path(path, storage_options)
+    store.check_readable()
+    states = store.read_states()
+    rows, readers = [], {}
+    for key in sorted(states):
+        st = states[key]
+        rows.append(_runs_row(st))
+        if st.status == "done":
+            readers[key] = _hposim_reader(store, st.path)
+    runs = pd.DataFrame(rows, columns=RUN_COLUMNS)
+    for c in ("wall_seconds", "best", "final_time", "decision_time_total", "optimum", "worst", "max_time"):
+        runs[c] = pd.to_numeric(runs[c], errors="coerce")
+    return StudyResults(runs, readers, name=store.study, spec=store.read_spec())
+
+
+def load_study(path: "str | Sequence[str]", storage_options: Mapping[str, Any] | None = None
+               ) -> StudyResults:
+    """Load an hposim study folder ``<root>/<study>`` (any fsspec URL), a folder of Syne Tune
+    experiments, or a list of such paths (combined into one study)."""
+    if not isinstance(path, (str, bytes)) and hasattr(path, "__iter__"):
+        paths = [str(p) for p in path]
+        if not paths:
+            raise ValueError("load_study needs at least one path")
+        out = load_study(paths[0], storage_options)
+        for p in paths[1:]:
+            out = out + load_study(p, storage_options)
+        return out
+    path = str(path)
+    from studies import syne_tune_io
+
+    if syne_tune_io.is_syne_tune_path(path, storage_options):
+        return syne_tune_io.load_syne_tune(path, storage_options)
+    return _load_hposim(path, storage_options)

@@ -1,0 +1,205 @@
+"""One run, browsable the way Ray Tune users expect.
+
+``load_run(path)`` opens ``<root>/<study>/<benchmark>/<method>/<seed>`` (any fsspec URL) and
+returns a ``RunResults``: ``get_best_result(metric, mode, scope)``, ``get_dataframe(...)``
+(last report per trial, or the best one by a metric), each trial's ``metrics_dataframe``,
+``errors`` and the best trial's ``config``.
+
+Example:
+    >>> run = load_run("demo-results/demo/mlp-digits/ASHA/0")     # doctest: +SKIP
+    >>> best = run.get_best_result()                               # doctest: +SKIP
+    >>> best.config, best.metrics["valid_error"]                   # doctest: +SKIP
+"""
+from __future__ import annotations
+
+import io
+import json
+from dataclasses import dataclass
+from typing import Any, Iterator, Mapping
+
+import fsspec
+import numpy as np
+import pandas as pd
+
+from studies.layout import METADATA, RESULTS
+
+__all__ = ["load_run", "RunResults", "TrialResult", "RUN_BOOKKEEPING_COLUMNS"]
+
+#: results columns that are neither hyperparameters nor objectives
+RUN_BOOKKEEPING_COLUMNS = ("trial_id", "fidelity", "time", "worker", "decision", "blackbox_seed",
+                           "decision_time")
+
+
+@dataclass
+class TrialResult:
+    """One trial (like Ray Tune's ``Result``): its config, chosen metrics, history and error.
+
+    ``metrics`` is the report selected by the query that returned this trial (its last
+    report, or its best one); ``metrics_dataframe`` holds every report of the trial.
+    """
+
+    trial_id: int
+    config: dict
+    metrics: dict
+    metrics_dataframe: pd.DataFrame
+    status: str
+    error: str | None = None
+
+    def __repr__(self) -> str:
+        return f"TrialResult(trial_id={self.trial_id}, status={self.status!r}, config={self.config})"
+
+
+class RunResults:
+    """The reports of one run with Ray-Tune-like accessors.
+
+    ``metric`` and ``mode`` default to the run's own.
+    """
+
+    def __init__(self, results: pd.DataFrame, metadata: Mapping[str, Any], path: str = ""):
+        self.results = results
+        self.metadata = dict(metadata)
+        self.path = path
+        self.metric = self.metadata.get("metric") or self.metadata.get("run", {}).get("metric")
+        self.mode = self.metadata.get("mode") or self.metadata.get("run", {}).get("mode") or "min"
+        self.status = self.metadata.get("status", "done")
+        cols = list(results.columns)
+        if "trial_id" in cols and "fidelity" in cols and cols.index("fidelity") > cols.index("trial_id"):
+            self.config_columns = cols[cols.index("trial_id") + 1:cols.index("fidelity")]
+        else:
+            self.config_columns = [c for c in cols if c.startswith("config/")]
+        self.metric_columns = [c for c in cols if c not in self.config_columns
+                               and c not in RUN_BOOKKEEPING_COLUMNS]
+
+    # ------------------------------------------------------------------ trials
+    def __len__(self) -> int:
+        return int(self.results["trial_id"].nunique()) if len(self.results) else 0
+
+    def __iter__(self) -> Iterator[TrialResult]:
+        for tid in sorted(self.results["trial_id"].unique()):
+            yield self.trial(int(tid))
+
+    def __getitem__(self, i: int) -> TrialResult:
+        return self.trial(int(sorted(self.results["trial_id"].unique())[i]))
+
+    def _status(self, rows: pd.DataFrame) -> str:
+        if "decision" not in rows or rows.empty:
+            return "unknown"
+        last = str(rows["decision"].iloc[-1])
+        return {"complete": "completed", "stop": "stopped", "pause": "paused", "failed": "failed",
+                "continue": "running"}.get(last, last)
+
+    def trial(self, trial_id: int, row: pd.Series | None = None) -> TrialResult:
+        rows = self.results[self.results["trial_id"] == trial_id]
+        if rows.empty:
+            raise KeyError(f"trial {trial_id} is not in this run; trials: 0..{len(self) - 1}")
+        if row is None:
+            row = rows.iloc[-1]
+        config = {c: _py(row[c]) for c in self.config_columns}
+        metrics = {c: _py(row[c]) for c in self.metric_columns + ["fidelity", "time"] if c in row.index}
+        status = self._status(rows)
+        error = None
+        if status == "failed":
+            error = (f"trial {trial_id} failed at {self.metadata.get('benchmark_info', {}).get('fidelity_name', 'fidelity')}"
+                     f"={_py(rows['fidelity'].iloc[-1])}: the blackbox has no value (NaN) there")
+        return TrialResult(int(trial_id), config, metrics, rows.reset_index(drop=True), status, error)
+
+    # ------------------------------------------------------------------ Ray-Tune-like queries
+    def _metric_mode(self, metric: str | None, mode: str | None) -> tuple[str, str]:
+        metric = metric or self.metric
+        mode = mode or (self.mode if metric == self.metric else "min")
+        if metric not in self.results.columns:
+            import difflib
+
+            close = difflib.get_close_matches(str(metric), self.metric_columns, n=1)
+            raise ValueError(f"unknown metric {metric!r}; this run reports {self.metric_columns}."
+                             + (f" Did you mean {close[0]!r}?" if close else ""))
+        if mode not in ("min", "max"):
+            raise ValueError(f"mode {mode!r} is not valid; allowed: 'min' or 'max'")
+        return metric, mode
+
+    def get_dataframe(self, filter_metric: str | None = None, filter_mode: str | None = None) -> pd.DataFrame:
+        """One row per trial: its last report, or (with ``filter_metric``) its best report."""
+        df = self.results
+        if df.empty:
+            return df.copy()
+        if filter_metric is None:
+            out = df.groupby("trial_id", sort=True).tail(1)
+        else:
+            metric, mode = self._metric_mode(filter_metric, filter_mode)
+            v = df[metric].to_numpy(dtype=float)
+            key = np.where(np.isnan(v), np.inf, v if mode == "min" else -v)
+            order = np.lexsort((key, df["trial_id"].to_numpy()))
+            out = df.iloc[order].groupby("trial_id", sort=True).head(1)
+        out = out.sort_values("trial_id").reset_index(drop=True)
+        return out.rename(columns={c: f"config/{c}" for c in self.config_columns})
+
+    def get_best_result(self, metric: str | None = None, mode: str | None = None,
+                        scope: str = "last") -> TrialResult:
+        """The best trial by ``metric``: compared on each trial's last report (``scope="last"``)
+        or on its best report (``scope="all"``). ``metrics`` is that report."""
+        if scope not in ("last", "all"):
+            raise ValueError(f"scope {scope!r} is not valid; allowed: 'last' or 'all'")
+        metric, mode = self._metric_mode(metric, mode)
+        table = self.get_dataframe() if scope == "last" else self.get_dataframe(metric, mode)
+        if table.empty:
+            raise ValueError(f"run {self.path or ''} has no reports")
+        v = table[metric].to_numpy(dtype=float)
+        if not np.isfinite(v).any():
+            raise ValueError(f"no trial of run {self.path} reported a finite {metric!r}")
+        i = int(np.nanargmin(v) if mode == "min" else np.nanargmax(v))
+        tid = int(table["trial_id"].iloc[i])
+        rows = self.results[self.results["trial_id"] == tid]
+        row = rows[rows["time"] == table["time"].iloc[i]].iloc[-1] if "time" in rows else rows.iloc[-1]
+        return self.trial(tid, row)
+
+    @property
+    def config(self) -> dict:
+        """The configuration of the best trial (run's metric and mode, best report)."""
+        return self.get_best_result(scope="all").config
+
+    @property
+    def errors(self) -> list[str]:
+        """The run's error (if it failed), then one message per failed trial."""
+        out = []
+        err = self.metadata.get("error")
+        if err:
+            out.append(f"{err.get('type')}: {err.get('message')}\n{err.get('traceback', '')}".strip())
+        if "decision" in self.results:
+            failed = self.results[self.results["decision"].astype(str) == "failed"]["trial_id"].unique()
+            out += [self.trial(int(t)).error for t in failed]
+        return out
+
+    @property
+    def num_errors(self) -> int:
+        return len(self.errors)
+
+    @property
+    def num_terminated(self) -> int:
+        return sum(t.status in ("completed", "stopped") for t in self)
+
+    def __repr__(self) -> str:
+        return (f"RunResults({self.path!r}, status={self.status!r}, trials={len(self)}, "
+                f"metric={self.metric!r}, mode={self.mode!r})")
+
+
+def _py(v: Any) -> Any:
+    return v.item() if isinstance(v, np.generic) else v
+
+
+def load_run(path: str, storage_options: Mapping[str, Any] | None = None) -> RunResults:
+    """Open one run folder (``.../<benchmark>/<method>/<seed>``) on any fsspec URL."""
+    fs, p = fsspec.core.url_to_fs(str(path).rstrip("/"), **dict(storage_options or {}))
+    try:
+        meta = json.loads(fs.cat_file(f"{p}/{METADATA}"))
+    except FileNotFoundError:
+        raise FileNotFoundError(f"{path} is not a run folder: no {METADATA} (expected "
+                                f"<root>/<study>/<benchmark>/<method>/<seed>)") from None
+    except ValueError as e:
+        raise ValueError(f"{path}/{METADATA} is corrupt: {e}") from None
+    if meta.get("status") == "done":
+        import pyarrow.parquet as pq
+
+        results = pq.read_table(io.BytesIO(fs.cat_file(f"{p}/{RESULTS}"))).to_pandas()
+    else:
+        results = pd.DataFrame(columns=["trial_id", "fidelity", "time"])
+    return RunResults(results, meta, str(path))
