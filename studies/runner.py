@@ -102,6 +102,9 @@ class RunBatch:
     storage_options: Mapping[str, Any]
     runs: tuple[RunSpec, ...]
     run_fn: RunFunction | None = None
+    #: environment variables to set in the worker (the driver's ``HPOSIM_*`` for engines on
+    #: this machine, so workers find the same blackbox cache)
+    env: Mapping[str, str] | None = None
 
 
 # ---------------------------------------------------------------------------- one run
@@ -219,9 +222,31 @@ def _execute_one(store: StudyStore, run: RunSpec, run_fn: RunFunction) -> RunOut
 
 def execute_batch(batch: RunBatch) -> list[RunOutcome]:
     """Run every cell of ``batch`` (in a worker process) and write each as it finishes."""
+    if batch.env:
+        _apply_env(batch.env)
     store = StudyStore(batch.root, batch.runs[0].study, batch.storage_options)
     fn = batch.run_fn or simulate_run
     return [_execute_one(store, r, fn) for r in batch.runs]
+
+
+ENV_VARS = ("HPOSIM_HOME", "HPOSIM_MIRROR", "HPOSIM_OFFLINE")
+
+
+def _apply_env(env: Mapping[str, str | None]) -> None:
+    """Set the driver's ``HPOSIM_*`` variables; a changed cache location empties the blackbox cache."""
+    from studies.cache import clear_cache
+
+    changed = False
+    for k, v in env.items():
+        if os.environ.get(k) != v:
+            changed = True
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+    if changed:
+        clear_cache()
+        _OPTIMA.clear()
 
 
 def make_batches(runs: Sequence[RunSpec], jobs: int, max_batch: int = 8) -> list[list[RunSpec]]:
@@ -270,7 +295,9 @@ def run_study(spec: "Study | str | Mapping", root: str, *, engine: str = "serial
     bar = {"bar": True, "lines": False}.get(progress) if isinstance(progress, str) else None
     prog = Progress(len(todo), stream=stream, bar=bar, skipped=summary.skipped,
                     label=study.name) if progress is not False else None
-    batches = [RunBatch(root, dict(storage_options or {}), tuple(b), run_fn)
+    # engines on this machine see the driver's blackbox cache; a remote cluster uses its own
+    env = None if address else {k: os.environ.get(k) for k in ENV_VARS}
+    batches = [RunBatch(root, dict(storage_options or {}), tuple(b), run_fn, env)
                for b in make_batches(todo, jobs if engine != "serial" else 1, max_batch)]
     expected = {r.key: r for r in todo}
     try:
