@@ -1,0 +1,112 @@
+"""``hposim simulate``: one simulated HPO run on a blackbox, optionally written to Parquet.
+
+Example (shell)::
+
+    hposim simulate --blackbox mlp-sklearn/iris --method ASHA --method-arg reduction_factor=3 \\
+        --n-workers 4 --max-time 72000 --seed 0 --out run.parquet
+
+``--method-arg KEY=VALUE`` may repeat; VALUE is read as a JSON literal when it parses
+(``3``, ``0.5``, ``true``, ``[1, 2]``, ``"x"``), else taken as a string (``type=promotion``).
+The task may be omitted when the blackbox has a single task.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any, Sequence
+
+from studies.cli import CommandError, UsageError
+
+__all__ = ["register", "parse_method_args", "load_one_blackbox", "cmd_simulate"]
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "simulate", help="simulate one HPO run on a blackbox",
+        description="Simulate one HPO method on a tabulated blackbox: exact, deterministic, fast. "
+                    "At least one stopping criterion (--max-*, --target) is required.")
+    p.add_argument("--blackbox", required=True, metavar="NAME[/TASK]",
+                   help="blackbox, with its task unless it has only one (see 'hposim blackbox list')")
+    p.add_argument("--method", required=True, help="registered method name, e.g. RandomSearch, ASHA")
+    p.add_argument("--method-arg", action="append", default=[], metavar="KEY=VALUE",
+                   help="method argument (repeatable); VALUE as a JSON literal, else a string")
+    p.add_argument("--metric", help="objective to optimize (default: the blackbox's)")
+    p.add_argument("--mode", choices=("min", "max"), help="min or max (default: the blackbox's)")
+    p.add_argument("--n-workers", type=int, default=4, help="parallel workers (default 4)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the run and of the method (default 0)")
+    p.add_argument("--blackbox-seed", type=int, default=None,
+                   help="use this blackbox seed for every trial (default: drawn per trial)")
+    p.add_argument("--time-per-fidelity", type=float, default=None,
+                   help="constant seconds per fidelity level, for blackboxes without elapsed time")
+    g = p.add_argument_group("stopping criteria (combinable; the first reached ends the run)")
+    g.add_argument("--max-time", type=float, help="simulated seconds")
+    g.add_argument("--max-trials", type=int, help="trials started")
+    g.add_argument("--max-completed", type=int, help="trials completed")
+    g.add_argument("--max-reports", type=int, help="reports")
+    g.add_argument("--max-cost", type=float, help="total worker-seconds")
+    g.add_argument("--target", type=float, help="metric value to reach")
+    p.add_argument("--out", help="write the results (and metadata) to this Parquet file")
+    p.set_defaults(func=cmd_simulate)
+
+
+def parse_method_args(items: Sequence[str]) -> dict[str, Any]:
+    """``["a=3", "type=promotion"]`` -> ``{"a": 3, "type": "promotion"}``.
+
+    Example:
+        >>> parse_method_args(["reduction_factor=3", "type=stopping", "levels=[1, 3]"])
+        {'reduction_factor': 3, 'type': 'stopping', 'levels': [1, 3]}
+    """
+    out: dict[str, Any] = {}
+    for item in items:
+        key, sep, raw = item.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            raise UsageError(f"--method-arg {item!r} is not KEY=VALUE (e.g. --method-arg reduction_factor=3)")
+        if key in out:
+            raise UsageError(f"--method-arg {key!r} is given twice")
+        try:
+            out[key] = json.loads(raw)
+        except ValueError:
+            out[key] = raw
+    return out
+
+
+def load_one_blackbox(ref: str):
+    """The blackbox named ``NAME/TASK``, or ``NAME`` when it has exactly one task."""
+    from blackbox_repo.repository import load_blackbox, parse_blackbox_ref
+
+    name, task = parse_blackbox_ref(ref)
+    if task is not None:
+        return load_blackbox(name, task)
+    tasks = load_blackbox(name)
+    if len(tasks) != 1:
+        raise UsageError(f"blackbox {name!r} has {len(tasks)} tasks; choose one with --blackbox "
+                         f"{name}/TASK, TASK in {sorted(tasks)}")
+    return next(iter(tasks.values()))
+
+
+def cmd_simulate(args: argparse.Namespace) -> int:
+    from simulator import Stop, make_scheduler, simulate
+
+    stop = {k: getattr(args, k) for k in ("max_time", "max_trials", "max_completed", "max_reports",
+                                           "max_cost", "target") if getattr(args, k) is not None}
+    if not stop:
+        raise UsageError("no stopping criterion; give at least one of --max-time, --max-trials, "
+                         "--max-completed, --max-reports, --max-cost, --target")
+    stop = Stop(**stop)
+    if args.n_workers < 1:
+        raise UsageError(f"--n-workers {args.n_workers} is not valid; it must be >= 1")
+    method_args = parse_method_args(args.method_arg)
+    blackbox = load_one_blackbox(args.blackbox)
+    scheduler = make_scheduler(args.method, blackbox, metric=args.metric, mode=args.mode,
+                               seed=args.seed, **method_args)
+    result = simulate(blackbox, scheduler, n_workers=args.n_workers, stop=stop, seed=args.seed,
+                      blackbox_seed=args.blackbox_seed, time_per_fidelity=args.time_per_fidelity)
+    print(result.summary())
+    if args.out:
+        try:
+            result.to_parquet(args.out)
+        except OSError as e:
+            raise CommandError(f"cannot write {args.out}: {e}") from e
+        print(f"wrote {len(result.results)} reports to {args.out}")
+    return 0
