@@ -30,6 +30,7 @@ Example:
 from __future__ import annotations
 
 import functools
+import gc
 import math
 import platform
 import sys
@@ -260,6 +261,7 @@ def simulate(blackbox: Blackbox, scheduler: Any, *, n_workers: int = 4,
     t_worker: list[int] = []
     t_state: list[int] = []
     t_configs: list[dict] = []
+    sugg_seconds = 0.0           # measured seconds of all suggest() calls
     # blocks of report rows: levels lo..hi of a trial; all "continue" but the last
     b_trial: list[int] = []
     b_lo: list[int] = []
@@ -349,179 +351,188 @@ def simulate(blackbox: Blackbox, scheduler: Any, *, n_workers: int = 4,
         n_busy -= 1
         heappush(free, w)
 
+    # the loop allocates many small objects and frees none: a cyclic GC pass would only
+    # re-scan the (possibly large) live heap, so it is paused for the loop's duration
+    gc_was_enabled = gc.isenabled()
+    gc.disable()
     wall0 = perf()
-    while True:
-        # ---------------------------------------------------- give work to free workers
-        if free and changed and t < max_time and (n_started < max_trials or n_paused):
-            changed = False
-            while free:
-                t0 = perf()
-                s = suggest(t)
-                dt = perf() - t0
-                if s is None:
-                    break
-                resume = s.resume
-                mf = s.max_fidelity
-                if mf is None:
-                    m = max_level
-                else:
-                    m = level_of.get(mf)
-                    if m is None:
-                        m = _level_or_error(blackbox, mf, s)
-                if resume is None:
-                    if n_started >= max_trials:
-                        break      # budget of trials used up: ignore new starts
-                    cfg = s.config
-                    tid = n_started
-                    n_started += 1
-                    if blackbox_seed is not None:
-                        bseed = blackbox_seed
-                    elif num_seeds > 1:
-                        if seed_pos == len(seed_pool):
-                            seed_pool = rng.integers(0, num_seeds, size=1024).tolist()
-                            seed_pos = 0
-                        bseed = seed_pool[seed_pos]
-                        seed_pos += 1
-                    else:
-                        bseed = 0
-                    if tabular:
-                        try:
-                            cid = row_index[tuple([cfg[h] for h in hp_keys])]
-                        except (KeyError, TypeError):
-                            cid = slow_config_id(cfg)
-                        curve = objectives[cid, bseed]
-                    else:
-                        cid = -1
-                        curve = _generic_curve(blackbox, cfg, bseed, names)
-                    w = heappop(free)
-                    t_cid.append(cid)
-                    t_seed.append(bseed)
-                    t_curve.append(curve)
-                    t_trial.append(Trial(tid, cfg, s.meta))
-                    t_configs.append(cfg)
-                    t_level.append(-1)
-                    t_end.append(m)
-                    origin = t + ov_start
-                    if charge:
-                        origin += ov_const if not measured else dt * ov_scale
-                    t_origin.append(origin)
-                    t_worker.append(w)
-                    t_state.append(_RUNNING)
-                else:
-                    tid = resume
-                    if not (isinstance(tid, int) and 0 <= tid < n_started) or t_state[tid] != _PAUSED:
-                        state = _STATE_NAMES[t_state[tid]] if isinstance(tid, int) and 0 <= tid < n_started \
-                            else "never started"
-                        raise SimulationError(
-                            f"scheduler asked to resume trial {tid!r} at time {t}, but that trial is {state}; "
-                            f"only paused trials can be resumed")
-                    r = t_level[tid]
-                    if m <= r:
-                        raise SimulationError(
-                            f"scheduler asked to resume trial {tid} to fidelity {fid_list[m]!r}, but it is "
-                            f"already at {fid_list[r]!r}; the max_fidelity of a resume must be larger")
-                    w = heappop(free)
-                    n_paused -= 1
-                    t_state[tid] = _RUNNING
-                    t_end[tid] = m
-                    t_worker[tid] = w
-                    origin = t + ov_start - elapsed(t_curve[tid], r)
-                    if charge:
-                        origin += ov_const if not measured else dt * ov_scale
-                    t_origin[tid] = origin
-                busy_since[w] = t
-                sum_since += t
-                n_busy += 1
-                s_trial.append(tid)
-                s_start.append(t)
-                s_worker.append(w)
-                schedule(tid, t)
-        # ---------------------------------------------------- next time step
-        if not heap:
-            end_reason = "exhausted" if n_started < max_trials else "max_trials"
-            break
-        tn = heap[0][0]
-        if tn > max_time:
-            end_reason, cut_time = "max_time", max_time
-            break
-        if max_cost is not None and closed_cost + n_busy * tn - sum_since > max_cost:
-            tc = (max_cost - closed_cost + sum_since) / n_busy
-            end_reason, cut_time = "max_cost", max(tc, t)
-            break
-        t = tn
-        while heap and heap[0][0] == t:
-            _, cls, w, tid, _, k = heappop(heap)
-            if cls == FREE:
-                release(w, t)
-                continue
-            curve = t_curve[tid]
-            vals = curve[k].tolist()
-            mv = vals[mi]
-            lo = t_level[tid] + 1
-            origin0 = t_origin[tid]
-            n_rows += k - lo + 1
-            t_level[tid] = k
-            dt = 0.0
-            if mv != mv or (ei >= 0 and isnan(vals[ei])):
-                dec = _FAILED
-                t_state[tid] = _DONE
-                on_end(t_trial[tid], ST_FAILED)
-                release(w, t)
-            else:
-                if tgt is not None and sign * mv <= tgt:
-                    triggered = True
-                    end_reason = "target"
-                is_end = k == t_end[tid]
-                if sched_mask[k] or is_end:
+    try:
+        while True:
+            # ---------------------------------------------------- give work to free workers
+            if free and changed and t < max_time and (n_started < max_trials or n_paused):
+                changed = False
+                while free:
                     t0 = perf()
-                    d = on_report(t_trial[tid], fid_list[k], dict(zip(names, vals)), t)
+                    s = suggest(t)
                     dt = perf() - t0
-                    if d is not D_CONTINUE and d is not D_PAUSE and d is not D_STOP:
-                        d = _decision(d, tid)
-                    cost = (ov_const if not measured else dt * ov_scale) if charge else 0.0
-                    if is_end or d is not D_CONTINUE:
-                        if k == max_level:
-                            dec = _COMPLETE
-                            t_state[tid] = _DONE
-                            n_completed += 1
-                            on_end(t_trial[tid], ST_COMPLETED)
-                        elif d is D_STOP:
-                            dec = _STOP
-                            t_state[tid] = _DONE
-                            on_end(t_trial[tid], ST_STOPPED)
+                    sugg_seconds += dt
+                    if s is None:
+                        break
+                    resume = s.resume
+                    mf = s.max_fidelity
+                    if mf is None:
+                        m = max_level
+                    else:
+                        m = level_of.get(mf)
+                        if m is None:
+                            m = _level_or_error(blackbox, mf, s)
+                    if resume is None:
+                        if n_started >= max_trials:
+                            break      # budget of trials used up: ignore new starts
+                        cfg = s.config
+                        tid = n_started
+                        n_started += 1
+                        if blackbox_seed is not None:
+                            bseed = blackbox_seed
+                        elif num_seeds > 1:
+                            if seed_pos == len(seed_pool):
+                                seed_pool = rng.integers(0, num_seeds, size=1024).tolist()
+                                seed_pos = 0
+                            bseed = seed_pool[seed_pos]
+                            seed_pos += 1
                         else:
-                            dec = _PAUSE
-                            t_state[tid] = _PAUSED
-                            n_paused += 1
-                        if cost:
-                            seq += 1
-                            heappush(heap, (t + cost, FREE, w, -1, seq, -1))
+                            bseed = 0
+                        if tabular:
+                            try:
+                                cid = row_index[tuple([cfg[h] for h in hp_keys])]
+                            except (KeyError, TypeError):
+                                cid = slow_config_id(cfg)
+                            curve = objectives[cid, bseed]
                         else:
-                            release(w, t)
+                            cid = -1
+                            curve = _generic_curve(blackbox, cfg, bseed, names)
+                        w = heappop(free)
+                        t_cid.append(cid)
+                        t_seed.append(bseed)
+                        t_curve.append(curve)
+                        t_trial.append(Trial(tid, cfg, s.meta))
+                        t_configs.append(cfg)
+                        t_level.append(-1)
+                        t_end.append(m)
+                        origin = t + ov_start
+                        if charge:
+                            origin += ov_const if not measured else dt * ov_scale
+                        t_origin.append(origin)
+                        t_worker.append(w)
+                        t_state.append(_RUNNING)
+                    else:
+                        tid = resume
+                        if not (isinstance(tid, int) and 0 <= tid < n_started) or t_state[tid] != _PAUSED:
+                            state = _STATE_NAMES[t_state[tid]] if isinstance(tid, int) and 0 <= tid < n_started \
+                                else "never started"
+                            raise SimulationError(
+                                f"scheduler asked to resume trial {tid!r} at time {t}, but that trial is {state}; "
+                                f"only paused trials can be resumed")
+                        r = t_level[tid]
+                        if m <= r:
+                            raise SimulationError(
+                                f"scheduler asked to resume trial {tid} to fidelity {fid_list[m]!r}, but it is "
+                                f"already at {fid_list[r]!r}; the max_fidelity of a resume must be larger")
+                        w = heappop(free)
+                        n_paused -= 1
+                        t_state[tid] = _RUNNING
+                        t_end[tid] = m
+                        t_worker[tid] = w
+                        origin = t + ov_start - elapsed(t_curve[tid], r)
+                        if charge:
+                            origin += ov_const if not measured else dt * ov_scale
+                        t_origin[tid] = origin
+                    busy_since[w] = t
+                    sum_since += t
+                    n_busy += 1
+                    s_trial.append(tid)
+                    s_start.append(t)
+                    s_worker.append(w)
+                    schedule(tid, t)
+            # ---------------------------------------------------- next time step
+            if not heap:
+                end_reason = "exhausted" if n_started < max_trials else "max_trials"
+                break
+            tn = heap[0][0]
+            if tn > max_time:
+                end_reason, cut_time = "max_time", max_time
+                break
+            if max_cost is not None and closed_cost + n_busy * tn - sum_since > max_cost:
+                tc = (max_cost - closed_cost + sum_since) / n_busy
+                end_reason, cut_time = "max_cost", max(tc, t)
+                break
+            t = tn
+            while heap and heap[0][0] == t:
+                _, cls, w, tid, _, k = heappop(heap)
+                if cls == FREE:
+                    release(w, t)
+                    continue
+                curve = t_curve[tid]
+                vals = curve[k].tolist()
+                mv = vals[mi]
+                lo = t_level[tid] + 1
+                origin0 = t_origin[tid]
+                n_rows += k - lo + 1
+                t_level[tid] = k
+                dt = 0.0
+                if mv != mv or (ei >= 0 and isnan(vals[ei])):
+                    dec = _FAILED
+                    t_state[tid] = _DONE
+                    on_end(t_trial[tid], ST_FAILED)
+                    release(w, t)
+                else:
+                    if tgt is not None and sign * mv <= tgt:
+                        triggered = True
+                        end_reason = "target"
+                    is_end = k == t_end[tid]
+                    if sched_mask[k] or is_end:
+                        t0 = perf()
+                        d = on_report(t_trial[tid], fid_list[k], dict(zip(names, vals)), t)
+                        dt = perf() - t0
+                        if d is not D_CONTINUE and d is not D_PAUSE and d is not D_STOP:
+                            d = _decision(d, tid)
+                        cost = (ov_const if not measured else dt * ov_scale) if charge else 0.0
+                        if is_end or d is not D_CONTINUE:
+                            if k == max_level:
+                                dec = _COMPLETE
+                                t_state[tid] = _DONE
+                                n_completed += 1
+                                on_end(t_trial[tid], ST_COMPLETED)
+                            elif d is D_STOP:
+                                dec = _STOP
+                                t_state[tid] = _DONE
+                                on_end(t_trial[tid], ST_STOPPED)
+                            else:
+                                dec = _PAUSE
+                                t_state[tid] = _PAUSED
+                                n_paused += 1
+                            if cost:
+                                seq += 1
+                                heappush(heap, (t + cost, FREE, w, -1, seq, -1))
+                            else:
+                                release(w, t)
+                        else:
+                            dec = _CONTINUE
+                            if cost:
+                                t_origin[tid] += cost
+                            schedule(tid, t)
                     else:
                         dec = _CONTINUE
-                        if cost:
-                            t_origin[tid] += cost
                         schedule(tid, t)
-                else:
-                    dec = _CONTINUE
-                    schedule(tid, t)
-            b_trial.append(tid)
-            b_lo.append(lo)
-            b_hi.append(k)
-            b_origin.append(origin0)
-            b_time.append(t)
-            b_worker.append(w)
-            b_dec.append(dec)
-            b_dt.append(dt)
-        changed = True
-        if n_completed >= max_completed:
-            triggered, end_reason = True, "max_completed"
-        if n_rows >= max_reports:
-            triggered, end_reason = True, "max_reports"
-        if triggered:
-            cut_time = t
-            break
+                b_trial.append(tid)
+                b_lo.append(lo)
+                b_hi.append(k)
+                b_origin.append(origin0)
+                b_time.append(t)
+                b_worker.append(w)
+                b_dec.append(dec)
+                b_dt.append(dt)
+            changed = True
+            if n_completed >= max_completed:
+                triggered, end_reason = True, "max_completed"
+            if n_rows >= max_reports:
+                triggered, end_reason = True, "max_reports"
+            if triggered:
+                cut_time = t
+                break
+    finally:
+        if gc_was_enabled:
+            gc.enable()
     wall = perf() - wall0
 
     # ------------------------------------------------------------ flush running trials
@@ -576,6 +587,8 @@ def simulate(blackbox: Blackbox, scheduler: Any, *, n_workers: int = 4,
         "end_reason": end_reason,
         "end_time": float(end_time),
         "wall_seconds": wall,
+        "suggest_seconds": sugg_seconds,
+        "report_seconds": float(results["decision_time"].sum()),
         "total_seconds": _time.perf_counter() - t_total0,
         "renamed_columns": renamed,
     }
@@ -736,8 +749,7 @@ def _assemble(blackbox, tabular, names, mi, ei, tpf, fidelities, sign, stop: Sto
     if seg_cut is not None:
         sk = s_start_a < seg_cut
         s_trial_a, s_start_a, s_worker_a = s_trial_a[sk], s_start_a[sk], s_worker_a[sk]
-    n_trials = int(s_trial_a.max()) + 1 if len(s_trial_a) else 0
-    assert n_trials <= n_trials_all
+    n_trials = int(s_trial_a.max()) + 1 if len(s_trial_a) else 0   # trials start in id order
 
     def config_columns(ids: np.ndarray) -> dict[str, Any]:
         if tabular:

@@ -7,6 +7,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from blackbox_repo.blackbox import Blackbox
+from blackbox_repo.configspace import ConfigurationSpace, choice
 from blackbox_repo.repository import save_blackbox
 from methods import MethodError
 from methods.base import Suggestion
@@ -140,3 +142,30 @@ def test_cli_task_required_when_several(saved, capsys):
     err = capsys.readouterr().err
     assert code == 2 and "toy/TASK" in err and "['t1', 't2']" in err
     assert main(["simulate", "--blackbox", "toy/t2", "--method", "RandomSearch", "--max-trials", "2"]) == 0
+
+
+class CurveBlackbox(Blackbox):
+    """A non-tabular blackbox: curves computed from the configuration."""
+
+    def __init__(self):
+        self.configuration_space = ConfigurationSpace({"x": choice([1, 2, 3])})
+        self.fidelity_name, self.fidelity_values = "epoch", np.array([1, 2, 3])
+        self.objectives_names, self.metric_elapsed_time = ["loss", "t"], "t"
+        self.metric, self.mode, self.num_seeds, self.metadata = "loss", "min", 1, {"name": "curve"}
+
+    def evaluate(self, config, fidelity=None, seed=None):
+        x = config["x"]
+        return {"loss": np.array([1.0, 0.5, 0.25]) * x, "t": np.array([1.0, 2.0, 3.0]) * x * 10}
+
+
+def test_non_tabular_blackbox_and_suggest_time():
+    b = CurveBlackbox()
+    res = simulate(b, make_scheduler("GridSearch", b), n_workers=2, stop=Stop(max_time=1000))
+    r = res.results
+    assert r[["trial_id", "x", "fidelity", "loss", "time"]].values.tolist() == [
+        [0, 1, 1, 1.0, 10.0], [0, 1, 2, 0.5, 20.0], [1, 2, 1, 2.0, 20.0], [0, 1, 3, 0.25, 30.0],
+        [1, 2, 2, 1.0, 40.0], [2, 3, 1, 3.0, 60.0], [1, 2, 3, 0.5, 60.0], [2, 3, 2, 1.5, 90.0],
+        [2, 3, 3, 0.75, 120.0]]
+    assert res.trials["start_time"].tolist() == [0.0, 0.0, 30.0]     # equal times: worker 0 first
+    assert res.trials["worker"].tolist() == [0, 1, 0]
+    assert res.metadata["suggest_seconds"] > 0 and res.metadata["report_seconds"] > 0
