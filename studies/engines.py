@@ -73,11 +73,11 @@ def _dask_map(fn: Callable, items: list, jobs: int, address: str | None) -> Iter
 
     with contextlib.ExitStack() as stack:
         if address:
-            client = stack.enter_context(Client(address, set_as_default=False))
+            client = stack.enter_context(Client(address))
         else:
             cluster = stack.enter_context(LocalCluster(
                 n_workers=max(1, jobs), threads_per_worker=1, processes=True, dashboard_address=None))
-            client = stack.enter_context(Client(cluster, set_as_default=False))
+            client = stack.enter_context(Client(cluster))
         futures = client.map(fn, items, pure=False)
         for fut in as_completed(futures):
             yield fut.result()
@@ -97,7 +97,14 @@ def _ray_map(fn: Callable, items: list, jobs: int, address: str | None) -> Itera
         started = True
     register_ray()
     try:
-        yield from _joblib_map(fn, items, jobs, backend="ray")
+        # Ray's joblib backend returns lists only: run chunks of 2 items per job through one
+        # Parallel (its worker pool is kept between calls), so progress is reported per chunk
+        from joblib import Parallel, delayed
+
+        n = max(1, jobs)
+        with Parallel(n_jobs=n, backend="ray", batch_size=1) as parallel:
+            for i in range(0, len(items), 2 * n):
+                yield from parallel(delayed(fn)(x) for x in items[i:i + 2 * n])
     finally:
         if started:
             ray.shutdown()

@@ -1,0 +1,81 @@
+"""The dask and ray engines on real local clusters (one Dask LocalCluster for the module)."""
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+
+import pytest
+
+from studies import run_study
+from studies.analysis import load_study
+from test_study_simulated import toy_study
+
+
+@pytest.fixture(scope="module")
+def cluster_home(tmp_path_factory):
+    """The hposim cache of the module's cluster (an existing cluster has its own environment)."""
+    from blackbox_repo import save_blackbox
+    from conftest import make_toy_blackbox
+
+    home = tmp_path_factory.mktemp("cluster-home")
+    mp = pytest.MonkeyPatch()
+    mp.setenv("HPOSIM_HOME", str(home))
+    for task in ("t1", "t2"):
+        save_blackbox(make_toy_blackbox(task), "toy", task)
+    mp.undo()
+    return home
+
+
+@pytest.fixture(scope="module")
+def dask_cluster(cluster_home):
+    distributed = pytest.importorskip("distributed")
+    mp = pytest.MonkeyPatch()
+    mp.setenv("HPOSIM_HOME", str(cluster_home))      # the workers inherit it
+    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                       dashboard_address=None)
+    mp.undo()
+    yield cluster
+    cluster.close()
+
+
+def _loads_per_worker(folder):
+    loads = defaultdict(int)
+    pids = set()
+    for p in folder.rglob("metadata.json"):
+        m = json.loads(p.read_text())
+        pids.add(m["pid"])
+        if not m["blackbox_cache_hit"]:
+            loads[(m["pid"], m["run"]["benchmark"])] += 1
+    return loads, pids
+
+
+def test_dask_engine_on_existing_cluster(tmp_path, dask_cluster, cluster_home, monkeypatch):
+    monkeypatch.setenv("HPOSIM_HOME", str(cluster_home))   # the driver validates with the same cache
+    s = run_study(toy_study(seeds=4), str(tmp_path), engine="dask", address=dask_cluster.scheduler_address,
+                  progress=False)
+    assert s.ok, s.format()
+    assert s.done == 24
+    worker_pids = {w.pid for w in dask_cluster.workers.values() if hasattr(w, "pid")}
+    loads, pids = _loads_per_worker(tmp_path / "sim")
+    assert len(pids) <= 2 and (not worker_pids or pids <= worker_pids)
+    assert max(loads.values()) == 1
+    # rerun through the cluster: nothing to do
+    again = run_study(toy_study(seeds=4), str(tmp_path), engine="dask", address=dask_cluster.scheduler_address,
+                      progress=False)
+    assert again.skipped == 24 and again.outcomes == []
+    assert len(load_study(str(tmp_path / "sim")).runs) == 24
+
+
+def test_dask_engine_starts_a_local_cluster(tmp_path, toy_blackboxes):
+    pytest.importorskip("distributed")
+    s = run_study(toy_study(seeds=1), str(tmp_path), engine="dask", jobs=2, progress=False)
+    assert s.ok and s.done == 6
+
+
+def test_ray_engine_local(tmp_path, toy_blackboxes):
+    pytest.importorskip("ray")
+    s = run_study(toy_study(seeds=2), str(tmp_path), engine="ray", jobs=2, progress=False)
+    assert s.ok, s.format()
+    assert s.done == 12
+    loads, pids = _loads_per_worker(tmp_path / "sim")
+    assert max(loads.values()) == 1
