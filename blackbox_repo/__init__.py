@@ -22,3 +22,7 @@ __all__ += ["load_blackbox", "list_blackboxes", "DEFAULT_BLACKBOX", "save_blackb
 
 from blackbox_repo.recipes import RECIPES, Recipe, get_recipe  # noqa: E402  (plugs the recipe provider in)
 __all__ += ["RECIPES", "Recipe", "get_recipe"]
+
+from blackbox_repo.surrogate import (SurrogateBlackbox, SurrogateError, add_surrogate,  # noqa: E402
+                                     load_surrogate)
+__all__ += ["SurrogateBlackbox", "SurrogateError", "add_surrogate", "load_surrogate"]

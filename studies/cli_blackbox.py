@@ -82,6 +82,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     imp.add_argument("--force", action="store_true", help="overwrite an existing blackbox")
     imp.set_defaults(func=cmd_import)
 
+    from studies.cli_surrogate import register_surrogate  # late: it imports this package's CLI base
+    register_surrogate(sub)
+
 
 def _mode(value: str) -> str:
     if value not in ("min", "max"):

@@ -1,0 +1,317 @@
+"""Surrogate blackboxes: fitting, the report card, monotone elapsed time, the simulator,
+save/load through the repository, and ``hposim blackbox surrogate``."""
+from __future__ import annotations
+
+import json
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from blackbox_repo import list_blackboxes, load_blackbox, save_blackbox
+from blackbox_repo.blackbox import BlackboxError, TabularBlackbox
+from blackbox_repo.configspace import (ConfigurationError, ConfigurationSpace, choice, loguniform, randint,
+                                         uniform)
+from blackbox_repo.storage import CorruptBlackboxError
+from blackbox_repo.surrogate import (SURROGATE_JSON, SURROGATE_MODEL, SurrogateBlackbox, SurrogateError,
+                                     add_surrogate, load_surrogate, verify_surrogate)
+from simulator import make_scheduler, simulate
+
+LRS = [1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2]
+WIDTHS = [16, 32, 64, 128, 256]
+ACTS = ["relu", "tanh", "sigmoid"]
+#: small settings so every model fits in about a second
+FAST = {"knn": {}, "random_forest": {"n_estimators": 30},
+        "mlp": {"hidden_layer_sizes": (64,), "max_iter": 300},
+        "xgboost": {"n_estimators": 40, "max_depth": 4}}
+
+
+def make_table(seed: int = 0) -> TabularBlackbox:
+    """90 configurations (lr x width x activation) x 2 seeds x 12 epochs; learning curves
+    whose level and speed depend on the configuration, noisy per seed, a cumulative time
+    growing with the width, and one configuration failing from epoch 7 (NaN)."""
+    rng = np.random.default_rng(seed)
+    hp = pd.DataFrame([(lr, w, a) for lr in LRS for w in WIDTHS for a in ACTS],
+                      columns=["lr", "width", "act"])
+    n, n_seeds, n_ep = len(hp), 2, 12
+    ep = np.arange(1, n_ep + 1)
+    llr = np.log10(hp["lr"].to_numpy())
+    width = hp["width"].to_numpy()
+    asym = (0.08 + 0.05 * (llr + 2.5) ** 2 + hp["act"].map({"relu": 0.0, "tanh": 0.03, "sigmoid": 0.08})
+            .to_numpy() + 0.02 * np.log2(256 / width))
+    speed = 0.15 + 0.5 * (llr + 4) / 2.5
+    obj = np.zeros((n, n_seeds, n_ep, 3), np.float32)
+    for s in range(n_seeds):
+        err = asym[:, None] + (0.9 - asym[:, None]) * np.exp(-speed[:, None] * ep) + rng.normal(0, 0.01, (n, n_ep))
+        obj[:, s, :, 0] = err
+        obj[:, s, :, 1] = 2.0 * err + rng.normal(0, 0.02, (n, n_ep))
+        obj[:, s, :, 2] = np.cumsum((0.2 + width / 64.0)[:, None] * rng.uniform(0.9, 1.1, (n, n_ep)), axis=1)
+    failing = np.flatnonzero((hp["lr"] == 3e-2) & (hp["act"] == "sigmoid") & (hp["width"] == 16))
+    obj[failing, :, 6:, :2] = np.nan
+    return TabularBlackbox(hp, obj, ep, ["valid_error", "train_loss", "elapsed_time"],
+                           metric_elapsed_time="elapsed_time", metadata={"name": "toy", "task": "t"})
+
+
+CONTINUOUS = ConfigurationSpace({"lr": loguniform(1e-4, 3e-2), "width": randint(16, 256),
+                                 "act": choice(ACTS)})
+
+
+@pytest.fixture(scope="module")
+def table() -> TabularBlackbox:
+    return make_table()
+
+
+@pytest.fixture(scope="module")
+def fitted(table) -> dict[str, SurrogateBlackbox]:
+    return {m: add_surrogate(table, m, **kw) for m, kw in FAST.items()}
+
+
+@pytest.fixture(scope="module")
+def continuous(table) -> dict[str, SurrogateBlackbox]:
+    return {m: add_surrogate(table, m, configuration_space=CONTINUOUS, random_state=1, **kw)
+            for m, kw in FAST.items()}
+
+
+# ---------------------------------------------------------------------------- report card
+@pytest.mark.parametrize("model", list(FAST))
+def test_report_card_numbers_are_sane(fitted, table, model):
+    card = fitted[model].card
+    assert (card.model, card.seeds, card.configuration_space) == (model, "separate", "table")
+    assert (card.n_configs, card.n_used, card.n_train, card.n_test) == (90, 90, 72, 18)
+    assert set(card.errors) == set(table.objectives_names)
+    for name, e in card.errors.items():
+        assert 0 < e["mae"] <= e["rmse"], (name, e)
+        assert e["n"] > 0
+    # worse than perfect, far better than guessing for every model on this smooth table
+    assert card.errors["elapsed_time"]["nrmse"] < 0.9
+    assert card.spearman["fidelity_values"] == list(range(1, 13))
+    assert len(card.spearman["rho"]) == 12
+    assert card.spearman["mean"] > (0.9 if model in ("random_forest", "xgboost") else 0.3)
+    assert card.monotonicity["elapsed_time"] == "elapsed_time"
+    assert card.monotonicity["after_repair"] == 0
+    assert card.monotonicity["held_out_steps"] == 18 * 2 * 12
+    assert card.monotonicity["random_steps"] == 256 * 2 * 12
+    assert card.monotonicity["table"] == 0
+    assert card.fit_seconds > 0 and card.throughput_configs_per_s > 0 and card.single_config_ms > 0
+    if model == "knn":
+        assert card.n_components is None
+    else:
+        assert card.n_dropped_nan == 1 and card.n_components == 32      # 2 x 12 x 3 = 72 numbers a curve
+    text = card.text()
+    assert f"model {model}" in text and "Spearman" in text and "configs/s" in text
+    assert json.loads(json.dumps(card.to_dict())) == card.to_dict()
+
+
+def test_better_models_beat_the_nearest_neighbour_on_held_out_configs(fitted):
+    knn = fitted["knn"].card
+    for model in ("random_forest", "xgboost"):
+        card = fitted[model].card
+        assert card.errors["valid_error"]["rmse"] < knn.errors["valid_error"]["rmse"]
+        assert card.spearman["mean"] > knn.spearman["mean"]
+
+
+def test_knn_reproduces_the_table_exactly(fitted, table):
+    sur = fitted["knn"]
+    assert np.array_equal(sur.predict_table(), table.objectives, equal_nan=True)
+    for i in (0, 17, 89):
+        cfg = table.config(i)
+        for seed in range(2):
+            got = sur.evaluate(cfg, seed=seed)
+            want = table.evaluate(cfg, seed=seed)
+            for name in table.objectives_names:
+                assert np.array_equal(got[name], want[name], equal_nan=True)
+    fail = table.config_id({"lr": 3e-2, "width": 16, "act": "sigmoid"})
+    assert np.isnan(sur.evaluate(table.config(fail), fidelity=12, seed=1)["valid_error"])
+    assert sur.evaluate(table.config(5), fidelity=3, seed=1) == table.evaluate(table.config(5), fidelity=3, seed=1)
+
+
+def test_knn_with_averaged_seeds_reproduces_the_seed_mean(table):
+    sur = add_surrogate(table, seeds="average", holdout=0)
+    assert sur.num_seeds == 1 and sur.card.seeds == "average" and sur.card.n_test == 0
+    with pytest.warns(RuntimeWarning, match="empty slice"):   # the failed cells: NaN in both seeds
+        mean = np.nanmean(table.objectives, axis=1, keepdims=True)
+    assert np.allclose(sur.predict_table(), mean, equal_nan=True, rtol=0, atol=1e-6)
+    with pytest.raises(BlackboxError, match="seeds are indices 0..0"):
+        sur.evaluate(table.config(0), seed=1)
+
+
+def test_more_neighbours_average_their_curves(table):
+    sur = add_surrogate(table, n_neighbors=3, holdout=0)
+    got = sur.curve({"lr": 1e-3, "width": 64, "act": "tanh"}, seed=0)
+    assert got.shape == (12, 3)
+    assert not np.array_equal(got, table.curve(table.config_id({"lr": 1e-3, "width": 64, "act": "tanh"})))
+
+
+def test_subsampling_fits_on_max_configs(table):
+    sur = add_surrogate(table, "random_forest", max_configs=40, n_estimators=10)
+    card = sur.card
+    assert (card.n_configs, card.n_used, card.n_train + card.n_test, card.n_test) == (90, 40, 40, 8)
+
+
+# ---------------------------------------------------------------------------- other spaces
+@pytest.mark.parametrize("model", list(FAST))
+def test_elapsed_time_is_monotone_for_random_configurations_of_a_continuous_space(continuous, model):
+    sur = continuous[model]
+    assert sur.card.configuration_space == "custom"
+    configs = CONTINUOUS.sample(np.random.default_rng(7), 200)
+    curves = sur.curves_for(configs)
+    assert curves.shape == (200, 2, 12, 3)
+    t = curves[..., 2]
+    assert np.all(np.isfinite(t)) and np.all(t >= 0)
+    assert np.all(np.diff(t, axis=-1) >= 0)
+    # the same numbers one by one, from the cache
+    assert sur.cache_info()["misses"] == 200
+    one = sur.evaluate(configs[3], seed=1)
+    assert np.array_equal(one["elapsed_time"], curves[3, 1, :, 2])
+    assert sur.cache_info()["misses"] == 200
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_regressors_repair_decreasing_time_predictions():
+    # a table whose time increments alternate wildly: raw predictions of unseen configs go down
+    rng = np.random.default_rng(0)
+    x = np.linspace(0, 1, 40)
+    inc = np.where(np.arange(8) % 2 == 0, 5.0, 0.0)[None, :] * (1 + np.sin(9 * x)[:, None]
+                                                                 + rng.uniform(0, 1, (40, 8)))
+    t = np.cumsum(inc, axis=1)                      # flat on every other level
+    obj = np.stack([np.broadcast_to(x[:, None], (40, 8)), t], axis=-1)[:, None]
+    table = TabularBlackbox(pd.DataFrame({"x": x}), obj, np.arange(1, 9), ["loss", "time"],
+                            metric_elapsed_time="time")
+    sur = add_surrogate(table, "mlp", configuration_space=ConfigurationSpace({"x": uniform(0, 1)}),
+                        hidden_layer_sizes=(8,), max_iter=50, n_components=None)
+    mono = sur.card.monotonicity
+    assert mono["random"] > 0 or mono["held_out"] > 0
+    assert mono["after_repair"] == 0
+    curves = sur.curves_for([{"x": v} for v in np.linspace(0, 1, 50)])
+    assert np.all(np.diff(curves[..., 1], axis=-1) >= 0) and np.all(curves[..., 1] >= 0)
+
+
+def test_configurations_outside_the_space_are_errors(continuous, fitted, table):
+    with pytest.raises(ConfigurationError, match="lr"):
+        continuous["random_forest"].evaluate({"lr": 1.0, "width": 20, "act": "relu"})
+    with pytest.raises(BlackboxError, match="lacks hyperparameters"):
+        continuous["knn"].evaluate({"lr": 1e-3})
+    with pytest.raises(ConfigurationError, match="width"):
+        fitted["knn"].evaluate({"lr": 1e-3, "width": 20, "act": "relu"})   # the table's space is a grid
+    small = ConfigurationSpace({"lr": loguniform(1e-4, 1e-2), "width": randint(16, 256), "act": choice(ACTS)})
+    with pytest.raises(SurrogateError, match="'lr' lie outside"):
+        add_surrogate(table, configuration_space=small)
+    other = ConfigurationSpace({"lr": loguniform(1e-4, 3e-2), "depth": randint(1, 4), "act": choice(ACTS)})
+    with pytest.raises(SurrogateError, match="differ from the table's"):
+        add_surrogate(table, configuration_space=other)
+
+
+def test_bad_arguments_name_what_is_allowed(table, monkeypatch):
+    with pytest.raises(SurrogateError, match="Did you mean 'xgboost'"):
+        add_surrogate(table, "xgbost")
+    with pytest.raises(SurrogateError, match="'separate', 'average'"):
+        add_surrogate(table, seeds="mean")
+    with pytest.raises(SurrogateError, match="unknown arguments \\['n_trees'\\]"):
+        add_surrogate(table, "random_forest", n_trees=3)
+    with pytest.raises(SurrogateError, match="valid: \\['n_neighbors'\\]"):
+        add_surrogate(table, k=3)
+    with pytest.raises(SurrogateError, match="max_configs=1"):
+        add_surrogate(table, max_configs=1)
+    with pytest.raises(SurrogateError, match="fits a TabularBlackbox"):
+        add_surrogate("table")
+    monkeypatch.setitem(sys.modules, "xgboost", None)
+    with pytest.raises(SurrogateError, match=r"pip install hposim\[surrogates\]"):
+        add_surrogate(table, "xgboost")
+
+
+def test_lru_cache_is_bounded_and_batches_misses(table):
+    sur = add_surrogate(table, "random_forest", configuration_space=CONTINUOUS, n_estimators=5, holdout=0,
+                        cache_bytes=1)
+    configs = CONTINUOUS.sample(np.random.default_rng(3), 1500)
+    first = sur.curves_for(configs + configs[:10])
+    info = sur.cache_info()
+    assert (info["misses"], info["hits"], info["lru_max"], info["lru_size"]) == (1500, 0, 1024, 1024)
+    assert np.array_equal(first[:10], first[1500:])
+    again = sur.curves_for(configs[-5:])
+    assert sur.cache_info()["hits"] == 5 and np.array_equal(again, first[1495:1500])
+
+
+# ---------------------------------------------------------------------------- simulator
+def test_knn_surrogate_simulates_exactly_like_the_table(fitted, table):
+    sur = fitted["knn"]
+    ref = simulate(table, make_scheduler("ASHA", table, seed=1), n_workers=4, stop={"max_trials": 60}, seed=3)
+    got = simulate(sur, make_scheduler("ASHA", sur, seed=1, candidates=table.configs()), n_workers=4,
+                   stop={"max_trials": 60}, seed=3)
+    cols = [c for c in ref.results.columns if c != "decision_time"]
+    pd.testing.assert_frame_equal(ref.results[cols], got.results[cols], check_dtype=False)
+    assert got.metadata["n_trials"] == 60
+
+
+def test_surrogate_over_a_continuous_space_drives_a_simulation(continuous, table):
+    sur = continuous["xgboost"]
+    sched = make_scheduler("ASHA", sur, seed=2)
+    assert sched.candidates is None            # methods sample from the surrogate's space
+    res = simulate(sur, sched, n_workers=3, stop={"max_trials": 25}, seed=0)
+    assert res.metadata["n_trials"] == 25
+    trials = res.trials
+    tabulated = {(r.lr, r.width, r.act) for r in table.hyperparameters.itertuples()}
+    assert not any((r.lr, r.width, r.act) in tabulated for r in trials.itertuples())
+    assert set(res.results["decision"]) <= {"continue", "stop", "complete", "pause"}
+    for tid, rows in res.results.groupby("trial_id"):
+        assert np.all(np.diff(rows["elapsed_time"].to_numpy()) >= 0)
+    assert sur.cache_info()["misses"] >= 25
+
+
+# ---------------------------------------------------------------------------- save / load
+def test_save_and_load_round_trip_through_the_repository(continuous, hposim_home):
+    sur = continuous["random_forest"]
+    folder = sur.save("toy-rf", "t")
+    assert folder == hposim_home / "blackboxes" / "toy-rf" / "t"
+    assert (folder / SURROGATE_JSON).is_file() and (folder / SURROGATE_MODEL).is_file()
+    assert verify_surrogate(folder) == []
+    back = load_blackbox("toy-rf/t")
+    assert isinstance(back, SurrogateBlackbox)
+    assert back.card == sur.card and back.configuration_space == CONTINUOUS
+    assert back.metadata["surrogate_report_card"]["model"] == "random_forest"
+    configs = CONTINUOUS.sample(np.random.default_rng(11), 30)
+    assert np.array_equal(back.curves_for(configs), sur.curves_for(configs))
+    rec = next(r for r in list_blackboxes() if r.name == "toy-rf")
+    assert rec.kind == "cached" and "random_forest surrogate of toy/t" in rec.description
+    # a modified model file is detected
+    with open(folder / SURROGATE_MODEL, "r+b") as fh:
+        fh.seek(100)
+        fh.write(b"\x00\x01\x02")
+    assert verify_surrogate(folder)
+    with pytest.raises(CorruptBlackboxError, match="surrogate.joblib: sha256"):
+        load_surrogate(folder)
+    doc = json.loads((folder / SURROGATE_JSON).read_text())
+    doc["model"] = "mlp"
+    (folder / SURROGATE_JSON).write_text(json.dumps(doc))
+    with pytest.raises(CorruptBlackboxError, match="does not match its checksum"):
+        load_surrogate(folder)
+
+
+def test_tables_without_a_surrogate_still_load_as_tables(table):
+    save_blackbox(table, "plain", "t")
+    assert type(load_blackbox("plain/t")) is TabularBlackbox
+
+
+# ---------------------------------------------------------------------------- CLI
+def test_cli_fits_prints_saves_and_info_shows_the_card(table, capsys):
+    from studies.cli import main
+    save_blackbox(table, "toy", "t")
+    code = main(["blackbox", "surrogate", "toy/t", "--model", "random_forest", "--param", "n_estimators=10",
+                 "--seeds", "average", "--max-configs", "60"])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "surrogate report card: model random_forest, seeds average" in out
+    assert "90 in the table, 60 used" in out and "saved toy-random_forest/t" in out
+    sur = load_blackbox("toy-random_forest/t")
+    assert isinstance(sur, SurrogateBlackbox) and sur.num_seeds == 1
+    assert sur.card.model_kwargs["n_estimators"] == 10
+    assert main(["blackbox", "info", "toy-random_forest/t"]) == 0
+    info = capsys.readouterr().out
+    assert "surrogate report card:" in info and "spearman:" in info and "fit_seconds:" in info
+    # refuses to overwrite without --force; bad model names are usage errors
+    assert main(["blackbox", "surrogate", "toy/t", "--model", "random_forest"]) == 1
+    assert "--force" in capsys.readouterr().err
+    assert main(["blackbox", "surrogate", "toy/t", "--model", "forest"]) == 2
+    assert "invalid choice: 'forest'" in capsys.readouterr().err
+    assert main(["blackbox", "surrogate", "toy/t", "--name", "toy-knn", "--param", "n_neighbors=2"]) == 0
+    assert load_blackbox("toy-knn/t").card.model_kwargs == {"n_neighbors": 2}
