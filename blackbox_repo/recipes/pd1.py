@@ -15,8 +15,7 @@ Conversion, as Syne Tune: one task per (dataset, model, activation, batch size) 
 = index of the evaluation (1..longest curve of the task); objectives
 ``metric_valid_error_rate`` (default, min), ``metric_valid_ce_loss`` and
 ``metric_elapsed_time`` (cumulative sum of ``eval_time``, as Syne Tune). Shorter curves are
-padded with NaN (= not evaluated). Task names depend on the data, so none are declared before
-the first download.
+padded with NaN (= not evaluated). The 23 task names are those of Syne Tune's pd1 benchmarks.
 
 Example:
     >>> from blackbox_repo.recipes import RECIPES
@@ -38,7 +37,7 @@ from blackbox_repo.download import RawFile
 from blackbox_repo.recipes.base import RecipeError
 from blackbox_repo.recipes.unpinned import UNPINNED, UnpinnedRecipe
 
-__all__ = ["PD1", "SPACE", "OBJECTIVES", "task_name"]
+__all__ = ["PD1", "TASKS", "SPACE", "OBJECTIVES", "task_name"]
 
 ARCHIVE = "pd1.tar.gz"
 URL = "http://storage.googleapis.com/gresearch/pint/pd1.tar.gz"
@@ -55,6 +54,17 @@ HP_COLUMNS = {"hps.lr_hparams.initial_value": "lr_initial_value", "hps.lr_hparam
 CURVES = {"valid/error_rate": "metric_valid_error_rate", "valid/ce_loss": "metric_valid_ce_loss",
           "eval_time": "metric_elapsed_time"}
 OBJECTIVES = tuple(CURVES.values())
+TASKS = ("cifar100_wide_resnet_batch_size_2048", "cifar100_wide_resnet_batch_size_256",
+         "cifar10_wide_resnet_batch_size_2048", "cifar10_wide_resnet_batch_size_256",
+         "fashion_mnist_max_pooling_cnn_relu_batch_size_2048", "fashion_mnist_max_pooling_cnn_relu_batch_size_256",
+         "fashion_mnist_max_pooling_cnn_tanh_batch_size_2048", "fashion_mnist_max_pooling_cnn_tanh_batch_size_256",
+         "fashion_mnist_simple_cnn_batch_size_2048", "fashion_mnist_simple_cnn_batch_size_256",
+         "imagenet_resnet_batch_size_256", "imagenet_resnet_batch_size_512", "lm1b_transformer_batch_size_2048",
+         "mnist_max_pooling_cnn_relu_batch_size_2048", "mnist_max_pooling_cnn_relu_batch_size_256",
+         "mnist_max_pooling_cnn_tanh_batch_size_2048", "mnist_max_pooling_cnn_tanh_batch_size_256",
+         "mnist_simple_cnn_batch_size_2048", "mnist_simple_cnn_batch_size_256",
+         "svhn_no_extra_wide_resnet_batch_size_1024", "svhn_no_extra_wide_resnet_batch_size_256",
+         "translate_wmt_xformer_translate_batch_size_64", "uniref50_transformer_batch_size_128")
 TASK_COLUMNS = ["dataset", "model", "hps.activation_fn", "hps.batch_size"]
 
 
@@ -125,10 +135,9 @@ PD1 = UnpinnedRecipe(
                 "a 4-d learning-rate/momentum space",
     license="CC-BY-4.0 (Google Research HyperBO data)",
     source=f"{URL}; Wang et al., Pre-trained Gaussian Processes for Bayesian Optimization, JMLR 2024",
-    tasks=(), objectives=OBJECTIVES, metric="metric_valid_error_rate", mode="min",
+    tasks=TASKS, objectives=OBJECTIVES, metric="metric_valid_error_rate", mode="min",
     metric_elapsed_time="metric_elapsed_time", fidelity_name="global_step_index", converter=convert,
     files=(RawFile(ARCHIVE, URL, UNPINNED),),
-    notes="tasks are named from the data: <dataset>_<model>[_<activation>]_batch_size_<bs>",
 )
 
 
