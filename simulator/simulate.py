@@ -654,6 +654,9 @@ def _last_finite_elapsed(curve: np.ndarray, lo: int, k: int, ei: int) -> float:
 
 
 def _generic_curve(blackbox: Blackbox, cfg: Mapping[str, Any], bseed: int, names: list[str]) -> np.ndarray:
+    whole = getattr(blackbox, "config_curve", None)
+    if whole is not None:   # serves (n_fidelities, n_objectives) curves directly, e.g. a SurrogateBlackbox
+        return whole(cfg, bseed)
     ev = blackbox.evaluate(cfg, None, bseed)
     return np.column_stack([np.asarray(ev[n], dtype=np.float32) for n in names])
 
