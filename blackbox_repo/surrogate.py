@@ -425,8 +425,9 @@ class SurrogateBlackbox(Blackbox):
                 self._lru.popitem(last=False)
         return out
 
-    def curve(self, config: Mapping[str, Any], seed: int = 0) -> np.ndarray:
-        """One configuration's curve at one seed, ``(n_fidelities, n_objectives)`` (read-only)."""
+    def config_curve(self, config: Mapping[str, Any], seed: int = 0) -> np.ndarray:
+        """One configuration's curve at one seed, ``(n_fidelities, n_objectives)`` (read-only;
+        objectives in ``objectives_names`` order). The simulator asks for curves this way."""
         key = self._key(config)
         row = self._table_row(key)
         if row is not None:
@@ -449,7 +450,7 @@ class SurrogateBlackbox(Blackbox):
     def evaluate(self, config: Mapping[str, Any], fidelity: Any = None,
                  seed: int | None = None) -> dict[str, Any]:
         seed = self.check_seed(seed)
-        curve = self.curve(config, seed)
+        curve = self.config_curve(config, seed)
         if fidelity is None:
             return {name: curve[:, j].copy() for j, name in enumerate(self.objectives_names)}
         k = self.fidelity_index(fidelity)
