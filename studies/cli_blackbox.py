@@ -1,4 +1,4 @@
-"""``hposim blackbox list|info|import``: browse the blackbox repository and add tables to it.
+"""``hposim blackbox list|info|import|get|verify``: browse the blackbox repository, add tables, fetch recipes.
 
 Example (shell)::
 
@@ -7,6 +7,8 @@ Example (shell)::
     hposim blackbox import table.csv --name mybench --config-cols lr,layers,act \\
         --fidelity-col epoch --seed-col seed --task-col dataset \\
         --elapsed-time-col time --metric valid_error --mode min
+    hposim blackbox get lcdb                 # cache -> mirror -> download + convert
+    hposim blackbox verify                   # re-hash every cached file
 """
 from __future__ import annotations
 
@@ -84,6 +86,23 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     from studies.cli_surrogate import register_surrogate  # late: it imports this package's CLI base
     register_surrogate(sub)
+
+    get = sub.add_parser(
+        "get", help="fetch a recipe's blackbox into the cache (mirror first, else download + convert)",
+        description="Fetch a recipe's blackbox into the cache: from the mirror when it has a copy, "
+                    "else download the raw files (progress bar, resume, checksums), convert them and "
+                    "upload the result to the mirror. HPOSIM_OFFLINE=1 never touches the network.")
+    get.add_argument("name", metavar="NAME", help="recipe name (see `hposim blackbox list`)")
+    get.add_argument("--force", action="store_true", help="rebuild even if it is already cached")
+    get.add_argument("--mirror", metavar="URL", help="fsspec URL of a mirror, e.g. "
+                     "s3://bucket/blackboxes (default: $HPOSIM_MIRROR)")
+    get.set_defaults(func=cmd_get)
+
+    ver = sub.add_parser("verify", help="re-check the checksum of every cached file",
+                         description="Re-hash every file of every cached blackbox (or of the named "
+                                     "ones) and report modified, truncated or missing files.")
+    ver.add_argument("refs", nargs="*", metavar="NAME[/TASK]", help="what to check (default: everything)")
+    ver.set_defaults(func=cmd_verify)
 
 
 def _mode(value: str) -> str:
@@ -404,4 +423,53 @@ def cmd_import(args: argparse.Namespace) -> int:
     tasks = list(result.blackboxes)
     ref = args.name if len(tasks) > 1 else f"{args.name}/{tasks[0]}"
     print(f"Inspect it with: hposim blackbox info {ref}")
+    return 0
+
+
+# ---------------------------------------------------------------------------- get / verify
+def cmd_get(args: argparse.Namespace) -> int:
+    from blackbox_repo.download import DownloadError
+    from blackbox_repo.mirror import MirrorError
+    from blackbox_repo.recipes import get_recipe
+    from blackbox_repo.recipes.base import RecipeError
+    try:
+        recipe = get_recipe(args.name)
+        tasks = recipe.get(force=args.force, mirror=args.mirror)
+    except (RecipeError, DownloadError, MirrorError) as e:
+        raise CommandError(str(e)) from e
+    origin = (recipe.marker() or {}).get("origin", "cache")
+    size = sum(p.stat().st_size for p in recipe.family_folder().rglob("*") if p.is_file())
+    print(f"{args.name}: {len(tasks)} task(s) ({_tasks_text(list(tasks))}) in {recipe.family_folder()} "
+          f"[{format_bytes(size)}, from {origin}]")
+    print(f"Inspect it with: hposim blackbox info {args.name}")
+    return 0
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    from blackbox_repo.recipes import RECIPES
+    from blackbox_repo.storage import verify_folder
+    cache = repository.CacheProvider()
+    wanted = [repository.parse_blackbox_ref(r) for r in args.refs]
+    targets = []
+    for name in cache.names():
+        for task in cache.tasks(name):
+            if not wanted or any(n == name and t in (None, task) for n, t in wanted):
+                targets.append((name, task))
+    missing = [f"{n}/{t}" if t else n for n, t in wanted
+               if not any(n == name and t in (None, task) for name, task in targets)]
+    if missing:
+        raise CommandError(f"not in the cache: {missing}; cached: {cache.names()}")
+    bad = 0
+    for name, task in targets:
+        problems = verify_folder(cache.folder(name, task))
+        if problems:
+            bad += 1
+            fix = (f"hposim blackbox get {name} --force" if name in RECIPES
+                   else f"re-import or re-save {name}/{task}")
+            print(f"CORRUPT {name}/{task}: " + "; ".join(problems) + f"\n  fix: {fix}")
+        else:
+            print(f"ok      {name}/{task}")
+    print(f"{len(targets) - bad} of {len(targets)} cached task(s) verified")
+    if bad:
+        raise CommandError(f"{bad} cached task(s) failed verification (see above)")
     return 0

@@ -10,7 +10,7 @@ import zipfile
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import SHARED_DATA, serve_files, short_simulation
+from recipe_helpers import SHARED_DATA, serve_files, short_simulation
 
 from blackbox_repo import load_blackbox
 from blackbox_repo.download import ChecksumError

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import installed, serve_package, short_simulation
+from recipe_helpers import installed, serve_package, short_simulation
 
 from blackbox_repo import load_blackbox
 from blackbox_repo.download import OfflineError

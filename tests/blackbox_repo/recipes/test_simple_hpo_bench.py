@@ -6,7 +6,7 @@ import pickle
 
 import numpy as np
 import pytest
-from conftest import installed, serve_package, short_simulation
+from recipe_helpers import installed, serve_package, short_simulation
 
 from blackbox_repo import load_blackbox
 from blackbox_repo.recipes import RECIPES
