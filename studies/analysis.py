@@ -128,7 +128,17 @@ class StudyResults:
 
     @property
     def methods(self) -> list[str]:
-        return list(dict.fromkeys(self.runs["method"]))
+        """Methods in the spec's order (then any others in order of appearance)."""
+        found = list(dict.fromkeys(self.runs["method"]))
+        order = []
+        if self.spec:
+            import yaml
+
+            try:
+                order = [m for m in (yaml.safe_load(self.spec) or {}).get("methods", {}) if m in found]
+            except yaml.YAMLError:
+                order = []
+        return order + [m for m in found if m not in order]
 
     def failures(self) -> pd.DataFrame:
         return self.runs[self.runs["status"] != "done"]

@@ -22,7 +22,7 @@ def make_toy_blackbox(task: str, n_configs: int = 48, n_fid: int = 9, seed: int 
     config-dependent rate; elapsed_time is cumulative."""
     from blackbox_repo.blackbox import TabularBlackbox
 
-    rng = np.random.default_rng([seed, len(task)])
+    rng = np.random.default_rng([seed, sum(map(ord, task))])
     lr = np.round(np.geomspace(1e-3, 1.0, n_configs // 3), 6)
     width = [16, 32, 64]
     hp = pd.DataFrame([(a, w) for a in lr for w in width], columns=["lr", "width"])

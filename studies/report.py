@@ -1,0 +1,212 @@
+"""Reports of a study: ``report.md``, a self-contained ``report.html`` (images inlined as
+base64), the figures (PNG + PDF), and NePS-style summary CSVs.
+
+Files written into ``out`` (any fsspec URL; default ``<study>/report``):
+``report.md``, ``report.html``, ``figures/*.png|pdf``, ``final_table.csv``,
+``run_status.csv`` (per run: status, trials, best metric, failed trials, wall time, error)
+and ``config_data.csv`` (every evaluated configuration with its last report, sorted by the
+metric, best first, per benchmark).
+
+Example:
+    >>> paths = write_report("demo-results/demo")      # doctest: +SKIP
+    >>> paths["html"]                                  # doctest: +SKIP
+    'demo-results/demo/report/report.html'
+"""
+from __future__ import annotations
+
+import base64
+import html
+import io
+import math
+from typing import Any, Mapping, Sequence
+
+import fsspec
+import numpy as np
+import pandas as pd
+
+from studies.analysis import StudyResults, load_study
+from studies.plots import plot_all
+
+__all__ = ["write_report", "run_status_table", "config_data_table", "final_table_display"]
+
+FIGURE_CAPTIONS = {
+    "anytime": "Anytime performance: best value found so far against simulated time (bands over seeds).",
+    "anytime_regret": "Normalized regret (0 = the table's best value, 1 = its worst) against simulated time.",
+    "average_rank": "Average rank of each method over time (averaged over benchmarks and seeds).",
+    "final_boxplots": "Final performance at the end of the budget, one point per seed.",
+    "critical_difference": "Critical-difference diagram of final performance: methods joined by a bar "
+                           "are not significantly different (Nemenyi).",
+    "decision_time": "Wall-clock time the optimizer spent deciding (per decision and per run).",
+}
+
+
+def run_status_table(study: StudyResults) -> pd.DataFrame:
+    """Per run: benchmark, method, seed, status, trials, reports, best metric, failed trials, wall time, error."""
+    rows = []
+    for r in study.runs.itertuples(index=False):
+        failed_trials = np.nan
+        if r.status == "done":
+            df = study.read_run(r.benchmark, r.method, r.seed, ["decision"])
+            if df is not None and "decision" in df:
+                failed_trials = int((df["decision"].astype(str) == "failed").sum())
+        rows.append({"benchmark": r.benchmark, "method": r.method, "seed": r.seed, "status": r.status,
+                     "metric": r.metric, "mode": r.mode, "n_trials": r.n_trials, "n_reports": r.n_reports,
+                     "best": r.best, "failed_trials": failed_trials, "simulated_time": r.final_time,
+                     "wall_seconds": r.wall_seconds, "error": r.error})
+    return pd.DataFrame(rows)
+
+
+def config_data_table(study: StudyResults) -> pd.DataFrame:
+    """Every evaluated configuration (its last report), sorted by the benchmark's metric, best first."""
+    frames = []
+    for bench in study.benchmarks:
+        metric, mode = study.metric_of(bench)
+        rep = study.reports(benchmarks=[bench])
+        if rep.empty:
+            continue
+        last = rep.groupby(["method", "seed", "trial_id"], sort=False).tail(1)
+        last = last.sort_values(metric, ascending=(mode == "min"), na_position="last", kind="stable")
+        frames.append(last)
+    if not frames:
+        return pd.DataFrame(columns=["benchmark", "method", "seed", "trial_id"])
+    return pd.concat(frames, ignore_index=True)
+
+
+def _fmt(v: float) -> str:
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return "–"
+    return f"{v:.4g}"
+
+
+def final_table_display(study: StudyResults) -> pd.DataFrame:
+    """Benchmarks x methods, cells ``mean ± se`` with the best mean per benchmark marked, plus
+    an "average rank" row. Returns (table of strings, boolean mask of best cells)."""
+    table = study.final_table()
+    methods = study.methods
+    rows, best_mask = [], []
+    for bench in study.benchmarks:
+        g = table[table["benchmark"] == bench].set_index("method")
+        if g.empty:
+            continue
+        mode = study.metric_of(bench)[1]
+        means = g["mean"].reindex(methods)
+        best = means.min() if mode == "min" else means.max()
+        rows.append([bench, study.metric_of(bench)[0]] + [
+            f"{_fmt(g.loc[m, 'mean'])} ± {_fmt(g.loc[m, 'se'])}" if m in g.index else "–" for m in methods])
+        best_mask.append([False, False] + [bool(m in g.index and g.loc[m, "mean"] == best) for m in methods])
+    avg_rank = table.groupby("method")["rank"].mean().reindex(methods)
+    best_rank = avg_rank.min()
+    rows.append(["average rank", ""] + [_fmt(avg_rank[m]) for m in methods])
+    best_mask.append([False, False] + [bool(avg_rank[m] == best_rank) for m in methods])
+    out = pd.DataFrame(rows, columns=["benchmark", "metric", *methods])
+    out.attrs["best"] = np.array(best_mask, dtype=bool)
+    return out
+
+
+def _md_table(df: pd.DataFrame, bold: np.ndarray | None = None) -> str:
+    cells = df.astype(str).to_numpy()
+    if bold is not None:
+        cells = np.where(bold, np.char.add(np.char.add("**", cells.astype(str)), "**"), cells)
+    lines = ["| " + " | ".join(map(str, df.columns)) + " |", "|" + "---|" * len(df.columns)]
+    lines += ["| " + " | ".join(row) + " |" for row in cells]
+    return "\n".join(lines)
+
+
+def _html_table(df: pd.DataFrame, bold: np.ndarray | None = None) -> str:
+    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in df.columns)
+    body = []
+    for i, row in enumerate(df.astype(str).to_numpy()):
+        tds = []
+        for j, v in enumerate(row):
+            v = html.escape(v)
+            tds.append(f"<td><b>{v}</b></td>" if bold is not None and bold[i, j] else f"<td>{v}</td>")
+        body.append("<tr>" + "".join(tds) + "</tr>")
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+
+
+def write_report(study: "StudyResults | str", out: str | None = None, *,
+                 storage_options: Mapping[str, Any] | None = None, stat: str = "mean_se",
+                 log_x: bool = False, formats: Sequence[str] = ("png", "pdf")) -> dict[str, str]:
+    """Write the report of ``study`` (a ``StudyResults`` or a study folder URL) into ``out``."""
+    source = study if isinstance(study, str) else None
+    if isinstance(study, str):
+        study = load_study(study, storage_options)
+    if out is None:
+        if source is None:
+            raise ValueError("write_report needs out= when given a loaded study")
+        out = source.rstrip("/") + "/report"
+    fs, base = fsspec.core.url_to_fs(str(out), **dict(storage_options or {}))
+    base = base.rstrip("/")
+    fs.makedirs(base, exist_ok=True)
+
+    def put(name: str, data: bytes) -> str:
+        fs.pipe_file(f"{base}/{name}", data)
+        return f"{str(out).rstrip('/')}/{name}"
+
+    paths: dict[str, str] = {}
+    status = run_status_table(study)
+    paths["run_status"] = put("run_status.csv", status.to_csv(index=False).encode())
+    paths["config_data"] = put("config_data.csv", config_data_table(study).to_csv(index=False).encode())
+    done = study.done
+    figures: dict[str, list[str]] = {}
+    table = pd.DataFrame()
+    if not done.empty:
+        paths["final_table"] = put("final_table.csv", study.final_table().to_csv(index=False).encode())
+        names = ["anytime", "average_rank", "final_boxplots", "critical_difference", "decision_time"]
+        if study.runs["optimum"].notna().any():
+            names.insert(1, "anytime_regret")
+        figures = plot_all(study, f"{str(out).rstrip('/')}/figures", formats=formats, log_x=log_x, stat=stat,
+                           storage_options=storage_options, figures=names)
+        table = final_table_display(study)
+
+    n_done = int((status["status"] == "done").sum()) if len(status) else 0
+    failed = status[status["status"] != "done"] if len(status) else status
+    title = f"Study report: {study.name}"
+    summary = (f"{len(status)} runs stored: {n_done} done, {len(failed)} failed; "
+               f"{len(study.methods)} methods × {len(study.benchmarks)} benchmarks. "
+               f"Values are the best metric found by the end of each benchmark's budget, "
+               f"mean ± standard error over seeds; bold = best per benchmark.")
+    md = [f"# {title}", "", summary, ""]
+    h = [f"<h1>{html.escape(title)}</h1>", f"<p>{html.escape(summary)}</p>"]
+    if not table.empty:
+        md += ["## Final performance", "", _md_table(table, table.attrs["best"]), ""]
+        h += ["<h2>Final performance</h2>", _html_table(table, table.attrs["best"])]
+    if figures:
+        md += ["## Figures", ""]
+        h += ["<h2>Figures</h2>"]
+        for name, files in figures.items():
+            png = next((f for f in files if f.endswith(".png")), None)
+            caption = FIGURE_CAPTIONS.get(name, name)
+            md += [f"### {name.replace('_', ' ')}", "", caption, ""]
+            h += [f"<h3>{html.escape(name.replace('_', ' '))}</h3>", f"<p>{html.escape(caption)}</p>"]
+            if png:
+                md += [f"![{name}](figures/{name}.png)", ""]
+                data = fs.cat_file(f"{base}/figures/{name}.png")
+                h.append(f'<img alt="{name}" src="data:image/png;base64,{base64.b64encode(data).decode()}">')
+    md += ["## Failures", ""]
+    h.append("<h2>Failures</h2>")
+    if len(failed):
+        ft = failed[["benchmark", "method", "seed", "error"]].copy()
+        ft["error"] = ft["error"].fillna("").astype(str).str.slice(0, 200)
+        md += [_md_table(ft), "", "Tracebacks: `<study>/<benchmark>/<method>/<seed>/metadata.json`.", ""]
+        h.append(_html_table(ft))
+    else:
+        md += ["None.", ""]
+        h.append("<p>None.</p>")
+    if study.spec:
+        md += ["## Spec", "", "```yaml", study.spec.rstrip(), "```", ""]
+        h += ["<h2>Spec</h2>", f"<pre>{html.escape(study.spec)}</pre>"]
+    md += ["## Files", "", "- `run_status.csv`: one row per run (status, trials, best metric, failed trials, "
+           "wall time, error)", "- `config_data.csv`: every evaluated configuration with its last report, "
+           "best first", "- `final_table.csv`: the final table with medians, regret, ranks", ""]
+    paths["md"] = put("report.md", "\n".join(md).encode())
+    style = ("body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}"
+             "table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:4px 8px;"
+             "text-align:right}th{background:#f3f3f3}img{max-width:100%;margin:0.5em 0 1.5em}"
+             "pre{background:#f7f7f7;padding:1em;overflow:auto}")
+    page = (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
+            f"<style>{style}</style></head><body>{''.join(h)}</body></html>")
+    paths["html"] = put("report.html", page.encode())
+    for name, files in figures.items():
+        paths[f"figure:{name}"] = files[0]
+    return paths
