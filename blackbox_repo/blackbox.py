@@ -16,7 +16,8 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from blackbox_repo.configspace import ConfigurationError, ConfigurationSpace, nearest_values
+from blackbox_repo.configspace import (Choice, ConfigurationError, ConfigurationSpace, Ordinal,
+                                       nearest_values)
 
 __all__ = ["Blackbox", "TabularBlackbox", "BlackboxError"]
 
@@ -226,10 +227,11 @@ class TabularBlackbox(Blackbox):
 
     def _missing_config_message(self, config: Mapping[str, Any]) -> str:
         parts = []
-        for k, dom in self.configuration_space.items():
-            if not dom.contains(config[k]):
+        for k in self.hyperparameters.columns:
+            tabulated = self.tabulated_values(k)
+            if _row_key([config[k]]) not in {_row_key([v]) for v in tabulated.values}:
                 parts.append(f"'{k}'={config[k]!r} is not tabulated; nearest valid values: "
-                             f"{nearest_values(dom, config[k])}")
+                             f"{nearest_values(tabulated, config[k])}")
         if parts:
             return "configuration not in the table: " + "; ".join(parts)
         # every value exists, the combination does not: name the nearest rows
@@ -244,6 +246,13 @@ class TabularBlackbox(Blackbox):
         return (f"configuration {dict(config)!r} is not in the table (each value exists, the "
                 f"combination does not); nearest tabulated configurations: {rows}")
 
+    def tabulated_values(self, name: str) -> Ordinal | Choice:
+        """The distinct values column ``name`` takes in the table (as a finite domain)."""
+        uniq = list(dict.fromkeys(v.item() if isinstance(v, np.generic) else v
+                                  for v in self.hyperparameters[name].tolist()))
+        numeric = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in uniq)
+        return Ordinal(sorted(uniq)) if numeric else Choice(uniq)
+
     def encoded(self) -> np.ndarray:
         """The table's configurations encoded to ``[0, 1]^d`` (cached)."""
         if getattr(self, "_encoded", None) is None:
@@ -253,8 +262,10 @@ class TabularBlackbox(Blackbox):
 
     def config(self, config_id: int) -> dict:
         """The configuration in row ``config_id`` as a dict of Python scalars."""
-        row = self.hyperparameters.iloc[int(config_id)]
-        return {k: (v.item() if isinstance(v, np.generic) else v) for k, v in row.items()}
+        i = int(config_id)
+        # column by column: a row Series would upcast ints to floats in mixed tables
+        return {k: (v.item() if isinstance(v, np.generic) else v)
+                for k, v in ((c, self.hyperparameters[c].iat[i]) for c in self.hyperparameters.columns)}
 
     def configs(self) -> list[dict]:
         """Every configuration, in row order."""
