@@ -61,7 +61,7 @@ import numpy as np
 import pandas as pd
 
 from blackbox_repo.blackbox import Blackbox, BlackboxError, TabularBlackbox, _row_key
-from blackbox_repo.configspace import Choice, ConfigurationError, ConfigurationSpace
+from blackbox_repo.configspace import Choice, ConfigurationError, ConfigurationSpace, _Finite
 from blackbox_repo.repository import BlackboxRecord, CacheProvider, register_provider
 from blackbox_repo.report_card import ReportCard, count_decreases, held_out_errors, spearman_per_fidelity
 
@@ -131,7 +131,47 @@ class _Features:
         return np.hstack(parts) if parts else np.zeros((0, 0))
 
     def configs(self, configs: Sequence[Mapping[str, Any]]) -> np.ndarray:
+        if len(configs) == 1:
+            return self.one(configs[0])
         return self.columns({k: [c[k] for c in configs] for k in self.names})
+
+    def one(self, config: Mapping[str, Any]) -> np.ndarray:
+        """Features of one configuration, ``(1, width)`` (a fast path with per-value tables)."""
+        fast = self.__dict__.get("_fast")
+        if fast is None:
+            fast = self._fast = self._build_fast()
+        x = np.zeros((1, self.width))
+        for k, dom, col, table in fast:
+            if table is None:
+                x[0, col] = dom.encode_array([config[k]])[0]
+                continue
+            try:
+                v = table[dom._key(config[k])]
+            except (KeyError, TypeError):
+                dom.index_of(config[k])      # raises the error naming the allowed values
+                raise
+            if k in self.onehot:
+                x[0, col + v] = 1.0
+            else:
+                x[0, col] = v
+        return x
+
+    def _build_fast(self) -> list:
+        out, col = [], 0
+        for k, dom in self.space.items():
+            table = None
+            if isinstance(dom, _Finite):
+                if k in self.onehot:
+                    table = {dom._key(v): i for i, v in enumerate(dom.values)}
+                else:
+                    enc = dom.encode_array(dom.values)
+                    table = {dom._key(v): float(e) for v, e in zip(dom.values, enc)}
+            out.append((k, dom, col, table))
+            col += self.onehot.get(k, 1)
+        return out
+
+    def __getstate__(self) -> dict:
+        return {k: v for k, v in self.__dict__.items() if k != "_fast"}
 
 
 # ---------------------------------------------------------------------------- the curve model
@@ -166,6 +206,8 @@ class _CurveModel:
             self.Y = np.ascontiguousarray(Y[first], dtype=np.float32)
             self.sq = (self.X ** 2).sum(axis=1)
             self.k = min(k, len(first))
+            # averages of non-decreasing curves do not decrease: no repair needed then
+            self.monotone = self.ei is None or count_decreases(self.Y[..., self.ei])[0] == 0
             return self
         T = self._to_targets(Y)
         bad = ~np.isfinite(T).all(axis=1)
@@ -213,7 +255,7 @@ class _CurveModel:
             return (out, np.zeros((0, s, f))) if raw else out
         if self.model == "knn":
             curves = self._knn(X)
-            if self.ei is None:
+            if self.ei is None or (self.monotone and not raw):
                 return (curves, None) if raw else curves
             t = curves[..., self.ei].astype(np.float64)
             before = t.copy()
@@ -222,8 +264,7 @@ class _CurveModel:
                 curves = curves.copy()
                 curves[..., self.ei] = fixed
             return (curves, before) if raw else curves
-        Z = self.regressor.predict(X)
-        Z = np.asarray(Z, dtype=np.float64).reshape(n, -1)
+        Z = _regressor_predict(self.model, self.regressor, X).reshape(n, -1)
         if self.components is not None:
             Z = Z @ self.components + self.pca_mean
         T = (Z * self.std + self.mean).reshape(n, s, f, o)
@@ -242,7 +283,7 @@ class _CurveModel:
         out = []
         for a in range(0, X.shape[0], chunk):
             q = X[a:a + chunk]
-            d2 = (q ** 2).sum(axis=1)[:, None] - 2.0 * (q @ self.X.T) + self.sq[None, :]
+            d2 = self.sq[None, :] - 2.0 * (q @ self.X.T)     # |q|^2 left out: same for every row
             if self.k == 1:
                 idx = np.argmin(d2, axis=1)
                 out.append(self.Y[idx])
@@ -250,6 +291,32 @@ class _CurveModel:
                 idx = np.argpartition(d2, self.k - 1, axis=1)[:, :self.k]
                 out.append(self.Y[idx].mean(axis=1, dtype=np.float64).astype(np.float32))
         return np.concatenate(out, axis=0)
+
+
+_ACTIVATIONS = {"identity": lambda z: z, "relu": lambda z: np.maximum(z, 0.0, out=z),
+                "tanh": lambda z: np.tanh(z, out=z), "logistic": lambda z: 1.0 / (1.0 + np.exp(-z))}
+
+
+def _regressor_predict(model: str, reg: Any, X: np.ndarray) -> np.ndarray:
+    """The fitted regressor's prediction, without scikit-learn's per-call overhead where the
+    model is simple to evaluate directly (the same numbers up to float rounding)."""
+    if model == "random_forest":
+        X32 = np.ascontiguousarray(X, dtype=np.float32)
+        out = None
+        for est in reg.estimators_:
+            p = est.tree_.predict(X32).reshape(len(X), -1)
+            out = p.copy() if out is None else out + p
+        return out / len(reg.estimators_)
+    if model == "mlp":
+        act = _ACTIVATIONS[reg.activation]
+        z = np.asarray(X, dtype=np.float64)
+        last = len(reg.coefs_) - 1
+        for i, (w, b) in enumerate(zip(reg.coefs_, reg.intercepts_)):
+            z = z @ w + b
+            if i < last:
+                z = act(z)
+        return z
+    return np.asarray(reg.predict(X), dtype=np.float64)
 
 
 def _running_max(t: np.ndarray) -> np.ndarray:

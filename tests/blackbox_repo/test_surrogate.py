@@ -319,3 +319,18 @@ def test_cli_fits_prints_saves_and_info_shows_the_card(table, capsys):
     assert "invalid choice: 'forest'" in capsys.readouterr().err
     assert main(["blackbox", "surrogate", "toy/t", "--name", "toy-knn", "--param", "n_neighbors=2"]) == 0
     assert load_blackbox("toy-knn/t").card.model_kwargs == {"n_neighbors": 2}
+
+
+@pytest.mark.parametrize("model", ["random_forest", "mlp"])
+def test_fast_prediction_paths_agree_with_scikit_learn(continuous, model):
+    from blackbox_repo.surrogate import _regressor_predict
+    sur = continuous[model]
+    configs = CONTINUOUS.sample(np.random.default_rng(5), 40)
+    X = sur._features.configs(configs)
+    one_by_one = np.vstack([sur._features.one(c) for c in configs])
+    assert np.array_equal(X, one_by_one)
+    reg = sur._model.regressor
+    want = np.asarray(reg.predict(X)).reshape(len(X), -1)
+    assert np.allclose(_regressor_predict(model, reg, X), want, rtol=1e-9, atol=1e-9)
+    with pytest.raises(ConfigurationError, match="'relu', 'tanh', 'sigmoid'"):
+        sur._features.one({"lr": 1e-3, "width": 20, "act": "gelu"})
