@@ -326,6 +326,19 @@ class StudyResults:
                                            "per_decision_ms", "wall_seconds"])
 
     # ------------------------------------------------------------------ combining
+    def select(self, methods: Sequence[str] | None = None, benchmarks: Sequence[str] | None = None
+               ) -> "StudyResults":
+        """A view restricted to some methods and/or benchmarks."""
+        keep = np.ones(len(self.runs), dtype=bool)
+        if methods is not None:
+            keep &= self.runs["method"].isin(list(methods)).to_numpy()
+        if benchmarks is not None:
+            keep &= self.runs["benchmark"].isin(list(benchmarks)).to_numpy()
+        runs = self.runs[keep].reset_index(drop=True)
+        keys = set(zip(runs["benchmark"], runs["method"], runs["seed"]))
+        return StudyResults(runs, {k: v for k, v in self._readers.items() if k in keys}, name=self.name,
+                            spec=self.spec)
+
     def __add__(self, other: "StudyResults") -> "StudyResults":
         readers = {**self._readers, **other._readers}
         runs = pd.concat([self.runs, other.runs], ignore_index=True)
