@@ -36,7 +36,7 @@ def test_evaluate_point_curve_and_nan():
 def test_lookup_is_by_value_and_errors_name_nearest_values():
     bb = _table()
     assert bb.config_id({"lr": 0.1, "layers": 3.0, "act": "tanh"}) == 3
-    with pytest.raises(BlackboxError, match=r"'lr'=0.05 is not tabulated; nearest valid values: \[0.1, 0.01"):
+    with pytest.raises(BlackboxError, match=r"'lr'=0.05 is not tabulated; nearest valid values: \[0.01, 0.001, 0.1\]"):
         bb.config_id({"lr": 0.05, "layers": 1, "act": "relu"})
     with pytest.raises(BlackboxError, match="combination does not"):
         bb.config_id({"lr": 0.001, "layers": 1, "act": "relu"})
