@@ -47,7 +47,6 @@ from __future__ import annotations
 
 import difflib
 import json
-import math
 import os
 import time
 import uuid
