@@ -130,3 +130,13 @@ def test_restricted_unpickler_refuses_other_globals():
     from blackbox_repo.recipes.nasbench201 import load_pickle_bz2
     with pytest.raises(RecipeError, match="os.system|posix.system"):
         load_pickle_bz2(bz2.compress(b"cos\nsystem\n(S'true'\ntR."))
+
+
+def test_offline_lists_the_unpinned_file_and_where_to_put_it(monkeypatch, server):
+    monkeypatch.setenv("HPOSIM_OFFLINE", "1")
+    from blackbox_repo.download import OfflineError
+    with pytest.raises(OfflineError) as e:
+        NASBENCH201.get()
+    msg = str(e.value)
+    assert NASBENCH201.files[0].url in msg and str(NASBENCH201.raw_dir() / NASBENCH201.files[0].filename) in msg
+    assert "unpinned" in msg and server.requests == []
