@@ -543,7 +543,9 @@ class SurrogateBlackbox(Blackbox):
         folder = blackbox_folder(name, task)
         origin = "/".join(str(x) for x in (self.table.metadata.get("name"),
                                            self.table.metadata.get("task")) if x)
-        source = {"surrogate_of": origin or None, "source": self.table.metadata.get("source")}
+        table_source = self.table.metadata.get("source")
+        source = f"{self.card.model} surrogate of {origin or 'a table'}" + (
+            f" (table source: {table_source})" if table_source else "")
         card = self.card.to_dict()
         save_tabular(self.table, folder, name=name, task=task, source=source,
                      extra={"surrogate_report_card": card})

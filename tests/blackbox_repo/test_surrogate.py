@@ -277,6 +277,7 @@ def test_save_and_load_round_trip_through_the_repository(continuous, hposim_home
     assert np.array_equal(back.curves_for(configs), sur.curves_for(configs))
     rec = next(r for r in list_blackboxes() if r.name == "toy-rf")
     assert rec.kind == "cached" and "random_forest surrogate of toy/t" in rec.description
+    assert rec.source == "random_forest surrogate of toy/t"
     # a modified model file is detected
     with open(folder / SURROGATE_MODEL, "r+b") as fh:
         fh.seek(100)
