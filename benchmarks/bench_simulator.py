@@ -1,0 +1,222 @@
+"""Simulator speed and agreement, hposim vs Syne Tune 0.16 (issue 3, requirement 5).
+
+NAS-Bench-201-shaped synthetic table (``nb201_table.py``), 4 workers, 72,000 simulated seconds,
+RandomSearch and ASHA (stopping, grace period 1, reduction factor 3, max 200 epochs).
+
+``speed``      per experiment: wall time of the simulation (hposim: the whole ``simulate()`` call,
+               i.e. loop + building the results table; Syne Tune: ``Tuner.run()`` with
+               ``UserBlackboxBackend`` + ``SimulatorCallback``, nothing stored or printed, default
+               ``SimulatorConfig`` and tuner sleep time), reports/s, peak memory (RSS of the
+               process, and its increase over the RSS after opening the table). Every process runs
+               ``--per-process`` experiments: the first is "cold" (first call in a fresh process),
+               the others "warm"; ratios use the warm medians, the cold ones are reported too.
+               ``--scale 10`` repeats it at 10x the budget to show the cost is linear.
+``agreement``  ``--n-seeds`` seeds per method on both sides (Syne Tune with zero ``SimulatorConfig``
+               delays and tuner sleep time ``--sleep-time``); distributions of the final best metric
+               (best validation error reported at simulated time <= 72,000 s) compared with a
+               two-sample Kolmogorov-Smirnov test; numbers of trials and reports side by side.
+
+Example::
+
+    .venv/bin/python benchmarks/bench_simulator.py speed --repeats 5
+    .venv/bin/python benchmarks/bench_simulator.py speed --repeats 3 --scale 10
+    .venv/bin/python benchmarks/bench_simulator.py agreement --n-seeds 30
+"""
+from __future__ import annotations
+
+import argparse
+import concurrent.futures as cf
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_common import (BENCH_DIR, MAIN_PYTHON, SIGNAL_DEATHS, BenchmarkError,  # noqa: E402
+                          command_line, machine, median, run_json, save_results, spread)
+from nb201_table import DEFAULT_DIR, ensure_exchange  # noqa: E402
+from syne_tune_env import ensure as ensure_st_env  # noqa: E402
+
+METHODS = ("RandomSearch", "ASHA")
+
+
+def run_records(cmd: list) -> list[dict]:
+    """Run a side script that prints one JSON record per experiment; return all of them."""
+    import json
+
+    proc = subprocess.run([str(c) for c in cmd], capture_output=True, text=True, cwd=str(BENCH_DIR))
+    recs = [json.loads(ln) for ln in proc.stdout.splitlines() if ln.startswith("{")]
+    if proc.returncode != 0 and (proc.returncode > 0 or not recs):
+        raise BenchmarkError(f"command failed (exit {proc.returncode}): {' '.join(map(str, cmd))}\n"
+                             f"stderr tail:\n{proc.stderr[-2000:]}")
+    if proc.returncode < 0:
+        SIGNAL_DEATHS.append({"cmd": " ".join(map(str, cmd)), "returncode": proc.returncode,
+                              "records": len(recs)})
+    return recs
+
+
+class Sides:
+    """Command builders for both sides over one table."""
+
+    def __init__(self, data: Path, table_seed: int):
+        self.st_python = ensure_st_env(quiet=True)
+        self.exchange = ensure_exchange(table_seed, data)
+        self.hp_dir = data / f"hposim-nb201-synthetic-seed{table_seed}"
+        run_json([MAIN_PYTHON, "hposim_side.py", "prepare", "--exchange", self.exchange,
+                  "--folder", self.hp_dir])
+
+    def hposim(self, method: str, seeds: list[int], max_time: float) -> list:
+        return [MAIN_PYTHON, "hposim_side.py", "simulate", "--folder", self.hp_dir, "--method", method,
+                "--max-time", max_time, "--seeds", *seeds]
+
+    def syne_tune(self, method: str, seeds: list[int], max_time: float, *, zero: bool = False,
+                  sleep_time: float = 1.0) -> list:
+        cmd = [self.st_python, "st_simulator_side.py", "--exchange", self.exchange, "--method", method,
+               "--max-time", max_time, "--seeds", *seeds]
+        if zero:
+            cmd += ["--delays", "zero", "--sleep-time", sleep_time]
+        return cmd
+
+
+def speed(args, sides: Sides) -> dict:
+    max_time = 72_000.0 * args.scale
+    recs: dict = {m: {"hposim": [], "syne_tune": []} for m in METHODS}
+    st_per_process = args.st_per_process or args.per_process
+    for r in range(args.repeats):
+        for method in METHODS:
+            seeds = [r + 1000 * i for i in range(args.per_process)]
+            hp = run_records(sides.hposim(method, seeds, max_time))
+            st = run_records(sides.syne_tune(method, seeds[:st_per_process], max_time))
+            for i, rec in enumerate(hp):
+                rec["cold"] = i == 0
+            for i, rec in enumerate(st):
+                rec["cold"] = i == 0
+            recs[method]["hposim"] += hp
+            recs[method]["syne_tune"] += st
+            hp_s = ", ".join(f"{x['wall_seconds']:.3f}" for x in hp)
+            st_s = ", ".join(f"{x['wall_seconds']:.2f}" for x in st)
+            print(f"repeat {r + 1}/{args.repeats} {method}: hposim {hp_s} s; Syne Tune {st_s} s",
+                  flush=True)
+
+    def pick(method, side, key, cold=None):
+        return [x[key] for x in recs[method][side] if cold is None or x["cold"] == cold]
+
+    summary = []
+    print(f"\nbudget {max_time:,.0f} simulated s, 4 workers; medians [min..max] over experiments")
+    print("| method | measure | hposim | Syne Tune 0.16 | ratio |")
+    print("|---|---|---|---|---|")
+    for method in METHODS:
+        st_warm = pick(method, "syne_tune", "wall_seconds", cold=False) or \
+            pick(method, "syne_tune", "wall_seconds")
+        hp_warm = pick(method, "hposim", "wall_seconds", cold=False) or pick(method, "hposim", "wall_seconds")
+        hp_cold = pick(method, "hposim", "wall_seconds", cold=True)
+        st_cold = pick(method, "syne_tune", "wall_seconds", cold=True)
+        hp_loop = pick(method, "hposim", "loop_seconds", cold=False) or pick(method, "hposim", "loop_seconds")
+        rows = [
+            ("wall s / experiment (warm)", hp_warm, st_warm, median(st_warm) / median(hp_warm)),
+            ("wall s / experiment (cold: first in a fresh process)", hp_cold, st_cold,
+             median(st_cold) / median(hp_cold)),
+            ("hposim event loop only (s)", hp_loop, st_warm, median(st_warm) / median(hp_loop)),
+            ("reports / s", pick(method, "hposim", "reports_per_s", cold=False) or
+             pick(method, "hposim", "reports_per_s"),
+             pick(method, "syne_tune", "reports_per_s"), None),
+            ("µs / report", pick(method, "hposim", "us_per_report", cold=False) or
+             pick(method, "hposim", "us_per_report"),
+             pick(method, "syne_tune", "us_per_report"), None),
+            ("reports / experiment", pick(method, "hposim", "n_reports"),
+             pick(method, "syne_tune", "n_reports"), None),
+            ("trials / experiment", pick(method, "hposim", "n_trials"),
+             pick(method, "syne_tune", "n_trials"), None),
+            ("peak RSS MiB (process)", pick(method, "hposim", "peak_rss_mb", cold=True),
+             pick(method, "syne_tune", "peak_rss_mb", cold=True), None),
+            ("peak RSS increase over the opened table, MiB",
+             [x["peak_rss_mb"] - x["rss_after_table_mb"] for x in recs[method]["hposim"] if x["cold"]],
+             [x["peak_rss_mb"] - x["rss_after_table_mb"] for x in recs[method]["syne_tune"] if x["cold"]],
+             None),
+        ]
+        for label, h, s, ratio in rows:
+            rtxt = f"{ratio:.0f}x" if ratio is not None else ""
+            print(f"| {method} | {label} | {spread(h)} | {spread(s)} | {rtxt} |")
+            summary.append({"method": method, "measure": label, "hposim_median": median(h),
+                            "syne_tune_median": median(s), "ratio": ratio})
+    return {"max_time": max_time, "records": recs, "summary": summary}
+
+
+def agreement(args, sides: Sides) -> dict:
+    from scipy.stats import ks_2samp
+
+    seeds = list(range(args.n_seeds))
+    half = (len(seeds) + 1) // 2
+    jobs = {}
+    with cf.ThreadPoolExecutor(max_workers=args.jobs) as pool:
+        for method in METHODS:
+            jobs[(method, "hposim", 0)] = pool.submit(run_records, sides.hposim(method, seeds, 72_000.0))
+            for part, chunk in enumerate((seeds[:half], seeds[half:])):
+                if chunk:
+                    jobs[(method, "syne_tune", part)] = pool.submit(
+                        run_records, sides.syne_tune(method, chunk, 72_000.0, zero=True,
+                                                     sleep_time=args.sleep_time))
+        recs: dict = {m: {"hposim": [], "syne_tune": []} for m in METHODS}
+        for (method, side, _), fut in sorted(jobs.items()):
+            recs[method][side] += fut.result()
+    summary = []
+    print(f"\n{args.n_seeds} seeds per method; Syne Tune: zero SimulatorConfig delays, tuner sleep "
+          f"time {args.sleep_time} s")
+    print("| method | quantity | hposim mean ± sd (median) | Syne Tune mean ± sd (median) |")
+    print("|---|---|---|---|")
+    for method in METHODS:
+        out = {"method": method}
+        for key in ("best", "n_trials", "n_reports_in_budget"):
+            h = np.array([x[key] for x in recs[method]["hposim"]], dtype=float)
+            s = np.array([x[key] for x in recs[method]["syne_tune"]], dtype=float)
+            out[key] = {"hposim": h.tolist(), "syne_tune": s.tolist()}
+            print(f"| {method} | {key} | {h.mean():.4g} ± {h.std(ddof=1):.2g} ({np.median(h):.4g}) | "
+                  f"{s.mean():.4g} ± {s.std(ddof=1):.2g} ({np.median(s):.4g}) |")
+        h = np.array(out["best"]["hposim"])
+        s = np.array(out["best"]["syne_tune"])
+        ks = ks_2samp(h, s)
+        out["ks_statistic"], out["ks_pvalue"] = float(ks.statistic), float(ks.pvalue)
+        for key in ("n_trials", "n_reports_in_budget"):
+            k2 = ks_2samp(out[key]["hposim"], out[key]["syne_tune"])
+            out[f"ks_pvalue_{key}"] = float(k2.pvalue)
+        summary.append(out)
+    print()
+    for out in summary:
+        print(f"{out['method']}: KS on final best metric D = {out['ks_statistic']:.3f}, "
+              f"p = {out['ks_pvalue']:.3g}; KS p on trials {out['ks_pvalue_n_trials']:.3g}, "
+              f"on reports {out['ks_pvalue_n_reports_in_budget']:.3g}")
+    return {"records": recs, "summary": summary, "sleep_time": args.sleep_time}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="what", required=True)
+    sp = sub.add_parser("speed", help="wall time, reports/s, peak memory, ratios")
+    sp.add_argument("--repeats", type=int, default=5, help="fresh processes per side and method")
+    sp.add_argument("--per-process", type=int, default=3, help="experiments per hposim process")
+    sp.add_argument("--st-per-process", type=int, default=0,
+                    help="experiments per Syne Tune process (default: --per-process)")
+    sp.add_argument("--scale", type=float, default=1.0, help="budget multiplier (10: linearity)")
+    ag = sub.add_parser("agreement", help="KS test of final best metric over seeds")
+    ag.add_argument("--n-seeds", type=int, default=30)
+    ag.add_argument("--sleep-time", type=float, default=1.0)
+    ag.add_argument("--jobs", type=int, default=2, help="side processes run at once")
+    for p in (sp, ag):
+        p.add_argument("--table-seed", type=int, default=0)
+        p.add_argument("--data", type=Path, default=DEFAULT_DIR)
+    args = parser.parse_args(argv)
+    sides = Sides(args.data, args.table_seed)
+    if args.what == "speed":
+        out = speed(args, sides)
+        name = "simulator_speed" if args.scale == 1 else f"simulator_speed_x{args.scale:g}"
+    else:
+        out = agreement(args, sides)
+        name = "simulator_agreement"
+    out.update({"command": command_line(), "machine": machine(), "signal_deaths": SIGNAL_DEATHS})
+    print(f"\nraw records: {save_results(name, out)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,65 @@
+"""Helpers shared by the scripts that run inside the Syne Tune venv (``st_*_side.py``).
+
+This module imports neither hposim nor Syne Tune at module level: it reads the exchange files
+written by ``nb201_table.write_exchange`` and builds Syne Tune objects from them on demand.
+
+Example (inside ``benchmarks/.venv-syne-tune``)::
+
+    bb = st_blackbox_from_exchange(Path("benchmarks/data/nb201-synthetic-seed0"))
+"""
+from __future__ import annotations
+
+import json
+import resource
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+
+def read_exchange_meta(folder: Path) -> dict:
+    """The ``table.json`` of an exchange folder."""
+    return json.loads((Path(folder) / "table.json").read_text())
+
+
+def st_spaces(meta: dict, hyperparameters: pd.DataFrame) -> tuple[dict, dict]:
+    """Syne Tune configuration and fidelity spaces for the exchange table."""
+    from syne_tune.config_space import choice, randint
+
+    ops = meta["info"]["ops"]
+    config_space = {name: choice(list(ops)) for name in hyperparameters.columns}
+    fids = meta["fidelity_values"]
+    fidelity_space = {meta["fidelity_name"]: randint(int(min(fids)), int(max(fids)))}
+    return config_space, fidelity_space
+
+
+def st_blackbox_from_exchange(folder: Path) -> Any:
+    """A Syne Tune ``BlackboxTabular`` over the exchange table (objectives loaded in memory)."""
+    from syne_tune.blackbox_repository.blackbox_tabular import BlackboxTabular
+
+    folder = Path(folder)
+    meta = read_exchange_meta(folder)
+    hp = pd.read_parquet(folder / "hyperparameters.parquet")
+    config_space, fidelity_space = st_spaces(meta, hp)
+    objectives = np.load(folder / "objectives.npy")
+    return BlackboxTabular(
+        hyperparameters=hp,
+        configuration_space=config_space,
+        fidelity_space=fidelity_space,
+        objectives_evaluations=objectives,
+        fidelity_values=np.asarray(meta["fidelity_values"]),
+        objectives_names=list(meta["objectives_names"]),
+    )
+
+
+def peak_rss_mb() -> float:
+    """Peak resident set size of this process in MiB (Linux reports KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def emit(record: dict) -> None:
+    """Print one JSON record on stdout (the parent benchmark parses the last line)."""
+    sys.stdout.write(json.dumps(record) + "\n")
+    sys.stdout.flush()
