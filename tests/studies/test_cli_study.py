@@ -1,0 +1,86 @@
+"""``hposim study ...`` end to end on a small study (real simulator, toy blackbox)."""
+from __future__ import annotations
+
+import struct
+
+import yaml
+
+from studies.cli import main
+from test_study_simulated import toy_study
+
+
+def _spec(tmp_path, **kw) -> str:
+    p = tmp_path / "study.yaml"
+    p.write_text(yaml.safe_dump(toy_study(**kw).to_dict()))
+    return str(p)
+
+
+def test_run_status_plot_report_compare_export(tmp_path, toy_blackboxes, capsys):
+    spec = _spec(tmp_path, seeds=4)
+    root = str(tmp_path / "results")
+    assert main(["study", "run", spec, "--root", root, "--engine", "serial"]) == 0
+    out = capsys.readouterr()
+    assert "24 done now, 0 failed" in out.out
+    assert "[24/24]" in out.err                 # plain progress lines (not a TTY)
+    assert main(["study", "status", f"{root}/sim"]) == 0
+    status = capsys.readouterr().out
+    assert status.startswith("24 runs: 24 done, 0 failed, 0 running, 0 missing")
+    assert main(["study", "plot", f"{root}/sim", "--out", str(tmp_path / "figs"), "--log-x", "--format", "png"]) == 0
+    figs = {p.name for p in (tmp_path / "figs").iterdir()}
+    assert {"anytime.png", "average_rank.png", "final_boxplots.png", "critical_difference.png", "decision_time.png"} <= figs
+    assert main(["study", "report", f"{root}/sim"]) == 0
+    report = tmp_path / "results" / "sim" / "report"
+    html = (report / "report.html").read_text()
+    assert "data:image/png;base64," in html and "<b>" in html
+    md = (report / "report.md").read_text()
+    assert "## Final performance" in md and "![anytime](figures/anytime.png)" in md and "**" in md
+    assert (report / "run_status.csv").read_text().count("\n") == 25
+    capsys.readouterr()
+    code = main(["study", "compare", f"{root}/sim", "--baseline", "ASHA", "--candidate", "RS"])
+    assert code in (0, 1) and "vs baseline ASHA" in capsys.readouterr().out
+    assert main(["study", "export-tensorboard", f"{root}/sim", "--out", str(tmp_path / "tb")]) == 0
+    events = list((tmp_path / "tb" / "t1" / "RS" / "seed-0").rglob("events.out.tfevents.*"))
+    assert len(events) > 2
+    _check_tfrecord(events[0].read_bytes())
+
+
+def _check_tfrecord(data: bytes) -> None:
+    """Every record's length and data CRCs are valid (what TensorBoard checks when reading)."""
+    from tensorboardX.proto import event_pb2
+    from tensorboardX.record_writer import masked_crc32c
+
+    i, n, tags = 0, 0, set()
+    while i < len(data):
+        header = data[i:i + 8]
+        (length,) = struct.unpack("<Q", header)
+        assert struct.unpack("<I", data[i + 8:i + 12])[0] == masked_crc32c(header)
+        body = data[i + 12:i + 12 + length]
+        assert struct.unpack("<I", data[i + 12 + length:i + 16 + length])[0] == masked_crc32c(body)
+        ev = event_pb2.Event()
+        ev.ParseFromString(body)
+        tags |= {v.tag for v in ev.summary.value}
+        i += 16 + length
+        n += 1
+    assert n >= 2 and tags
+
+
+def test_failures_give_exit_1_and_summary(tmp_path, toy_blackboxes, capsys):
+    spec = _spec(tmp_path, seeds=1, methods={"RS": {"method": "RandomSearch"},
+                                             "bad": {"method": "ASHA", "reduction_factor": 0}})
+    assert main(["study", "run", spec, "--root", str(tmp_path / "r"), "--engine", "serial", "-q"]) == 1
+    err = capsys.readouterr().err
+    assert "2 failed" in err and "t1/bad/0" in err and "failed runs:" in err
+    assert main(["study", "status", str(tmp_path / "r" / "sim")]) == 0
+    assert "failed t1/bad/0" in capsys.readouterr().out
+
+
+def test_bad_spec_is_one_error_line(tmp_path, toy_blackboxes, capsys):
+    p = tmp_path / "bad.yaml"
+    p.write_text("name: x\nseeds: 2\nmethods: {RS: {method: RandomSearch}}\n"
+                 "benchmarks: {t1: {blackbox: toy/t1, max_time: 10, n_worker: 2}}\n")
+    assert main(["study", "run", str(p), "--root", str(tmp_path / "r")]) == 1
+    err = capsys.readouterr().err
+    assert "hposim: error:" in err and "'n_worker'" in err and "Did you mean 'n_workers'" in err
+    assert not (tmp_path / "r").exists()
+    assert main(["study", "status", str(tmp_path / "nope" / "study")]) == 1
+    assert "does not exist" in capsys.readouterr().err
