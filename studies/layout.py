@@ -151,6 +151,11 @@ class StudyStore:
         """Create the study folder and write/remove a probe file; ``StorageError`` says why not."""
         probe = self._join(self.path, f".probe-{uuid.uuid4().hex}")
         try:
+            if not self.local:
+                # object stores: never create a bucket by accident; listing it also checks credentials
+                bucket = self.path.split("/", 1)[0]
+                self.fs.invalidate_cache(bucket)
+                self.fs.ls(bucket)
             self.fs.makedirs(self.path, exist_ok=True)
             self.fs.pipe_file(probe, b"ok")
             self.fs.rm_file(probe)
@@ -265,8 +270,16 @@ class StudyStore:
         return removed
 
     # ------------------------------------------------------------------ reading runs
+    def refresh(self) -> None:
+        """Forget cached listings (object-store filesystems cache directory listings)."""
+        try:
+            self.fs.invalidate_cache(self.path)
+        except Exception:
+            pass
+
     def metadata_paths(self) -> list[str]:
         """Every ``<benchmark>/<method>/<seed>/metadata.json`` in the study folder."""
+        self.refresh()
         try:
             paths = self.fs.glob(self._join(self.path, "*", "*", "*", METADATA))
         except FileNotFoundError:
@@ -336,6 +349,7 @@ class StudyStore:
 
     def running(self) -> dict[tuple[str, str, int], dict]:
         """Running markers keyed (benchmark, method, seed); markers of dead local processes are left out."""
+        self.refresh()
         try:
             paths = self.fs.glob(self._join(self.path, RUNNING, "*", "*", "*.json"))
         except FileNotFoundError:

@@ -1,0 +1,107 @@
+"""A study on S3: a real moto_server on 127.0.0.1, reached through s3fs with the standard AWS
+variables. Run, status, report, resume after damage, and clear errors for bad roots."""
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from studies import StorageError, run_study
+from studies.analysis import load_study
+from studies.report import write_report
+from studies.status import study_status
+from test_study_simulated import toy_study
+
+s3fs = pytest.importorskip("s3fs")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def moto_endpoint():
+    exe = Path(sys.executable).with_name("moto_server")
+    if not exe.exists():
+        pytest.skip("moto_server is not installed (pip install 'moto[server]')")
+    port = _free_port()
+    proc = subprocess.Popen([str(exe), "-H", "127.0.0.1", "-p", str(port)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 30
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            break
+        except OSError:
+            if time.time() > deadline or proc.poll() is not None:
+                proc.kill()
+                pytest.fail("moto_server did not start")
+            time.sleep(0.1)
+    yield f"http://127.0.0.1:{port}"
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+@pytest.fixture
+def s3_env(moto_endpoint, monkeypatch):
+    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_endpoint)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    s3fs.S3FileSystem.clear_instance_cache()
+    fs = s3fs.S3FileSystem()
+    bucket = f"studies-{time.time_ns()}"
+    fs.mkdir(bucket)
+    yield fs, bucket
+    s3fs.S3FileSystem.clear_instance_cache()
+
+
+def test_study_on_s3_run_status_report_resume(tmp_path, toy_blackboxes, s3_env):
+    fs, bucket = s3_env
+    root = f"s3://{bucket}/team/results"
+    s = run_study(toy_study(seeds=2), root, engine="local", jobs=2, progress=False)
+    assert s.ok, s.format()
+    assert s.done == 12
+    assert fs.exists(f"{bucket}/team/results/sim/study.yaml")
+    assert fs.exists(f"{bucket}/team/results/sim/t1/ASHA/0/results.parquet")
+    status = study_status(f"{root}/sim")
+    assert (status["status"] == "done").sum() == 12
+    # damage: an interrupted upload (results without the metadata marker) and a lost results file
+    fs.rm(f"{bucket}/team/results/sim/t1/RS/1/metadata.json")
+    fs.rm(f"{bucket}/team/results/sim/t2/SyncHB/0/results.parquet")
+    with pytest.warns(UserWarning, match="t2/SyncHB/0/results.parquet"):
+        status = study_status(f"{root}/sim")
+    assert sorted(status[status.status == "missing"][["benchmark", "method", "seed"]].itertuples(index=False,
+                  name=None)) == [("t1", "RS", 1), ("t2", "SyncHB", 0)]
+    with pytest.warns(UserWarning):
+        again = run_study(toy_study(seeds=2), root, engine="serial", progress=False)
+    assert again.ok and again.skipped == 10 and sorted(o.name for o in again.outcomes) == [
+        "t1/RS/1", "t2/SyncHB/0"]
+    study = load_study(f"{root}/sim")
+    assert len(study.done) == 12
+    paths = write_report(study, f"{root}/sim/report", formats=("png",))
+    assert paths["html"].startswith("s3://")
+    html = fs.cat_file(f"{bucket}/team/results/sim/report/report.html").decode()
+    assert "data:image/png;base64," in html
+    assert fs.exists(f"{bucket}/team/results/sim/report/run_status.csv")
+
+
+def test_bad_roots_are_explained(tmp_path, toy_blackboxes, s3_env, monkeypatch):
+    fs, bucket = s3_env
+    with pytest.raises(StorageError, match="does not exist"):
+        run_study(toy_study(seeds=1), "s3://no-such-bucket-xyz/r", progress=False)
+    monkeypatch.delenv("AWS_ACCESS_KEY_ID")
+    monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    s3fs.S3FileSystem.clear_instance_cache()
+    with pytest.raises(StorageError, match="missing credential.*AWS_ACCESS_KEY_ID"):
+        run_study(toy_study(seeds=1), f"s3://{bucket}/r", progress=False)
