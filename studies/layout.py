@@ -203,8 +203,8 @@ class StudyStore:
     def clear_running(self, benchmark: str, method: str, seed: int) -> None:
         try:
             self.fs.rm_file(self._running_marker(benchmark, method, seed))
-        except (FileNotFoundError, OSError):
-            pass
+        except Exception:  # a marker is informative only; a stale one shows as "running" no longer
+            pass           # once its process is gone (local) or is overwritten by the next attempt
 
     def write_run(self, benchmark: str, method: str, seed: int, metadata: dict,
                   results: bytes | None) -> str:

@@ -229,11 +229,14 @@ def execute_batch(batch: RunBatch) -> list[RunOutcome]:
     return [_execute_one(store, r, fn) for r in batch.runs]
 
 
-ENV_VARS = ("HPOSIM_HOME", "HPOSIM_MIRROR", "HPOSIM_OFFLINE")
+#: passed from the driver to worker processes on this machine (never to a remote cluster)
+ENV_VARS = ("HPOSIM_HOME", "HPOSIM_MIRROR", "HPOSIM_OFFLINE", "AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID",
+            "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_DEFAULT_REGION", "AWS_REGION", "AWS_PROFILE",
+            "AWS_SHARED_CREDENTIALS_FILE", "AWS_CONFIG_FILE", "AWS_EC2_METADATA_DISABLED")
 
 
 def _apply_env(env: Mapping[str, str | None]) -> None:
-    """Set the driver's ``HPOSIM_*`` variables; a changed cache location empties the blackbox cache."""
+    """Set the driver's variables; a change empties the blackbox cache and fsspec's cached filesystems."""
     from studies.cache import clear_cache
 
     changed = False
@@ -247,6 +250,8 @@ def _apply_env(env: Mapping[str, str | None]) -> None:
     if changed:
         clear_cache()
         _OPTIMA.clear()
+        if "s3fs" in sys.modules:
+            sys.modules["s3fs"].S3FileSystem.clear_instance_cache()
 
 
 def make_batches(runs: Sequence[RunSpec], jobs: int, max_batch: int = 8) -> list[list[RunSpec]]:
@@ -295,7 +300,7 @@ def run_study(spec: "Study | str | Mapping", root: str, *, engine: str = "serial
     bar = {"bar": True, "lines": False}.get(progress) if isinstance(progress, str) else None
     prog = Progress(len(todo), stream=stream, bar=bar, skipped=summary.skipped,
                     label=study.name) if progress is not False else None
-    # engines on this machine see the driver's blackbox cache; a remote cluster uses its own
+    # workers on this machine get the driver's blackbox cache and S3 settings; a remote cluster uses its own
     env = None if address else {k: os.environ.get(k) for k in ENV_VARS}
     batches = [RunBatch(root, dict(storage_options or {}), tuple(b), run_fn, env)
                for b in make_batches(todo, jobs if engine != "serial" else 1, max_batch)]
