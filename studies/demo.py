@@ -27,7 +27,7 @@ def demo_spec_path() -> str:
 
 
 def run_demo(out: str = "demo-results", engine: str = "local", jobs: int = 2, seeds: int | None = None,
-             stream=None) -> int:
+             stream=None, spec: str | None = None) -> int:
     """Run the demo study into ``out`` and write its report; returns an exit status."""
     from studies.analysis import load_study
     from studies.compare import compare
@@ -38,7 +38,7 @@ def run_demo(out: str = "demo-results", engine: str = "local", jobs: int = 2, se
 
     stream = stream or sys.stdout
     t0 = time.perf_counter()
-    study = Study.from_yaml(demo_spec_path())
+    study = Study.from_yaml(spec or demo_spec_path())
     if seeds is not None:
         study.seeds = list(range(seeds))
     n = len(study.runs())
@@ -87,9 +87,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--engine", default="local", choices=["serial", "local", "dask", "ray"])
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--seeds", type=int, default=None, help="override the number of seeds")
+    parser.add_argument("--spec", default=None, help="another study spec (default: the packaged demo)")
     args = parser.parse_args(argv)
     try:
-        return run_demo(args.out, args.engine, args.jobs, args.seeds)
+        return run_demo(args.out, args.engine, args.jobs, args.seeds, spec=args.spec)
     except Exception as e:  # one line, like the CLI
         print(f"demo: error: {e}", file=sys.stderr)
         return 1

@@ -92,7 +92,9 @@ def plot_anytime(study: StudyResults, stat: str = "mean_se", log_x: bool = False
         ax.grid(alpha=0.3)
     for ax in list(axes.flat)[len(benches):]:
         ax.set_visible(False)
-    fig.suptitle(f"Anytime performance ({STAT_LABELS.get(stat, stat)} over seeds)", fontsize=12)
+    what = "Normalized regret (0 = best value in the table, 1 = worst)" if value == "regret" else \
+        "Anytime performance"
+    fig.suptitle(f"{what}; {STAT_LABELS.get(stat, stat)} over seeds", fontsize=12)
     _legend_below(fig, methods, colors)
     fig.tight_layout(rect=(0, 0.07 if rows == 1 else 0.04, 1, 1))
     return fig
