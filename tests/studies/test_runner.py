@@ -91,3 +91,38 @@ def test_unwritable_root_is_named(tmp_path):
     from studies.layout import StorageError
     with pytest.raises(StorageError, match="file"):
         _run(blocker / "sub", fake_study_dict())
+
+
+def test_progress_bar_on_a_terminal_and_lines_otherwise():
+    from studies.progress import Progress
+
+    out = io.StringIO()
+    p = Progress(total=3, stream=out, bar=True)
+    for status in ("done", "failed", "done"):
+        p.update("b/m/0", status, 0.1)
+    p.close()
+    text = out.getvalue()
+    assert "3/3" in text and "failed=1" in text and "done=2" in text
+    out = io.StringIO()
+    p = Progress(total=2, stream=out)          # a StringIO is not a TTY: plain lines
+    p.update("b/m/0", "done", 0.1)
+    p.update("b/m/1", "done", 0.1)
+    assert out.getvalue().splitlines()[0].startswith("[1/2] done   b/m/0") and "ETA" in out.getvalue()
+
+
+def test_status_shows_done_failed_running_missing(tmp_path):
+    from studies.status import format_status, study_status
+
+    d = fake_study_dict(seeds=2, methods={"A": {"method": "RandomSearch"},
+                                          "B": {"method": "RandomSearch", "crash": True}})
+    _run(tmp_path, d)
+    store = StudyStore(str(tmp_path), "fake")
+    store.mark_running("b1", "B", 1)                       # this (live) process runs it
+    # the spec grows: a new seed is missing
+    d["seeds"] = 3
+    store.write_spec(Study.from_dict(d).to_yaml())
+    table = study_status(str(tmp_path / "fake"))
+    counts = table["status"].value_counts().to_dict()
+    assert counts == {"done": 4, "failed": 3, "running": 1, "missing": 4}
+    text = format_status(table)
+    assert text.startswith("12 runs: 4 done, 3 failed, 1 running, 4 missing") and "failed b2/B/0" in text

@@ -105,3 +105,15 @@ def test_bad_roots_are_explained(tmp_path, toy_blackboxes, s3_env, monkeypatch):
     s3fs.S3FileSystem.clear_instance_cache()
     with pytest.raises(StorageError, match="missing credential.*AWS_ACCESS_KEY_ID"):
         run_study(toy_study(seeds=1), f"s3://{bucket}/r", progress=False)
+
+
+def test_unreachable_endpoint_is_named(tmp_path, toy_blackboxes, monkeypatch):
+    monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{_free_port()}")   # nothing listens
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    s3fs.S3FileSystem.clear_instance_cache()
+    fast = {"config_kwargs": {"retries": {"max_attempts": 1}, "connect_timeout": 1}}
+    with pytest.raises(StorageError, match="cannot reach 's3://bucket/r'.*AWS_ENDPOINT_URL"):
+        run_study(toy_study(seeds=1), "s3://bucket/r", storage_options=fast, progress=False)
+    s3fs.S3FileSystem.clear_instance_cache()
