@@ -106,7 +106,7 @@ def plot_average_rank(study: StudyResults, log_x: bool = False, n_points: int = 
     ar = study.average_rank(n_points=n_points, log_x=log_x)
     methods = study.methods
     colors = colors or method_colors(methods)
-    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    fig, ax = plt.subplots(figsize=(7.6, 4.2))
     for m in methods:
         g = ar[ar["method"] == m]
         if not g.empty:
@@ -117,7 +117,7 @@ def plot_average_rank(study: StudyResults, log_x: bool = False, n_points: int = 
     ax.set_xlim(0, 100)
     ax.grid(alpha=0.3)
     ax.set_title(f"Average rank over {len(study.benchmarks)} benchmark(s) and all seeds", fontsize=11)
-    ax.legend(loc="best", fontsize=9, frameon=False)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=9, frameon=False)
     fig.tight_layout()
     return fig
 
