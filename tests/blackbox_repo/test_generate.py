@@ -147,6 +147,10 @@ def test_interrupted_generation_resumes_without_recomputing(tmp_path):
     assert not set(first.calls) & set(second.calls)
     report = bb.metadata["generation"]
     assert report["n_resumed"] == 5 and report["n_computed"] == 7
+    manifest = json.loads((ckpt / "manifest.json").read_text())
+    assert manifest["runs"] == 2  # the interrupted run counted its time too
+    assert report["wall_seconds_total"] == pytest.approx(manifest["wall_seconds_total"])
+    assert report["wall_seconds_total"] > report["wall_seconds"] > 0
     reference = generate(curve_fn, grid(), fidelities=FIDELITIES, seeds=2, objectives_names=OBJECTIVES,
                          progress=False)
     np.testing.assert_array_equal(bb.objectives, reference.objectives)
