@@ -102,6 +102,17 @@ def speed(args, sides: Sides) -> dict:
     def pick(method, side, key, cold=None):
         return [x[key] for x in recs[method][side] if cold is None or x["cold"] == cold]
 
+    def anon(method, side, increase=False):
+        out = []
+        for x in recs[method][side]:
+            if not x["cold"] or "memory_at_end" not in x:
+                continue
+            v = x["memory_at_end"].get("RssAnon", float("nan"))
+            if increase:
+                v -= x["memory_after_table"].get("RssAnon", float("nan"))
+            out.append(v)
+        return out or [float("nan")]
+
     summary = []
     print(f"\nbudget {max_time:,.0f} simulated s, 4 workers; medians [min..max] over experiments")
     print("| method | measure | hposim | Syne Tune 0.16 | ratio |")
@@ -130,10 +141,14 @@ def speed(args, sides: Sides) -> dict:
              pick(method, "syne_tune", "n_trials"), None),
             ("peak RSS MiB (process)", pick(method, "hposim", "peak_rss_mb", cold=True),
              pick(method, "syne_tune", "peak_rss_mb", cold=True), None),
-            ("peak RSS increase over the opened table, MiB",
+            ("peak RSS increase over the opened table, MiB (incl. memory-mapped table pages)",
              [x["peak_rss_mb"] - x["rss_after_table_mb"] for x in recs[method]["hposim"] if x["cold"]],
              [x["peak_rss_mb"] - x["rss_after_table_mb"] for x in recs[method]["syne_tune"] if x["cold"]],
              None),
+            ("private (anonymous) memory at end of experiment, MiB", anon(method, "hposim"),
+             anon(method, "syne_tune"), None),
+            ("private memory increase over the opened table, MiB", anon(method, "hposim", True),
+             anon(method, "syne_tune", True), None),
         ]
         for label, h, s, ratio in rows:
             rtxt = f"{ratio:.0f}x" if ratio is not None else ""

@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from st_common import emit, peak_rss_mb  # noqa: E402
+from st_common import emit, memory_status, peak_rss_mb  # noqa: E402
 
 NAME, TASK = "nb201-synthetic", "cifar10-like"
 
@@ -125,6 +125,7 @@ def simulate_runs(folder: Path, *, method: str, seeds: list[int], n_workers: int
     bb = load_tabular(folder)
     load_s = time.perf_counter() - t0
     rss_after_load = peak_rss_mb()
+    mem_after_load = memory_status()
     kwargs = {}
     if method == "ASHA":
         kwargs = {"type": "stopping", "grace_period": grace_period,
@@ -152,8 +153,9 @@ def simulate_runs(folder: Path, *, method: str, seeds: list[int], n_workers: int
             "reports_per_s": n_reports / wall if wall > 0 else float("nan"),
             "us_per_report": 1e6 * wall / max(1, n_reports),
             "decisions": {str(k): int(v) for k, v in results["decision"].value_counts().items()},
-            "peak_rss_mb": peak_rss_mb(), "table_load_seconds": load_s,
-            "rss_after_table_mb": rss_after_load, "max_time": max_time, "n_workers": n_workers,
+            "peak_rss_mb": peak_rss_mb(), "memory_at_end": memory_status(),
+            "table_load_seconds": load_s, "rss_after_table_mb": rss_after_load,
+            "memory_after_table": mem_after_load, "max_time": max_time, "n_workers": n_workers,
         })
         emit(records[-1])
     return records

@@ -59,6 +59,21 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
+def memory_status() -> dict:
+    """Current anonymous (private heap) and file-backed resident memory in MiB, from
+    ``/proc/self/status``; file-backed pages include memory-mapped table pages faulted in
+    (with the kernel's read-ahead), which are shared page cache, not private memory."""
+    out = {}
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            key, _, value = line.partition(":")
+            if key in ("RssAnon", "RssFile", "VmHWM"):
+                out[key] = int(value.split()[0]) / 1024.0
+    except OSError:
+        pass
+    return out
+
+
 def emit(record: dict) -> None:
     """Print one JSON record on stdout (the parent benchmark parses the last line)."""
     sys.stdout.write(json.dumps(record) + "\n")

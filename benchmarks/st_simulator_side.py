@@ -32,7 +32,8 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from st_common import emit, peak_rss_mb, read_exchange_meta, st_blackbox_from_exchange  # noqa: E402
+from st_common import (emit, memory_status, peak_rss_mb, read_exchange_meta,  # noqa: E402
+                       st_blackbox_from_exchange)
 
 
 def _quiet_logger():
@@ -126,7 +127,7 @@ def run_experiment(bb, meta: dict, *, method: str, seed: int, n_workers: int, ma
         "best": float(callback.best), "last_report_time": callback.last_time,
         "reports_per_s": callback.n_reports / wall if wall > 0 else float("nan"),
         "us_per_report": 1e6 * wall / max(1, callback.n_reports),
-        "peak_rss_mb": peak_rss_mb(), "delays": delays,
+        "peak_rss_mb": peak_rss_mb(), "memory_at_end": memory_status(), "delays": delays,
         "sleep_time": sleep_time if delays == "zero" else 5.0,
     }
 
@@ -152,12 +153,14 @@ def main(argv: list[str] | None = None) -> int:
         load_s = time.perf_counter() - t0
         meta = read_exchange_meta(args.exchange)
         rss_after_load = peak_rss_mb()
+        mem_after_load = memory_status()
         for seed in args.seeds:
             rec = run_experiment(bb, meta, method=args.method, seed=seed, n_workers=args.n_workers,
                                  max_time=args.max_time, delays=args.delays,
                                  sleep_time=args.sleep_time, grace_period=args.grace_period,
                                  reduction_factor=args.reduction_factor)
             rec.update({"table_load_seconds": load_s, "rss_after_table_mb": rss_after_load,
+                        "memory_after_table": mem_after_load,
                         "max_time": args.max_time, "n_workers": args.n_workers})
             emit(rec)
     finally:
