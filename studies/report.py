@@ -75,7 +75,7 @@ def config_data_table(study: StudyResults) -> pd.DataFrame:
 def _fmt(v: float) -> str:
     if v is None or (isinstance(v, float) and math.isnan(v)):
         return "–"
-    return f"{v:.4g}"
+    return f"{v:.4f}" if 1e-3 <= abs(v) < 1e4 or v == 0 else f"{v:.3g}"
 
 
 def final_table_display(study: StudyResults) -> pd.DataFrame:
