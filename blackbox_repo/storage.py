@@ -181,7 +181,15 @@ def _hposim_version() -> str:
         return "unknown"
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def _canonical_json(doc: Mapping[str, Any]) -> str:
+    # one JSON round trip first: non-string keys become strings exactly as they will be read back
+    doc = json.loads(json.dumps(doc))
     return json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
 
 
@@ -412,6 +420,7 @@ def save_tabular(bb: TabularBlackbox, folder: str | os.PathLike, *, name: str, t
     with _Locked(folder):
         _cleanup_leftovers(folder)
         tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.tmp-", dir=folder.parent))
+        os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp makes 0700; a saved blackbox is a normal folder
         try:
             _write_folder(bb, tmp, name=name, task=task, source=source, extra=extra,
                           build_cache=build_cache)

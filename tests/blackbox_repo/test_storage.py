@@ -441,3 +441,23 @@ def test_nasbench201_sized_table_opens_fast(tmp_path):
     assert back.shape == (15625, 3, 200, 6) and isinstance(back.objectives, np.memmap)
     assert min(times) < 2.0
     assert save_seconds < 120
+
+
+def test_extra_metadata_with_integer_keys_and_folder_permissions(tmp_path):
+    import stat
+
+    hp = pd.DataFrame({"x": [1, 2]})
+    bb = TabularBlackbox(hp, np.ones((2, 1, 1, 1), np.float32), [1], ["y"])
+    folder = save_tabular(bb, tmp_path / "b" / "t", name="b", task="t", extra={"ranks": {1: 2, 10: 3, 2: 4}})
+    loaded = load_tabular(folder)
+    assert loaded.shape == (2, 1, 1, 1)
+    mode = stat.S_IMODE(folder.stat().st_mode)
+    assert mode == 0o777 & ~_current_umask(), oct(mode)
+
+
+def _current_umask() -> int:
+    import os
+
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
