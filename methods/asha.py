@@ -133,3 +133,6 @@ class ASHA(Scheduler):
 
     def report_levels(self) -> Sequence[Any] | None:
         return list(self.levels)
+
+    def upcoming_configs(self) -> Sequence[dict]:
+        return self.sampler.peek()

@@ -157,6 +157,12 @@ class Scheduler(ABC):
         """Fidelities at which this scheduler must see reports (``None``: all)."""
         return None
 
+    def upcoming_configs(self) -> Sequence[dict]:
+        """Configurations this scheduler has already drawn and will suggest next, in order,
+        if it knows them (default: none). Optional: a simulator may hand them to the
+        blackbox to compute their curves in one batch; asking never changes what is drawn."""
+        return ()
+
     # helpers ---------------------------------------------------------------------
     def score(self, metrics: Mapping[str, float]) -> float:
         """The metric turned into "lower is better"; NaN or missing is +inf."""

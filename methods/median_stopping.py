@@ -100,3 +100,6 @@ class MedianStopping(Scheduler):
 
     def report_levels(self) -> Sequence[Any] | None:
         return None
+
+    def upcoming_configs(self) -> Sequence[dict]:
+        return self.sampler.peek()

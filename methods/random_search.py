@@ -97,6 +97,43 @@ class ConfigSampler:
                 self._exhausted = True
             return item
 
+    def peek(self) -> list[dict]:
+        """The configurations the next calls of ``next()`` will return, in order, as far as
+        they are drawn already (the rest of the current batch). It never draws, so the
+        random stream -- and everything drawn later -- is the same whether or not it is called.
+
+        Example:
+            >>> import numpy as np
+            >>> from blackbox_repo.configspace import ConfigurationSpace, uniform
+            >>> s = ConfigSampler(ConfigurationSpace({"x": uniform(0, 1)}), np.random.default_rng(0),
+            ...                   batch_size=4)
+            >>> first = s.next(); ahead = s.peek()
+            >>> len(ahead), [s.next() for _ in range(3)] == ahead, s.peek()
+            (3, True, [])
+        """
+        if self._exhausted:
+            return []
+        rest = self._batch[self._pos:]
+        if self.candidates is not None:
+            candidates = self.candidates
+            return [candidates[i] for i in rest]
+        if self._seen is None:
+            return rest
+        # a finite space drawn without replacement: next() skips repeats and stops when
+        # every configuration has been used
+        out: list[dict] = []
+        ahead: set[tuple] = set()
+        left = self._space_size - len(self._seen)
+        for item in rest:
+            if len(out) >= left:
+                break
+            key = tuple(item[k] for k in self._names)
+            if key in self._seen or key in ahead:
+                continue
+            ahead.add(key)
+            out.append(item)
+        return out
+
 
 @register("RandomSearch")
 class RandomSearch(Scheduler):
@@ -133,3 +170,6 @@ class RandomSearch(Scheduler):
 
     def report_levels(self) -> Sequence[Any] | None:
         return []
+
+    def upcoming_configs(self) -> Sequence[dict]:
+        return self.sampler.peek()

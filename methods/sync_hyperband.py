@@ -158,6 +158,9 @@ class _Synchronous(Scheduler):
     def report_levels(self) -> Sequence[Any] | None:
         return list(self.levels)
 
+    def upcoming_configs(self) -> Sequence[dict]:
+        return self.sampler.peek()
+
 
 @register("SyncSH")
 class SyncSH(_Synchronous):
