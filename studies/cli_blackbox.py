@@ -160,7 +160,12 @@ def _tasks_text(tasks: Sequence[str], limit: int = 3) -> str:
     tasks = list(tasks)
     if len(tasks) <= limit:
         return ", ".join(tasks) if tasks else "-"
-    return f"{', '.join(tasks[:limit])}, ... ({len(tasks)})"
+    return _short(f"{', '.join(tasks[:limit])}, ... ({len(tasks)})", 50)
+
+
+def _short(text: str, width: int = 60) -> str:
+    """One line of at most ``width`` characters (``blackbox info`` shows every task)."""
+    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 def list_text(records: Sequence[Any]) -> str:

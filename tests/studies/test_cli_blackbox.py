@@ -267,25 +267,6 @@ def test_installed_console_script(table_csv, hposim_home):
                           "its tasks: ['iris', 'wine']\n")
 
 
-def test_demo_shows_info_and_evaluations(capsys):
-    from studies.demo import run_demo
-    df = make_table()
-    bb = from_dataframe(df[df.dataset == "iris"], config_cols=["lr", "layers", "act"],
-                        fidelity_col="epoch", seed_col="seed", elapsed_time_col="time")
-    save_blackbox(bb, "demo-bb", "iris")
-    assert run_demo("demo-bb", n_configs=2) == 0
-    out = capsys.readouterr().out
-    lines = out.splitlines()
-    assert lines[0] == "$ hposim blackbox info demo-bb/iris"
-    assert lines[1] == "demo-bb/iris (cached)"
-    assert "Evaluating 2 configurations of demo-bb/iris (seed 0), metric valid_error (min):" in lines
-    evals = [line for line in lines if line.startswith("    epoch=")]
-    assert len(evals) == 2 * 4          # epochs 1, 2, 3, 5: level indices 0, n//4, n//2, n-1
-    best_last = [line for line in lines if line.startswith("best at epoch=5")]
-    mean = np.nanmean(bb.objective("valid_error")[:, :, -1], axis=1)
-    assert best_last and str(bb.config(int(np.nanargmin(mean)))) in best_last[0]
-
-
 def test_formatting_helpers():
     from blackbox_repo import BlackboxRecord, choice, loguniform, ordinal, randint
     from studies.cli_blackbox import compact_values, describe_domain, format_bytes, list_text
