@@ -1,7 +1,6 @@
 """Parquet round trip, bad input before anything runs, and ``hposim simulate``."""
 from __future__ import annotations
 
-import math
 
 import numpy as np
 import pandas as pd

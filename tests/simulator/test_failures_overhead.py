@@ -4,10 +4,9 @@ from __future__ import annotations
 import math
 import time
 
-import numpy as np
 import pytest
 
-from methods.base import Decision, Suggestion
+from methods.base import Suggestion
 from simulator import Overhead, OverheadError, Stop, make_scheduler, simulate
 from tests.simulator.helpers import Replay, single_fidelity, table
 
