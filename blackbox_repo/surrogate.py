@@ -265,7 +265,7 @@ class _CurveModel:
             return (curves, before) if raw else curves
         Z = _regressor_predict(self.model, self.regressor, X).reshape(n, -1)
         if self.components is not None:
-            Z = Z @ self.components + self.pca_mean
+            Z = _rows_matmul(Z, self.components) + self.pca_mean
         T = (Z * self.std + self.mean).reshape(n, s, f, o)
         before = None
         if self.ei is not None:
@@ -282,7 +282,7 @@ class _CurveModel:
         out = []
         for a in range(0, X.shape[0], chunk):
             q = X[a:a + chunk]
-            d2 = self.sq[None, :] - 2.0 * (q @ self.X.T)     # |q|^2 left out: same for every row
+            d2 = self.sq[None, :] - 2.0 * _rows_matmul(q, self.X.T)   # |q|^2 left out: same for every row
             if self.k == 1:
                 idx = np.argmin(d2, axis=1)
                 out.append(self.Y[idx])
@@ -290,6 +290,16 @@ class _CurveModel:
                 idx = np.argpartition(d2, self.k - 1, axis=1)[:, :self.k]
                 out.append(self.Y[idx].mean(axis=1, dtype=np.float64).astype(np.float32))
         return np.concatenate(out, axis=0)
+
+
+def _rows_matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``a @ b`` whose rows do not depend on how many rows ``a`` has: a single row goes
+    through the BLAS matrix-matrix kernel as well (doubled), not the matrix-vector one, which
+    rounds differently. A configuration's predicted curve is then the same bit for bit whether
+    it is predicted alone or in a batch (so batching and prefetching never change results)."""
+    if a.shape[0] == 1:
+        return (np.concatenate([a, a]) @ b)[:1]
+    return a @ b
 
 
 _ACTIVATIONS = {"identity": lambda z: z, "relu": lambda z: np.maximum(z, 0.0, out=z),
@@ -311,7 +321,7 @@ def _regressor_predict(model: str, reg: Any, X: np.ndarray) -> np.ndarray:
         z = np.asarray(X, dtype=np.float64)
         last = len(reg.coefs_) - 1
         for i, (w, b) in enumerate(zip(reg.coefs_, reg.intercepts_)):
-            z = z @ w + b
+            z = _rows_matmul(z, w) + b
             if i < last:
                 z = act(z)
         return z
@@ -458,6 +468,18 @@ class SurrogateBlackbox(Blackbox):
             return None
         return self.table._lookup().get(key)
 
+    def _predict_into_cache(self, keys: Sequence[tuple], configs: Sequence[Mapping[str, Any]]) -> np.ndarray:
+        """Predict ``configs`` (distinct, not cached) in one model call and cache their curves
+        (the last one most recently used)."""
+        pred = self._model.predict(self._features.configs(configs))
+        self.misses += len(configs)
+        for key, curve in zip(keys, pred):
+            curve.setflags(write=False)
+            self._lru[key] = curve
+        while len(self._lru) > self._lru_max:
+            self._lru.popitem(last=False)
+        return pred
+
     def curves_for(self, configs: Sequence[Mapping[str, Any]]) -> np.ndarray:
         """Curves of many configurations, ``(n, num_seeds, n_fidelities, n_objectives)``:
         cache hits are looked up, all misses are predicted in one batch."""
@@ -481,15 +503,68 @@ class SurrogateBlackbox(Blackbox):
             first = [configs[idx[0]] for idx in todo.values()]
             for c in first:
                 self.configuration_space.validate(c)
-            pred = self._model.predict(self._features.configs(first))
-            self.misses += len(first)
-            for (key, idx), curve in zip(todo.items(), pred):
-                curve.setflags(write=False)
-                self._lru[key] = curve
+            pred = self._predict_into_cache(list(todo), first)
+            for idx, curve in zip(todo.values(), pred):
                 out[idx] = curve
-            while len(self._lru) > self._lru_max:
-                self._lru.popitem(last=False)
         return out
+
+    def cached(self, config: Mapping[str, Any]) -> bool:
+        """Whether ``config_curve(config)`` would be served without a model call."""
+        key = self._key(config)
+        return key in self._lru or self._table_row(key) is not None and self._table_pred is not None
+
+    def prefetch(self, configs: Sequence[Mapping[str, Any]]) -> int:
+        """Predict every configuration of ``configs`` that is not cached yet in one model
+        call and cache the curves; returns how many were predicted.
+
+        The simulator calls it on a cache miss with the configuration it needs followed by
+        those the scheduler will suggest next (``Scheduler.upcoming_configs``), so a run over
+        a continuous space costs one model call per batch of new configurations instead of
+        one per trial. Results do not change: a curve is the same predicted alone or in a
+        batch. At most as many configurations as the cache holds are predicted (the first
+        ones); configurations that are not valid in the space are left for
+        ``config_curve`` to reject when they are actually asked for. Tabulated
+        configurations are served by ``predict_table`` when the whole table fits the cache.
+
+        Example:
+            >>> import numpy as np, pandas as pd
+            >>> from blackbox_repo.configspace import ConfigurationSpace, uniform
+            >>> obj = np.zeros((10, 1, 2, 1), np.float32); obj[..., 0] = np.arange(10)[:, None, None]
+            >>> t = TabularBlackbox(pd.DataFrame({"x": np.arange(10) / 10}), obj, [1, 2], ["loss"])
+            >>> sur = add_surrogate(t, configuration_space=ConfigurationSpace({"x": uniform(0, 1)}))
+            >>> sur.prefetch([{"x": 0.12}, {"x": 0.55}, {"x": 0.12}, {"x": 7.0}])
+            2
+            >>> sur.cached({"x": 0.55}), sur.cache_info()["misses"]
+            (True, 2)
+        """
+        keys: list[tuple] = []
+        todo: list[Mapping[str, Any]] = []
+        wanted: set[tuple] = set()
+        table_rows = False
+        validate = self.configuration_space.validate
+        for c in configs:
+            if len(todo) >= self._lru_max:
+                break
+            try:
+                key = self._key(c)
+                if key in wanted or key in self._lru:
+                    continue
+                if self._table_row(key) is not None:
+                    table_rows = True
+                    continue
+                validate(c)
+            except (BlackboxError, ConfigurationError, TypeError):
+                continue
+            wanted.add(key)
+            keys.append(key)
+            todo.append(c)
+        if table_rows:
+            self.predict_table()
+        if todo:
+            # the configuration needed first becomes the most recently used: under pressure
+            # the cache drops those needed last first
+            self._predict_into_cache(keys[::-1], todo[::-1])
+        return len(todo)
 
     def config_curve(self, config: Mapping[str, Any], seed: int = 0) -> np.ndarray:
         """One configuration's curve at one seed, ``(n_fidelities, n_objectives)`` (read-only;
@@ -502,12 +577,7 @@ class SurrogateBlackbox(Blackbox):
         got = self._lru.get(key)
         if got is None:
             self.configuration_space.validate(config)
-            got = self._model.predict(self._features.configs([config]))[0]
-            got.setflags(write=False)
-            self.misses += 1
-            self._lru[key] = got
-            if len(self._lru) > self._lru_max:
-                self._lru.popitem(last=False)
+            got = self._predict_into_cache([key], [config])[0]
         else:
             self.hits += 1
             self._lru.move_to_end(key)

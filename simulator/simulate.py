@@ -239,6 +239,13 @@ def simulate(blackbox: Blackbox, scheduler: Any, *, n_workers: int = 4,
     if tabular:
         row_index, hp_keys = _row_index(blackbox)
         slow_config_id = blackbox.config_id
+    # a blackbox that predicts curves (a surrogate) gets, on a cache miss, the configurations
+    # the scheduler will suggest next as well, to predict them in one batch
+    prefetch = None if tabular else getattr(blackbox, "prefetch", None)
+    is_cached = getattr(blackbox, "cached", None)
+    upcoming = getattr(scheduler, "upcoming_configs", None)
+    if is_cached is None or not callable(upcoming):
+        prefetch = None
 
     from methods.base import Decision, Trial, TrialStatus
     D_CONTINUE, D_PAUSE, D_STOP = Decision.CONTINUE, Decision.PAUSE, Decision.STOP
@@ -400,6 +407,8 @@ def simulate(blackbox: Blackbox, scheduler: Any, *, n_workers: int = 4,
                             curve = objectives[cid, bseed]
                         else:
                             cid = -1
+                            if prefetch is not None and not is_cached(cfg):
+                                prefetch([cfg, *upcoming()])
                             curve = _generic_curve(blackbox, cfg, bseed, names)
                         w = heappop(free)
                         t_cid.append(cid)

@@ -232,6 +232,70 @@ def test_lru_cache_is_bounded_and_batches_misses(table):
     assert sur.cache_info()["hits"] == 5 and np.array_equal(again, first[1495:1500])
 
 
+def _fresh(sur: SurrogateBlackbox, **kw) -> SurrogateBlackbox:
+    """The same fitted model behind an empty cache."""
+    return SurrogateBlackbox(sur.table, sur._model, sur._features, seeds=sur.seeds, card=sur.card, **kw)
+
+
+def _count_model_calls(sur: SurrogateBlackbox, monkeypatch) -> list[int]:
+    calls: list[int] = []
+    predict = sur._model.predict
+
+    def counting(X, *args, **kwargs):
+        calls.append(len(X))
+        return predict(X, *args, **kwargs)
+    monkeypatch.setattr(sur._model, "predict", counting)
+    return calls
+
+
+@pytest.mark.parametrize("model", list(FAST))
+def test_a_curve_is_the_same_predicted_alone_or_in_any_batch(continuous, model):
+    sur = continuous[model]
+    # widths half-way between tabulated ones: nearest-neighbour ties that rounding could break
+    halfway = [{"lr": lr, "width": w, "act": a} for lr in LRS[:2] for w in (24, 48, 96) for a in ACTS]
+    configs = halfway + CONTINUOUS.sample(np.random.default_rng(11), 102)
+    whole = _fresh(sur).curves_for(configs)
+    alone = np.stack([_fresh(sur).curves_for([c])[0] for c in configs[:40]])
+    assert np.array_equal(alone, whole[:40], equal_nan=True)
+    pieces = _fresh(sur)
+    parts = np.concatenate([pieces.curves_for(configs[a:b]) for a, b in [(0, 2), (2, 3), (3, 50), (50, 120)]])
+    assert np.array_equal(parts, whole, equal_nan=True)
+
+
+def test_prefetch_predicts_all_new_configurations_in_one_call(continuous, monkeypatch):
+    sur = _fresh(continuous["mlp"])
+    configs = CONTINUOUS.sample(np.random.default_rng(4), 50)
+    expected = _fresh(sur).curves_for(configs[:20])[:, 1]
+    calls = _count_model_calls(sur, monkeypatch)         # (the fitted model is shared with _fresh copies)
+    sur.config_curve(configs[3])
+    bad = [{"lr": 5.0, "width": 32, "act": "relu"}, {"lr": 1e-3}, {"lr": 1e-3, "width": 32, "act": "gelu"}]
+    assert sur.prefetch(configs[:10] + bad + configs[:20]) == 19      # cached, repeated, invalid: skipped
+    assert calls == [1, 19]
+    assert all(sur.cached(c) for c in configs[:20]) and not sur.cached(configs[20])
+    curves = [sur.config_curve(c, seed=1) for c in configs[:20]]
+    assert calls == [1, 19] and sur.cache_info()["hits"] == 20
+    assert np.array_equal(np.stack(curves), expected, equal_nan=True)
+    assert sur.prefetch(configs[:20]) == 0 and calls == [1, 19]
+    with pytest.raises(ConfigurationError, match="lr"):     # invalid ones still fail when asked for
+        sur.config_curve(bad[0])
+
+
+def test_prefetch_respects_the_cache_budget_and_uses_the_table_batch(continuous, fitted, table, monkeypatch):
+    sur = _fresh(continuous["random_forest"], cache_bytes=1)          # room for 1024 curves
+    calls = _count_model_calls(sur, monkeypatch)
+    configs = CONTINUOUS.sample(np.random.default_rng(5), 1500)
+    assert sur.prefetch(configs) == 1024 and calls == [1024]
+    assert sur.cached(configs[0]) and sur.cached(configs[1023]) and not sur.cached(configs[1024])
+    sur.prefetch(configs[1024:1100])
+    info = sur.cache_info()
+    assert info["lru_size"] == 1024 and sur.cached(configs[0]) and not sur.cached(configs[1023])
+    rows = _fresh(fitted["knn"])                                     # a table that fits: one table batch
+    rows_calls = _count_model_calls(rows, monkeypatch)
+    assert not rows.cached(table.config(7))
+    assert rows.prefetch(table.configs()[:30]) == 0 and rows_calls == [table.n_configs]
+    assert rows.cached(table.config(7)) and rows.cache_info()["table_predicted"]
+
+
 # ---------------------------------------------------------------------------- simulator
 def test_knn_surrogate_simulates_exactly_like_the_table(fitted, table, monkeypatch):
     sur = fitted["knn"]
@@ -260,6 +324,30 @@ def test_surrogate_over_a_continuous_space_drives_a_simulation(continuous, table
     for tid, rows in res.results.groupby("trial_id"):
         assert np.all(np.diff(rows["elapsed_time"].to_numpy()) >= 0)
     assert sur.cache_info()["misses"] >= 25
+
+
+@pytest.mark.parametrize("model", list(FAST))
+@pytest.mark.parametrize("method,kw", [("RandomSearch", {}), ("ASHA", {"type": "promotion", "brackets": 2}),
+                                       ("SyncHyperband", {}), ("MedianStopping", {})])
+def test_simulation_results_are_identical_with_and_without_prefetch(continuous, model, method, kw, monkeypatch):
+    def run(sur):
+        sched = make_scheduler(method, sur, seed=4, **kw)
+        return simulate(sur, sched, n_workers=3, stop={"max_trials": 300}, seed=6)
+
+    without = _fresh(continuous[model])
+    monkeypatch.setattr(without, "prefetch", None)
+    ref = run(without)
+    with_prefetch = _fresh(continuous[model])
+    calls = _count_model_calls(with_prefetch, monkeypatch)
+    got = run(with_prefetch)
+    cols = [c for c in ref.results.columns if c != "decision_time"]
+    pd.testing.assert_frame_equal(got.results[cols], ref.results[cols], check_exact=True)
+    pd.testing.assert_frame_equal(got.trials, ref.trials, check_exact=True)
+    n = got.metadata["n_trials"]
+    assert n == ref.metadata["n_trials"] >= 250
+    # one model call per batch of 256 drawn configurations (and the first trial's), not one per trial
+    assert without.cache_info()["misses"] == n
+    assert len(calls) <= 1 + -(-n // 256) + 1 and max(calls) > 200
 
 
 # ---------------------------------------------------------------------------- save / load
