@@ -115,8 +115,28 @@ def lookup(folder: Path, *, n_batch: int, batch: int, n_single: int, seed: int,
     }
 
 
+def use_syne_tune_rank_rule(scheduler) -> None:
+    """Experiment (benchmarks only): make hposim's stopping-ASHA rungs decide with Syne Tune 0.16's
+    rule — continue iff (number of recorded scores strictly better) / (number recorded, own
+    included) <= 1/rf — instead of hposim's "score <= the 1/rf quantile (linear interpolation)".
+    The two agree for large rungs; Syne Tune is more lenient on small ones (the top rungs)."""
+    import bisect
+
+    from methods.rungs import StoppingRung
+
+    class SyneTuneRankRung(StoppingRung):
+        def record_and_decide(self, score: float, quantile: float) -> bool:
+            n_better = bisect.bisect_left(self.scores, score)
+            bisect.insort(self.scores, score)
+            return n_better / len(self.scores) <= quantile
+
+    for bracket in scheduler._stopping:
+        for rung in bracket:
+            rung.__class__ = SyneTuneRankRung
+
+
 def simulate_runs(folder: Path, *, method: str, seeds: list[int], n_workers: int, max_time: float,
-                  grace_period: int, reduction_factor: float) -> list[dict]:
+                  grace_period: int, reduction_factor: float, st_rank_rule: bool = False) -> list[dict]:
     """One experiment per seed; ``simulate()`` is timed as a whole (loop + results table)."""
     from blackbox_repo.storage import load_tabular
     from simulator import Stop, make_scheduler, simulate
@@ -134,6 +154,8 @@ def simulate_runs(folder: Path, *, method: str, seeds: list[int], n_workers: int
     for seed in seeds:
         t0 = time.perf_counter()
         scheduler = make_scheduler(method, bb, seed=seed, **kwargs)
+        if st_rank_rule and method == "ASHA":
+            use_syne_tune_rank_rule(scheduler)
         setup_s = time.perf_counter() - t0
         t0 = time.perf_counter()
         res = simulate(bb, scheduler, n_workers=n_workers, stop=Stop(max_time=max_time), seed=seed)
@@ -143,7 +165,7 @@ def simulate_runs(folder: Path, *, method: str, seeds: list[int], n_workers: int
         metric = bb.metric
         n_reports = int(len(results))
         records.append({
-            "side": "hposim", "method": method, "seed": seed, "wall_seconds": wall,
+            "side": "hposim", "st_rank_rule": st_rank_rule, "method": method, "seed": seed, "wall_seconds": wall,
             "loop_seconds": float(res.metadata["wall_seconds"]), "setup_seconds": setup_s,
             "n_reports": n_reports, "n_reports_in_budget": int(len(in_budget)),
             "n_trials": int(res.metadata["n_trials"]),
@@ -177,6 +199,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-time", type=float, default=72_000.0)
     parser.add_argument("--grace-period", type=int, default=1)
     parser.add_argument("--reduction-factor", type=float, default=3.0)
+    parser.add_argument("--st-rank-rule", action="store_true",
+                        help="ASHA rungs decide with Syne Tune's rank rule (experiment)")
     args = parser.parse_args(argv)
     if args.mode == "prepare":
         if args.exchange is None:
@@ -187,7 +211,7 @@ def main(argv: list[str] | None = None) -> int:
     elif args.mode == "simulate":
         simulate_runs(args.folder, method=args.method, seeds=args.seeds, n_workers=args.n_workers,
                       max_time=args.max_time, grace_period=args.grace_period,
-                      reduction_factor=args.reduction_factor)
+                      reduction_factor=args.reduction_factor, st_rank_rule=args.st_rank_rule)
     else:
         emit(lookup(args.folder, n_batch=args.n_batch, batch=args.batch, n_single=args.n_single,
                     seed=args.seed, min_seconds=args.min_seconds))
