@@ -98,6 +98,9 @@ def _choose(value: Any, allowed: Sequence[str], what: str) -> str:
     raise SurrogateError(f"{what} {value!r} is not valid; allowed: {list(allowed)}.{hint}")
 
 
+_MISSING = object()
+
+
 # ---------------------------------------------------------------------------- features
 class _Features:
     """Configuration -> feature vector: each domain's ``[0, 1]`` encoding, choices with more
@@ -154,6 +157,38 @@ class _Features:
             else:
                 x[0, col] = v
         return x
+
+    def checked(self, configs: Sequence[Mapping[str, Any]]) -> tuple[np.ndarray, np.ndarray]:
+        """Features of many configurations, ``(n, width)``, and a boolean mask of those valid
+        in the space (the same check as ``ConfigurationSpace.validate``; rows of invalid ones
+        are not meaningful). Encodings are those of ``configs`` and ``one``."""
+        fast = self.__dict__.get("_fast")
+        if fast is None:
+            fast = self._fast = self._build_fast()
+        n, width = len(configs), len(self.names)
+        X = np.zeros((n, self.width))
+        ok = np.fromiter((len(c) == width for c in configs), dtype=bool, count=n)
+        for k, dom, col, table in fast:
+            values = [c.get(k, _MISSING) for c in configs]
+            if table is None:
+                good = np.fromiter((v is not _MISSING and dom.contains(v) for v in values), dtype=bool, count=n)
+                ok &= good
+                rows = np.flatnonzero(good)
+                if len(rows):
+                    X[rows, col] = dom.encode_array([values[i] for i in rows])
+                continue
+            key, onehot = dom._key, k in self.onehot
+            for i, v in enumerate(values):
+                try:
+                    e = table[key(v)]
+                except (KeyError, TypeError):
+                    ok[i] = False
+                    continue
+                if onehot:
+                    X[i, col + e] = 1.0
+                else:
+                    X[i, col] = e
+        return X, ok
 
     def _build_fast(self) -> list:
         out, col = [], 0
@@ -247,6 +282,10 @@ class _CurveModel:
 
     # ----------------------------------------------------------------- prediction
     def predict(self, X: np.ndarray, raw: bool = False):
+        with _one_blas_thread():
+            return self._predict(X, raw)
+
+    def _predict(self, X: np.ndarray, raw: bool):
         n = X.shape[0]
         s, f, o = self.curve_shape
         if n == 0:
@@ -265,8 +304,13 @@ class _CurveModel:
             return (curves, before) if raw else curves
         Z = _regressor_predict(self.model, self.regressor, X).reshape(n, -1)
         if self.components is not None:
-            Z = _rows_matmul(Z, self.components) + self.pca_mean
-        T = (Z * self.std + self.mean).reshape(n, s, f, o)
+            W, b = self._back_projection()
+            T = _rows_matmul(Z, W)
+            T += b
+        else:
+            T = Z * self.std
+            T += self.mean
+        T = T.reshape(n, s, f, o)
         before = None
         if self.ei is not None:
             inc = T[..., self.ei]
@@ -275,6 +319,19 @@ class _CurveModel:
             T[..., self.ei] = np.cumsum(np.maximum(inc, 0.0), axis=2)
         out = T.astype(np.float32)
         return (out, before) if raw else out
+
+    def _back_projection(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(W, b)`` such that curves = components @ W + b: the principal components'
+        back-projection and the de-standardization folded into one product (computed once,
+        not saved)."""
+        got = self.__dict__.get("_folded")
+        if got is None:
+            got = self._folded = (np.ascontiguousarray(self.components * self.std),
+                                  self.pca_mean * self.std + self.mean)
+        return got
+
+    def __getstate__(self) -> dict:
+        return {k: v for k, v in self.__dict__.items() if k != "_folded"}
 
     def _knn(self, X: np.ndarray) -> np.ndarray:
         n_train = self.X.shape[0]
@@ -290,6 +347,19 @@ class _CurveModel:
                 idx = np.argpartition(d2, self.k - 1, axis=1)[:, :self.k]
                 out.append(self.Y[idx].mean(axis=1, dtype=np.float64).astype(np.float32))
         return np.concatenate(out, axis=0)
+
+
+_BLAS: list = []
+
+
+def _one_blas_thread():
+    """A context running BLAS on one thread. Predictions are small products that threads do
+    not speed up; on a busy machine (or with parallel simulations) BLAS threads made a batch of
+    256 curves 10x slower. One thread also keeps every product on the same code path."""
+    if not _BLAS:
+        from threadpoolctl import ThreadpoolController
+        _BLAS.append(ThreadpoolController())
+    return _BLAS[0].limit(limits=1, user_api="blas")
 
 
 def _rows_matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -468,10 +538,11 @@ class SurrogateBlackbox(Blackbox):
             return None
         return self.table._lookup().get(key)
 
-    def _predict_into_cache(self, keys: Sequence[tuple], configs: Sequence[Mapping[str, Any]]) -> np.ndarray:
-        """Predict ``configs`` (distinct, not cached) in one model call and cache their curves
-        (the last one most recently used)."""
-        pred = self._model.predict(self._features.configs(configs))
+    def _predict_into_cache(self, keys: Sequence[tuple], configs: Sequence[Mapping[str, Any]],
+                            X: np.ndarray | None = None) -> np.ndarray:
+        """Predict ``configs`` (distinct, not cached; ``X`` their features if known) in one
+        model call and cache their curves (the last one most recently used)."""
+        pred = self._model.predict(self._features.configs(configs) if X is None else X)
         self.misses += len(configs)
         for key, curve in zip(keys, pred):
             curve.setflags(write=False)
@@ -508,10 +579,20 @@ class SurrogateBlackbox(Blackbox):
                 out[idx] = curve
         return out
 
-    def cached(self, config: Mapping[str, Any]) -> bool:
-        """Whether ``config_curve(config)`` would be served without a model call."""
+    def cached_curve(self, config: Mapping[str, Any], seed: int = 0) -> np.ndarray | None:
+        """``config_curve(config, seed)`` if it is cached (no model call), else ``None``."""
         key = self._key(config)
-        return key in self._lru or self._table_row(key) is not None and self._table_pred is not None
+        got = self._lru.get(key)
+        if got is not None:
+            self.hits += 1
+            self._lru.move_to_end(key)
+            return got[seed]
+        if self._table_pred is not None:
+            row = self._table_row(key)
+            if row is not None:
+                self.hits += 1
+                return self._table_pred[row, seed]
+        return None
 
     def prefetch(self, configs: Sequence[Mapping[str, Any]]) -> int:
         """Predict every configuration of ``configs`` that is not cached yet in one model
@@ -534,36 +615,41 @@ class SurrogateBlackbox(Blackbox):
             >>> sur = add_surrogate(t, configuration_space=ConfigurationSpace({"x": uniform(0, 1)}))
             >>> sur.prefetch([{"x": 0.12}, {"x": 0.55}, {"x": 0.12}, {"x": 7.0}])
             2
-            >>> sur.cached({"x": 0.55}), sur.cache_info()["misses"]
+            >>> sur.cached_curve({"x": 0.55}) is not None, sur.cache_info()["misses"]
             (True, 2)
         """
         keys: list[tuple] = []
         todo: list[Mapping[str, Any]] = []
         wanted: set[tuple] = set()
         table_rows = False
-        validate = self.configuration_space.validate
         for c in configs:
             if len(todo) >= self._lru_max:
                 break
             try:
                 key = self._key(c)
-                if key in wanted or key in self._lru:
-                    continue
-                if self._table_row(key) is not None:
-                    table_rows = True
-                    continue
-                validate(c)
-            except (BlackboxError, ConfigurationError, TypeError):
+            except BlackboxError:
+                continue
+            if key in wanted or key in self._lru:
+                continue
+            if self._table_row(key) is not None:
+                table_rows = True
                 continue
             wanted.add(key)
             keys.append(key)
             todo.append(c)
         if table_rows:
             self.predict_table()
+        if not todo:
+            return 0
+        X, ok = self._features.checked(todo)
+        if not ok.all():
+            keys = [k for k, good in zip(keys, ok) if good]
+            todo = [c for c, good in zip(todo, ok) if good]
+            X = X[ok]
         if todo:
             # the configuration needed first becomes the most recently used: under pressure
             # the cache drops those needed last first
-            self._predict_into_cache(keys[::-1], todo[::-1])
+            self._predict_into_cache(keys[::-1], todo[::-1], X[::-1])
         return len(todo)
 
     def config_curve(self, config: Mapping[str, Any], seed: int = 0) -> np.ndarray:

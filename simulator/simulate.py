@@ -242,9 +242,9 @@ def simulate(blackbox: Blackbox, scheduler: Any, *, n_workers: int = 4,
     # a blackbox that predicts curves (a surrogate) gets, on a cache miss, the configurations
     # the scheduler will suggest next as well, to predict them in one batch
     prefetch = None if tabular else getattr(blackbox, "prefetch", None)
-    is_cached = getattr(blackbox, "cached", None)
+    cached_curve = getattr(blackbox, "cached_curve", None)
     upcoming = getattr(scheduler, "upcoming_configs", None)
-    if is_cached is None or not callable(upcoming):
+    if cached_curve is None or not callable(upcoming):
         prefetch = None
 
     from methods.base import Decision, Trial, TrialStatus
@@ -407,9 +407,11 @@ def simulate(blackbox: Blackbox, scheduler: Any, *, n_workers: int = 4,
                             curve = objectives[cid, bseed]
                         else:
                             cid = -1
-                            if prefetch is not None and not is_cached(cfg):
-                                prefetch([cfg, *upcoming()])
-                            curve = _generic_curve(blackbox, cfg, bseed, names)
+                            curve = None if prefetch is None else cached_curve(cfg, bseed)
+                            if curve is None:
+                                if prefetch is not None:
+                                    prefetch([cfg, *upcoming()])
+                                curve = _generic_curve(blackbox, cfg, bseed, names)
                         w = heappop(free)
                         t_cid.append(cid)
                         t_seed.append(bseed)

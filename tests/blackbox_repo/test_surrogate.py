@@ -237,6 +237,10 @@ def _fresh(sur: SurrogateBlackbox, **kw) -> SurrogateBlackbox:
     return SurrogateBlackbox(sur.table, sur._model, sur._features, seeds=sur.seeds, card=sur.card, **kw)
 
 
+def _in_lru(sur: SurrogateBlackbox, config) -> bool:
+    return sur._key(config) in sur._lru
+
+
 def _count_model_calls(sur: SurrogateBlackbox, monkeypatch) -> list[int]:
     calls: list[int] = []
     predict = sur._model.predict
@@ -268,10 +272,11 @@ def test_prefetch_predicts_all_new_configurations_in_one_call(continuous, monkey
     expected = _fresh(sur).curves_for(configs[:20])[:, 1]
     calls = _count_model_calls(sur, monkeypatch)         # (the fitted model is shared with _fresh copies)
     sur.config_curve(configs[3])
-    bad = [{"lr": 5.0, "width": 32, "act": "relu"}, {"lr": 1e-3}, {"lr": 1e-3, "width": 32, "act": "gelu"}]
+    bad = [{"lr": 5.0, "width": 32, "act": "relu"}, {"lr": 1e-3}, {"lr": 1e-3, "width": 32, "act": "gelu"},
+           {"lr": 2e-3, "width": 32, "act": "relu", "extra": 1}, {"lr": 2e-3, "width": 999, "act": "relu"}]
     assert sur.prefetch(configs[:10] + bad + configs[:20]) == 19      # cached, repeated, invalid: skipped
     assert calls == [1, 19]
-    assert all(sur.cached(c) for c in configs[:20]) and not sur.cached(configs[20])
+    assert all(_in_lru(sur, c) for c in configs[:20]) and not _in_lru(sur, configs[20])
     curves = [sur.config_curve(c, seed=1) for c in configs[:20]]
     assert calls == [1, 19] and sur.cache_info()["hits"] == 20
     assert np.array_equal(np.stack(curves), expected, equal_nan=True)
@@ -285,15 +290,18 @@ def test_prefetch_respects_the_cache_budget_and_uses_the_table_batch(continuous,
     calls = _count_model_calls(sur, monkeypatch)
     configs = CONTINUOUS.sample(np.random.default_rng(5), 1500)
     assert sur.prefetch(configs) == 1024 and calls == [1024]
-    assert sur.cached(configs[0]) and sur.cached(configs[1023]) and not sur.cached(configs[1024])
+    assert _in_lru(sur, configs[0]) and _in_lru(sur, configs[1023]) and not _in_lru(sur, configs[1024])
     sur.prefetch(configs[1024:1100])
     info = sur.cache_info()
-    assert info["lru_size"] == 1024 and sur.cached(configs[0]) and not sur.cached(configs[1023])
+    # the first configurations, needed soonest, are kept; the last of the first batch made room
+    assert info["lru_size"] == 1024 and _in_lru(sur, configs[0]) and not _in_lru(sur, configs[1023])
+    assert np.array_equal(sur.cached_curve(configs[1050], seed=1), sur.curves_for([configs[1050]])[0, 1])
+    assert sur.cached_curve(configs[1023]) is None
     rows = _fresh(fitted["knn"])                                     # a table that fits: one table batch
     rows_calls = _count_model_calls(rows, monkeypatch)
-    assert not rows.cached(table.config(7))
+    assert rows.cached_curve(table.config(7)) is None
     assert rows.prefetch(table.configs()[:30]) == 0 and rows_calls == [table.n_configs]
-    assert rows.cached(table.config(7)) and rows.cache_info()["table_predicted"]
+    assert np.array_equal(rows.cached_curve(table.config(7), seed=1), table.objectives[7, 1])   # knn, k=1
 
 
 # ---------------------------------------------------------------------------- simulator
