@@ -17,12 +17,21 @@ from blackbox_repo.repository import (BlackboxProvider, BlackboxRecord, CachePro
 from blackbox_repo.storage import CorruptBlackboxError, save_tabular
 
 
+_REAL_EMBEDDED_ROOT = repository.embedded_root
+
+
 @pytest.fixture(autouse=True)
-def only_local_providers(monkeypatch):
+def only_local_providers(monkeypatch, tmp_path):
     """These tests are about the cache and embedded providers: other registered providers
-    (recipes, mirror) are set aside; ``test_providers_are_tried_in_order`` adds one back."""
+    (recipes, mirror) are set aside; ``test_providers_are_tried_in_order`` adds one back.
+    The package's own embedded blackboxes are hidden too (an empty embedded folder), so
+    listings hold only what each test creates; the ``embedded`` fixture supplies its own."""
     assert [p.kind for p in repository.providers()][:2] == ["cached", "embedded"]
     monkeypatch.setattr(repository, "_PROVIDERS", [CacheProvider(), EmbeddedProvider()])
+    empty = tmp_path / "no-embedded"
+    empty.mkdir()
+    monkeypatch.setattr(repository, "embedded_root", lambda: empty)
+
 
 
 def table(value: float = 0.5, n: int = 4, description: str | None = None) -> TabularBlackbox:
@@ -179,7 +188,7 @@ def test_corrupt_embedded_advises_reinstall(embedded):
 
 
 def test_real_embedded_root_is_the_package_folder():
-    assert repository.embedded_root() == Path(repository.__file__).resolve().parent / "embedded"
+    assert _REAL_EMBEDDED_ROOT() == Path(repository.__file__).resolve().parent / "embedded"
     assert blackbox_repo.DEFAULT_BLACKBOX == "mlp-sklearn"
 
 
