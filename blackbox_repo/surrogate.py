@@ -282,6 +282,8 @@ class _CurveModel:
 
     # ----------------------------------------------------------------- prediction
     def predict(self, X: np.ndarray, raw: bool = False):
+        if X.shape[0] <= 1:      # one row: products too small to be threaded
+            return self._predict(X, raw)
         with _one_blas_thread():
             return self._predict(X, raw)
 
@@ -355,7 +357,8 @@ _BLAS: list = []
 def _one_blas_thread():
     """A context running BLAS on one thread. Predictions are small products that threads do
     not speed up; on a busy machine (or with parallel simulations) BLAS threads made a batch of
-    256 curves 10x slower. One thread also keeps every product on the same code path."""
+    256 curves 10x slower. (Threads split a product by rows and columns, not along the sum,
+    so the numbers are the same either way.)"""
     if not _BLAS:
         from threadpoolctl import ThreadpoolController
         _BLAS.append(ThreadpoolController())
@@ -395,6 +398,14 @@ def _regressor_predict(model: str, reg: Any, X: np.ndarray) -> np.ndarray:
             if i < last:
                 z = act(z)
         return z
+    if model == "xgboost":
+        # the booster directly: the scikit-learn wrapper's predict builds a DMatrix per call
+        # (with the wrapper's choice of trees: up to the best iteration after early stopping)
+        try:
+            rounds = {"iteration_range": (0, reg.best_iteration + 1)}
+        except AttributeError:
+            rounds = {}
+        return np.asarray(reg.get_booster().inplace_predict(X, **rounds), dtype=np.float64)
     return np.asarray(reg.predict(X), dtype=np.float64)
 
 

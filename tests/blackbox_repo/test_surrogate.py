@@ -418,7 +418,7 @@ def test_cli_fits_prints_saves_and_info_shows_the_card(table, capsys):
     assert load_blackbox("toy-knn/t").card.model_kwargs == {"n_neighbors": 2}
 
 
-@pytest.mark.parametrize("model", ["random_forest", "mlp"])
+@pytest.mark.parametrize("model", ["random_forest", "mlp", "xgboost"])
 def test_fast_prediction_paths_agree_with_scikit_learn(continuous, model):
     from blackbox_repo.surrogate import _regressor_predict
     sur = continuous[model]
