@@ -172,7 +172,7 @@ class MemorySampler:
         self._thread = threading.Thread(target=self._loop, daemon=True)
         self._t0 = time.perf_counter()
 
-    def start(self) -> "MemorySampler":
+    def start(self) -> MemorySampler:
         self._thread.start()
         return self
 
