@@ -10,7 +10,8 @@ RandomSearch and ASHA (stopping, grace period 1, reduction factor 3, max 200 epo
                process, and its increase over the RSS after opening the table). Every process runs
                ``--per-process`` experiments: the first is "cold" (first call in a fresh process),
                the others "warm"; ratios use the warm medians, the cold ones are reported too.
-               ``--scale 10`` repeats it at 10x the budget to show the cost is linear.
+               ``--scale 10`` repeats it at 10x the budget (both sides).
+``linearity``  hposim only: wall time per report and per trial at budgets x1, x3, x10.
 ``agreement``  ``--n-seeds`` seeds per method on both sides (Syne Tune with zero ``SimulatorConfig``
                delays and tuner sleep time ``--sleep-time``); distributions of the final best metric
                (best validation error reported at simulated time <= 72,000 s) compared with a
@@ -20,7 +21,8 @@ Example::
 
     .venv/bin/python benchmarks/bench_simulator.py speed --repeats 5
     .venv/bin/python benchmarks/bench_simulator.py speed --repeats 3 --scale 10
-    .venv/bin/python benchmarks/bench_simulator.py agreement --n-seeds 30
+    .venv/bin/python benchmarks/bench_simulator.py agreement --n-seeds 30 --sleep-time 2
+    .venv/bin/python benchmarks/bench_simulator.py linearity --scales 1 3 10
 """
 from __future__ import annotations
 
@@ -204,6 +206,29 @@ def agreement(args, sides: Sides) -> dict:
     return {"records": recs, "summary": summary, "sleep_time": args.sleep_time}
 
 
+def linearity(args, sides: Sides) -> dict:
+    """hposim only: cost per report and per trial at several budgets (warm experiments)."""
+    out = {}
+    print("| method | budget (simulated s) | wall s / experiment | reports | trials | µs / report | "
+          "µs / trial | end |")
+    print("|---|---|---|---|---|---|---|---|")
+    for method in METHODS:
+        for scale in args.scales:
+            seeds = list(range(args.per_process))
+            recs = run_records(sides.hposim(method, seeds, 72_000.0 * scale))[1:]  # drop the cold one
+            out[f"{method}@{scale:g}"] = recs
+            wall = median([r["wall_seconds"] for r in recs])
+            reps = median([r["n_reports"] for r in recs])
+            trials = median([r["n_trials"] for r in recs])
+            us_rep = median([1e6 * r["wall_seconds"] / r["n_reports"] for r in recs])
+            us_tr = median([1e6 * r["wall_seconds"] / r["n_trials"] for r in recs])
+            exhausted = sum(r["n_trials"] >= 15_625 for r in recs)
+            end = f"table exhausted in {exhausted}/{len(recs)}" if exhausted else "budget"
+            print(f"| {method} | {72_000 * scale:,.0f} | {wall:.3f} | {reps:,.0f} | {trials:,.0f} | "
+                  f"{us_rep:.2f} | {us_tr:.1f} | {end} |", flush=True)
+    return {"records": out, "scales": args.scales}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="what", required=True)
@@ -217,7 +242,10 @@ def main(argv: list[str] | None = None) -> int:
     ag.add_argument("--n-seeds", type=int, default=30)
     ag.add_argument("--sleep-time", type=float, default=1.0)
     ag.add_argument("--jobs", type=int, default=2, help="side processes run at once")
-    for p in (sp, ag):
+    li = sub.add_parser("linearity", help="hposim cost per report/trial at several budgets")
+    li.add_argument("--scales", type=float, nargs="+", default=[1.0, 3.0, 10.0])
+    li.add_argument("--per-process", type=int, default=6, help="experiments per process (1st dropped)")
+    for p in (sp, ag, li):
         p.add_argument("--table-seed", type=int, default=0)
         p.add_argument("--data", type=Path, default=DEFAULT_DIR)
     args = parser.parse_args(argv)
@@ -225,6 +253,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.what == "speed":
         out = speed(args, sides)
         name = "simulator_speed" if args.scale == 1 else f"simulator_speed_x{args.scale:g}"
+    elif args.what == "linearity":
+        out = linearity(args, sides)
+        name = "simulator_linearity"
     else:
         out = agreement(args, sides)
         name = "simulator_agreement"
