@@ -11,6 +11,7 @@ RandomSearch and ASHA (stopping, grace period 1, reduction factor 3, max 200 epo
                ``--per-process`` experiments: the first is "cold" (first call in a fresh process),
                the others "warm"; ratios use the warm medians, the cold ones are reported too.
                ``--scale 10`` repeats it at 10x the budget (both sides).
+``rule-control`` hposim's ASHA with Syne Tune's rung rule vs the saved Syne Tune agreement records.
 ``linearity``  hposim only: wall time per report and per trial at budgets x1, x3, x10.
 ``agreement``  ``--n-seeds`` seeds per method on both sides (Syne Tune with zero ``SimulatorConfig``
                delays and tuner sleep time ``--sleep-time``); distributions of the final best metric
@@ -229,6 +230,38 @@ def linearity(args, sides: Sides) -> dict:
     return {"records": out, "scales": args.scales}
 
 
+def rule_control(args, sides: Sides) -> dict:
+    """hposim's ASHA with Syne Tune's rung rule, compared with the Syne Tune records of the last
+    ``agreement`` run (``results/simulator_agreement.json``), seed for seed the same settings."""
+    import json
+
+    from scipy.stats import ks_2samp
+
+    from bench_common import RESULTS_DIR
+
+    saved = json.loads((RESULTS_DIR / "simulator_agreement.json").read_text())
+    st = saved["records"]["ASHA"]["syne_tune"]
+    native = saved["records"]["ASHA"]["hposim"]
+    seeds = [r["seed"] for r in native]
+    cmd = sides.hposim("ASHA", seeds, 72_000.0) + ["--st-rank-rule"]
+    ruled = run_records(cmd)
+    print(f"ASHA, {len(seeds)} seeds; Syne Tune records from {saved['command']}")
+    print("| quantity | hposim | hposim with Syne Tune's rung rule | Syne Tune | KS p (native vs ST) | "
+          "KS p (rule vs ST) |")
+    print("|---|---|---|---|---|---|")
+    out = {}
+    for key in ("best", "n_trials", "n_reports_in_budget"):
+        a = np.array([r[key] for r in native], float)
+        b = np.array([r[key] for r in ruled], float)
+        c = np.array([r[key] for r in st], float)
+        p_a, p_b = ks_2samp(a, c).pvalue, ks_2samp(b, c).pvalue
+        out[key] = {"hposim": a.tolist(), "hposim_st_rule": b.tolist(), "syne_tune": c.tolist(),
+                    "ks_p_native": float(p_a), "ks_p_rule": float(p_b)}
+        print(f"| {key} | {a.mean():.4g} ± {a.std(ddof=1):.2g} | {b.mean():.4g} ± {b.std(ddof=1):.2g} | "
+              f"{c.mean():.4g} ± {c.std(ddof=1):.2g} | {p_a:.3g} | {p_b:.3g} |")
+    return {"records": ruled, "summary": out}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="what", required=True)
@@ -245,7 +278,9 @@ def main(argv: list[str] | None = None) -> int:
     li = sub.add_parser("linearity", help="hposim cost per report/trial at several budgets")
     li.add_argument("--scales", type=float, nargs="+", default=[1.0, 3.0, 10.0])
     li.add_argument("--per-process", type=int, default=6, help="experiments per process (1st dropped)")
-    for p in (sp, ag, li):
+    rc = sub.add_parser("rule-control", help="hposim ASHA with Syne Tune's rung rule vs the saved "
+                        "agreement records")
+    for p in (sp, ag, li, rc):
         p.add_argument("--table-seed", type=int, default=0)
         p.add_argument("--data", type=Path, default=DEFAULT_DIR)
     args = parser.parse_args(argv)
@@ -253,6 +288,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.what == "speed":
         out = speed(args, sides)
         name = "simulator_speed" if args.scale == 1 else f"simulator_speed_x{args.scale:g}"
+    elif args.what == "rule-control":
+        out = rule_control(args, sides)
+        name = "simulator_rule_control"
     elif args.what == "linearity":
         out = linearity(args, sides)
         name = "simulator_linearity"
