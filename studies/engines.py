@@ -65,7 +65,25 @@ def _joblib_map(fn: Callable, items: list, jobs: int, backend: str) -> Iterator[
 
     parallel = Parallel(n_jobs=max(1, jobs), backend=backend, return_as="generator_unordered",
                         batch_size=1, pre_dispatch="n_jobs")
-    yield from parallel(delayed(fn)(x) for x in items)
+    yield from parallel(delayed(_in_loky_worker)(fn, x) for x in items)
+
+
+def _in_loky_worker(fn: Callable[[Any], Any], item: Any) -> Any:
+    """Run ``fn(item)`` in a loky worker that keeps its memory-mapped blackboxes.
+
+    loky replaces a worker whose resident memory grew by more than 300 MB since its first
+    task, taking that for a leak; but the pages of a memory-mapped table count as resident
+    once read, so large tables would restart workers (and reload blackboxes) every batch.
+    The per-process blackbox cache is bounded, so the check is switched off here.
+    """
+    try:
+        from joblib.externals.loky import process_executor
+    except ImportError:  # another joblib layout: nothing to switch off
+        pass
+    else:
+        if hasattr(process_executor, "_MAX_MEMORY_LEAK_SIZE"):
+            process_executor._MAX_MEMORY_LEAK_SIZE = 1 << 62
+    return fn(item)
 
 
 def _dask_map(fn: Callable, items: list, jobs: int, address: str | None) -> Iterator[Any]:

@@ -24,6 +24,7 @@ import socket
 import sys
 import time
 import traceback
+import warnings
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator, Mapping, Sequence
 
@@ -119,9 +120,11 @@ def _benchmark_info(bb: Any, name: str, task: str | None, metric: str, mode: str
                                 "max_fidelity": np.asarray(bb.fidelity_values)[-1].item()}
         values = bb.objective(metric) if hasattr(bb, "objective") else None
         if values is not None:
-            arr = np.asarray(values, dtype=float)
-            if np.isfinite(arr).any():
-                lo, hi = float(np.nanmin(arr)), float(np.nanmax(arr))
+            arr = np.asarray(values)  # the table's own dtype: no float64 copy of a large table
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)  # an all-NaN table has no optimum
+                lo, hi = (float(np.nanmin(arr)), float(np.nanmax(arr))) if arr.size else (np.nan, np.nan)
+            if np.isfinite(lo) and np.isfinite(hi):
                 info["optimum"], info["worst"] = (lo, hi) if mode == "min" else (hi, lo)
         _OPTIMA[key] = info
     return dict(_OPTIMA[key])

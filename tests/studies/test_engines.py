@@ -79,3 +79,27 @@ def test_ray_engine_local(tmp_path, toy_blackboxes):
     assert s.done == 12
     loads, pids = _loads_per_worker(tmp_path / "sim")
     assert max(loads.values()) == 1
+
+
+_HELD: list = []
+
+
+def _grow_and_report_pid(_: int) -> int:
+    """Hold 200 MB more per call, like a worker caching memory-mapped blackboxes; slow
+    enough that loky's once-a-second memory check runs between calls."""
+    import os
+    import time
+
+    import numpy as np
+
+    _HELD.append(np.ones(25_000_000))
+    time.sleep(0.6)
+    return os.getpid()
+
+
+def test_local_engine_keeps_its_workers_when_their_memory_grows():
+    from studies.engines import map_unordered
+
+    pids = list(map_unordered(_grow_and_report_pid, range(8), engine="local", jobs=2))
+    # loky would replace a worker that grew by > 300 MB (and its cached blackboxes with it)
+    assert len(pids) == 8 and len(set(pids)) <= 2
