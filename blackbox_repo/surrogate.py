@@ -27,7 +27,11 @@ the surrogate answer configurations that are not in the table. Methods then samp
 Speed: curves are predicted in batches and cached per configuration. The first request of
 a tabulated configuration predicts every row of the table at once (one array, indexed like
 the table); other configurations go through an LRU cache (``cache_bytes``), and
-``curves_for(configs)`` predicts all cache misses of a batch in one call.
+``curves_for(configs)`` predicts all cache misses of a batch in one call. ``prefetch(configs)``
+predicts every uncached configuration of a list in one call; the simulator uses it on a cache
+miss with the configurations the scheduler has already drawn (``upcoming_configs``), so
+sampling a continuous space costs one model call per batch of trials. A curve is the same, bit
+for bit, predicted alone or in any batch, so batching never changes a simulation's results.
 
 Example:
     >>> import numpy as np, pandas as pd
