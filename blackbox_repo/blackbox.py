@@ -184,6 +184,7 @@ class TabularBlackbox(Blackbox):
                 f"columns {list(hyperparameters.columns)}")
         self.metadata = dict(metadata or {})
         self._index: dict[tuple, int] | None = None
+        self._configs: list[dict] | None = None
 
     # ------------------------------------------------------------------ shape
     @property
@@ -268,9 +269,12 @@ class TabularBlackbox(Blackbox):
                 for k, v in ((c, self.hyperparameters[c].iat[i]) for c in self.hyperparameters.columns)}
 
     def configs(self) -> list[dict]:
-        """Every configuration, in row order."""
-        cols = {c: self.hyperparameters[c].tolist() for c in self.hyperparameters.columns}
-        return [dict(zip(cols, vals)) for vals in zip(*cols.values())]
+        """Every configuration, in row order (built once; copy a dict before changing it,
+        the dicts are shared by every caller)."""
+        if self._configs is None:
+            cols = {c: self.hyperparameters[c].tolist() for c in self.hyperparameters.columns}
+            self._configs = [dict(zip(cols, vals)) for vals in zip(*cols.values())]
+        return list(self._configs)
 
     def curves(self, config_ids: np.ndarray | Sequence[int], seeds: np.ndarray | Sequence[int] | int = 0
                ) -> np.ndarray:

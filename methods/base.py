@@ -105,7 +105,8 @@ class Scheduler(ABC):
 
     Subclasses implement ``suggest``, ``on_report`` and, when they care, ``on_end``.
     ``candidates`` (optional) restricts the method to a finite list of configurations,
-    e.g. the rows of a tabulated blackbox whose space is continuous.
+    e.g. the rows of a tabulated blackbox whose space is continuous. The dicts are not
+    copied (a table's rows are shared by every run): a method must not change them.
     ``report_levels`` tells the simulator at which fidelities the scheduler must see
     reports (``None``: every level); every other report is recorded without a call.
     """
@@ -136,7 +137,7 @@ class Scheduler(ABC):
         self.rng = np.random.default_rng(seed)
         #: the finite set of configurations to choose from (e.g. a table's rows), or None
         #: for the whole space; methods that sample must sample from it when it is given.
-        self.candidates: list[dict] | None = None if candidates is None else [dict(c) for c in candidates]
+        self.candidates: list[dict] | None = None if candidates is None else list(candidates)
         if self.candidates is not None and not self.candidates:
             raise MethodError("candidates is empty: give at least one configuration, or None for the whole space")
         self._sign = 1.0 if mode == "min" else -1.0

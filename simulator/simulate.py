@@ -235,7 +235,8 @@ def simulate(blackbox: Blackbox, scheduler: Any, *, n_workers: int = 4,
     seed_pool: list[int] = []
     seed_pos = 0
 
-    objectives = blackbox.objectives if tabular else None
+    # a plain ndarray view of the (memory-mapped) table: same memory, no memmap indexing overhead
+    objectives = np.asarray(blackbox.objectives) if tabular else None
     if tabular:
         row_index, hp_keys = _row_index(blackbox)
         slow_config_id = blackbox.config_id
@@ -709,7 +710,7 @@ def _assemble(blackbox, tabular, names, mi, ei, tpf, fidelities, sign, stop: Sto
     cids = np.asarray(t_cid, dtype=np.int64)
     seeds = np.asarray(t_seed, dtype=np.int64)
     if tabular:
-        obj = np.asarray(blackbox.objectives[cids[trial], seeds[trial], level], dtype=np.float32) \
+        obj = np.asarray(np.asarray(blackbox.objectives)[cids[trial], seeds[trial], level], dtype=np.float32) \
             if total else np.zeros((0, len(names)), np.float32)
     else:
         obj = np.concatenate([t_curve[b_trial[i]][b_lo[i]:b_hi[i] + 1] for i in range(nb)]) \
