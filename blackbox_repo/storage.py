@@ -369,23 +369,27 @@ def _write_folder(bb: TabularBlackbox, tmp: Path, *, name: str, task: str, sourc
                      source_sha=files[OBJECTIVES]["sha256"], reason="written by save_tabular", meta=doc)
 
 
-def _cleanup_leftovers(folder: Path) -> None:
-    """Under the lock: remove temp folders of crashed writers; restore a swapped-out folder."""
+def remove_leftovers(folder: Path, tag: str = "") -> None:
+    """Under ``folder``'s lock: remove the staging folders of crashed writers
+    (``.NAME.{tag}tmp-*``) and put back a folder that was swapped out (``.NAME.{tag}old-*``)
+    but never replaced."""
     parent = folder.parent
-    olds = sorted(parent.glob(f".{folder.name}.old-*"))
+    olds = sorted(parent.glob(f".{folder.name}.{tag}old-*"))
     if olds and not folder.exists():
         os.rename(olds.pop(), folder)
-    for p in list(parent.glob(f".{folder.name}.tmp-*")) + olds:
+    for p in list(parent.glob(f".{folder.name}.{tag}tmp-*")) + olds:
         shutil.rmtree(p, ignore_errors=True)
 
 
-def _replace_folder(tmp: Path, folder: Path) -> None:
+def swap_in(staging: Path, folder: Path, tag: str = "") -> None:
+    """Rename ``staging`` to ``folder`` atomically; an existing ``folder`` is first moved
+    aside (``.NAME.{tag}old-*``, put back if the rename fails), then removed."""
     old = None
     if folder.exists():
-        old = folder.with_name(f".{folder.name}.old-{uuid.uuid4().hex[:8]}")
+        old = folder.with_name(f".{folder.name}.{tag}old-{uuid.uuid4().hex[:8]}")
         os.rename(folder, old)
     try:
-        os.rename(tmp, folder)
+        os.rename(staging, folder)
     except BaseException:
         if old is not None:
             os.rename(old, folder)
@@ -418,13 +422,13 @@ def save_tabular(bb: TabularBlackbox, folder: str | os.PathLike, *, name: str, t
     folder = Path(folder).absolute()
     folder.parent.mkdir(parents=True, exist_ok=True)
     with _Locked(folder):
-        _cleanup_leftovers(folder)
+        remove_leftovers(folder)
         tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.tmp-", dir=folder.parent))
         os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp makes 0700; a saved blackbox is a normal folder
         try:
             _write_folder(bb, tmp, name=name, task=task, source=source, extra=extra,
                           build_cache=build_cache)
-            _replace_folder(tmp, folder)
+            swap_in(tmp, folder)
         finally:
             if tmp.exists():
                 shutil.rmtree(tmp, ignore_errors=True)

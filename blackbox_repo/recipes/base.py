@@ -32,7 +32,6 @@ import os
 import shutil
 import tarfile
 import tempfile
-import uuid
 import warnings
 import zipfile
 from dataclasses import dataclass, field
@@ -43,8 +42,15 @@ from typing import Any, Callable, Iterable, Iterator, Mapping
 import filelock
 
 from blackbox_repo.blackbox import BlackboxError, TabularBlackbox
-from blackbox_repo.download import (ChecksumError, OfflineError, RawFile, fetch_files, is_offline,
-                                    sha256_file)
+from blackbox_repo.download import (
+    ChecksumError,
+    OfflineError,
+    RawFile,
+    fetch_files,
+    is_offline,
+    sha256_file,
+)
+from blackbox_repo.storage import remove_leftovers, swap_in
 
 __all__ = ["Recipe", "PackageData", "RecipeError", "MissingExtraError", "MARKER"]
 
@@ -280,7 +286,7 @@ class Recipe:
         with self.lock():
             if not force and self.is_cached():
                 return self.load_cached()          # another process built it while we waited
-            _remove_leftovers(root, self.name)
+            remove_leftovers(root / self.name, tag="recipe-")
             m = open_mirror(mirror)
             if m is not None and is_offline() and not m.is_local():
                 m = None                           # offline: a remote mirror is network too
@@ -302,7 +308,7 @@ class Recipe:
                                             "raw_files": self.raw_checksums(), "origin": origin})
                 for p in staging.glob("*.lock"):
                     p.unlink()
-                _swap_family(staging, self.family_folder())
+                swap_in(staging, self.family_folder(), tag="recipe-")
             finally:
                 if staging.exists():
                     shutil.rmtree(staging, ignore_errors=True)
@@ -318,32 +324,6 @@ def _write_marker(folder: Path, doc: dict) -> None:
     tmp = folder / f".{MARKER}.tmp"
     tmp.write_text(json.dumps(doc, indent=1, sort_keys=True), encoding="utf-8")
     os.replace(tmp, folder / MARKER)
-
-
-def _remove_leftovers(root: Path, name: str) -> None:
-    """Under the family lock: drop staging folders of crashed runs, restore a swapped-out family."""
-    target = root / name
-    olds = sorted(root.glob(f".{name}.recipe-old-*"))
-    if olds and not target.exists():
-        os.rename(olds.pop(), target)
-    for p in list(root.glob(f".{name}.recipe-tmp-*")) + olds:
-        shutil.rmtree(p, ignore_errors=True)
-
-
-def _swap_family(staging: Path, target: Path) -> None:
-    """Rename ``staging`` to ``target``; an existing family is moved aside, then removed."""
-    old = None
-    if target.exists():
-        old = target.with_name(f".{target.name}.recipe-old-{uuid.uuid4().hex[:8]}")
-        os.rename(target, old)
-    try:
-        os.rename(staging, target)
-    except BaseException:
-        if old is not None:
-            os.rename(old, target)
-        raise
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
 
 
 def _extract_members(archive: Path, pkg: PackageData, dest: Path) -> None:
