@@ -44,11 +44,42 @@ from syne_tune_env import ensure as ensure_st_env  # noqa: E402
 METHODS = ("RandomSearch", "ASHA")
 
 
+CODE_ENV: dict = {}
+
+
+def pin_code(ref: str, data: Path) -> str:
+    """Export hposim's sources at git ``ref`` into ``data/code-<sha>`` and make the hposim side
+    import them from there (``PYTHONPATH``), so uncommitted edits in the work tree cannot change
+    the figures mid-run. Returns the commit sha."""
+    import os
+    import tarfile
+    import tempfile
+
+    root = BENCH_DIR.parent
+    sha = subprocess.run(["git", "rev-parse", ref], cwd=root, capture_output=True, text=True,
+                         check=True).stdout.strip()
+    target = data / f"code-{sha[:12]}"
+    if not (target / "simulator").is_dir():
+        with tempfile.TemporaryDirectory() as tmp:
+            tar = Path(tmp) / "src.tar"
+            subprocess.run(["git", "archive", "-o", str(tar), sha, "blackbox_repo", "simulator",
+                            "methods", "studies"], cwd=root, check=True)
+            with tarfile.open(tar) as tf:
+                tf.extractall(target)
+    CODE_ENV["PYTHONPATH"] = os.pathsep.join([str(target), os.environ.get("PYTHONPATH", "")])
+    return sha
+
+
 def run_records(cmd: list) -> list[dict]:
     """Run a side script that prints one JSON record per experiment; return all of them."""
     import json
+    import os
 
-    proc = subprocess.run([str(c) for c in cmd], capture_output=True, text=True, cwd=str(BENCH_DIR))
+    env = dict(os.environ)
+    if cmd and str(cmd[0]) == str(MAIN_PYTHON):
+        env.update(CODE_ENV)
+    proc = subprocess.run([str(c) for c in cmd], capture_output=True, text=True, cwd=str(BENCH_DIR),
+                          env=env)
     recs = [json.loads(ln) for ln in proc.stdout.splitlines() if ln.startswith("{")]
     if proc.returncode != 0 and (proc.returncode > 0 or not recs):
         raise BenchmarkError(f"command failed (exit {proc.returncode}): {' '.join(map(str, cmd))}\n"
@@ -281,9 +312,12 @@ def main(argv: list[str] | None = None) -> int:
     rc = sub.add_parser("rule-control", help="hposim ASHA with Syne Tune's rung rule vs the saved "
                         "agreement records")
     for p in (sp, ag, li, rc):
+        p.add_argument("--at-commit", default="HEAD",
+                       help="git ref whose hposim sources are benchmarked ('worktree': as is)")
         p.add_argument("--table-seed", type=int, default=0)
         p.add_argument("--data", type=Path, default=DEFAULT_DIR)
     args = parser.parse_args(argv)
+    sha = pin_code(args.at_commit, args.data) if args.at_commit != "worktree" else "worktree"
     sides = Sides(args.data, args.table_seed)
     if args.what == "speed":
         out = speed(args, sides)
@@ -297,7 +331,8 @@ def main(argv: list[str] | None = None) -> int:
     else:
         out = agreement(args, sides)
         name = "simulator_agreement"
-    out.update({"command": command_line(), "machine": machine(), "signal_deaths": SIGNAL_DEATHS})
+    out.update({"command": command_line(), "machine": machine(), "signal_deaths": SIGNAL_DEATHS,
+                "hposim_commit": sha})
     print(f"\nraw records: {save_results(name, out)}")
     return 0
 
