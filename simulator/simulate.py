@@ -12,8 +12,10 @@ evaluation: decision "failed", ``on_end(FAILED)``, worker freed at that time.
 
 Speed: the scheduler is called only at its ``report_levels()`` and at segment ends; the
 reports in between are not events at all. Each observed report appends one "block"
-(trial, first level, last level, time origin, ...) to plain lists; the results table is
-built once at the end by vectorized numpy indexing into the table.
+(trial, first level, last level, time origin, ...) to the plain lists of a
+``simulator.assemble.Buffers``; the results table is built once at the end by vectorized
+numpy indexing into the table (``simulator.assemble``). The inputs are checked and
+resolved first (``simulator.settings``); curves come from ``simulator.lookup``.
 
 Example:
     >>> import numpy as np, pandas as pd
@@ -43,32 +45,28 @@ import numpy as np
 import pandas as pd
 
 from blackbox_repo.blackbox import Blackbox, BlackboxError, TabularBlackbox
+from simulator.assemble import COMPLETE as _COMPLETE
+from simulator.assemble import CONTINUE as _CONTINUE
+from simulator.assemble import FAILED as _FAILED
+from simulator.assemble import PAUSE as _PAUSE
+from simulator.assemble import STOP as _STOP
+from simulator.assemble import Buffers, assemble
 from simulator.events import FREE, REPORT
+from simulator.lookup import curve_source, row_index
 from simulator.overhead import Overhead
-from simulator.results import DECISIONS, STATUSES, SimulationResult
+from simulator.results import SimulationResult
+from simulator.settings import Settings, SimulationError, check_metric, resolve_settings
 from simulator.stopping import Stop
 
 __all__ = ["simulate", "make_scheduler", "SimulationError"]
 
 
-class SimulationError(ValueError):
-    """Bad simulation input, or a scheduler breaking the protocol."""
-
-
-# decision codes (index into results.DECISIONS)
-_CONTINUE, _PAUSE, _STOP, _COMPLETE, _FAILED = range(5)
 # trial states during the loop
 _RUNNING, _PAUSED, _DONE = 0, 1, 2
 _STATE_NAMES = {_RUNNING: "running", _PAUSED: "paused", _DONE: "finished (completed, stopped or failed)"}
 
-_RESERVED = ("trial_id", "fidelity", "time", "worker", "decision", "blackbox_seed", "decision_time")
-
 #: method name and arguments of schedulers built by ``make_scheduler`` (for metadata)
 _METHOD_INFO: "weakref.WeakKeyDictionary[Any, dict]" = weakref.WeakKeyDictionary()
-
-
-_DECISION_DTYPE = pd.CategoricalDtype(list(DECISIONS))
-_STATUS_DTYPE = pd.CategoricalDtype(list(STATUSES))
 
 
 @functools.lru_cache(maxsize=None)
@@ -98,7 +96,7 @@ def make_scheduler(method_name: str, blackbox: Blackbox, *, metric: str | None =
 
     metric = metric if metric is not None else blackbox.metric
     mode = mode if mode is not None else blackbox.mode
-    _check_metric(blackbox, metric, mode)
+    check_metric(blackbox, metric, mode)
     kw = dict(kwargs)
     kw.setdefault("fidelity_values", np.asarray(blackbox.fidelity_values))
     if isinstance(blackbox, TabularBlackbox) and "candidates" not in kw:
@@ -110,18 +108,6 @@ def make_scheduler(method_name: str, blackbox: Blackbox, *, metric: str | None =
     except TypeError:  # not weak-referenceable
         pass
     return sched
-
-
-def _check_metric(blackbox: Blackbox, metric: str, mode: str) -> None:
-    if metric not in blackbox.objectives_names:
-        import difflib
-        close = difflib.get_close_matches(str(metric), blackbox.objectives_names, n=1)
-        hint = f" Did you mean {close[0]!r}?" if close else ""
-        raise SimulationError(
-            f"metric {metric!r} is not an objective of this blackbox; objectives: "
-            f"{blackbox.objectives_names}.{hint}")
-    if mode not in ("min", "max"):
-        raise SimulationError(f"mode {mode!r} is not valid; allowed: 'min' or 'max'")
 
 
 # ---------------------------------------------------------------------- simulate
@@ -149,80 +135,56 @@ def simulate(blackbox: Blackbox, scheduler: Any, *, n_workers: int = 4,
         (12, 60.0)
     """
     t_total0 = _time.perf_counter()
-    # ------------------------------------------------------------ validate everything first
-    if isinstance(n_workers, bool) or not isinstance(n_workers, (int, np.integer)) or n_workers < 1:
-        raise SimulationError(f"n_workers={n_workers!r} is not valid; it must be an integer >= 1")
-    n_workers = int(n_workers)
-    stop = Stop.coerce(stop)
-    overhead = Overhead.coerce(overhead)
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-        raise SimulationError(f"seed={seed!r} is not valid; it must be an integer")
-    if not isinstance(blackbox, Blackbox):
-        raise SimulationError(f"blackbox must be a Blackbox, got {type(blackbox).__name__}")
-    for attr in ("suggest", "on_report"):
-        if not callable(getattr(scheduler, attr, None)):
-            raise SimulationError(f"scheduler {scheduler!r} has no {attr}() method; see methods.base.Scheduler")
-    names = list(blackbox.objectives_names)
-    sched_metric = getattr(scheduler, "metric", None)
-    if sched_metric is not None:
-        _check_metric(blackbox, sched_metric, getattr(scheduler, "mode", "min"))
-    metric = metric if metric is not None else (sched_metric or blackbox.metric)
-    mode = mode if mode is not None else getattr(scheduler, "mode", None) or blackbox.mode
-    _check_metric(blackbox, metric, mode)
-    mi = names.index(metric)
-    fidelities = np.asarray(blackbox.fidelity_values)
-    fid_list = fidelities.tolist()
-    n_fid = len(fid_list)
-    sched_fids = getattr(scheduler, "fidelity_values", None)
-    if sched_fids is not None and np.asarray(sched_fids).tolist() != fid_list:
-        raise SimulationError(
-            f"the scheduler was created with fidelity values {np.asarray(sched_fids).tolist()} but the "
-            f"blackbox's are {fid_list}; create it with fidelity_values=blackbox.fidelity_values "
-            f"(simulator.make_scheduler does)")
-    level_of = {v: i for i, v in enumerate(fid_list)}
-    levels = scheduler.report_levels() if callable(getattr(scheduler, "report_levels", None)) else None
-    if levels is None:
-        sched_mask = [True] * n_fid
-    else:
-        sched_mask = [False] * n_fid
-        bad = [v for v in levels if _to_py(v) not in level_of]
-        if bad:
-            raise SimulationError(
-                f"the scheduler's report_levels() {list(map(_to_py, levels))} include fidelities {bad} that "
-                f"the blackbox does not have; valid fidelities: {fid_list}")
-        for v in levels:
-            sched_mask[level_of[_to_py(v)]] = True
-    # next_obs[i + 1] = first scheduler level > i (n_fid if none)
-    next_obs = [n_fid] * (n_fid + 1)
-    for i in range(n_fid - 1, -1, -1):
-        next_obs[i] = i if sched_mask[i] else next_obs[i + 1]
-    # elapsed time
-    if time_per_fidelity is not None:
-        if isinstance(time_per_fidelity, bool) or not isinstance(time_per_fidelity, (int, float)) \
-                or not math.isfinite(time_per_fidelity) or time_per_fidelity <= 0:
-            raise SimulationError(f"time_per_fidelity={time_per_fidelity!r} must be a finite number > 0")
-        tpf = float(time_per_fidelity)
-        ei = -1
-    else:
-        if blackbox.metric_elapsed_time is None:
-            raise SimulationError(
-                f"this blackbox has no elapsed-time objective (objectives: {names}); pass "
-                f"time_per_fidelity=<seconds per fidelity level> to simulate it with a constant cost")
-        tpf = 0.0
-        ei = names.index(blackbox.metric_elapsed_time)
-    if blackbox_seed is not None:
-        blackbox_seed = blackbox.check_seed(blackbox_seed)
-    tabular = isinstance(blackbox, TabularBlackbox)
-    max_level = n_fid - 1
+    st = resolve_settings(blackbox, scheduler, n_workers=n_workers, stop=stop, seed=seed,
+                          blackbox_seed=blackbox_seed, overhead=overhead, metric=metric, mode=mode,
+                          time_per_fidelity=time_per_fidelity)
+    buf = Buffers()
+    t, cut_time, end_reason, wall, sugg_seconds = _run(blackbox, scheduler, st, buf)
+    results, trials, end_time, renamed = assemble(blackbox, st, cut_time, buf)
+    if cut_time is None:
+        end_time = t
+    metadata = _metadata(blackbox, scheduler, st, results, trials)
+    metadata.update({
+        "end_reason": end_reason,
+        "end_time": float(end_time),
+        "wall_seconds": wall,
+        "suggest_seconds": sugg_seconds,
+        "report_seconds": float(results["decision_time"].sum()),
+        "total_seconds": _time.perf_counter() - t_total0,
+        "renamed_columns": renamed,
+    })
+    return SimulationResult(results, trials, metadata)
 
-    # ------------------------------------------------------------ the run's state
+
+def _run(blackbox: Blackbox, scheduler: Any, st: Settings,
+         buf: Buffers) -> tuple[float, float | None, str, float, float]:
+    """The event loop: runs until a stopping criterion or until nothing is left to run,
+    filling ``buf``. Returns ``(last event time, cut time or None, end reason, wall
+    seconds of the loop, seconds spent in suggest())``; reports are recorded in ``buf``
+    up to the cut time (running trials included), the finer cuts are ``assemble``'s."""
+    # the settings, bound to locals for the loop
+    n_workers = st.n_workers
+    stop = st.stop
+    overhead = st.overhead
+    blackbox_seed = st.blackbox_seed
+    sign = st.sign
+    names = st.names
+    mi = st.mi
+    ei = st.ei
+    tpf = st.tpf
+    fid_list = st.fid_list
+    level_of = st.level_of
+    max_level = st.max_level
+    sched_mask = st.sched_mask
+    next_obs = st.next_obs
+    tabular = st.tabular
+
     max_time = stop.max_time if stop.max_time is not None else math.inf
     max_trials = stop.max_trials if stop.max_trials is not None else sys.maxsize
     max_completed = stop.max_completed if stop.max_completed is not None else sys.maxsize
     max_reports = stop.max_reports if stop.max_reports is not None else sys.maxsize
     max_cost = stop.max_cost
     target = stop.target
-    sign = 1.0 if mode == "min" else -1.0
     tgt = sign * target if target is not None else None
     ov_start = overhead.startup
     charge = overhead.charges_decisions
@@ -230,23 +192,18 @@ def simulate(blackbox: Blackbox, scheduler: Any, *, n_workers: int = 4,
     ov_const = overhead.per_decision
     ov_scale = overhead.scale
 
-    rng = np.random.default_rng(int(seed))
+    rng = np.random.default_rng(st.seed)
     num_seeds = int(blackbox.num_seeds)
     seed_pool: list[int] = []
     seed_pos = 0
 
-    # a plain ndarray view of the (memory-mapped) table: same memory, no memmap indexing overhead
-    objectives = np.asarray(blackbox.objectives) if tabular else None
     if tabular:
-        row_index, hp_keys = _row_index(blackbox)
+        # a plain ndarray view of the (memory-mapped) table: same memory, no memmap indexing overhead
+        objectives = np.asarray(blackbox.objectives)
+        row_of, hp_keys = row_index(blackbox)
         slow_config_id = blackbox.config_id
-    # a blackbox that predicts curves (a surrogate) gets, on a cache miss, the configurations
-    # the scheduler will suggest next as well, to predict them in one batch
-    prefetch = None if tabular else getattr(blackbox, "prefetch", None)
-    cached_curve = getattr(blackbox, "cached_curve", None)
-    upcoming = getattr(scheduler, "upcoming_configs", None)
-    if cached_curve is None or not callable(upcoming):
-        prefetch = None
+    else:
+        computed_curve = curve_source(blackbox, scheduler, names)
 
     from methods.base import Decision, Trial, TrialStatus
     D_CONTINUE, D_PAUSE, D_STOP = Decision.CONTINUE, Decision.PAUSE, Decision.STOP
@@ -258,31 +215,31 @@ def simulate(blackbox: Blackbox, scheduler: Any, *, n_workers: int = 4,
     isnan = math.isnan
     np_isnan = np.isnan
 
-    # per trial (index = trial id)
-    t_cid: list[int] = []
-    t_seed: list[int] = []
-    t_curve: list[np.ndarray] = []
+    # per trial (index = trial id); the recorded ones live in buf
+    t_cid = buf.t_cid
+    t_seed = buf.t_seed
+    t_curve = buf.t_curve
+    t_configs = buf.t_configs
     t_trial: list[Any] = []
     t_level: list[int] = []      # last recorded level index (-1: none)
     t_end: list[int] = []        # segment end level index
     t_origin: list[float] = []   # report time of level k = origin + elapsed(k)
     t_worker: list[int] = []
     t_state: list[int] = []
-    t_configs: list[dict] = []
     sugg_seconds = 0.0           # measured seconds of all suggest() calls
     # blocks of report rows: levels lo..hi of a trial; all "continue" but the last
-    b_trial: list[int] = []
-    b_lo: list[int] = []
-    b_hi: list[int] = []
-    b_origin: list[float] = []
-    b_time: list[float] = []
-    b_worker: list[int] = []
-    b_dec: list[int] = []
-    b_dt: list[float] = []
+    b_trial = buf.b_trial
+    b_lo = buf.b_lo
+    b_hi = buf.b_hi
+    b_origin = buf.b_origin
+    b_time = buf.b_time
+    b_worker = buf.b_worker
+    b_dec = buf.b_dec
+    b_dt = buf.b_dt
     # segments (start or resume): trial, start time, worker
-    s_trial: list[int] = []
-    s_start: list[float] = []
-    s_worker: list[int] = []
+    s_trial = buf.s_trial
+    s_start = buf.s_start
+    s_worker = buf.s_worker
 
     heap: list = []
     seq = 0
@@ -402,17 +359,13 @@ def simulate(blackbox: Blackbox, scheduler: Any, *, n_workers: int = 4,
                             bseed = 0
                         if tabular:
                             try:
-                                cid = row_index[tuple([cfg[h] for h in hp_keys])]
+                                cid = row_of[tuple([cfg[h] for h in hp_keys])]
                             except (KeyError, TypeError):
                                 cid = slow_config_id(cfg)
                             curve = objectives[cid, bseed]
                         else:
                             cid = -1
-                            curve = None if prefetch is None else cached_curve(cfg, bseed)
-                            if curve is None:
-                                if prefetch is not None:
-                                    prefetch([cfg, *upcoming()])
-                                curve = _generic_curve(blackbox, cfg, bseed, names)
+                            curve = computed_curve(cfg, bseed)
                         w = heappop(free)
                         t_cid.append(cid)
                         t_seed.append(bseed)
@@ -546,85 +499,62 @@ def simulate(blackbox: Blackbox, scheduler: Any, *, n_workers: int = 4,
         if gc_was_enabled:
             gc.enable()
     wall = perf() - wall0
-
-    # ------------------------------------------------------------ flush running trials
     if cut_time is not None:
-        for (_, cls, w, tid, _, k) in sorted(heap):
-            if cls != REPORT:
-                continue
-            lo = t_level[tid] + 1
-            if k <= lo:
-                continue
-            curve = t_curve[tid]
-            if ei < 0:
-                times = t_origin[tid] + tpf * (np.arange(lo, k) + 1.0)
-            else:
-                times = t_origin[tid] + curve[lo:k, ei].astype(np.float64)
-            n = int(np.count_nonzero(times <= cut_time))
-            if n:
-                b_trial.append(tid)
-                b_lo.append(lo)
-                b_hi.append(lo + n - 1)
-                b_origin.append(t_origin[tid])
-                b_time.append(float(times[n - 1]))
-                b_worker.append(w)
-                b_dec.append(_CONTINUE)
-                b_dt.append(0.0)
+        _record_running(heap, cut_time, t_level, t_origin, st, buf)
+    return t, cut_time, end_reason, wall, sugg_seconds
 
-    results, trials, end_time, renamed = _assemble(
-        blackbox, tabular, names, mi, ei, tpf, fidelities, sign, stop, cut_time,
-        t_cid, t_seed, t_curve, t_configs,
-        b_trial, b_lo, b_hi, b_origin, b_time, b_worker, b_dec, b_dt, s_trial, s_start, s_worker)
-    if cut_time is None:
-        end_time = t
+
+def _record_running(heap: list, cut_time: float, t_level: list[int], t_origin: list[float],
+                    st: Settings, buf: Buffers) -> None:
+    """Record the reports of the still running trials up to ``cut_time`` (the levels
+    between their last recorded one and their pending event)."""
+    ei, tpf, t_curve = st.ei, st.tpf, buf.t_curve
+    for (_, cls, w, tid, _, k) in sorted(heap):
+        if cls != REPORT:
+            continue
+        lo = t_level[tid] + 1
+        if k <= lo:
+            continue
+        curve = t_curve[tid]
+        if ei < 0:
+            times = t_origin[tid] + tpf * (np.arange(lo, k) + 1.0)
+        else:
+            times = t_origin[tid] + curve[lo:k, ei].astype(np.float64)
+        n = int(np.count_nonzero(times <= cut_time))
+        if n:
+            buf.b_trial.append(tid)
+            buf.b_lo.append(lo)
+            buf.b_hi.append(lo + n - 1)
+            buf.b_origin.append(t_origin[tid])
+            buf.b_time.append(float(times[n - 1]))
+            buf.b_worker.append(w)
+            buf.b_dec.append(_CONTINUE)
+            buf.b_dt.append(0.0)
+
+
+def _metadata(blackbox: Blackbox, scheduler: Any, st: Settings, results: pd.DataFrame,
+              trials: pd.DataFrame) -> dict[str, Any]:
+    """The run's metadata but for its outcome (end reason and time, timings)."""
     md = blackbox.metadata or {}
     method = _METHOD_INFO.get(scheduler) if _weakrefable(scheduler) else None
-    metadata = {
-        "settings": {"n_workers": n_workers, "stop": stop.to_dict(), "blackbox_seed": blackbox_seed,
-                     "overhead": overhead.to_dict(), "metric": metric, "mode": mode,
-                     "time_per_fidelity": time_per_fidelity},
-        "seed": int(seed),
-        "metric": metric,
-        "mode": mode,
+    return {
+        "settings": {"n_workers": st.n_workers, "stop": st.stop.to_dict(), "blackbox_seed": st.blackbox_seed,
+                     "overhead": st.overhead.to_dict(), "metric": st.metric, "mode": st.mode,
+                     "time_per_fidelity": st.time_per_fidelity},
+        "seed": st.seed,
+        "metric": st.metric,
+        "mode": st.mode,
         "versions": {"hposim": _version(), "numpy": np.__version__, "pandas": pd.__version__,
                      "python": platform.python_version()},
         "blackbox": {"name": md.get("name"), "task": md.get("task"),
                      "label": "/".join(str(x) for x in (md.get("name"), md.get("task")) if x) or repr(blackbox),
-                     "fidelity_name": blackbox.fidelity_name, "fidelity_values": fid_list,
-                     "objectives": names, "metric_elapsed_time": blackbox.metric_elapsed_time,
-                     "shape": list(blackbox.shape) if tabular else None},
+                     "fidelity_name": blackbox.fidelity_name, "fidelity_values": st.fid_list,
+                     "objectives": st.names, "metric_elapsed_time": blackbox.metric_elapsed_time,
+                     "shape": list(blackbox.shape) if st.tabular else None},
         "method": method or {"name": type(scheduler).__name__, "args": None},
         "n_trials": int(len(trials)),
         "n_reports": int(len(results)),
-        "end_reason": end_reason,
-        "end_time": float(end_time),
-        "wall_seconds": wall,
-        "suggest_seconds": sugg_seconds,
-        "report_seconds": float(results["decision_time"].sum()),
-        "total_seconds": _time.perf_counter() - t_total0,
-        "renamed_columns": renamed,
     }
-    return SimulationResult(results, trials, metadata)
-
-
-_ROW_INDEX: "weakref.WeakKeyDictionary[Any, tuple[dict, list[str]]]" = weakref.WeakKeyDictionary()
-
-
-def _row_index(blackbox: TabularBlackbox) -> tuple[dict, list[str]]:
-    """``{tuple of a row's values: row}`` (first row of duplicates), cached per blackbox.
-
-    A plain-tuple lookup is the fast path; anything it misses goes to
-    ``blackbox.config_id``, which normalizes values and explains errors."""
-    got = _ROW_INDEX.get(blackbox)
-    if got is None:
-        hp = blackbox.hyperparameters
-        keys = list(hp.columns)
-        index: dict = {}
-        for i, row in enumerate(zip(*[hp[c].tolist() for c in keys])):
-            index.setdefault(row, i)
-        got = (index, keys)
-        _ROW_INDEX[blackbox] = got
-    return got
 
 
 def _weakrefable(x: Any) -> bool:
@@ -633,10 +563,6 @@ def _weakrefable(x: Any) -> bool:
         return True
     except TypeError:
         return False
-
-
-def _to_py(v: Any) -> Any:
-    return v.item() if isinstance(v, np.generic) else v
 
 
 def _decision(d: Any, tid: int):
@@ -664,162 +590,3 @@ def _last_finite_elapsed(curve: np.ndarray, lo: int, k: int, ei: int) -> float:
             return v
     return float(curve[lo, ei]) if lo >= 0 and curve[lo, ei] == curve[lo, ei] else 0.0
 
-
-def _generic_curve(blackbox: Blackbox, cfg: Mapping[str, Any], bseed: int, names: list[str]) -> np.ndarray:
-    whole = getattr(blackbox, "config_curve", None)
-    if whole is not None:   # serves (n_fidelities, n_objectives) curves directly, e.g. a SurrogateBlackbox
-        return whole(cfg, bseed)
-    ev = blackbox.evaluate(cfg, None, bseed)
-    return np.column_stack([np.asarray(ev[n], dtype=np.float32) for n in names])
-
-
-def _column_names(hp_names: list[str], obj_names: list[str]) -> tuple[list[str], list[str], dict]:
-    """Hyperparameter and objective column names, renamed when they clash with reserved ones."""
-    renamed = {}
-    hp_out, obj_out = [], []
-    taken = set(_RESERVED)
-    for h in hp_names:
-        n = h if h not in taken else f"config_{h}"
-        if n != h:
-            renamed[h] = n
-        taken.add(n)
-        hp_out.append(n)
-    for o in obj_names:
-        n = o if o not in taken else f"objective_{o}"
-        if n != o:
-            renamed[o] = n
-        taken.add(n)
-        obj_out.append(n)
-    return hp_out, obj_out, renamed
-
-
-def _assemble(blackbox, tabular, names, mi, ei, tpf, fidelities, sign, stop: Stop, cut_time,
-              t_cid, t_seed, t_curve, t_configs,
-              b_trial, b_lo, b_hi, b_origin, b_time, b_worker, b_dec, b_dt, s_trial, s_start, s_worker):
-    """Build the results and trials tables once, vectorized, and apply the stopping cut."""
-    nb = len(b_trial)
-    bt = np.asarray(b_trial, dtype=np.int64)
-    blo = np.asarray(b_lo, dtype=np.int64)
-    bhi = np.asarray(b_hi, dtype=np.int64)
-    lens = bhi - blo + 1
-    total = int(lens.sum()) if nb else 0
-    rep = np.repeat(np.arange(nb), lens)
-    starts = np.cumsum(lens) - lens
-    level = blo[rep] + (np.arange(total) - starts[rep])
-    trial = bt[rep]
-    cids = np.asarray(t_cid, dtype=np.int64)
-    seeds = np.asarray(t_seed, dtype=np.int64)
-    if tabular:
-        obj = np.asarray(np.asarray(blackbox.objectives)[cids[trial], seeds[trial], level], dtype=np.float32) \
-            if total else np.zeros((0, len(names)), np.float32)
-    else:
-        obj = np.concatenate([t_curve[b_trial[i]][b_lo[i]:b_hi[i] + 1] for i in range(nb)]) \
-            if nb else np.zeros((0, len(names)), np.float32)
-    if ei >= 0:
-        el = obj[:, ei].astype(np.float64)
-    else:
-        el = tpf * (level + 1.0)
-    time = np.asarray(b_origin, dtype=np.float64)[rep] + el
-    last = starts + lens - 1
-    time[last] = np.asarray(b_time, dtype=np.float64)
-    dec = np.zeros(total, dtype=np.int8)
-    dec[last] = np.asarray(b_dec, dtype=np.int8)
-    dtime = np.zeros(total, dtype=np.float64)
-    dtime[last] = np.asarray(b_dt, dtype=np.float64)
-    worker = np.asarray(b_worker, dtype=np.int64)[rep]
-    order = np.lexsort((level, trial, worker, time))
-    time, trial, level, worker, dec, dtime, obj = (a[order] for a in (time, trial, level, worker, dec, dtime, obj))
-
-    # ---------------------------------------------------------------- the stopping cut
-    keep = total
-    seg_cut = None                   # segments (starts/resumes) at or after this time are dropped
-    if cut_time is not None:
-        keep = int(np.searchsorted(time, cut_time, side="right"))
-        seg_cut = cut_time
-    cands = []
-    if stop.max_reports is not None and stop.max_reports <= keep:
-        cands.append(stop.max_reports - 1)
-    if stop.max_completed is not None:
-        c = np.flatnonzero(dec[:keep] == _COMPLETE)
-        if len(c) >= stop.max_completed:
-            cands.append(int(c[stop.max_completed - 1]))
-    if stop.target is not None:
-        with np.errstate(invalid="ignore"):
-            c = np.flatnonzero(sign * obj[:keep, mi] <= sign * stop.target)
-        if len(c):
-            cands.append(int(c[0]))
-    if cands:
-        idx = min(cands)
-        keep = idx + 1
-        seg_cut = float(time[idx])
-    time, trial, level, worker, dec, dtime, obj = (a[:keep] for a in (time, trial, level, worker, dec, dtime, obj))
-    end_time = float(seg_cut) if seg_cut is not None else (float(time[-1]) if keep else 0.0)
-
-    hp_cols = list(blackbox.configuration_space) if not tabular else list(blackbox.hyperparameters.columns)
-    hp_out, obj_out, renamed = _column_names(hp_cols, names)
-    n_trials_all = len(t_cid)
-    s_trial_a = np.asarray(s_trial, dtype=np.int64)
-    s_start_a = np.asarray(s_start, dtype=np.float64)
-    s_worker_a = np.asarray(s_worker, dtype=np.int64)
-    if seg_cut is not None:
-        sk = s_start_a < seg_cut
-        s_trial_a, s_start_a, s_worker_a = s_trial_a[sk], s_start_a[sk], s_worker_a[sk]
-    n_trials = int(s_trial_a.max()) + 1 if len(s_trial_a) else 0   # trials start in id order
-
-    def config_columns(ids: np.ndarray) -> dict[str, Any]:
-        if tabular:
-            hp = blackbox.hyperparameters
-            rows = cids[ids]
-            return {o: hp[c].array.take(rows) for c, o in zip(hp_cols, hp_out)}
-        frame = pd.DataFrame([t_configs[i] for i in range(n_trials_all)], columns=hp_cols)
-        return {o: frame[c].to_numpy()[ids] for c, o in zip(hp_cols, hp_out)}
-
-    cols: dict[str, Any] = {"trial_id": trial}
-    cols.update(config_columns(trial))
-    cols["fidelity"] = fidelities[level]
-    for j, o in enumerate(obj_out):
-        cols[o] = obj[:, j]
-    cols["time"] = time
-    cols["worker"] = worker
-    cols["decision"] = pd.Categorical.from_codes(dec, dtype=_DECISION_DTYPE, validate=False)
-    cols["blackbox_seed"] = seeds[trial] if n_trials_all else np.zeros(0, np.int64)
-    cols["decision_time"] = dtime
-    results = pd.DataFrame(cols)
-
-    # ---------------------------------------------------------------- trials table
-    tids = np.arange(n_trials)
-    first_seg = np.full(n_trials, -1, dtype=np.int64)
-    last_seg = np.full(n_trials, -1, dtype=np.int64)
-    pos = np.arange(len(s_trial_a))
-    if len(pos):
-        np.maximum.at(last_seg, s_trial_a, pos)
-        first_seg[:] = len(pos)
-        np.minimum.at(first_seg, s_trial_a, pos)
-    n_seg = np.bincount(s_trial_a, minlength=n_trials)
-    last_row = np.full(n_trials, -1, dtype=np.int64)
-    if keep:
-        np.maximum.at(last_row, trial, np.arange(keep))
-    n_pause = np.bincount(trial[dec == _PAUSE], minlength=n_trials)
-    has = last_row >= 0
-    lr = np.where(has, last_row, 0)
-    last_dec = np.where(has, dec[lr] if keep else 0, -1)
-    status = np.zeros(n_trials, dtype=np.int8)               # running
-    status[last_dec == _COMPLETE] = 2
-    status[last_dec == _STOP] = 3
-    status[last_dec == _FAILED] = 4
-    status[(last_dec == _PAUSE) & (n_pause[:n_trials] >= n_seg[:n_trials])] = 1
-    end = np.where(has & (status != 0), time[lr] if keep else np.nan, np.nan)
-    last_fid = np.where(has, fidelities[level[lr]].astype(np.float64) if keep else np.nan, np.nan)
-    tcols: dict[str, Any] = {"trial_id": tids}
-    tcols.update(config_columns(tids))
-    tcols["status"] = pd.Categorical.from_codes(status, dtype=_STATUS_DTYPE, validate=False)
-    tcols["start_time"] = s_start_a[first_seg] if n_trials else np.zeros(0)
-    tcols["end_time"] = end
-    tcols["last_fidelity"] = last_fid
-    tcols["worker"] = s_worker_a[last_seg] if n_trials else np.zeros(0, np.int64)
-    tcols["n_segments"] = n_seg[:n_trials]
-    tcols["blackbox_seed"] = seeds[:n_trials]
-    if tabular:
-        tcols["config_id"] = cids[:n_trials]
-    trials = pd.DataFrame(tcols)
-    return results, trials, end_time, renamed

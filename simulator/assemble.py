@@ -1,0 +1,240 @@
+"""The run's column buffers, and the results and trials tables built from them at the end.
+
+The event loop only appends plain Python values to the lists of a ``Buffers``: one entry
+per trial, one "block" per observed report (levels ``lo..hi`` of a trial, all "continue"
+but the last), one entry per segment (a start or a resume). ``assemble`` turns them into
+the two DataFrames once, by vectorized numpy indexing into the table (or the computed
+curves), and applies the stopping cut.
+
+Example:
+    >>> import numpy as np, pandas as pd
+    >>> from blackbox_repo.blackbox import TabularBlackbox
+    >>> from simulator.settings import resolve_settings
+    >>> from simulator.simulate import make_scheduler
+    >>> bb = TabularBlackbox(pd.DataFrame({"x": [1, 2]}), np.ones((2, 1, 2, 1), np.float32),
+    ...                      [1, 2], ["loss"])
+    >>> st = resolve_settings(bb, make_scheduler("GridSearch", bb), stop={"max_trials": 1},
+    ...                       time_per_fidelity=10)
+    >>> buf = Buffers(t_cid=[1], t_seed=[0], t_curve=[None], t_configs=[{"x": 2}],
+    ...               b_trial=[0], b_lo=[0], b_hi=[1], b_origin=[0.0], b_time=[20.0],
+    ...               b_worker=[0], b_dec=[COMPLETE], b_dt=[0.0],
+    ...               s_trial=[0], s_start=[0.0], s_worker=[0])
+    >>> results, trials, end_time, renamed = assemble(bb, st, None, buf)
+    >>> results[["x", "fidelity", "time", "decision"]].values.tolist()
+    [[2, 1, 10.0, 'continue'], [2, 2, 20.0, 'complete']]
+    >>> trials["status"].tolist(), end_time
+    (['completed'], 20.0)
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from blackbox_repo.blackbox import Blackbox
+from simulator.results import DECISIONS, STATUSES
+from simulator.settings import Settings
+
+__all__ = ["Buffers", "assemble", "CONTINUE", "PAUSE", "STOP", "COMPLETE", "FAILED"]
+
+#: decision codes in ``Buffers.b_dec`` (index into ``results.DECISIONS``)
+CONTINUE, PAUSE, STOP, COMPLETE, FAILED = range(5)
+
+_RESERVED = ("trial_id", "fidelity", "time", "worker", "decision", "blackbox_seed", "decision_time")
+_DECISION_DTYPE = pd.CategoricalDtype(list(DECISIONS))
+_STATUS_DTYPE = pd.CategoricalDtype(list(STATUSES))
+
+
+@dataclass
+class Buffers:
+    """What the event loop records, as plain lists (filled by ``append`` only).
+
+    Example:
+        >>> b = Buffers()
+        >>> b.b_trial.append(0); len(b.b_trial), len(b.t_cid)
+        (1, 0)
+    """
+
+    # per trial (index = trial id): table row (-1: not a table), blackbox seed, curve, config
+    t_cid: list[int] = field(default_factory=list)
+    t_seed: list[int] = field(default_factory=list)
+    t_curve: list[Any] = field(default_factory=list)
+    t_configs: list[dict] = field(default_factory=list)
+    # blocks of report rows: levels lo..hi of a trial, reported at origin + elapsed(level)
+    # except the last (at time); all "continue" but the last (dec, with its decision seconds dt)
+    b_trial: list[int] = field(default_factory=list)
+    b_lo: list[int] = field(default_factory=list)
+    b_hi: list[int] = field(default_factory=list)
+    b_origin: list[float] = field(default_factory=list)
+    b_time: list[float] = field(default_factory=list)
+    b_worker: list[int] = field(default_factory=list)
+    b_dec: list[int] = field(default_factory=list)
+    b_dt: list[float] = field(default_factory=list)
+    # segments (a start or a resume): trial, start time, worker
+    s_trial: list[int] = field(default_factory=list)
+    s_start: list[float] = field(default_factory=list)
+    s_worker: list[int] = field(default_factory=list)
+
+
+def _column_names(hp_names: list[str], obj_names: list[str]) -> tuple[list[str], list[str], dict]:
+    """Hyperparameter and objective column names, renamed when they clash with reserved ones.
+
+    Example:
+        >>> _column_names(["time", "lr"], ["loss", "worker"])
+        (['config_time', 'lr'], ['loss', 'objective_worker'], {'time': 'config_time', 'worker': 'objective_worker'})
+    """
+    renamed = {}
+    hp_out, obj_out = [], []
+    taken = set(_RESERVED)
+    for h in hp_names:
+        n = h if h not in taken else f"config_{h}"
+        if n != h:
+            renamed[h] = n
+        taken.add(n)
+        hp_out.append(n)
+    for o in obj_names:
+        n = o if o not in taken else f"objective_{o}"
+        if n != o:
+            renamed[o] = n
+        taken.add(n)
+        obj_out.append(n)
+    return hp_out, obj_out, renamed
+
+
+def assemble(blackbox: Blackbox, st: Settings, cut_time: float | None,
+             buf: Buffers) -> tuple[pd.DataFrame, pd.DataFrame, float, dict]:
+    """``(results, trials, end_time, renamed_columns)``: both tables built once, vectorized,
+    with the stopping cut applied (rows at or before ``cut_time``, then the first report
+    that reaches ``max_reports``, ``max_completed`` or ``target``)."""
+    tabular, names, mi, ei, tpf = st.tabular, st.names, st.mi, st.ei, st.tpf
+    fidelities, sign, stop = st.fidelities, st.sign, st.stop
+    t_cid, t_curve, t_configs = buf.t_cid, buf.t_curve, buf.t_configs
+    b_trial, b_lo, b_hi = buf.b_trial, buf.b_lo, buf.b_hi
+    nb = len(b_trial)
+    bt = np.asarray(b_trial, dtype=np.int64)
+    blo = np.asarray(b_lo, dtype=np.int64)
+    bhi = np.asarray(b_hi, dtype=np.int64)
+    lens = bhi - blo + 1
+    total = int(lens.sum()) if nb else 0
+    rep = np.repeat(np.arange(nb), lens)
+    starts = np.cumsum(lens) - lens
+    level = blo[rep] + (np.arange(total) - starts[rep])
+    trial = bt[rep]
+    cids = np.asarray(t_cid, dtype=np.int64)
+    seeds = np.asarray(buf.t_seed, dtype=np.int64)
+    if tabular:
+        obj = np.asarray(np.asarray(blackbox.objectives)[cids[trial], seeds[trial], level], dtype=np.float32) \
+            if total else np.zeros((0, len(names)), np.float32)
+    else:
+        obj = np.concatenate([t_curve[b_trial[i]][b_lo[i]:b_hi[i] + 1] for i in range(nb)]) \
+            if nb else np.zeros((0, len(names)), np.float32)
+    if ei >= 0:
+        el = obj[:, ei].astype(np.float64)
+    else:
+        el = tpf * (level + 1.0)
+    time = np.asarray(buf.b_origin, dtype=np.float64)[rep] + el
+    last = starts + lens - 1
+    time[last] = np.asarray(buf.b_time, dtype=np.float64)
+    dec = np.zeros(total, dtype=np.int8)
+    dec[last] = np.asarray(buf.b_dec, dtype=np.int8)
+    dtime = np.zeros(total, dtype=np.float64)
+    dtime[last] = np.asarray(buf.b_dt, dtype=np.float64)
+    worker = np.asarray(buf.b_worker, dtype=np.int64)[rep]
+    order = np.lexsort((level, trial, worker, time))
+    time, trial, level, worker, dec, dtime, obj = (a[order] for a in (time, trial, level, worker, dec, dtime, obj))
+
+    # ---------------------------------------------------------------- the stopping cut
+    keep = total
+    seg_cut = None                   # segments (starts/resumes) at or after this time are dropped
+    if cut_time is not None:
+        keep = int(np.searchsorted(time, cut_time, side="right"))
+        seg_cut = cut_time
+    cands = []
+    if stop.max_reports is not None and stop.max_reports <= keep:
+        cands.append(stop.max_reports - 1)
+    if stop.max_completed is not None:
+        c = np.flatnonzero(dec[:keep] == COMPLETE)
+        if len(c) >= stop.max_completed:
+            cands.append(int(c[stop.max_completed - 1]))
+    if stop.target is not None:
+        with np.errstate(invalid="ignore"):
+            c = np.flatnonzero(sign * obj[:keep, mi] <= sign * stop.target)
+        if len(c):
+            cands.append(int(c[0]))
+    if cands:
+        idx = min(cands)
+        keep = idx + 1
+        seg_cut = float(time[idx])
+    time, trial, level, worker, dec, dtime, obj = (a[:keep] for a in (time, trial, level, worker, dec, dtime, obj))
+    end_time = float(seg_cut) if seg_cut is not None else (float(time[-1]) if keep else 0.0)
+
+    hp_cols = list(blackbox.configuration_space) if not tabular else list(blackbox.hyperparameters.columns)
+    hp_out, obj_out, renamed = _column_names(hp_cols, names)
+    n_trials_all = len(t_cid)
+    s_trial_a = np.asarray(buf.s_trial, dtype=np.int64)
+    s_start_a = np.asarray(buf.s_start, dtype=np.float64)
+    s_worker_a = np.asarray(buf.s_worker, dtype=np.int64)
+    if seg_cut is not None:
+        sk = s_start_a < seg_cut
+        s_trial_a, s_start_a, s_worker_a = s_trial_a[sk], s_start_a[sk], s_worker_a[sk]
+    n_trials = int(s_trial_a.max()) + 1 if len(s_trial_a) else 0   # trials start in id order
+
+    def config_columns(ids: np.ndarray) -> dict[str, Any]:
+        if tabular:
+            hp = blackbox.hyperparameters
+            rows = cids[ids]
+            return {o: hp[c].array.take(rows) for c, o in zip(hp_cols, hp_out)}
+        frame = pd.DataFrame([t_configs[i] for i in range(n_trials_all)], columns=hp_cols)
+        return {o: frame[c].to_numpy()[ids] for c, o in zip(hp_cols, hp_out)}
+
+    cols: dict[str, Any] = {"trial_id": trial}
+    cols.update(config_columns(trial))
+    cols["fidelity"] = fidelities[level]
+    for j, o in enumerate(obj_out):
+        cols[o] = obj[:, j]
+    cols["time"] = time
+    cols["worker"] = worker
+    cols["decision"] = pd.Categorical.from_codes(dec, dtype=_DECISION_DTYPE, validate=False)
+    cols["blackbox_seed"] = seeds[trial] if n_trials_all else np.zeros(0, np.int64)
+    cols["decision_time"] = dtime
+    results = pd.DataFrame(cols)
+
+    # ---------------------------------------------------------------- trials table
+    tids = np.arange(n_trials)
+    first_seg = np.full(n_trials, -1, dtype=np.int64)
+    last_seg = np.full(n_trials, -1, dtype=np.int64)
+    pos = np.arange(len(s_trial_a))
+    if len(pos):
+        np.maximum.at(last_seg, s_trial_a, pos)
+        first_seg[:] = len(pos)
+        np.minimum.at(first_seg, s_trial_a, pos)
+    n_seg = np.bincount(s_trial_a, minlength=n_trials)
+    last_row = np.full(n_trials, -1, dtype=np.int64)
+    if keep:
+        np.maximum.at(last_row, trial, np.arange(keep))
+    n_pause = np.bincount(trial[dec == PAUSE], minlength=n_trials)
+    has = last_row >= 0
+    lr = np.where(has, last_row, 0)
+    last_dec = np.where(has, dec[lr] if keep else 0, -1)
+    status = np.zeros(n_trials, dtype=np.int8)               # running
+    status[last_dec == COMPLETE] = 2
+    status[last_dec == STOP] = 3
+    status[last_dec == FAILED] = 4
+    status[(last_dec == PAUSE) & (n_pause[:n_trials] >= n_seg[:n_trials])] = 1
+    end = np.where(has & (status != 0), time[lr] if keep else np.nan, np.nan)
+    last_fid = np.where(has, fidelities[level[lr]].astype(np.float64) if keep else np.nan, np.nan)
+    tcols: dict[str, Any] = {"trial_id": tids}
+    tcols.update(config_columns(tids))
+    tcols["status"] = pd.Categorical.from_codes(status, dtype=_STATUS_DTYPE, validate=False)
+    tcols["start_time"] = s_start_a[first_seg] if n_trials else np.zeros(0)
+    tcols["end_time"] = end
+    tcols["last_fidelity"] = last_fid
+    tcols["worker"] = s_worker_a[last_seg] if n_trials else np.zeros(0, np.int64)
+    tcols["n_segments"] = n_seg[:n_trials]
+    tcols["blackbox_seed"] = seeds[:n_trials]
+    if tabular:
+        tcols["config_id"] = cids[:n_trials]
+    trials = pd.DataFrame(tcols)
+    return results, trials, end_time, renamed
