@@ -195,7 +195,7 @@ def speed(args, sides: Sides) -> dict:
 def agreement(args, sides: Sides) -> dict:
     from scipy.stats import ks_2samp
 
-    seeds = list(range(args.n_seeds))
+    seeds = list(range(args.first_seed, args.first_seed + args.n_seeds))
     half = (len(seeds) + 1) // 2
     jobs = {}
     with cf.ThreadPoolExecutor(max_workers=args.jobs) as pool:
@@ -304,6 +304,7 @@ def main(argv: list[str] | None = None) -> int:
     sp.add_argument("--scale", type=float, default=1.0, help="budget multiplier (10: linearity)")
     ag = sub.add_parser("agreement", help="KS test of final best metric over seeds")
     ag.add_argument("--n-seeds", type=int, default=30)
+    ag.add_argument("--first-seed", type=int, default=0)
     ag.add_argument("--sleep-time", type=float, default=1.0)
     ag.add_argument("--jobs", type=int, default=2, help="side processes run at once")
     li = sub.add_parser("linearity", help="hposim cost per report/trial at several budgets")
@@ -330,7 +331,7 @@ def main(argv: list[str] | None = None) -> int:
         name = "simulator_linearity"
     else:
         out = agreement(args, sides)
-        name = "simulator_agreement"
+        name = "simulator_agreement" + (f"_from{args.first_seed}" if args.first_seed else "")
     out.update({"command": command_line(), "machine": machine(), "signal_deaths": SIGNAL_DEATHS,
                 "hposim_commit": sha})
     print(f"\nraw records: {save_results(name, out)}")
