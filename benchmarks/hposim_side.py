@@ -165,7 +165,8 @@ def simulate_runs(folder: Path, *, method: str, seeds: list[int], n_workers: int
         metric = bb.metric
         n_reports = int(len(results))
         records.append({
-            "side": "hposim", "st_rank_rule": st_rank_rule, "method": method, "seed": seed, "wall_seconds": wall,
+            "side": "hposim", "st_rank_rule": st_rank_rule, "method": method, "seed": seed,
+            "wall_seconds": wall,
             "loop_seconds": float(res.metadata["wall_seconds"]), "setup_seconds": setup_s,
             "n_reports": n_reports, "n_reports_in_budget": int(len(in_budget)),
             "n_trials": int(res.metadata["n_trials"]),

@@ -120,7 +120,8 @@ def main(argv: list[str] | None = None) -> int:
     elif args.mode == "open":
         emit(open_table(args.st_dir))
     else:
-        emit(lookup(args.st_dir, n_batch=args.n_batch, batch=args.batch, n_single=args.n_single, seed=args.seed,
+        emit(lookup(args.st_dir, n_batch=args.n_batch, batch=args.batch, n_single=args.n_single,
+                    seed=args.seed,
                     min_seconds=args.min_seconds))
     return 0
 
