@@ -199,7 +199,7 @@ def assemble(blackbox: Blackbox, st: Settings, cut_time: float | None,
     cols["decision"] = pd.Categorical.from_codes(dec, dtype=_DECISION_DTYPE, validate=False)
     cols["blackbox_seed"] = seeds[trial] if n_trials_all else np.zeros(0, np.int64)
     cols["decision_time"] = dtime
-    results = pd.DataFrame(cols)
+    results = pd.DataFrame(cols, copy=False)  # the buffers are fresh arrays: no copy
 
     # ---------------------------------------------------------------- trials table
     tids = np.arange(n_trials)
@@ -236,5 +236,5 @@ def assemble(blackbox: Blackbox, st: Settings, cut_time: float | None,
     tcols["blackbox_seed"] = seeds[:n_trials]
     if tabular:
         tcols["config_id"] = cids[:n_trials]
-    trials = pd.DataFrame(tcols)
+    trials = pd.DataFrame(tcols, copy=False)
     return results, trials, end_time, renamed
