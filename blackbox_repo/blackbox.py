@@ -139,7 +139,9 @@ class TabularBlackbox(Blackbox):
         mode: str = "min",
         metadata: Mapping[str, Any] | None = None,
     ):
-        objectives = np.asarray(objectives) if not isinstance(objectives, np.memmap) else objectives
+        # a memmap becomes a plain ndarray view of the same mapped memory (no copy): indexing a
+        # plain view skips np.memmap's Python-level __getitem__/__array_finalize__ on every lookup
+        objectives = np.asarray(objectives)
         if objectives.ndim != 4:
             raise BlackboxError(
                 f"objectives must be shaped (n_configs, n_seeds, n_fidelities, n_objectives), "
