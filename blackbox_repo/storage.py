@@ -52,6 +52,7 @@ Example:
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -710,10 +711,9 @@ def _open_cache(folder: Path, cache_dir: Path, meta: Mapping[str, Any], *, locke
         new.pop("record_sha256", None)
         new["source_stamp"] = FileStamp.of(src).to_dict()
         new["npy_stamp"] = FileStamp.of(npy).to_dict()
-        try:
+        # a read-only cache stays correct, only slower to check next time
+        with contextlib.suppress(OSError):
             _write_json(cj, _with_checksum(new, "record_sha256"))
-        except OSError:
-            pass  # a read-only cache stays correct, only slower to check next time
     return arr
 
 

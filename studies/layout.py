@@ -22,6 +22,7 @@ Example:
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import json
@@ -201,10 +202,10 @@ class StudyStore:
             warnings.warn(f"could not write running marker for {benchmark}/{method}/{seed}: {e}")
 
     def clear_running(self, benchmark: str, method: str, seed: int) -> None:
-        try:
+        # a marker is informative only; a stale one shows as "running" no longer once its
+        # process is gone (local) or is overwritten by the next attempt
+        with contextlib.suppress(Exception):
             self.fs.rm_file(self._running_marker(benchmark, method, seed))
-        except Exception:  # a marker is informative only; a stale one shows as "running" no longer
-            pass           # once its process is gone (local) or is overwritten by the next attempt
 
     def write_run(self, benchmark: str, method: str, seed: int, metadata: dict,
                   results: bytes | None) -> str:
