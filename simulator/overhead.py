@@ -24,10 +24,11 @@ Example:
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import math
 from dataclasses import dataclass
 from typing import Any, Mapping
+
+from simulator.fields import from_mapping
 
 __all__ = ["Overhead", "OverheadError"]
 
@@ -92,11 +93,4 @@ class Overhead:
             return value
         if not isinstance(value, Mapping):
             raise OverheadError(f"overhead must be an Overhead or a dict, got {value!r}")
-        names = [f.name for f in dataclasses.fields(cls)]
-        bad = [k for k in value if k not in names]
-        if bad:
-            hints = [f"{k!r} -> did you mean {c[0]!r}?" for k in bad
-                     if (c := difflib.get_close_matches(str(k), names, n=1))]
-            hint = (" " + "; ".join(hints)) if hints else ""
-            raise OverheadError(f"unknown overhead settings {bad}; valid: {names}.{hint}")
-        return cls(**dict(value))
+        return from_mapping(cls, value, OverheadError, "overhead settings")

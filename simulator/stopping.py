@@ -26,10 +26,11 @@ Example:
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import math
 from dataclasses import dataclass
 from typing import Any, Mapping
+
+from simulator.fields import from_mapping
 
 __all__ = ["Stop", "StopError"]
 
@@ -98,11 +99,4 @@ class Stop:
             return cls()  # raises: no criterion
         if not isinstance(value, Mapping):
             raise StopError(f"stop must be a Stop or a dict, got {type(value).__name__}: {value!r}")
-        names = [f.name for f in dataclasses.fields(cls)]
-        bad = [k for k in value if k not in names]
-        if bad:
-            hints = [f"{k!r} -> did you mean {c[0]!r}?" for k in bad
-                     if (c := difflib.get_close_matches(str(k), names, n=1))]
-            hint = (" " + "; ".join(hints)) if hints else ""
-            raise StopError(f"unknown stopping criteria {bad}; valid: {names}.{hint}")
-        return cls(**dict(value))
+        return from_mapping(cls, value, StopError, "stopping criteria")
