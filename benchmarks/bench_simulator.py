@@ -12,6 +12,10 @@ RandomSearch and ASHA (stopping, grace period 1, reduction factor 3, max 200 epo
                the others "warm"; ratios use the warm medians, the cold ones are reported too.
                ``--scale 10`` repeats it at 10x the budget (both sides).
 ``rule-control`` hposim's ASHA with Syne Tune's rung rule vs the saved Syne Tune agreement records.
+``st-control`` hposim's ASHA with Syne Tune 0.16's behaviours switched on one by one (its rung rule,
+               configurations drawn with replacement, the worker time lost to tuner ticks) on the
+               seeds of both saved agreement batches, each variant compared with the pooled Syne
+               Tune records by a KS test; ``--variants`` picks them (see ``CONTROL_VARIANTS``).
 ``linearity``  hposim only: wall time per report and per trial at budgets x1, x3, x10.
 ``agreement``  ``--n-seeds`` seeds per method on both sides (Syne Tune with zero ``SimulatorConfig``
                delays and tuner sleep time ``--sleep-time``); distributions of the final best metric
@@ -24,6 +28,7 @@ Example::
     .venv/bin/python benchmarks/bench_simulator.py speed --repeats 3 --scale 10
     .venv/bin/python benchmarks/bench_simulator.py agreement --n-seeds 30 --sleep-time 2
     .venv/bin/python benchmarks/bench_simulator.py linearity --scales 1 3 10
+    .venv/bin/python benchmarks/bench_simulator.py st-control
 """
 from __future__ import annotations
 
@@ -293,6 +298,145 @@ def rule_control(args, sides: Sides) -> dict:
     return {"records": ruled, "summary": out}
 
 
+#: hposim-side controls for the ASHA agreement gap: name -> what is switched on.
+#: ``st_rule``: Syne Tune 0.16's rung rule (``asha.py`` ``Bracket.on_result``);
+#: ``duplicates``: configurations drawn uniformly *with* replacement from the table rows, as Syne
+#: Tune's ``RandomSearcher.suggest`` does (no de-duplication); ``startup``: simulated seconds a
+#: worker is busy before each trial trains -- the mean latency of a tuner tick of ``2 * startup``
+#: seconds, which Syne Tune adds to every stop/completion before the worker gets its next trial;
+#: ``blackbox_seed``: one fixed table seed for every trial (not Syne Tune's behaviour: a scale of
+#: how much the seed choice can move the statistic); ``own_stream``: the sampler on the stream
+#: ``duplicates`` uses, but without replacement (separates "with replacement" from "other stream").
+CONTROL_VARIANTS: dict[str, dict] = {
+    "native": {},
+    "st-rule": {"st_rule": True},
+    "st-rule+stream": {"st_rule": True, "own_stream": True},
+    "st-rule+dup": {"st_rule": True, "duplicates": True},
+    "st-rule+tick": {"st_rule": True, "startup": 1.0},
+    "st-rule+dup+tick": {"st_rule": True, "duplicates": True, "startup": 1.0},
+    "st-rule+dup+tick2": {"st_rule": True, "duplicates": True, "startup": 2.0},
+    "native+dup+tick": {"duplicates": True, "startup": 1.0},
+    "st-rule+seed0": {"st_rule": True, "blackbox_seed": 0},
+}
+
+
+def control_worker(args) -> int:
+    """Run hposim's ASHA for one control variant on ``args.seeds``; one JSON line per seed.
+
+    Runs in a child process (so ``--at-commit`` pinning applies through ``PYTHONPATH``).
+    With duplicates the sampler gets its own stream, ``default_rng([seed, 1])``: the scheduler's
+    stream (``default_rng(seed)``) is bit for bit the simulator's, whose first draws are the
+    trials' table seeds, so ``integers(n_rows)`` on it would tie each row to one table seed.
+    """
+    import json
+    import time
+
+    from blackbox_repo.storage import load_tabular
+    from hposim_side import use_syne_tune_rank_rule
+    from methods.random_search import ConfigSampler
+    from simulator import Stop, make_scheduler, simulate
+    from simulator.overhead import Overhead
+
+    spec = CONTROL_VARIANTS[args.variant]
+    bb = load_tabular(args.folder)
+    metric = bb.metric
+    for seed in args.seeds:
+        sched = make_scheduler("ASHA", bb, seed=seed, type="stopping", grace_period=1,
+                               reduction_factor=3, max_fidelity=int(bb.fidelity_values[-1]))
+        if spec.get("st_rule"):
+            use_syne_tune_rank_rule(sched)
+        if spec.get("duplicates") or spec.get("own_stream"):
+            sched.sampler = ConfigSampler(sched.config_space, np.random.default_rng([seed, 1]),
+                                          sched.candidates,
+                                          allow_duplicates=bool(spec.get("duplicates")))
+        overhead = Overhead(startup=spec["startup"]) if spec.get("startup") else None
+        t0 = time.perf_counter()
+        res = simulate(bb, sched, n_workers=4, stop=Stop(max_time=args.max_time), seed=seed,
+                       blackbox_seed=spec.get("blackbox_seed"), overhead=overhead)
+        wall = time.perf_counter() - t0
+        r = res.results
+        inb = r[r["time"] <= args.max_time]
+        names = list(bb.configuration_space)
+        trials = res.trials
+        best_row = inb.loc[inb[metric].idxmin()]
+        print(json.dumps({
+            "side": "hposim", "variant": args.variant, "seed": seed, "wall_seconds": wall,
+            "best": float(best_row[metric]), "best_epoch": int(best_row["fidelity"]),
+            "n_trials": int(res.metadata["n_trials"]),
+            "n_distinct_configs": int(trials[names].drop_duplicates().shape[0]),
+            "n_reports_in_budget": int(len(inb)),
+            "n_completed": int((trials["status"].astype(str).str.lower() == "completed").sum()),
+        }), flush=True)
+    return 0
+
+
+def st_control(args, sides: Sides) -> dict:
+    """hposim ASHA control variants vs the pooled Syne Tune ASHA records of both agreement batches."""
+    import json
+
+    from scipy.stats import ks_2samp, mannwhitneyu
+
+    from bench_common import RESULTS_DIR
+
+    st, seeds, sources = [], [], []
+    for name in ("simulator_agreement.json", "simulator_agreement_from30.json"):
+        path = RESULTS_DIR / name
+        if not path.exists():
+            continue
+        saved = json.loads(path.read_text())
+        st += saved["records"]["ASHA"]["syne_tune"]
+        seeds += [r["seed"] for r in saved["records"]["ASHA"]["hposim"]]
+        sources.append(saved["command"])
+    if not st:
+        raise BenchmarkError(f"no Syne Tune agreement records in {RESULTS_DIR}; run `agreement` first")
+    unknown = [v for v in args.variants if v not in CONTROL_VARIANTS]
+    if unknown:
+        import difflib
+        hint = difflib.get_close_matches(unknown[0], list(CONTROL_VARIANTS), n=1)
+        raise BenchmarkError(f"unknown control variant {unknown[0]!r}"
+                             f"{f' (did you mean {hint[0]!r}?)' if hint else ''}; "
+                             f"allowed: {list(CONTROL_VARIANTS)}")
+    if args.seeds:
+        seeds = list(args.seeds)  # hposim side only: the Syne Tune side stays the saved records
+    c = {k: np.array([r[k] for r in st], float) for k in ("best", "n_trials", "n_reports_in_budget")}
+    n_st = c["n_trials"]
+    # expected distinct rows among n uniform draws with replacement from the table's rows
+    n_rows = 15_625
+    st_distinct = n_rows * (1 - (1 - 1 / n_rows) ** n_st)
+    jobs = {}
+    with cf.ThreadPoolExecutor(max_workers=args.jobs) as pool:
+        for v in args.variants:
+            jobs[v] = pool.submit(run_records, [MAIN_PYTHON, "bench_simulator.py", "control-worker",
+                                                "--folder", sides.hp_dir, "--variant", v,
+                                                "--max-time", 72_000.0, "--seeds", *seeds])
+        recs = {v: fut.result() for v, fut in jobs.items()}
+    print(f"ASHA, hposim seeds {seeds[0]}..{seeds[-1]} ({len(seeds)}), Syne Tune: {len(st)} records from: "
+          + "; ".join(sources))
+    print("| variant | final best, mean ± sd (median) | KS p vs ST | MW p vs ST | trials | distinct "
+          "configs | reports | KS p trials |")
+    print("|---|---|---|---|---|---|---|---|")
+    print(f"| Syne Tune 0.16 | {c['best'].mean():.5f} ± {c['best'].std(ddof=1):.4f} "
+          f"({np.median(c['best']):.4f}) | | | {n_st.mean():,.0f} | ~{st_distinct.mean():,.0f} "
+          f"(expected) | {c['n_reports_in_budget'].mean():,.0f} | |")
+    summary = {"syne_tune": {k: v.tolist() for k, v in c.items()},
+               "syne_tune_expected_distinct": st_distinct.tolist(), "variants": {}}
+    for v in args.variants:
+        a = {k: np.array([r[k] for r in recs[v]], float)
+             for k in ("best", "n_trials", "n_distinct_configs", "n_reports_in_budget")}
+        ks = ks_2samp(a["best"], c["best"])
+        mw = mannwhitneyu(a["best"], c["best"])
+        ks_t = ks_2samp(a["n_trials"], c["n_trials"])
+        summary["variants"][v] = {"spec": CONTROL_VARIANTS[v], "ks_p_best": float(ks.pvalue),
+                                  "ks_d_best": float(ks.statistic), "mw_p_best": float(mw.pvalue),
+                                  "ks_p_trials": float(ks_t.pvalue),
+                                  **{k: x.tolist() for k, x in a.items()}}
+        print(f"| {v} | {a['best'].mean():.5f} ± {a['best'].std(ddof=1):.4f} ({np.median(a['best']):.4f}) | "
+              f"{ks.pvalue:.3g} | {mw.pvalue:.3g} | {a['n_trials'].mean():,.0f} | "
+              f"{a['n_distinct_configs'].mean():,.0f} | {a['n_reports_in_budget'].mean():,.0f} | "
+              f"{ks_t.pvalue:.3g} |", flush=True)
+    return {"records": recs, "summary": summary, "seeds": seeds, "syne_tune_sources": sources}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="what", required=True)
@@ -312,17 +456,34 @@ def main(argv: list[str] | None = None) -> int:
     li.add_argument("--per-process", type=int, default=6, help="experiments per process (1st dropped)")
     rc = sub.add_parser("rule-control", help="hposim ASHA with Syne Tune's rung rule vs the saved "
                         "agreement records")
-    for p in (sp, ag, li, rc):
+    sc = sub.add_parser("st-control", help="hposim ASHA with Syne Tune's behaviours switched on, vs the "
+                        "pooled agreement records")
+    sc.add_argument("--variants", nargs="+", default=list(CONTROL_VARIANTS),
+                    help=f"control variants (default: all of {list(CONTROL_VARIANTS)})")
+    sc.add_argument("--jobs", type=int, default=1, help="variant processes run at once")
+    sc.add_argument("--seeds", type=int, nargs="+", default=None,
+                    help="hposim seeds (default: the seeds of the saved agreement records)")
+    cw = sub.add_parser("control-worker", help="(internal) one st-control variant, JSON lines")
+    cw.add_argument("--folder", type=Path, required=True)
+    cw.add_argument("--variant", choices=list(CONTROL_VARIANTS), required=True)
+    cw.add_argument("--seeds", type=int, nargs="+", required=True)
+    cw.add_argument("--max-time", type=float, default=72_000.0)
+    for p in (sp, ag, li, rc, sc):
         p.add_argument("--at-commit", default="HEAD",
                        help="git ref whose hposim sources are benchmarked ('worktree': as is)")
         p.add_argument("--table-seed", type=int, default=0)
         p.add_argument("--data", type=Path, default=DEFAULT_DIR)
     args = parser.parse_args(argv)
+    if args.what == "control-worker":
+        return control_worker(args)
     sha = pin_code(args.at_commit, args.data) if args.at_commit != "worktree" else "worktree"
     sides = Sides(args.data, args.table_seed)
     if args.what == "speed":
         out = speed(args, sides)
         name = "simulator_speed" if args.scale == 1 else f"simulator_speed_x{args.scale:g}"
+    elif args.what == "st-control":
+        out = st_control(args, sides)
+        name = "simulator_st_control" + ("_seeds" if args.seeds else "")
     elif args.what == "rule-control":
         out = rule_control(args, sides)
         name = "simulator_rule_control"
