@@ -192,7 +192,9 @@ def _run(blackbox: Blackbox, scheduler: Any, st: Settings,
     ov_const = overhead.per_decision
     ov_scale = overhead.scale
 
-    rng = np.random.default_rng(st.seed)
+    # the run's own stream (blackbox seeds): child 1 of the seed's SeedSequence, so a scheduler
+    # seeded with the same integer (default_rng(seed)) draws from an independent stream
+    rng = np.random.default_rng(np.random.SeedSequence(st.seed, spawn_key=(1,)))
     num_seeds = int(blackbox.num_seeds)
     seed_pool: list[int] = []
     seed_pos = 0
