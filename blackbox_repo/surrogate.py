@@ -30,8 +30,12 @@ the table); other configurations go through an LRU cache (``cache_bytes``), and
 ``curves_for(configs)`` predicts all cache misses of a batch in one call. ``prefetch(configs)``
 predicts every uncached configuration of a list in one call; the simulator uses it on a cache
 miss with the configurations the scheduler has already drawn (``upcoming_configs``), so
-sampling a continuous space costs one model call per batch of trials. A curve is the same, bit
-for bit, predicted alone or in any batch, so batching never changes a simulation's results.
+sampling a continuous space costs one model call per batch of trials. For knn the cache holds
+only each configuration's nearest rows and a seed's curve is copied when first asked for, so a
+trial pays for the curve of the seed it runs; regressors back-project the 32 predicted principal
+components of a whole batch, seed by seed (one row at a time would cost as much per row). A curve
+is the same, bit for bit, predicted alone or in any batch, whole or one seed at a time, so
+batching never changes a simulation's results.
 
 Example:
     >>> import numpy as np, pandas as pd
@@ -285,11 +289,40 @@ class _CurveModel:
         return T.reshape(T.shape[0], -1)
 
     # ----------------------------------------------------------------- prediction
-    def predict(self, X: np.ndarray, raw: bool = False):
+    @property
+    def lazy(self) -> bool:
+        """Whether a cache should hold latent vectors (``predict(X, latent=True)``) and expand
+        a seed's curve when it is asked for (``expand``). True for knn: the latent vector is
+        the nearest rows and a seed's curve a copy of theirs. Not for the regressors:
+        back-projecting one row costs as much as every seed of a row within a batch (about
+        15 us either way, BLAS call overhead), and nearly every prefetched configuration runs."""
+        return self.model == "knn"
+
+    def predict(self, X: np.ndarray, raw: bool = False, latent: bool = False):
+        """Curves ``(n, n_seeds, n_fidelities, n_objectives)`` float32 of features ``X``;
+        with ``latent=True`` (``lazy`` models) only each row's latent vector, which ``expand``
+        turns into the curve of one seed, the same numbers as here."""
         if X.shape[0] <= 1:      # one row: products too small to be threaded
-            return self._predict(X, raw)
+            return self._neighbours(X) if latent else self._predict(X, raw)
         with _one_blas_thread():
-            return self._predict(X, raw)
+            return self._neighbours(X) if latent else self._predict(X, raw)
+
+    def expand(self, L: np.ndarray, seed: int, raw: bool = False):
+        """knn: curves of one seed, ``(n, n_fidelities, n_objectives)`` float32, from the
+        nearest rows ``L`` (``(n, k)``, from ``predict(X, latent=True)``); a row's curve does
+        not depend on the other rows. With ``raw=True`` also the cumulative elapsed time
+        before the repair, ``(n, n_fidelities)`` (``None`` when there is nothing to repair)."""
+        if self.k == 1:
+            curves = self.Y[L[:, 0], seed]
+        else:
+            curves = self.Y[L, seed].mean(axis=1, dtype=np.float64).astype(np.float32)
+        if self.ei is None or (self.monotone and not raw):
+            return (curves, None) if raw else curves
+        t = curves[..., self.ei].astype(np.float64)
+        fixed = _running_max(t)
+        if not np.array_equal(fixed, t, equal_nan=True):
+            curves[..., self.ei] = fixed
+        return (curves, t) if raw else curves
 
     def _predict(self, X: np.ndarray, raw: bool):
         n = X.shape[0]
@@ -298,16 +331,20 @@ class _CurveModel:
             out = np.zeros((0, s, f, o), np.float32)
             return (out, np.zeros((0, s, f))) if raw else out
         if self.model == "knn":
-            curves = self._knn(X)
-            if self.ei is None or (self.monotone and not raw):
-                return (curves, None) if raw else curves
-            t = curves[..., self.ei].astype(np.float64)
-            before = t.copy()
-            fixed = _running_max(t)
-            if not np.array_equal(fixed, t, equal_nan=True):
-                curves = curves.copy()
-                curves[..., self.ei] = fixed
-            return (curves, before) if raw else curves
+            # seed by seed through ``expand``: the numbers a lazily expanded seed gets
+            L = self._neighbours(X)
+            out = np.empty((n, s, f, o), np.float32)
+            before = None
+            for seed in range(s):
+                got = self.expand(L, seed, raw=raw)
+                if raw:
+                    got, t = got
+                if raw and t is not None:
+                    if before is None:
+                        before = np.empty((n, s, f))
+                    before[:, seed] = t
+                out[:, seed] = got
+            return (out, before) if raw else out
         Z = _regressor_predict(self.model, self.regressor, X).reshape(n, -1)
         if self.components is not None:
             W, b = self._back_projection()
@@ -339,19 +376,18 @@ class _CurveModel:
     def __getstate__(self) -> dict:
         return {k: v for k, v in self.__dict__.items() if k != "_folded"}
 
-    def _knn(self, X: np.ndarray) -> np.ndarray:
+    def _neighbours(self, X: np.ndarray) -> np.ndarray:
+        """Rows of the ``k`` nearest training configurations, ``(n, k)`` (ties: the first row)."""
         n_train = self.X.shape[0]
         chunk = max(1, 4_000_000 // max(n_train, 1))
-        out = []
+        out = [np.zeros((0, self.k), np.intp)]
         for a in range(0, X.shape[0], chunk):
             q = X[a:a + chunk]
             d2 = self.sq[None, :] - 2.0 * _rows_matmul(q, self.X.T)   # |q|^2 left out: same for every row
             if self.k == 1:
-                idx = np.argmin(d2, axis=1)
-                out.append(self.Y[idx])
+                out.append(np.argmin(d2, axis=1)[:, None])
             else:
-                idx = np.argpartition(d2, self.k - 1, axis=1)[:, :self.k]
-                out.append(self.Y[idx].mean(axis=1, dtype=np.float64).astype(np.float32))
+                out.append(np.argpartition(d2, self.k - 1, axis=1)[:, :self.k])
         return np.concatenate(out, axis=0)
 
 
@@ -453,6 +489,17 @@ def _check_model_kwargs(model: str, kwargs: Mapping[str, Any]) -> None:
 
 
 # ---------------------------------------------------------------------------- the blackbox
+class _Entry:
+    """A configuration in the cache: its latent vector (``(1, ...)``; ``None`` for models
+    without one) and the curves of its seeds computed so far (read-only; ``None`` = not yet)."""
+
+    __slots__ = ("latent", "seeds")
+
+    def __init__(self, latent: np.ndarray | None, seeds: list):
+        self.latent = latent
+        self.seeds = seeds
+
+
 class SurrogateBlackbox(Blackbox):
     """A ``Blackbox`` answering any configuration of its space with a fitted model's curves.
 
@@ -495,7 +542,7 @@ class SurrogateBlackbox(Blackbox):
         self._names = list(table.hyperparameters.columns)
         self._per_config = self.num_seeds * len(self.fidelity_values) * len(self.objectives_names) * 4
         self.cache_bytes = int(cache_bytes)
-        self._lru: OrderedDict[tuple, np.ndarray] = OrderedDict()
+        self._lru: OrderedDict[tuple, _Entry] = OrderedDict()
         self._lru_max = max(1024, self.cache_bytes // max(self._per_config, 1))
         self._table_pred: np.ndarray | None = None
         self.hits = 0
@@ -554,17 +601,48 @@ class SurrogateBlackbox(Blackbox):
         return self.table._lookup().get(key)
 
     def _predict_into_cache(self, keys: Sequence[tuple], configs: Sequence[Mapping[str, Any]],
-                            X: np.ndarray | None = None) -> np.ndarray:
+                            X: np.ndarray | None = None) -> list[_Entry]:
         """Predict ``configs`` (distinct, not cached; ``X`` their features if known) in one
-        model call and cache their curves (the last one most recently used)."""
-        pred = self._model.predict(self._features.configs(configs) if X is None else X)
+        model call and cache them (the last one most recently used). A ``lazy`` model (knn)
+        caches only latent vectors (the neighbours' rows); a seed's curve is expanded from
+        them when first asked for (``_seed_curve``), the same numbers as a whole-curve
+        prediction."""
+        X = self._features.configs(configs) if X is None else X
         self.misses += len(configs)
-        for key, curve in zip(keys, pred):
-            curve.setflags(write=False)
-            self._lru[key] = curve
+        if self._model.lazy:
+            L = self._model.predict(X, latent=True)
+            entries = [_Entry(L[i:i + 1], [None] * self.num_seeds) for i in range(len(keys))]
+        else:
+            pred = self._model.predict(X)
+            pred.setflags(write=False)
+            entries = [_Entry(None, list(curve)) for curve in pred]
+        for key, entry in zip(keys, entries):
+            self._lru[key] = entry
         while len(self._lru) > self._lru_max:
             self._lru.popitem(last=False)
-        return pred
+        return entries
+
+    def _seed_curve(self, entry: _Entry, seed: int) -> np.ndarray:
+        curve = entry.seeds[seed]
+        if curve is None:
+            curve = self._model.expand(entry.latent, seed)[0]
+            curve.setflags(write=False)
+            entry.seeds[seed] = curve
+        return curve
+
+    def _whole_curves(self, entries: Sequence[_Entry]) -> np.ndarray:
+        """``(len(entries), num_seeds, n_fidelities, n_objectives)``: every seed of each entry,
+        expanded in one batch per seed."""
+        out = np.empty((len(entries),) + self._model.curve_shape, np.float32)
+        if entries and entries[0].latent is not None:
+            L = np.concatenate([e.latent for e in entries])
+            with _one_blas_thread():
+                for seed in range(self.num_seeds):
+                    out[:, seed] = self._model.expand(L, seed)
+        else:
+            for i, e in enumerate(entries):
+                out[i] = e.seeds
+        return out
 
     def curves_for(self, configs: Sequence[Mapping[str, Any]]) -> np.ndarray:
         """Curves of many configurations, ``(n, num_seeds, n_fidelities, n_objectives)``:
@@ -572,6 +650,8 @@ class SurrogateBlackbox(Blackbox):
         keys = [self._key(c) for c in configs]
         out = np.empty((len(keys),) + self._model.curve_shape, np.float32)
         todo: dict[tuple, list[int]] = {}
+        entries: list[_Entry] = []
+        where: list[list[int]] = []
         for i, key in enumerate(keys):
             row = self._table_row(key)
             if row is not None:
@@ -581,7 +661,8 @@ class SurrogateBlackbox(Blackbox):
             got = self._lru.get(key)
             if got is not None:
                 self._lru.move_to_end(key)
-                out[i] = got
+                entries.append(got)
+                where.append([i])
                 self.hits += 1
             else:
                 todo.setdefault(key, []).append(i)
@@ -589,8 +670,10 @@ class SurrogateBlackbox(Blackbox):
             first = [configs[idx[0]] for idx in todo.values()]
             for c in first:
                 self.configuration_space.validate(c)
-            pred = self._predict_into_cache(list(todo), first)
-            for idx, curve in zip(todo.values(), pred):
+            entries += self._predict_into_cache(list(todo), first)
+            where += list(todo.values())
+        if entries:
+            for idx, curve in zip(where, self._whole_curves(entries)):
                 out[idx] = curve
         return out
 
@@ -601,7 +684,7 @@ class SurrogateBlackbox(Blackbox):
         if got is not None:
             self.hits += 1
             self._lru.move_to_end(key)
-            return got[seed]
+            return self._seed_curve(got, seed)
         if self._table_pred is not None:
             row = self._table_row(key)
             if row is not None:
@@ -611,7 +694,10 @@ class SurrogateBlackbox(Blackbox):
 
     def prefetch(self, configs: Sequence[Mapping[str, Any]]) -> int:
         """Predict every configuration of ``configs`` that is not cached yet in one model
-        call and cache the curves; returns how many were predicted.
+        call and cache them; returns how many were predicted. knn caches only each
+        configuration's nearest rows: the curve of a seed is copied when the simulator first
+        asks for it, so a trial pays for one seed's curve and configurations never run pay
+        for none.
 
         The simulator calls it on a cache miss with the configuration it needs followed by
         those the scheduler will suggest next (``Scheduler.upcoming_configs``), so a run over
@@ -682,7 +768,7 @@ class SurrogateBlackbox(Blackbox):
         else:
             self.hits += 1
             self._lru.move_to_end(key)
-        return got[seed]
+        return self._seed_curve(got, seed)
 
     def evaluate(self, config: Mapping[str, Any], fidelity: Any = None,
                  seed: int | None = None) -> dict[str, Any]:
