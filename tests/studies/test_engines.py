@@ -15,7 +15,7 @@ from test_study_simulated import toy_study
 def cluster_home(tmp_path_factory):
     """The hposim cache of the module's cluster (an existing cluster has its own environment)."""
     from blackbox_repo import save_blackbox
-    from conftest import make_toy_blackbox
+    from fakes import make_toy_blackbox
 
     home = tmp_path_factory.mktemp("cluster-home")
     mp = pytest.MonkeyPatch()
