@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from st_common import emit, memory_status, peak_rss_mb  # noqa: E402
+from st_common import emit, lookup_rate as _rate, memory_status, peak_rss_mb  # noqa: E402
 
 NAME, TASK = "nb201-synthetic", "cifar10-like"
 
@@ -64,16 +64,6 @@ def open_table(folder: Path) -> dict:
     bb = load_tabular(folder)
     seconds = time.perf_counter() - t0
     return {"mode": "open", "seconds": seconds, "shape": list(bb.shape), "peak_rss_mb": peak_rss_mb()}
-
-
-def _rate(fn, n: int, min_seconds: float) -> float:
-    calls, t0 = 0, time.perf_counter()
-    while True:
-        fn()
-        calls += 1
-        elapsed = time.perf_counter() - t0
-        if elapsed >= min_seconds:
-            return calls * n / elapsed
 
 
 def lookup(folder: Path, *, n_batch: int, batch: int, n_single: int, seed: int,

@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from st_common import emit, peak_rss_mb, st_blackbox_from_exchange  # noqa: E402
+from st_common import emit, lookup_rate as _rate, peak_rss_mb, st_blackbox_from_exchange  # noqa: E402
 
 TASK = "nb201-synthetic"
 
@@ -51,17 +51,6 @@ def open_table(st_dir: Path) -> dict:
     seconds = time.perf_counter() - t0
     return {"mode": "open", "seconds": seconds, "shape": list(bb.objectives_evaluations.shape),
             "peak_rss_mb": peak_rss_mb()}
-
-
-def _rate(fn, n: int, min_seconds: float) -> float:
-    """Lookups per second of ``fn`` (which performs ``n`` lookups), repeated for ``min_seconds``."""
-    calls, t0 = 0, time.perf_counter()
-    while True:
-        fn()
-        calls += 1
-        elapsed = time.perf_counter() - t0
-        if elapsed >= min_seconds:
-            return calls * n / elapsed
 
 
 def lookup(st_dir: Path, *, n_batch: int, batch: int, n_single: int, seed: int, min_seconds: float) -> dict:

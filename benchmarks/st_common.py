@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import resource
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -78,3 +79,14 @@ def emit(record: dict) -> None:
     """Print one JSON record on stdout (the parent benchmark parses the last line)."""
     sys.stdout.write(json.dumps(record) + "\n")
     sys.stdout.flush()
+
+
+def lookup_rate(fn, n: int, min_seconds: float) -> float:
+    """Lookups per second of ``fn`` (which performs ``n`` lookups), repeated for ``min_seconds``."""
+    calls, t0 = 0, time.perf_counter()
+    while True:
+        fn()
+        calls += 1
+        elapsed = time.perf_counter() - t0
+        if elapsed >= min_seconds:
+            return calls * n / elapsed

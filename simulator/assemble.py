@@ -85,21 +85,21 @@ def _column_names(hp_names: list[str], obj_names: list[str]) -> tuple[list[str],
         >>> _column_names(["time", "lr"], ["loss", "worker"])
         (['config_time', 'lr'], ['loss', 'objective_worker'], {'time': 'config_time', 'worker': 'objective_worker'})
     """
-    renamed = {}
-    hp_out, obj_out = [], []
+    renamed: dict[str, str] = {}
     taken = set(_RESERVED)
-    for h in hp_names:
-        n = h if h not in taken else f"config_{h}"
-        if n != h:
-            renamed[h] = n
-        taken.add(n)
-        hp_out.append(n)
-    for o in obj_names:
-        n = o if o not in taken else f"objective_{o}"
-        if n != o:
-            renamed[o] = n
-        taken.add(n)
-        obj_out.append(n)
+
+    def claim(names: list[str], prefix: str) -> list[str]:
+        out = []
+        for name in names:
+            n = name if name not in taken else f"{prefix}{name}"
+            if n != name:
+                renamed[name] = n
+            taken.add(n)
+            out.append(n)
+        return out
+
+    hp_out = claim(hp_names, "config_")
+    obj_out = claim(obj_names, "objective_")
     return hp_out, obj_out, renamed
 
 
