@@ -94,7 +94,8 @@ def _dask_map(fn: Callable, items: list, jobs: int, address: str | None) -> Iter
             client = stack.enter_context(Client(address))
         else:
             cluster = stack.enter_context(LocalCluster(
-                n_workers=max(1, jobs), threads_per_worker=1, processes=True, dashboard_address=None))
+                n_workers=max(1, jobs), threads_per_worker=1, processes=True,
+                dashboard_address=":0"))          # any free port: 8787 is often taken
             client = stack.enter_context(Client(cluster))
         futures = client.map(fn, items, pure=False)
         for fut in as_completed(futures):

@@ -32,7 +32,7 @@ def dask_cluster(cluster_home):
     mp = pytest.MonkeyPatch()
     mp.setenv("HPOSIM_HOME", str(cluster_home))      # the workers inherit it
     cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                       dashboard_address=None)
+                                       dashboard_address=":0")
     mp.undo()
     yield cluster
     cluster.close()
