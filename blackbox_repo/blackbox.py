@@ -95,19 +95,23 @@ def nearest_values_list(values: Sequence[Any], value: Any, k: int = 3) -> list:
         return list(values[:k])
 
 
+_PLAIN_KEY_TYPES = frozenset({str, float})
+
+
+def _key_value(v: Any) -> Any:
+    if isinstance(v, np.generic):
+        v = v.item()
+    if isinstance(v, bool):
+        return ("b", v)
+    if isinstance(v, (int, float)):
+        return float(v)
+    return v
+
+
 def _row_key(values: Sequence[Any]) -> tuple:
     """Hashable key of one configuration: numbers compare by value (1 == 1.0)."""
-    out = []
-    for v in values:
-        if isinstance(v, np.generic):
-            v = v.item()
-        if isinstance(v, bool):
-            out.append(("b", v))
-        elif isinstance(v, (int, float)):
-            out.append(float(v))
-        else:
-            out.append(v)
-    return tuple(out)
+    plain = _PLAIN_KEY_TYPES
+    return tuple([v if type(v) in plain else _key_value(v) for v in values])
 
 
 class TabularBlackbox(Blackbox):
@@ -150,6 +154,11 @@ class TabularBlackbox(Blackbox):
             objectives = objectives.astype(np.float32)
         n_configs, n_seeds, n_fid, n_obj = objectives.shape
         hyperparameters = hyperparameters.reset_index(drop=True)
+        for c in hyperparameters.columns:
+            if hyperparameters[c].dtype == object:
+                # the dtype a fresh DataFrame infers (pandas 3: arrow-backed strings), as tables
+                # read from Parquet have: result frames built from it then need no inference
+                hyperparameters[c] = pd.Series(hyperparameters[c].tolist(), name=c)
         if len(hyperparameters) != n_configs:
             raise BlackboxError(
                 f"{len(hyperparameters)} hyperparameter rows but objectives has {n_configs} configs")

@@ -24,17 +24,35 @@ import difflib
 import itertools
 import json
 import math
+import operator
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from typing import Any, Iterable, Iterator, Mapping, Sequence
+from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
 import numpy as np
 
 __all__ = [
     "Domain", "Choice", "Ordinal", "Integer", "Float", "Constant", "ConfigurationSpace",
     "choice", "ordinal", "randint", "lograndint", "uniform", "loguniform", "constant",
-    "ConfigurationError",
+    "ConfigurationError", "values_getter",
 ]
+
+
+def values_getter(names: Sequence[str]) -> Callable[[Mapping[str, Any]], tuple]:
+    """``config -> tuple of its values`` in ``names`` order, in one C call (``KeyError`` for a
+    missing name).
+
+    Example:
+        >>> values_getter(["b", "a"])({"a": 1, "b": "x"})
+        ('x', 1)
+    """
+    names = list(names)
+    if len(names) == 1:
+        name = names[0]
+        return lambda config: (config[name],)
+    if not names:
+        return lambda config: ()
+    return operator.itemgetter(*names)
 
 
 class ConfigurationError(ValueError):
@@ -145,7 +163,8 @@ class _Finite(Domain):
         idx = rng.integers(len(self.values), size=size)
         if size is None:
             return self.values[int(idx)]
-        return [self.values[int(i)] for i in idx]
+        values = self.values
+        return [values[i] for i in idx.tolist()]
 
     def encode_array(self, values: Sequence[Any]) -> np.ndarray:
         n = len(self.values)
@@ -427,8 +446,11 @@ class ConfigurationSpace(Mapping[str, Domain]):
         """One configuration (``n=None``) or a list of ``n``, reproducible from ``rng``."""
         if n is None:
             return {k: d.sample(rng) for k, d in self._domains.items()}
-        cols = {k: d.sample(rng, size=n) for k, d in self._domains.items()}
-        return [{k: cols[k][i] for k in self._domains} for i in range(n)]
+        names = list(self._domains)
+        if not names:
+            return [{} for _ in range(n)]
+        cols = [d.sample(rng, size=n) for d in self._domains.values()]
+        return [dict(zip(names, row)) for row in zip(*cols)]
 
     def grid(self) -> Iterator[dict]:
         """Every configuration of a finite space, in lexicographic order of the domains."""

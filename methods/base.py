@@ -160,8 +160,9 @@ class Scheduler(ABC):
 
     def upcoming_configs(self) -> Sequence[dict]:
         """Configurations this scheduler has already drawn and will suggest next, in order,
-        if it knows them (default: none). Optional: a simulator may hand them to the
-        blackbox to compute their curves in one batch; asking never changes what is drawn."""
+        if it knows them (default: none): the very dicts ``suggest`` will return, not to be
+        modified in between. Optional: a simulator may hand them to the blackbox to compute
+        their curves in one batch; asking never changes what is drawn."""
         return ()
 
     # helpers ---------------------------------------------------------------------

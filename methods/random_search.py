@@ -16,7 +16,7 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from blackbox_repo.configspace import ConfigurationSpace
+from blackbox_repo.configspace import ConfigurationSpace, values_getter
 from methods.base import Decision, Scheduler, Suggestion, Trial
 from methods.registry import register
 
@@ -25,6 +25,10 @@ __all__ = ["ConfigSampler", "RandomSearch"]
 
 class ConfigSampler:
     """Seeded source of new configurations, from ``candidates`` when given, else the space.
+
+    Configurations are drawn ``batch_size`` at a time; ``peek`` shows the rest of the current
+    batch, which a simulator hands to a blackbox that computes curves (a surrogate) to predict
+    in one batch: a larger batch means fewer, larger model calls.
 
     Example:
         >>> import numpy as np
@@ -36,7 +40,7 @@ class ConfigSampler:
 
     def __init__(self, config_space: ConfigurationSpace, rng: np.random.Generator,
                  candidates: Sequence[Mapping[str, Any]] | None = None, allow_duplicates: bool = False,
-                 batch_size: int = 256):
+                 batch_size: int = 1024):
         self.config_space = config_space
         self.rng = rng
         self.candidates = candidates
@@ -46,7 +50,8 @@ class ConfigSampler:
         self._pos = 0
         self._exhausted = False
         self._seen: set[tuple] | None = None
-        self._names = list(config_space)
+        # a configuration's values in a fixed order (itemgetter: one C call), for spotting repeats
+        self._values_of = values_getter(list(config_space))
         if candidates is None and not self.allow_duplicates and config_space.is_finite:
             self._seen = set()
         self._space_size = config_space.size if candidates is None else math.inf
@@ -87,7 +92,7 @@ class ConfigSampler:
                 return self.candidates[item]
             if self._seen is None:
                 return item
-            key = tuple(item[k] for k in self._names)
+            key = self._values_of(item)
             if key in self._seen:
                 continue
             self._seen.add(key)
@@ -123,11 +128,12 @@ class ConfigSampler:
         # every configuration has been used
         out: list[dict] = []
         ahead: set[tuple] = set()
+        values_of = self._values_of
         left = self._space_size - len(self._seen)
         for item in rest:
             if len(out) >= left:
                 break
-            key = tuple(item[k] for k in self._names)
+            key = values_of(item)
             if key in self._seen or key in ahead:
                 continue
             ahead.add(key)
