@@ -34,6 +34,7 @@ import numpy as np
 import pandas as pd
 
 from blackbox_repo.blackbox import Blackbox
+from blackbox_repo.configspace import values_getter
 from simulator.results import DECISIONS, STATUSES
 from simulator.settings import Settings
 
@@ -181,13 +182,17 @@ def assemble(blackbox: Blackbox, st: Settings, cut_time: float | None,
         s_trial_a, s_start_a, s_worker_a = s_trial_a[sk], s_start_a[sk], s_worker_a[sk]
     n_trials = int(s_trial_a.max()) + 1 if len(s_trial_a) else 0   # trials start in id order
 
+    if tabular:
+        hp_arrays = [blackbox.hyperparameters[c].array for c in hp_cols]
+    else:
+        # a column per hyperparameter over the trials' configurations, dtype inferred per
+        # column as a DataFrame of the dicts would, without parsing every dict
+        values = list(zip(*map(values_getter(hp_cols), t_configs))) or [()] * len(hp_cols)
+        hp_arrays = [pd.Series(list(v), dtype=None if v else object).array for v in values]
+
     def config_columns(ids: np.ndarray) -> dict[str, Any]:
-        if tabular:
-            hp = blackbox.hyperparameters
-            rows = cids[ids]
-            return {o: hp[c].array.take(rows) for c, o in zip(hp_cols, hp_out)}
-        frame = pd.DataFrame([t_configs[i] for i in range(n_trials_all)], columns=hp_cols)
-        return {o: frame[c].to_numpy()[ids] for c, o in zip(hp_cols, hp_out)}
+        rows = cids[ids] if tabular else ids
+        return {o: a.take(rows) for o, a in zip(hp_out, hp_arrays)}
 
     cols: dict[str, Any] = {"trial_id": trial}
     cols.update(config_columns(trial))

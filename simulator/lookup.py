@@ -19,6 +19,7 @@ Example:
 from __future__ import annotations
 
 import weakref
+from collections import deque
 from typing import Any, Callable, Mapping
 
 import numpy as np
@@ -48,9 +49,19 @@ def row_index(blackbox: TabularBlackbox) -> tuple[dict, list[str]]:
     return got
 
 
-def curve_source(blackbox: Blackbox, scheduler: Any,
-                 names: list[str]) -> Callable[[Mapping[str, Any], int], np.ndarray]:
+def curve_source(blackbox: Blackbox, scheduler: Any, names: list[str],
+                 upcoming_seeds: Callable[[int], list[int]] | None = None,
+                 ) -> Callable[[Mapping[str, Any], int], np.ndarray]:
     """``curve(config, seed) -> (n_fidelities, n_objectives)`` for a blackbox that is not a table.
+
+    On a cache miss of a blackbox with ``prefetch``, the configuration asked for and those the
+    scheduler will suggest next go to ``prefetch`` in one batch, with their seeds: the one
+    asked for, then ``upcoming_seeds(n)`` (the seeds the next ``n`` new trials will draw,
+    fewer when fewer trials are left to start, which bounds the batch; they pair with the
+    upcoming configurations when each new trial takes the next one). With
+    ``prefetch_curves`` the blackbox returns those curves, and the next trials take them in
+    order -- the very configuration object foreseen, with the seed foreseen -- without being
+    looked up again; any other trial is looked up by value (``cached_curve``).
 
     Example:
         >>> import numpy as np
@@ -74,15 +85,35 @@ def curve_source(blackbox: Blackbox, scheduler: Any,
     else:               # serves (n_fidelities, n_objectives) curves directly, e.g. a SurrogateBlackbox
         compute = whole
     prefetch = getattr(blackbox, "prefetch", None)
+    prefetch_curves = getattr(blackbox, "prefetch_curves", None)
     cached_curve = getattr(blackbox, "cached_curve", None)
     upcoming = getattr(scheduler, "upcoming_configs", None)
     if prefetch is None or cached_curve is None or not callable(upcoming):
         return compute
+    if prefetch_curves is None or upcoming_seeds is None:
+        def prefetched(cfg: Mapping[str, Any], bseed: int) -> np.ndarray:
+            curve = cached_curve(cfg, bseed)
+            if curve is None:   # a miss: predict this and the next suggestions in one batch
+                prefetch([cfg, *upcoming()])
+                curve = compute(cfg, bseed)
+            return curve
+        return prefetched
 
-    def prefetched(cfg: Mapping[str, Any], bseed: int) -> np.ndarray:
+    # the curves of the upcoming trials, in the order they will start: (config, seed, curve)
+    pending: deque = deque()
+
+    def foreseen(cfg: Mapping[str, Any], bseed: int) -> np.ndarray:
+        if pending:
+            c, s, curve = pending.popleft()
+            if c is cfg and s == bseed and curve is not None:
+                return curve
+            pending.clear()     # out of step (not the trial foreseen): look curves up by value
         curve = cached_curve(cfg, bseed)
-        if curve is None:   # a miss: predict this and the next suggestions in one batch
-            prefetch([cfg, *upcoming()])
-            curve = compute(cfg, bseed)
+        if curve is None:       # a miss: predict this and the next suggestions in one batch
+            ahead = list(upcoming())
+            seeds = upcoming_seeds(len(ahead))        # none beyond the trials left to start
+            got = prefetch_curves([cfg, *ahead[:len(seeds)]], [bseed, *seeds])
+            pending.extend(zip(ahead, seeds, got[1:]))
+            curve = got[0] if got[0] is not None else compute(cfg, bseed)
         return curve
-    return prefetched
+    return foreseen

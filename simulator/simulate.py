@@ -53,6 +53,7 @@ from simulator.assemble import STOP as _STOP
 from simulator.assemble import Buffers, assemble
 from simulator.events import FREE, REPORT
 from simulator.lookup import curve_source, row_index
+from simulator.seeds import TrialSeeds
 from simulator.overhead import Overhead
 from simulator.results import SimulationResult
 from simulator.settings import Settings, SimulationError, check_metric, resolve_settings
@@ -195,9 +196,8 @@ def _run(blackbox: Blackbox, scheduler: Any, st: Settings,
     # the run's own stream (blackbox seeds): child 1 of the seed's SeedSequence, so a scheduler
     # seeded with the same integer (default_rng(seed)) draws from an independent stream
     rng = np.random.default_rng(np.random.SeedSequence(st.seed, spawn_key=(1,)))
-    num_seeds = int(blackbox.num_seeds)
-    seed_pool: list[int] = []
-    seed_pos = 0
+    trial_seeds = TrialSeeds(rng, int(blackbox.num_seeds), blackbox_seed, max_trials)
+    next_seed = trial_seeds.next
 
     if tabular:
         # a plain ndarray view of the (memory-mapped) table: same memory, no memmap indexing overhead
@@ -205,7 +205,7 @@ def _run(blackbox: Blackbox, scheduler: Any, st: Settings,
         row_of, hp_keys = row_index(blackbox)
         slow_config_id = blackbox.config_id
     else:
-        computed_curve = curve_source(blackbox, scheduler, names)
+        computed_curve = curve_source(blackbox, scheduler, names, trial_seeds.upcoming)
 
     from methods.base import Decision, Trial, TrialStatus
     D_CONTINUE, D_PAUSE, D_STOP = Decision.CONTINUE, Decision.PAUSE, Decision.STOP
@@ -349,16 +349,7 @@ def _run(blackbox: Blackbox, scheduler: Any, st: Settings,
                         cfg = s.config
                         tid = n_started
                         n_started += 1
-                        if blackbox_seed is not None:
-                            bseed = blackbox_seed
-                        elif num_seeds > 1:
-                            if seed_pos == len(seed_pool):
-                                seed_pool = rng.integers(0, num_seeds, size=1024).tolist()
-                                seed_pos = 0
-                            bseed = seed_pool[seed_pos]
-                            seed_pos += 1
-                        else:
-                            bseed = 0
+                        bseed = next_seed()
                         if tabular:
                             try:
                                 cid = row_of[tuple([cfg[h] for h in hp_keys])]
