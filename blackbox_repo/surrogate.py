@@ -30,12 +30,13 @@ the table); other configurations go through an LRU cache (``cache_bytes``), and
 ``curves_for(configs)`` predicts all cache misses of a batch in one call. ``prefetch(configs)``
 predicts every uncached configuration of a list in one call; the simulator uses it on a cache
 miss with the configurations the scheduler has already drawn (``upcoming_configs``), so
-sampling a continuous space costs one model call per batch of trials. For knn the cache holds
-only each configuration's nearest rows and a seed's curve is copied when first asked for, so a
-trial pays for the curve of the seed it runs; regressors back-project the 32 predicted principal
-components of a whole batch, seed by seed (one row at a time would cost as much per row). A curve
-is the same, bit for bit, predicted alone or in any batch, whole or one seed at a time, so
-batching never changes a simulation's results.
+sampling a continuous space costs one model call per batch of trials. The cache holds each
+configuration's latent vector (knn: its nearest rows; regressors: the 32 predicted principal
+components) and the curves of the seeds asked for so far; the simulator also passes the seeds
+the upcoming trials will run with, so each configuration's batch computes the one seed's curve
+a trial reads (back-projected with one product per seed) and a trial pays for one seed,
+not for every seed. A curve is the same, bit for bit, predicted alone or in any batch, whole or
+one seed at a time, so batching never changes a simulation's results.
 
 Example:
     >>> import numpy as np, pandas as pd
@@ -53,12 +54,14 @@ Example:
 """
 from __future__ import annotations
 
+import contextlib
 import difflib
 import json
 import os
 import time
 import uuid
 import warnings
+import weakref
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
@@ -68,7 +71,7 @@ import numpy as np
 import pandas as pd
 
 from blackbox_repo.blackbox import Blackbox, BlackboxError, TabularBlackbox, _row_key
-from blackbox_repo.configspace import Choice, ConfigurationError, ConfigurationSpace, _Finite
+from blackbox_repo.configspace import Choice, ConfigurationError, ConfigurationSpace, _Finite, values_getter
 from blackbox_repo.repository import BlackboxRecord, CacheProvider, register_provider
 from blackbox_repo.report_card import ReportCard, count_decreases, held_out_errors, spearman_per_fidelity
 
@@ -173,6 +176,11 @@ class _Features:
         fast = self.__dict__.get("_fast")
         if fast is None:
             fast = self._fast = self._build_fast()
+        raw_tables = self.__dict__.get("_raw")
+        if raw_tables is None:
+            # plain-string values map straight to their code (no normalization needed)
+            raw_tables = self._raw = {k: {v: table[dom._key(v)] for v in dom.values if type(v) is str}
+                                      if table is not None else {} for k, dom, col, table in fast}
         n, width = len(configs), len(self.names)
         X = np.zeros((n, self.width))
         ok = np.fromiter((len(c) == width for c in configs), dtype=bool, count=n)
@@ -185,17 +193,21 @@ class _Features:
                 if len(rows):
                     X[rows, col] = dom.encode_array([values[i] for i in rows])
                 continue
-            key, onehot = dom._key, k in self.onehot
-            for i, v in enumerate(values):
-                try:
-                    e = table[key(v)]
-                except (KeyError, TypeError):
-                    ok[i] = False
-                    continue
-                if onehot:
-                    X[i, col + e] = 1.0
-                else:
-                    X[i, col] = e
+            key, plain = dom._key, raw_tables[k]
+            codes = [plain.get(v) if type(v) is str else None for v in values]
+            for i, e in enumerate(codes):
+                if e is None:           # not a plain string: the general lookup
+                    try:
+                        codes[i] = table[key(values[i])]
+                    except (KeyError, TypeError):
+                        ok[i] = False
+                        codes[i] = -1
+            found = np.asarray(codes)
+            rows = np.flatnonzero(found >= 0)
+            if k in self.onehot:
+                X[rows, col + found[rows].astype(np.intp)] = 1.0
+            else:
+                X[rows, col] = found[rows]
         return X, ok
 
     def _build_fast(self) -> list:
@@ -213,7 +225,7 @@ class _Features:
         return out
 
     def __getstate__(self) -> dict:
-        return {k: v for k, v in self.__dict__.items() if k != "_fast"}
+        return {k: v for k, v in self.__dict__.items() if k not in ("_fast", "_raw")}
 
 
 # ---------------------------------------------------------------------------- the curve model
@@ -289,88 +301,125 @@ class _CurveModel:
         return T.reshape(T.shape[0], -1)
 
     # ----------------------------------------------------------------- prediction
-    @property
-    def lazy(self) -> bool:
-        """Whether a cache should hold latent vectors (``predict(X, latent=True)``) and expand
-        a seed's curve when it is asked for (``expand``). True for knn: the latent vector is
-        the nearest rows and a seed's curve a copy of theirs. Not for the regressors:
-        back-projecting one row costs as much as every seed of a row within a batch (about
-        15 us either way, BLAS call overhead), and nearly every prefetched configuration runs."""
-        return self.model == "knn"
-
+    # Every model predicts in two steps: ``latent`` -- per configuration, what the model
+    # computes from its features (knn: the nearest rows; regressors: the standardized targets
+    # in principal-component space) -- then ``expand``, the curve of one seed from the latent
+    # vectors. A cache keeps latent vectors and expands the seed a trial runs, so a trial pays
+    # for one seed's curve; whole curves are expanded seed by seed, the same numbers.
     def predict(self, X: np.ndarray, raw: bool = False, latent: bool = False):
         """Curves ``(n, n_seeds, n_fidelities, n_objectives)`` float32 of features ``X``;
-        with ``latent=True`` (``lazy`` models) only each row's latent vector, which ``expand``
-        turns into the curve of one seed, the same numbers as here."""
-        if X.shape[0] <= 1:      # one row: products too small to be threaded
-            return self._neighbours(X) if latent else self._predict(X, raw)
-        with _one_blas_thread():
-            return self._neighbours(X) if latent else self._predict(X, raw)
+        with ``latent=True`` only each row's latent vector, which ``expand`` turns into the
+        curve of one seed (the same numbers as here). With ``raw=True`` also the cumulative
+        elapsed time before the repair, ``(n, n_seeds, n_fidelities)`` (``None`` without an
+        elapsed-time objective)."""
+        with _blas_threads(X.shape[0]):
+            L = self._latent(X)
+            return L if latent else self._curves(L, raw)
+
+    def curves(self, L: np.ndarray) -> np.ndarray:
+        """Whole curves ``(n, n_seeds, n_fidelities, n_objectives)`` of latent vectors ``L``."""
+        with _blas_threads(L.shape[0]):
+            return self._curves(L, False)
 
     def expand(self, L: np.ndarray, seed: int, raw: bool = False):
-        """knn: curves of one seed, ``(n, n_fidelities, n_objectives)`` float32, from the
-        nearest rows ``L`` (``(n, k)``, from ``predict(X, latent=True)``); a row's curve does
-        not depend on the other rows. With ``raw=True`` also the cumulative elapsed time
-        before the repair, ``(n, n_fidelities)`` (``None`` when there is nothing to repair)."""
-        if self.k == 1:
-            curves = self.Y[L[:, 0], seed]
-        else:
-            curves = self.Y[L, seed].mean(axis=1, dtype=np.float64).astype(np.float32)
-        if self.ei is None or (self.monotone and not raw):
-            return (curves, None) if raw else curves
-        t = curves[..., self.ei].astype(np.float64)
-        fixed = _running_max(t)
-        if not np.array_equal(fixed, t, equal_nan=True):
-            curves[..., self.ei] = fixed
-        return (curves, t) if raw else curves
+        """Curves of one seed, ``(n, n_fidelities, n_objectives)`` float32, from latent vectors
+        ``L`` (``predict(X, latent=True)``); a row's curve does not depend on the other rows.
+        With ``raw=True`` also the cumulative elapsed time before the repair,
+        ``(n, n_fidelities)`` (``None`` when there is nothing to repair)."""
+        with _blas_threads(L.shape[0]):
+            return self._expand(L, seed, raw)
 
-    def _predict(self, X: np.ndarray, raw: bool):
-        n = X.shape[0]
-        s, f, o = self.curve_shape
-        if n == 0:
-            out = np.zeros((0, s, f, o), np.float32)
-            return (out, np.zeros((0, s, f))) if raw else out
+    def predict_seeds(self, X: np.ndarray, seeds: Sequence[int | None]) -> tuple[np.ndarray, dict]:
+        """Latent vectors of ``X`` and, for each row with a seed in ``seeds`` (aligned with
+        the rows; ``None`` = unknown), the curve of that seed: ``(L, {seed: (rows, curves)})``,
+        each seed's rows expanded in one batch."""
+        with _blas_threads(X.shape[0]):
+            L = self._latent(X)
+            rows: dict[int, list[int]] = {}
+            for i, s in enumerate(seeds):
+                if s is not None:
+                    rows.setdefault(int(s), []).append(i)
+            return L, {s: (r, self._expand(L[r], s, False)) for s, r in sorted(rows.items())}
+
+    def _latent(self, X: np.ndarray) -> np.ndarray:
         if self.model == "knn":
-            # seed by seed through ``expand``: the numbers a lazily expanded seed gets
-            L = self._neighbours(X)
-            out = np.empty((n, s, f, o), np.float32)
-            before = None
-            for seed in range(s):
-                got = self.expand(L, seed, raw=raw)
-                if raw:
-                    got, t = got
-                if raw and t is not None:
-                    if before is None:
-                        before = np.empty((n, s, f))
-                    before[:, seed] = t
-                out[:, seed] = got
-            return (out, before) if raw else out
-        Z = _regressor_predict(self.model, self.regressor, X).reshape(n, -1)
-        if self.components is not None:
-            W, b = self._back_projection()
-            T = _rows_matmul(Z, W)
-            T += b
-        else:
-            T = Z * self.std
-            T += self.mean
-        T = T.reshape(n, s, f, o)
-        before = None
-        if self.ei is not None:
-            inc = T[..., self.ei]
+            return self._neighbours(X)
+        return _regressor_predict(self.model, self.regressor, X).reshape(X.shape[0], -1)
+
+    def _curves(self, L: np.ndarray, raw: bool):
+        n = L.shape[0]
+        s, f, o = self.curve_shape
+        out = np.empty((n, s, f, o), np.float32)
+        before = np.empty((n, s, f)) if raw and self.ei is not None else None
+        for seed in range(s):
+            got = self._expand(L, seed, raw)
             if raw:
-                before = np.cumsum(inc, axis=2)
-            T[..., self.ei] = np.cumsum(np.maximum(inc, 0.0), axis=2)
-        out = T.astype(np.float32)
+                got, t = got
+                if before is not None:
+                    before[:, seed] = t
+            out[:, seed] = got
         return (out, before) if raw else out
 
-    def _back_projection(self) -> tuple[np.ndarray, np.ndarray]:
-        """``(W, b)`` such that curves = components @ W + b: the principal components'
-        back-projection and the de-standardization folded into one product (computed once,
-        not saved)."""
-        got = self.__dict__.get("_folded")
+    def _expand(self, L: np.ndarray, seed: int, raw: bool):
+        s, f, o = self.curve_shape
+        if self.model == "knn":
+            if self.k == 1:
+                curves = self.Y[L[:, 0], seed]
+            else:
+                curves = self.Y[L, seed].mean(axis=1, dtype=np.float64).astype(np.float32)
+            if self.ei is None or (self.monotone and not raw):
+                return (curves, None) if raw else curves
+            t = curves[..., self.ei].astype(np.float64)
+            fixed = _running_max(t)
+            if not np.array_equal(fixed, t, equal_nan=True):
+                curves[..., self.ei] = fixed
+            return (curves, t) if raw else curves
+        n = L.shape[0]
+        W, b = self._seed_projection(seed)
+        if self.components is not None:
+            T = _blocked_product(L, W)
+        else:
+            T = np.asarray(L[:, seed * f * o:(seed + 1) * f * o], dtype=np.float32) * W
+            T += b
+        T = T.reshape(n, f, o)
+        before = None
+        if self.ei is not None:
+            if self.components is None:     # targets are increments: sum them up
+                T[..., self.ei] = np.cumsum(T[..., self.ei], axis=1, dtype=np.float64)
+            cum = T[..., self.ei]
+            if raw:
+                before = cum.astype(np.float64)
+            fixed = _clip_decreases(cum)
+            if fixed is not None:
+                rows, repaired = fixed
+                T[rows, :, self.ei] = repaired
+        return (T, before) if raw else T
+
+    def _seed_projection(self, seed: int) -> tuple[np.ndarray, np.ndarray | None]:
+        """``(W, b)``, float32, giving one seed's curves ``(n, n_fidelities * n_objectives)``
+        from latent vectors ``L``: with principal components, curves = ``[L, 1] @ W`` -- the
+        back-projection, de-standardization and mean folded into one product, and the
+        elapsed-time increments already summed over fidelities (a sum of increments is linear
+        in them), so the product gives cumulative time; ``b`` is ``None``. Without, curves =
+        ``L[:, seed's columns] * W + b`` (elapsed time as increments). Computed once per
+        seed, not saved."""
+        folded = self.__dict__.get("_folded")
+        if folded is None:
+            folded = self._folded = {}
+        got = folded.get(seed)
         if got is None:
-            got = self._folded = (np.ascontiguousarray(self.components * self.std),
-                                  self.pca_mean * self.std + self.mean)
+            s, f, o = self.curve_shape
+            cols = slice(seed * f * o, (seed + 1) * f * o)
+            if self.components is not None:
+                W = np.vstack([self.components[:, cols] * self.std[cols],
+                               (self.pca_mean[cols] * self.std[cols] + self.mean[cols])[None, :]])
+                if self.ei is not None:
+                    W3 = W.reshape(W.shape[0], f, o)
+                    W3[..., self.ei] = np.cumsum(W3[..., self.ei], axis=1)
+                got = (np.ascontiguousarray(W, dtype=np.float32), None)
+            else:
+                got = (self.std[cols].astype(np.float32), self.mean[cols].astype(np.float32))
+            folded[seed] = got
         return got
 
     def __getstate__(self) -> dict:
@@ -394,15 +443,39 @@ class _CurveModel:
 _BLAS: list = []
 
 
-def _one_blas_thread():
-    """A context running BLAS on one thread. Predictions are small products that threads do
+def _blas_threads(n_rows: int):
+    """A context running BLAS on one thread for a batch of ``n_rows`` > 1 (nothing for one
+    row: setting the limit costs about 15 us). Predictions are small products that threads do
     not speed up; on a busy machine (or with parallel simulations) BLAS threads made a batch of
     256 curves 10x slower. (Threads split a product by rows and columns, not along the sum,
     so the numbers are the same either way.)"""
+    if n_rows <= 1:
+        return contextlib.nullcontext()
     if not _BLAS:
         from threadpoolctl import ThreadpoolController
         _BLAS.append(ThreadpoolController())
     return _BLAS[0].limit(limits=1, user_api="blas")
+
+
+#: rows per product in ``_blocked_product``
+PRODUCT_BLOCK = 16
+
+
+def _blocked_product(L: np.ndarray, W: np.ndarray) -> np.ndarray:
+    """``[L, 1] @ W`` in float32, ``(n, W.shape[1])``, computed in products of exactly
+    ``PRODUCT_BLOCK`` rows (the last block padded with zeros). A BLAS product's rounding can
+    depend on its shape (single precision switches kernels with the number of rows), never on
+    the other rows of a product of the same shape; fixed-size blocks make a row's result the
+    same whichever batch it is in, at single precision's speed."""
+    n, k = L.shape
+    blocks = -(-n // PRODUCT_BLOCK)
+    A = np.zeros((blocks * PRODUCT_BLOCK, k + 1), np.float32)
+    A[:n, :k] = L
+    A[:n, k] = 1.0
+    out = np.empty((blocks * PRODUCT_BLOCK, W.shape[1]), np.float32)
+    for a in range(0, blocks * PRODUCT_BLOCK, PRODUCT_BLOCK):
+        np.matmul(A[a:a + PRODUCT_BLOCK], W, out=out[a:a + PRODUCT_BLOCK])
+    return out[:n]
 
 
 def _rows_matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -424,11 +497,11 @@ def _regressor_predict(model: str, reg: Any, X: np.ndarray) -> np.ndarray:
     model is simple to evaluate directly (the same numbers up to float rounding)."""
     if model == "random_forest":
         X32 = np.ascontiguousarray(X, dtype=np.float32)
-        out = None
-        for est in reg.estimators_:
-            p = est.tree_.predict(X32).reshape(len(X), -1)
-            out = p.copy() if out is None else out + p
-        return out / len(reg.estimators_)
+        out = np.zeros((len(X), reg.n_outputs_))
+        for tree, leaf_row, leaf_values in _forest_leaves(reg):
+            out += leaf_values[leaf_row[tree.apply(X32)]]
+        out /= len(reg.estimators_)
+        return out
     if model == "mlp":
         act = _ACTIVATIONS[reg.activation]
         z = np.asarray(X, dtype=np.float64)
@@ -449,12 +522,47 @@ def _regressor_predict(model: str, reg: Any, X: np.ndarray) -> np.ndarray:
     return np.asarray(reg.predict(X), dtype=np.float64)
 
 
+_LEAVES: "weakref.WeakKeyDictionary[Any, list]" = weakref.WeakKeyDictionary()
+
+
+def _forest_leaves(forest: Any) -> list:
+    """Per tree of a fitted forest: ``(tree_, leaf_row, leaf_values)``, where
+    ``leaf_values[leaf_row[node]]`` is a leaf's prediction (``(n_leaves, n_outputs)``, the leaves
+    only, contiguous: a batch's lookups touch a fraction of the memory of scikit-learn's
+    ``(n_nodes, n_outputs, 1)`` value arrays). Built once per forest."""
+    got = _LEAVES.get(forest)
+    if got is None:
+        got = []
+        for est in forest.estimators_:
+            tree = est.tree_
+            leaves = np.flatnonzero(tree.children_left == -1)
+            leaf_row = np.zeros(tree.node_count, np.intp)
+            leaf_row[leaves] = np.arange(len(leaves))
+            got.append((tree, leaf_row, np.ascontiguousarray(tree.value[leaves, :, 0])))
+        _LEAVES[forest] = got
+    return got
+
+
 def _running_max(t: np.ndarray) -> np.ndarray:
     """Cumulative maximum along the last axis over finite values; NaN cells stay NaN."""
     nan = np.isnan(t)
     fixed = np.maximum.accumulate(np.where(nan, -np.inf, t), axis=-1)
     fixed[nan] = np.nan
     return fixed
+
+
+def _clip_decreases(cum: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """Predicted cumulative times ``(n, n_fidelities)`` that go down somewhere: ``(rows,
+    repaired)``, where a repaired row sums its increments clipped at 0 (a drop is ignored,
+    later increases still count); ``None`` when every row is non-decreasing (and starts
+    at >= 0). Rows are repaired independently of each other."""
+    bad = (cum[:, 1:] < cum[:, :-1]).any(axis=1)
+    bad |= cum[:, 0] < 0
+    if not bad.any():
+        return None
+    rows = np.flatnonzero(bad)
+    inc = np.diff(cum[rows], axis=1, prepend=0.0)
+    return rows, np.cumsum(np.maximum(inc, 0.0), axis=1)
 
 
 def _make_regressor(model: str, random_state: int, kwargs: Mapping[str, Any]):
@@ -490,12 +598,12 @@ def _check_model_kwargs(model: str, kwargs: Mapping[str, Any]) -> None:
 
 # ---------------------------------------------------------------------------- the blackbox
 class _Entry:
-    """A configuration in the cache: its latent vector (``(1, ...)``; ``None`` for models
-    without one) and the curves of its seeds computed so far (read-only; ``None`` = not yet)."""
+    """A configuration in the cache: its latent vector (``(1, ...)``) and the curves of its
+    seeds computed so far (read-only; ``None`` = not yet)."""
 
     __slots__ = ("latent", "seeds")
 
-    def __init__(self, latent: np.ndarray | None, seeds: list):
+    def __init__(self, latent: np.ndarray, seeds: list):
         self.latent = latent
         self.seeds = seeds
 
@@ -540,6 +648,7 @@ class SurrogateBlackbox(Blackbox):
         self.card = card
         self.metadata = {**table.metadata, "surrogate_report_card": card.to_dict()}
         self._names = list(table.hyperparameters.columns)
+        self._values_of = values_getter(self._names)
         self._per_config = self.num_seeds * len(self.fidelity_values) * len(self.objectives_names) * 4
         self.cache_bytes = int(cache_bytes)
         self._lru: OrderedDict[tuple, _Entry] = OrderedDict()
@@ -547,6 +656,7 @@ class SurrogateBlackbox(Blackbox):
         self._table_pred: np.ndarray | None = None
         self.hits = 0
         self.misses = 0
+        self.seeds_on_demand = 0
 
     # ------------------------------------------------------------------ table views
     @property
@@ -575,7 +685,7 @@ class SurrogateBlackbox(Blackbox):
     # ------------------------------------------------------------------ prediction
     def _key(self, config: Mapping[str, Any]) -> tuple:
         try:
-            return _row_key([config[k] for k in self._names])
+            return _row_key(self._values_of(config))
         except KeyError:
             missing = [k for k in self._names if k not in config]
             raise BlackboxError(f"configuration {dict(config)!r} lacks hyperparameters {missing}; "
@@ -595,36 +705,49 @@ class SurrogateBlackbox(Blackbox):
             self._table_pred = out
         return self._table_pred
 
-    def _table_row(self, key: tuple) -> int | None:
+    def _table_rows(self) -> dict | None:
+        """``{key: row}`` of the tabulated configurations when the whole table's predictions
+        fit the cache (they are then served by ``predict_table``), else ``None``."""
         if self.table.n_configs * self._per_config > self.cache_bytes:
             return None
-        return self.table._lookup().get(key)
+        return self.table._lookup()
+
+    def _table_row(self, key: tuple) -> int | None:
+        rows = self._table_rows()
+        return None if rows is None else rows.get(key)
 
     def _predict_into_cache(self, keys: Sequence[tuple], configs: Sequence[Mapping[str, Any]],
-                            X: np.ndarray | None = None) -> list[_Entry]:
+                            X: np.ndarray | None = None, seeds: Sequence[int | None] | None = None,
+                            needed_first: bool = False) -> list[_Entry]:
         """Predict ``configs`` (distinct, not cached; ``X`` their features if known) in one
-        model call and cache them (the last one most recently used). A ``lazy`` model (knn)
-        caches only latent vectors (the neighbours' rows); a seed's curve is expanded from
-        them when first asked for (``_seed_curve``), the same numbers as a whole-curve
-        prediction."""
+        model call and cache them: their latent vectors, plus, for those with a seed in
+        ``seeds`` (aligned with ``configs``), the curve of that seed (expanded in one batch
+        per seed). Other seeds are expanded when first asked for (``_seed_curve``): the same
+        numbers. The last configuration becomes the most recently used, or the first with
+        ``needed_first``."""
         X = self._features.configs(configs) if X is None else X
         self.misses += len(configs)
-        if self._model.lazy:
-            L = self._model.predict(X, latent=True)
-            entries = [_Entry(L[i:i + 1], [None] * self.num_seeds) for i in range(len(keys))]
+        if seeds is None:
+            L, by_seed = self._model.predict(X, latent=True), {}
         else:
-            pred = self._model.predict(X)
-            pred.setflags(write=False)
-            entries = [_Entry(None, list(curve)) for curve in pred]
-        for key, entry in zip(keys, entries):
-            self._lru[key] = entry
-        while len(self._lru) > self._lru_max:
-            self._lru.popitem(last=False)
+            L, by_seed = self._model.predict_seeds(X, seeds)
+        entries = [_Entry(L[i:i + 1], [None] * self.num_seeds) for i in range(len(keys))]
+        for seed, (rows, curves) in by_seed.items():
+            curves.setflags(write=False)
+            for i, curve in zip(rows, curves):
+                entries[i].seeds[seed] = curve
+        lru = self._lru
+        order = range(len(keys) - 1, -1, -1) if needed_first else range(len(keys))
+        for i in order:
+            lru[keys[i]] = entries[i]
+        while len(lru) > self._lru_max:
+            lru.popitem(last=False)
         return entries
 
     def _seed_curve(self, entry: _Entry, seed: int) -> np.ndarray:
         curve = entry.seeds[seed]
         if curve is None:
+            self.seeds_on_demand += 1
             curve = self._model.expand(entry.latent, seed)[0]
             curve.setflags(write=False)
             entry.seeds[seed] = curve
@@ -633,16 +756,9 @@ class SurrogateBlackbox(Blackbox):
     def _whole_curves(self, entries: Sequence[_Entry]) -> np.ndarray:
         """``(len(entries), num_seeds, n_fidelities, n_objectives)``: every seed of each entry,
         expanded in one batch per seed."""
-        out = np.empty((len(entries),) + self._model.curve_shape, np.float32)
-        if entries and entries[0].latent is not None:
-            L = np.concatenate([e.latent for e in entries])
-            with _one_blas_thread():
-                for seed in range(self.num_seeds):
-                    out[:, seed] = self._model.expand(L, seed)
-        else:
-            for i, e in enumerate(entries):
-                out[i] = e.seeds
-        return out
+        if not entries:
+            return np.empty((0,) + self._model.curve_shape, np.float32)
+        return self._model.curves(np.concatenate([e.latent for e in entries]))
 
     def curves_for(self, configs: Sequence[Mapping[str, Any]]) -> np.ndarray:
         """Curves of many configurations, ``(n, num_seeds, n_fidelities, n_objectives)``:
@@ -692,21 +808,24 @@ class SurrogateBlackbox(Blackbox):
                 return self._table_pred[row, seed]
         return None
 
-    def prefetch(self, configs: Sequence[Mapping[str, Any]]) -> int:
+    def prefetch(self, configs: Sequence[Mapping[str, Any]], seeds: Sequence[int] | None = None) -> int:
         """Predict every configuration of ``configs`` that is not cached yet in one model
-        call and cache them; returns how many were predicted. knn caches only each
-        configuration's nearest rows: the curve of a seed is copied when the simulator first
-        asks for it, so a trial pays for one seed's curve and configurations never run pay
-        for none.
+        call and cache them; returns how many were predicted. ``seeds`` (optional, aligned
+        with the first configurations; may be shorter): the seed each will run with, whose
+        curve is then computed in the same batch. The cache holds each configuration's latent
+        vector (knn: its nearest rows; regressors: the predicted principal components) and
+        computes the curve of another seed when it is first asked for, so a trial pays for
+        one seed's curve, not for every seed's.
 
         The simulator calls it on a cache miss with the configuration it needs followed by
-        those the scheduler will suggest next (``Scheduler.upcoming_configs``), so a run over
-        a continuous space costs one model call per batch of new configurations instead of
-        one per trial. Results do not change: a curve is the same predicted alone or in a
-        batch. At most as many configurations as the cache holds are predicted (the first
-        ones); configurations that are not valid in the space are left for
-        ``config_curve`` to reject when they are actually asked for. Tabulated
-        configurations are served by ``predict_table`` when the whole table fits the cache.
+        those the scheduler will suggest next (``Scheduler.upcoming_configs``) and the seeds
+        the next trials will draw, so a run over a continuous space costs one model call per
+        batch of new configurations instead of one per trial. Results do not change: a curve
+        is the same predicted alone or in a batch, whole or one seed at a time. At most as
+        many configurations as the cache holds are predicted (the first ones); configurations
+        that are not valid in the space are left for ``config_curve`` to reject when they
+        are actually asked for. Tabulated configurations are served by ``predict_table``
+        when the whole table fits the cache.
 
         Example:
             >>> import numpy as np, pandas as pd
@@ -714,44 +833,92 @@ class SurrogateBlackbox(Blackbox):
             >>> obj = np.zeros((10, 1, 2, 1), np.float32); obj[..., 0] = np.arange(10)[:, None, None]
             >>> t = TabularBlackbox(pd.DataFrame({"x": np.arange(10) / 10}), obj, [1, 2], ["loss"])
             >>> sur = add_surrogate(t, configuration_space=ConfigurationSpace({"x": uniform(0, 1)}))
-            >>> sur.prefetch([{"x": 0.12}, {"x": 0.55}, {"x": 0.12}, {"x": 7.0}])
+            >>> sur.prefetch([{"x": 0.12}, {"x": 0.55}, {"x": 0.12}, {"x": 7.0}], seeds=[0, 0])
             2
             >>> sur.cached_curve({"x": 0.55}) is not None, sur.cache_info()["misses"]
             (True, 2)
         """
+        return self._prefetch(configs, seeds, curves=False)[0]
+
+    def prefetch_curves(self, configs: Sequence[Mapping[str, Any]],
+                        seeds: Sequence[int]) -> list[np.ndarray | None]:
+        """``prefetch(configs, seeds)``, returning the curve of each of the first
+        ``len(seeds)`` configurations at its seed (``None`` for one that is not valid in the
+        space: ``config_curve`` explains what is wrong with it). The simulator takes the curves
+        of its upcoming trials from here, without looking each one up again.
+
+        Example:
+            >>> import numpy as np, pandas as pd
+            >>> from blackbox_repo.configspace import ConfigurationSpace, uniform
+            >>> obj = np.zeros((10, 1, 2, 1), np.float32); obj[..., 0] = np.arange(10)[:, None, None]
+            >>> t = TabularBlackbox(pd.DataFrame({"x": np.arange(10) / 10}), obj, [1, 2], ["loss"])
+            >>> sur = add_surrogate(t, configuration_space=ConfigurationSpace({"x": uniform(0, 1)}))
+            >>> [c if c is None else c[:, 0].tolist() for c in sur.prefetch_curves([{"x": 0.12}, {"x": 7.0}], [0, 0])]
+            [[1.0, 1.0], None]
+        """
+        return self._prefetch(configs, seeds, curves=True)[1]
+
+    def _prefetch(self, configs: Sequence[Mapping[str, Any]], seeds: Sequence[int] | None,
+                  curves: bool) -> tuple[int, list]:
+        n_hints = 0 if seeds is None else len(seeds)
+        for seed in (seeds or ()):
+            if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed < self.num_seeds:
+                raise BlackboxError(f"prefetch seed {seed!r} is not valid; seeds are integers in "
+                                    f"[0, {self.num_seeds - 1}]")
         keys: list[tuple] = []
         todo: list[Mapping[str, Any]] = []
+        hints: list[int | None] = []
+        asked: list[tuple | None] = []          # the key of each configuration with a seed
         wanted: set[tuple] = set()
         table_rows = False
-        for c in configs:
-            if len(todo) >= self._lru_max:
+        lru, tabulated, room = self._lru, self._table_rows() or {}, self._lru_max
+        key_of, values_of = _row_key, self._values_of
+        for i, c in enumerate(configs):
+            if len(todo) >= room:
                 break
             try:
-                key = self._key(c)
-            except BlackboxError:
+                key = key_of(values_of(c))
+            except (KeyError, TypeError):
+                key = None
+            if i < n_hints:
+                asked.append(key)
+            if key is None or key in wanted or key in lru:
                 continue
-            if key in wanted or key in self._lru:
-                continue
-            if self._table_row(key) is not None:
+            if key in tabulated:
                 table_rows = True
                 continue
             wanted.add(key)
             keys.append(key)
             todo.append(c)
+            hints.append(seeds[i] if i < n_hints else None)
         if table_rows:
             self.predict_table()
-        if not todo:
-            return 0
-        X, ok = self._features.checked(todo)
-        if not ok.all():
-            keys = [k for k, good in zip(keys, ok) if good]
-            todo = [c for c, good in zip(todo, ok) if good]
-            X = X[ok]
+        if todo:
+            X, ok = self._features.checked(todo)
+            if not ok.all():
+                keys = [k for k, good in zip(keys, ok) if good]
+                todo = [c for c, good in zip(todo, ok) if good]
+                hints = [h for h, good in zip(hints, ok) if good]
+                X = X[ok]
         if todo:
             # the configuration needed first becomes the most recently used: under pressure
             # the cache drops those needed last first
-            self._predict_into_cache(keys[::-1], todo[::-1], X[::-1])
-        return len(todo)
+            self._predict_into_cache(keys, todo, X, seeds=hints if n_hints else None, needed_first=True)
+        if not curves:
+            return len(todo), []
+        out: list[np.ndarray | None] = []
+        for key, seed in zip(asked, seeds):
+            entry = lru.get(key) if key is not None else None
+            if entry is not None:
+                self.hits += 1
+                out.append(self._seed_curve(entry, seed))
+            elif key is not None and key in tabulated:
+                self.hits += 1
+                out.append(self.predict_table()[tabulated[key], seed])
+            else:
+                out.append(None)
+        out += [None] * (n_hints - len(out))       # beyond the cache's room
+        return len(todo), out
 
     def config_curve(self, config: Mapping[str, Any], seed: int = 0) -> np.ndarray:
         """One configuration's curve at one seed, ``(n_fidelities, n_objectives)`` (read-only;
@@ -764,7 +931,7 @@ class SurrogateBlackbox(Blackbox):
         got = self._lru.get(key)
         if got is None:
             self.configuration_space.validate(config)
-            got = self._predict_into_cache([key], [config])[0]
+            got = self._predict_into_cache([key], [config], seeds=[seed])[0]
         else:
             self.hits += 1
             self._lru.move_to_end(key)
@@ -779,10 +946,20 @@ class SurrogateBlackbox(Blackbox):
         k = self.fidelity_index(fidelity)
         return {name: float(curve[k, j]) for j, name in enumerate(self.objectives_names)}
 
+    def clear_cache(self, table: bool = False) -> None:
+        """Forget every cached configuration (and, with ``table=True``, the table's batch
+        prediction); counters are kept."""
+        self._lru.clear()
+        if table:
+            self._table_pred = None
+
     def cache_info(self) -> dict:
-        """Cache hits, misses (configurations predicted one batch at a time) and sizes."""
-        return {"hits": self.hits, "misses": self.misses, "lru_size": len(self._lru),
-                "lru_max": self._lru_max, "table_predicted": self._table_pred is not None}
+        """Cache hits, misses (configurations predicted one batch at a time), sizes, and
+        ``seeds_on_demand``: curves of a cached configuration's seed computed on their own
+        because that seed was not the one foreseen when it was predicted."""
+        return {"hits": self.hits, "misses": self.misses, "seeds_on_demand": self.seeds_on_demand,
+                "lru_size": len(self._lru), "lru_max": self._lru_max,
+                "table_predicted": self._table_pred is not None}
 
     # ------------------------------------------------------------------ storage
     def save(self, name: str, task: str | None = None) -> Path:

@@ -168,7 +168,8 @@ def test_elapsed_time_is_monotone_for_random_configurations_of_a_continuous_spac
 
 
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
-def test_regressors_repair_decreasing_time_predictions():
+@pytest.mark.parametrize("n_components", [None, 4])
+def test_regressors_repair_decreasing_time_predictions(n_components):
     # a table whose time increments alternate wildly: raw predictions of unseen configs go down
     rng = np.random.default_rng(0)
     x = np.linspace(0, 1, 40)
@@ -179,12 +180,31 @@ def test_regressors_repair_decreasing_time_predictions():
     table = TabularBlackbox(pd.DataFrame({"x": x}), obj, np.arange(1, 9), ["loss", "time"],
                             metric_elapsed_time="time")
     sur = add_surrogate(table, "mlp", configuration_space=ConfigurationSpace({"x": uniform(0, 1)}),
-                        hidden_layer_sizes=(8,), max_iter=50, n_components=None)
+                        hidden_layer_sizes=(8,), max_iter=50, n_components=n_components)
+    assert sur.card.n_components == n_components
     mono = sur.card.monotonicity
-    assert mono["random"] > 0 or mono["held_out"] > 0
     assert mono["after_repair"] == 0
     curves = sur.curves_for([{"x": v} for v in np.linspace(0, 1, 50)])
     assert np.all(np.diff(curves[..., 1], axis=-1) >= 0) and np.all(curves[..., 1] >= 0)
+    # predictions: the model's targets (time as increments) back-projected, increments summed
+    m = sur._model
+    X = sur._features.configs([{"x": v} for v in np.linspace(0, 1, 50)])
+    Z = m._latent(X)
+    T = Z if m.components is None else Z @ m.components + m.pca_mean
+    T = (T * m.std + m.mean).reshape(50, 1, 8, 2)
+    assert np.allclose(curves[..., 1], np.cumsum(np.maximum(T[..., 1], 0.0), axis=-1), rtol=1e-5, atol=1e-4)
+    assert np.allclose(curves[..., 0], T[..., 0], rtol=1e-5, atol=1e-5)
+    if n_components is None:
+        assert mono["random"] > 0 or mono["held_out"] > 0
+    # far-off latent vectors go down for sure: a drop is ignored, later rises still count
+    L = np.random.default_rng(1).normal(0, 30, (200, Z.shape[1]))
+    repaired, before = m.expand(L, 0, raw=True)
+    steps = np.diff(before, axis=1, prepend=0.0)
+    down = (steps < 0).any(axis=1)
+    assert 0 < down.sum() < 200
+    want = np.where(down[:, None], np.cumsum(np.maximum(steps, 0.0), axis=1), before)
+    assert np.allclose(repaired[..., 1], want, rtol=1e-6, atol=1e-4)
+    assert np.array_equal(repaired[~down, :, 1], before[~down].astype(np.float32))
 
 
 def test_configurations_outside_the_space_are_errors(continuous, fitted, table):
@@ -242,13 +262,14 @@ def _in_lru(sur: SurrogateBlackbox, config) -> bool:
 
 
 def _count_model_calls(sur: SurrogateBlackbox, monkeypatch) -> list[int]:
+    """Sizes of the batches the model itself evaluates (every prediction path goes through it)."""
     calls: list[int] = []
-    predict = sur._model.predict
+    latent = sur._model._latent
 
-    def counting(X, *args, **kwargs):
+    def counting(X):
         calls.append(len(X))
-        return predict(X, *args, **kwargs)
-    monkeypatch.setattr(sur._model, "predict", counting)
+        return latent(X)
+    monkeypatch.setattr(sur._model, "_latent", counting)
     return calls
 
 
@@ -283,6 +304,43 @@ def test_prefetch_predicts_all_new_configurations_in_one_call(continuous, monkey
     assert sur.prefetch(configs[:20]) == 0 and calls == [1, 19]
     with pytest.raises(ConfigurationError, match="lr"):     # invalid ones still fail when asked for
         sur.config_curve(bad[0])
+
+
+@pytest.mark.parametrize("model", list(FAST))
+def test_prefetch_computes_the_foreseen_seed_of_each_configuration_in_the_batch(continuous, model, monkeypatch):
+    sur = _fresh(continuous[model])
+    configs = CONTINUOUS.sample(np.random.default_rng(8), 30)
+    whole = _fresh(sur).curves_for(configs)
+    expanded: list[tuple[int, int]] = []
+    expand = sur._model._expand
+
+    def counting(L, seed, raw):
+        expanded.append((len(L), seed))
+        return expand(L, seed, raw)
+    monkeypatch.setattr(sur._model, "_expand", counting)
+    seeds = [1, 0, 1, 1] * 5                              # the first 20 foreseen, the rest not
+    assert sur.prefetch(configs, seeds) == 30
+    assert sorted(expanded) == [(5, 0), (15, 1)]          # one batch per seed
+    for c, s in zip(configs[:20], seeds):
+        assert np.array_equal(sur.cached_curve(c, s), whole[configs.index(c), s], equal_nan=True)
+    assert len(expanded) == 2 and sur.cache_info()["seeds_on_demand"] == 0
+    # another seed, or a configuration without a foreseen seed: computed when asked, same numbers
+    assert np.array_equal(sur.cached_curve(configs[0], 0), whole[0, 0], equal_nan=True)
+    assert np.array_equal(sur.config_curve(configs[25], 1), whole[25, 1], equal_nan=True)
+    assert expanded[2:] == [(1, 0), (1, 1)] and sur.cache_info()["seeds_on_demand"] == 2
+    with pytest.raises(BlackboxError, match=r"prefetch seed 2 is not valid; seeds are integers in \[0, 1\]"):
+        sur.prefetch(configs, [0, 2])
+
+
+def test_a_simulation_computes_each_trial_seed_with_its_configuration(continuous, monkeypatch):
+    sur = _fresh(continuous["mlp"])
+    calls = _count_model_calls(sur, monkeypatch)
+    sched = make_scheduler("ASHA", sur, seed=3)
+    res = simulate(sur, sched, n_workers=4, stop={"max_trials": 600}, seed=2)
+    assert res.metadata["n_trials"] == 600 and sorted(set(res.trials["blackbox_seed"])) == [0, 1]
+    info = sur.cache_info()
+    # the simulator foresaw every new trial's seed: no seed's curve was computed on its own
+    assert info["misses"] >= 600 and info["seeds_on_demand"] == 0 and len(calls) <= 4
 
 
 def test_prefetch_respects_the_cache_budget_and_uses_the_table_batch(continuous, fitted, table, monkeypatch):
@@ -353,7 +411,7 @@ def test_simulation_results_are_identical_with_and_without_prefetch(continuous, 
     pd.testing.assert_frame_equal(got.trials, ref.trials, check_exact=True)
     n = got.metadata["n_trials"]
     assert n == ref.metadata["n_trials"] >= 250
-    # one model call per batch of 256 drawn configurations (and the first trial's), not one per trial
+    # one model call per batch of drawn configurations (and the first trial's), not one per trial
     assert without.cache_info()["misses"] == n
     assert len(calls) <= 1 + -(-n // 256) + 1 and max(calls) > 200
 
@@ -429,5 +487,9 @@ def test_fast_prediction_paths_agree_with_scikit_learn(continuous, model):
     reg = sur._model.regressor
     want = np.asarray(reg.predict(X)).reshape(len(X), -1)
     assert np.allclose(_regressor_predict(model, reg, X), want, rtol=1e-9, atol=1e-9)
+    bad = [{"lr": 1e-3, "width": 20, "act": "gelu"}, {"lr": 1e-3, "width": 20}, {"lr": 9.0, "width": 20, "act": "relu"}]
+    Xc, ok = sur._features.checked(configs[:20] + bad + configs[20:])
+    assert ok.tolist() == [True] * 20 + [False] * 3 + [True] * 20
+    assert np.array_equal(Xc[ok], X)
     with pytest.raises(ConfigurationError, match="'relu', 'tanh', 'sigmoid'"):
         sur._features.one({"lr": 1e-3, "width": 20, "act": "gelu"})
