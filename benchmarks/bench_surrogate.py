@@ -1,30 +1,38 @@
 """Surrogate blackboxes: report cards and the cost of a simulation, surrogate vs table.
 
-On a moderately sized NAS-Bench-201-shaped synthetic table (``nb201_table.build_table``,
-default 2,000 configurations x 3 seeds x 200 epochs x 6 objectives) this script
+The benchmark is the NAS-Bench-201-shaped synthetic table of ``nb201_table.build_table``
+(15,625 cells x 3 seeds x 200 epochs x 6 objectives). Each surrogate model (knn,
+random_forest, mlp, xgboost) is fitted on a random subset of its rows (default 2,000: the
+"fit table") with the whole cell space (5 operations on each of 6 edges) as its
+configuration space, and this script
 
-* fits each surrogate model (knn, random_forest, mlp, xgboost) and records its report card
-  (held-out errors, Spearman per fidelity, monotonicity, fit time, throughput);
-* simulates the same method (ASHA, and RandomSearch on full curves) on the table and on each
-  surrogate, with the same seeds, and compares the wall time per recorded report:
+* records each model's report card (held-out errors, Spearman per fidelity, monotonicity,
+  fit time, throughput);
+* simulates the same method (ASHA, and RandomSearch on full curves) from a table and from
+  the surrogate, with the same seeds and workers, and compares the wall time per recorded
+  report:
 
-  - ``rows``: the scheduler gets the table's rows as candidates, so every configuration is a
-    tabulated one; the surrogate predicts the whole table in one batch (timed apart as
-    ``predict_table_s``) and then serves curves from that array;
-  - ``space``: no candidates: the method samples the surrogate's own space, the whole
-    NAS-Bench-201 cell space (5 operations on each of 6 edges, 15,625 cells, of which the table
-    holds 2,000; the table's own space would be the 2,500 cells its first rows span), so most
-    configurations are new. On a cache miss the simulator hands the surrogate the configurations
-    the method has already drawn (``Scheduler.upcoming_configs``), and it predicts them in one
-    batch (``prefetch``);
+  - ``rows``: every configuration is a tabulated one: the surrogate gets the fit table's rows
+    as candidates, and is compared with the fit table itself. It predicts the whole table in
+    one batch (timed apart as ``predict_table_s``) and then serves curves from that array;
+  - ``space``: the method samples the surrogate's space, so 87% of the configurations are new
+    to it, and it is compared with the same benchmark simulated from its table: the whole
+    15,625-row table, whose rows the method draws from (``tabular_us_per_report``; the same
+    runs are also compared with the 2,000-row fit table, ``vs_fit_table_ratio``, whose
+    configurations record more reports per trial). On a cache miss the simulator hands the
+    surrogate the configurations the method has already drawn (``Scheduler.upcoming_configs``)
+    and the seeds the next trials will run with, and it predicts them in one batch
+    (``prefetch``);
   - ``space_no_prefetch``: the same with prefetching switched off, so each new configuration
     costs one single-configuration model call (the cost before prefetching existed);
   - ``space_warm``: the ``space`` run repeated with every curve already cached (same seed, so
     the same configurations): no model call at all, the cost of new configurations without the
     model (sampling the space, hashing and caching configurations).
 
-Tabular and surrogate runs alternate within each repeat; medians are reported since the
-machine is shared.
+Tabular and surrogate runs alternate within each repeat, and each repeat uses another seed.
+The cost per report of a set of runs is their total time over their total reports (pooled:
+seeds differ in reports per trial), and ``ratio`` is surrogate over table; the median of the
+per-seed ratios is recorded as well.
 
 Example::
 
@@ -56,11 +64,18 @@ SIMS = {"ASHA": {"stop": {"max_trials": 1500}, "n_workers": 8},
         "RandomSearch": {"stop": {"max_trials": 300}, "n_workers": 8}}
 
 
-def table_blackbox(n_configs: int, seed: int) -> TabularBlackbox:
-    t = build_table(seed, n_configs=n_configs)
-    return TabularBlackbox(t.hyperparameters, t.objectives, t.fidelity_values, list(OBJECTIVES),
-                           fidelity_name=FIDELITY_NAME, metric_elapsed_time=ELAPSED_TIME, metric=METRIC,
-                           metadata={"name": "nb201-synthetic", "task": f"seed{seed}-{n_configs}"})
+def tables(seed: int, n_fit: int) -> tuple[TabularBlackbox, TabularBlackbox]:
+    """The whole synthetic table and a random subset of ``n_fit`` of its rows (the fit table)."""
+    t = build_table(seed)
+
+    def blackbox(rows: np.ndarray, task: str) -> TabularBlackbox:
+        return TabularBlackbox(t.hyperparameters.iloc[rows].reset_index(drop=True),
+                               np.ascontiguousarray(t.objectives[rows]), t.fidelity_values, list(OBJECTIVES),
+                               fidelity_name=FIDELITY_NAME, metric_elapsed_time=ELAPSED_TIME, metric=METRIC,
+                               metadata={"name": "nb201-synthetic", "task": task})
+    n = t.objectives.shape[0]
+    fit_rows = np.sort(np.random.default_rng(seed).choice(n, size=min(n_fit, n), replace=False))
+    return blackbox(np.arange(n), f"seed{seed}"), blackbox(fit_rows, f"seed{seed}-{len(fit_rows)}")
 
 
 SCENARIOS = ("rows", "space", "space_no_prefetch", "space_warm")
@@ -86,6 +101,12 @@ def run(bb, method: str, candidates, seed: int, prefetch: bool = True) -> dict:
             "best": float(np.nanmin(res.results[METRIC].to_numpy())) if n else None}
 
 
+def pooled_us(runs: list[dict]) -> float:
+    """Wall time per report over several runs: all their time over all their reports (runs
+    with different seeds record different numbers of reports per trial)."""
+    return 1e6 * sum(x["total_s"] for x in runs) / max(sum(x["reports"] for x in runs), 1)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n-configs", type=int, default=2000)
@@ -96,11 +117,12 @@ def main(argv: list[str] | None = None) -> int:
     models = [m for m in args.models.split(",") if m]
 
     t0 = time.perf_counter()
-    table = table_blackbox(args.n_configs, args.table_seed)
-    record: dict = {"command": command_line(), "machine": machine(), "table_shape": list(table.shape),
+    full, table = tables(args.table_seed, args.n_configs)
+    record: dict = {"command": command_line(), "machine": machine(), "table_shape": list(full.shape),
+                    "fit_table_shape": list(table.shape),
                     "table_build_s": round(time.perf_counter() - t0, 2), "models": {}}
-    print(f"table {table.shape} built in {record['table_build_s']} s", flush=True)
-    rows = table.configs()
+    print(f"table {full.shape}, fit table {table.shape}, built in {record['table_build_s']} s", flush=True)
+    rows, all_rows = table.configs(), full.configs()
     space = ConfigurationSpace({name: choice(list(OPS)) for name in HP_NAMES})
     for model in models:
         t0 = time.perf_counter()
@@ -114,26 +136,38 @@ def main(argv: list[str] | None = None) -> int:
         for method in SIMS:
             for scenario in SCENARIOS:
                 cands = rows if scenario == "rows" else None
-                tab, srg = [], []
+                tab, fit_tab, srg = [], [], []
                 for r in range(args.repeats):
-                    tab.append(run(table, method, rows, seed=r))
+                    if scenario == "rows":
+                        tab.append(run(table, method, rows, seed=r))
+                    else:
+                        tab.append(run(full, method, all_rows, seed=r))
+                        if scenario == "space":
+                            fit_tab.append(run(table, method, rows, seed=r))
                     # a fresh cache of new configurations per repeat: the table-wide batch stays
-                    sur._lru.clear()
+                    sur.clear_cache()
                     if scenario == "space_warm":
                         run(sur, method, None, seed=r)      # caches this seed's configurations
                     before = sur.cache_info()["misses"]
                     srg.append(run(sur, method, cands, seed=r, prefetch=scenario != "space_no_prefetch"))
                     srg[-1]["predicted"] = sur.cache_info()["misses"] - before
-                t_us = median([x["us_per_report"] for x in tab])
-                s_us = median([x["us_per_report"] for x in srg])
-                entry["sims"][f"{method}/{scenario}"] = {
-                    "tabular_us_per_report": round(t_us, 3), "surrogate_us_per_report": round(s_us, 3),
-                    "ratio": round(s_us / t_us, 3), "reports_tabular": tab[0]["reports"],
-                    "reports_surrogate": srg[0]["reports"], "trials": srg[0]["trials"],
-                    "configs_predicted": srg[0]["predicted"], "surrogate_cache": sur.cache_info()}
+                t_us, s_us = pooled_us(tab), pooled_us(srg)
+                got = {"tabular_us_per_report": round(t_us, 3), "surrogate_us_per_report": round(s_us, 3),
+                       "ratio": round(s_us / t_us, 3),
+                       "ratio_median_of_pairs": round(median([b["us_per_report"] / a["us_per_report"]
+                                                              for a, b in zip(tab, srg)]), 3), "reports_tabular": tab[0]["reports"],
+                       "reports_surrogate": srg[0]["reports"], "trials": srg[0]["trials"],
+                       "configs_predicted": srg[0]["predicted"], "surrogate_cache": sur.cache_info()}
+                extra = ""
+                if fit_tab:
+                    f_us = pooled_us(fit_tab)
+                    got.update(fit_table_us_per_report=round(f_us, 3), vs_fit_table_ratio=round(s_us / f_us, 3),
+                               reports_fit_table=fit_tab[0]["reports"])
+                    extra = f"  (vs fit table {f_us:.2f} us/report: {s_us / f_us:.2f})"
+                entry["sims"][f"{method}/{scenario}"] = got
                 print(f"  {model:14s} {method:12s} {scenario:17s}  tabular {t_us:8.2f} us/report  "
                       f"surrogate {s_us:8.2f} us/report  ratio {s_us / t_us:6.2f}  "
-                      f"({srg[0]['reports']} reports)", flush=True)
+                      f"({tab[0]['reports']} / {srg[0]['reports']} reports){extra}", flush=True)
         record["models"][model] = entry
     path = save_results("surrogate", record)
     print(f"results: {path}")
