@@ -29,14 +29,15 @@ configuration space, and this script
     the same configurations): no model call at all, the cost of new configurations without the
     model (sampling the space, hashing and caching configurations).
 
-Tabular and surrogate runs alternate within each repeat, and each repeat uses another seed.
-The cost per report of a set of runs is their total time over their total reports (pooled:
-seeds differ in reports per trial), and ``ratio`` is surrogate over table; the median of the
-per-seed ratios is recorded as well.
+Each repeat uses another seed; within it, tabular and surrogate runs alternate ``--best-of``
+times and the fastest of each counts (identical runs vary by up to 2x in speed on the shared
+machine). The cost per report of a set of runs is their total time over their total reports
+(pooled: seeds differ in reports per trial), and ``ratio`` is surrogate over table; the
+median of the per-seed ratios is recorded as well.
 
 Example::
 
-    .venv/bin/python benchmarks/bench_surrogate.py --n-configs 2000 --repeats 5
+    .venv/bin/python benchmarks/bench_surrogate.py --n-configs 2000 --repeats 8 --best-of 3
 """
 from __future__ import annotations
 
@@ -58,8 +59,7 @@ from blackbox_repo.configspace import ConfigurationSpace, choice  # noqa: E402
 from blackbox_repo.surrogate import add_surrogate  # noqa: E402
 from simulator import make_scheduler, simulate  # noqa: E402
 
-MODEL_KWARGS = {"knn": {}, "random_forest": {"n_estimators": 50}, "mlp": {},
-                "xgboost": {"n_estimators": 150}}
+MODEL_KWARGS: dict[str, dict] = {"knn": {}, "random_forest": {}, "mlp": {}, "xgboost": {}}   # the defaults
 SIMS = {"ASHA": {"stop": {"max_trials": 1500}, "n_workers": 8},
         "RandomSearch": {"stop": {"max_trials": 300}, "n_workers": 8}}
 
@@ -101,6 +101,15 @@ def run(bb, method: str, candidates, seed: int, prefetch: bool = True) -> dict:
             "best": float(np.nanmin(res.results[METRIC].to_numpy())) if n else None}
 
 
+def best(runs: list[dict], r: int, got: dict) -> None:
+    """Keep the faster of the runs of repeat ``r`` (same seed, same work): the machine's speed
+    varies by up to 2x between identical runs, and the fastest is the least disturbed."""
+    if len(runs) <= r:
+        runs.append(got)
+    elif got["total_s"] < runs[r]["total_s"]:
+        runs[r] = got
+
+
 def pooled_us(runs: list[dict]) -> float:
     """Wall time per report over several runs: all their time over all their reports (runs
     with different seeds record different numbers of reports per trial)."""
@@ -111,7 +120,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n-configs", type=int, default=2000)
     parser.add_argument("--table-seed", type=int, default=0)
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=8, help="seeds (one repeat per seed)")
+    parser.add_argument("--best-of", type=int, default=3, help="runs per seed; the fastest counts")
     parser.add_argument("--models", default=",".join(MODEL_KWARGS))
     args = parser.parse_args(argv)
     models = [m for m in args.models.split(",") if m]
@@ -138,19 +148,21 @@ def main(argv: list[str] | None = None) -> int:
                 cands = rows if scenario == "rows" else None
                 tab, fit_tab, srg = [], [], []
                 for r in range(args.repeats):
-                    if scenario == "rows":
-                        tab.append(run(table, method, rows, seed=r))
-                    else:
-                        tab.append(run(full, method, all_rows, seed=r))
-                        if scenario == "space":
-                            fit_tab.append(run(table, method, rows, seed=r))
-                    # a fresh cache of new configurations per repeat: the table-wide batch stays
-                    sur.clear_cache()
-                    if scenario == "space_warm":
-                        run(sur, method, None, seed=r)      # caches this seed's configurations
-                    before = sur.cache_info()["misses"]
-                    srg.append(run(sur, method, cands, seed=r, prefetch=scenario != "space_no_prefetch"))
-                    srg[-1]["predicted"] = sur.cache_info()["misses"] - before
+                    for _ in range(args.best_of):      # alternate: table, fit table, surrogate
+                        if scenario == "rows":
+                            best(tab, r, run(table, method, rows, seed=r))
+                        else:
+                            best(tab, r, run(full, method, all_rows, seed=r))
+                            if scenario == "space":
+                                best(fit_tab, r, run(table, method, rows, seed=r))
+                        # a fresh cache of new configurations per run: the table-wide batch stays
+                        sur.clear_cache()
+                        if scenario == "space_warm":
+                            run(sur, method, None, seed=r)      # caches this seed's configurations
+                        before = sur.cache_info()["misses"]
+                        got = run(sur, method, cands, seed=r, prefetch=scenario != "space_no_prefetch")
+                        got["predicted"] = sur.cache_info()["misses"] - before
+                        best(srg, r, got)
                 t_us, s_us = pooled_us(tab), pooled_us(srg)
                 got = {"tabular_us_per_report": round(t_us, 3), "surrogate_us_per_report": round(s_us, 3),
                        "ratio": round(s_us / t_us, 3),

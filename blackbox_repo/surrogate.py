@@ -89,7 +89,7 @@ DEFAULT_CACHE_BYTES = 256 * 2 ** 20
 
 _DEFAULTS: dict[str, dict[str, Any]] = {
     "knn": {"n_neighbors": 1},
-    "random_forest": {"n_estimators": 100, "max_features": 0.5, "min_samples_leaf": 1, "n_jobs": 1},
+    "random_forest": {"n_estimators": 50, "max_features": 0.5, "min_samples_leaf": 1, "n_jobs": 1},
     "mlp": {"hidden_layer_sizes": (128, 128), "max_iter": 1000, "early_stopping": True,
             "learning_rate_init": 1e-3, "alpha": 1e-4},
     "xgboost": {"n_estimators": 300, "max_depth": 6, "learning_rate": 0.05, "subsample": 0.9,
