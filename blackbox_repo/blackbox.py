@@ -33,6 +33,15 @@ class Blackbox(ABC):
     ``fidelity_values`` (sorted 1-D array), ``objectives_names``, ``metric_elapsed_time``
     (the cumulative elapsed-time objective, or ``None``), default ``metric`` and ``mode``,
     ``num_seeds`` and ``metadata`` (free-form provenance).
+
+    Example:
+        >>> import numpy as np, pandas as pd
+        >>> bb = TabularBlackbox(pd.DataFrame({"x": [1, 2]}), np.arange(4).reshape(2, 1, 2, 1),
+        ...                      fidelity_values=[1, 3], objectives_names=["loss"])
+        >>> isinstance(bb, Blackbox), bb.metric, bb.mode, bb.num_seeds, bb.fidelity_index(3)
+        (True, 'loss', 'min', 1, 1)
+        >>> bb.evaluate({"x": 2})       # every fidelity at once
+        {'loss': array([2., 3.], dtype=float32)}
     """
 
     configuration_space: ConfigurationSpace

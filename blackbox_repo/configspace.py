@@ -70,6 +70,17 @@ class Domain(ABC):
     """One hyperparameter's set of allowed values.
 
     ``values`` is the finite list of allowed values, or ``None`` for a continuous range.
+
+    Example:
+        >>> lr = loguniform(1e-4, 1e-1)
+        >>> isinstance(lr, Domain), lr.is_finite, lr.contains(0.5)
+        (True, False, False)
+        >>> domain_from_dict(lr.to_dict()) == lr
+        True
+        >>> lr.validate(0.5, name="lr")
+        Traceback (most recent call last):
+            ...
+        blackbox_repo.configspace.ConfigurationError: hyperparameter 'lr' = 0.5 is not allowed; ...
     """
 
     kind: str = ""
@@ -184,7 +195,13 @@ class _Finite(Domain):
 
 
 class Choice(_Finite):
-    """Categorical values without order. ``choice(["relu", "tanh"])``."""
+    """Categorical values without order. ``choice(["relu", "tanh"])``.
+
+    Example:
+        >>> act = Choice(["relu", "tanh", "gelu"])
+        >>> act.encode("tanh"), act.decode(0.9), act.contains("elu")
+        (0.5, 'gelu', False)
+    """
 
     kind = "choice"
 
@@ -193,6 +210,11 @@ class Ordinal(_Finite):
     """Ordered values (numbers or labels); neighbours in the list are close in encoding.
 
     For numeric ordinals, ``nearest`` finds the closest allowed value.
+
+    Example:
+        >>> width = Ordinal([16, 32, 64, 128])
+        >>> width.nearest(50), width.encode(32), width.decode(1.0)
+        (64, 0.375, 128)
     """
 
     kind = "ordinal"
@@ -248,7 +270,13 @@ class _Range(Domain):
 
 
 class Float(_Range):
-    """A real interval, optionally on a log scale. ``loguniform(1e-4, 1e-1)``."""
+    """A real interval, optionally on a log scale. ``loguniform(1e-4, 1e-1)``.
+
+    Example:
+        >>> lr = Float(1e-4, 1e-1, log=True)
+        >>> lr.describe(), round(lr.encode(1e-2), 4), round(lr.decode(0.5), 6)
+        ('float in [0.0001, 0.1], log scale', 0.6667, 0.003162)
+    """
 
     kind = "float"
 
@@ -277,6 +305,13 @@ class Integer(_Range):
 
     On a linear scale every integer gets an equal share of ``[0, 1]``; on a log scale the
     encoding is ``log(v)`` rescaled and decoding rounds to the nearest integer.
+
+    Example:
+        >>> layers = Integer(1, 4)
+        >>> layers.values, layers.decode(0.99), layers.contains(2.0), layers.contains(2.5)
+        ([1, 2, 3, 4], 4, True, False)
+        >>> Integer(1, 1024, log=True).decode(0.5)
+        32
     """
 
     kind = "int"
@@ -311,7 +346,14 @@ class Integer(_Range):
 
 
 class Constant(Domain):
-    """A fixed value; encodes to nothing useful (always 0.5) but is kept in configurations."""
+    """A fixed value; encodes to nothing useful (always 0.5) but is kept in configurations.
+
+    Example:
+        >>> import numpy as np
+        >>> space = ConfigurationSpace({"opt": Constant("adam"), "x": uniform(0, 1)})
+        >>> space.sample(np.random.default_rng(0))["opt"], space["opt"].encode("adam")
+        ('adam', 0.5)
+    """
 
     kind = "constant"
 

@@ -79,6 +79,17 @@ class GenerationReport:
     as ``{"config_id", "seed", "error"}``. ``wall_seconds`` is this run's duration and
     ``wall_seconds_total`` the sum over every run (interrupted ones included) that shared
     the checkpoint folder, i.e. what the whole generation cost.
+
+    Example:
+        >>> from blackbox_repo import ConfigurationSpace, choice
+        >>> bb = generate(lambda config, seed: {"loss": [config["x"] / 10]},
+        ...               ConfigurationSpace({"x": choice([1, 2, 3])}), fidelities=[1], seeds=2,
+        ...               objectives_names=["loss"], progress=False)
+        >>> report = GenerationReport(**bb.metadata["generation"])
+        >>> report.n_computed, report.n_failed
+        (6, 0)
+        >>> report.summary()
+        '6 (config, seed) runs: 6 computed, 0 resumed from checkpoint, 0 failed; ... s with n_jobs=1'
     """
 
     n_configs: int

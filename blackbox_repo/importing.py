@@ -67,6 +67,13 @@ class TaskImportReport:
     ``missing_cells`` counts (config, seed, fidelity) combinations without a row (their
     objectives are NaN); ``nan_values`` counts NaN objective values present in the input;
     ``repaired_cells`` counts elapsed-time values raised to their cumulative maximum.
+
+    Example:
+        >>> import pandas as pd
+        >>> df = pd.DataFrame({"lr": [0.1, 0.1, 0.01], "epoch": [1, 2, 1], "error": [0.5, 0.4, 0.6]})
+        >>> task = import_table(df, config_cols=["lr"], fidelity_col="epoch").report.tasks["default"]
+        >>> task.n_configs, task.n_fidelities, task.n_cells, task.missing_cells
+        (2, 2, 4, 1)
     """
 
     task: str
@@ -96,6 +103,15 @@ class ImportReport:
         imported 5000 rows from table.csv: 2 tasks, metric valid_error (min)
         task    configs  seeds  fidelities  objectives  missing cells  nan values  repaired cells
         a          50      2       25          3        0 (0.0%)       0           0
+
+    Example:
+        >>> import pandas as pd
+        >>> df = pd.DataFrame({"lr": [0.1, 0.1, 0.01], "epoch": [1, 2, 1], "error": [0.5, 0.4, 0.6]})
+        >>> print(import_table(df, config_cols=["lr"], fidelity_col="epoch").report)
+        imported 3 rows from DataFrame: 1 task, metric error (min), fidelity epoch, objectives error
+        task     rows  configs  seeds  fidelities  missing cells  nan values  repaired cells
+        default     3        2      1           2      1 (25.0%)           0               0
+        1 missing (config, seed, fidelity) cells are NaN ("evaluation missing").
     """
 
     tasks: dict[str, TaskImportReport]

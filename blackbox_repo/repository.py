@@ -212,7 +212,18 @@ class FolderProvider(BlackboxProvider):
 
 
 class CacheProvider(FolderProvider):
-    """Blackboxes in ``$HPOSIM_HOME/blackboxes`` (the cache is read-write)."""
+    """Blackboxes in ``$HPOSIM_HOME/blackboxes`` (the cache is read-write).
+
+    Example:
+        >>> import os, tempfile, numpy as np, pandas as pd
+        >>> os.environ["HPOSIM_HOME"] = tempfile.mkdtemp()
+        >>> bb = TabularBlackbox(pd.DataFrame({"x": [1, 2]}), np.ones((2, 1, 1, 1), np.float32),
+        ...                      fidelity_values=[1], objectives_names=["y"])
+        >>> _ = save_blackbox(bb, "toy", "t1")
+        >>> cache = CacheProvider()
+        >>> cache.names(), cache.tasks("toy"), cache.load("toy", "t1").shape
+        (['toy'], ['t1'], (2, 1, 1, 1))
+    """
 
     kind = "cached"
 
@@ -225,7 +236,17 @@ class CacheProvider(FolderProvider):
 
 
 class EmbeddedProvider(FolderProvider):
-    """Blackboxes shipped inside the package, in ``blackbox_repo/embedded/<name>/<task>``."""
+    """Blackboxes shipped inside the package, in ``blackbox_repo/embedded/<name>/<task>``.
+
+    Example:
+        >>> import os, tempfile
+        >>> os.environ["HPOSIM_HOME"] = tempfile.mkdtemp()     # where the memory-mapped cache goes
+        >>> embedded = EmbeddedProvider()
+        >>> embedded.tasks(DEFAULT_BLACKBOX)
+        ['breast_cancer', 'digits', 'wine']
+        >>> embedded.load(DEFAULT_BLACKBOX, "digits")
+        TabularBlackbox(mlp-sklearn/digits 500 configs x 3 seeds x 27 epoch x 4 objectives [...])
+    """
 
     kind = "embedded"
 

@@ -38,7 +38,12 @@ class MethodError(ValueError):
 
 
 class Decision(str, enum.Enum):
-    """A scheduler's answer to a report."""
+    """A scheduler's answer to a report.
+
+    Example:
+        >>> Decision("pause") is Decision.PAUSE, Decision.STOP == "stop"
+        (True, True)
+    """
 
     CONTINUE = "continue"
     PAUSE = "pause"
@@ -46,7 +51,12 @@ class Decision(str, enum.Enum):
 
 
 class TrialStatus(str, enum.Enum):
-    """How a trial ended (passed to ``on_end``)."""
+    """How a trial ended (passed to ``on_end``).
+
+    Example:
+        >>> [status.value for status in TrialStatus]
+        ['completed', 'stopped', 'failed']
+    """
 
     COMPLETED = "completed"
     STOPPED = "stopped"
@@ -60,6 +70,14 @@ class Trial:
     ``trial_id`` counts from 0 in the order trials were started. ``config`` is a dict of
     hyperparameter values. ``meta`` is whatever the scheduler attached to its suggestion
     (e.g. a bracket index), handed back unchanged.
+
+    Example:
+        >>> from blackbox_repo.configspace import ConfigurationSpace, uniform
+        >>> from methods import create
+        >>> rs = create("RandomSearch", ConfigurationSpace({"x": uniform(0, 1)}), metric="loss")
+        >>> trial = Trial(trial_id=0, config={"x": 0.5}, meta={"bracket": 0})
+        >>> rs.on_report(trial, fidelity=1, metrics={"loss": 0.3}, time=10.0)
+        <Decision.CONTINUE: 'continue'>
     """
 
     trial_id: int
@@ -109,6 +127,17 @@ class Scheduler(ABC):
     copied (a table's rows are shared by every run): a method must not change them.
     ``report_levels`` tells the simulator at which fidelities the scheduler must see
     reports (``None``: every level); every other report is recorded without a call.
+
+    Example:
+        >>> from blackbox_repo.configspace import ConfigurationSpace, uniform
+        >>> class StopBad(Scheduler):
+        ...     def suggest(self, time):
+        ...         return Suggestion.start(self.config_space.sample(self.rng), self.max_fidelity)
+        ...     def on_report(self, trial, fidelity, metrics, time):
+        ...         return Decision.STOP if self.score(metrics) > 0.5 else Decision.CONTINUE
+        >>> s = StopBad(ConfigurationSpace({"x": uniform(0, 1)}), metric="loss", fidelity_values=[1, 3, 9])
+        >>> s.suggest(0.0).max_fidelity, s.on_report(Trial(0, {"x": 0.2}), 1, {"loss": 0.8}, 5.0)
+        (9, <Decision.STOP: 'stop'>)
     """
 
     #: accepted keyword arguments besides the common ones (for error messages)

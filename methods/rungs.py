@@ -145,7 +145,15 @@ def sorted_quantile(values: Sequence[float], q: float) -> float:
 
 @dataclass
 class StoppingRung:
-    """Scores ("lower is better") recorded at one rung, kept sorted for O(log n) cutoffs."""
+    """Scores ("lower is better") recorded at one rung, kept sorted for O(log n) cutoffs.
+
+    Example:
+        >>> rung = StoppingRung()
+        >>> [rung.record_and_decide(score, quantile=0.5) for score in [0.3, 0.5, 0.1]]
+        [True, False, True]
+        >>> rung.scores
+        [0.1, 0.3, 0.5]
+    """
 
     scores: list[float] = field(default_factory=list)
 
@@ -163,6 +171,13 @@ class PromotionRung:
     entries not yet promoted (and not ended). A trial is promotable when it is among the best
     ``floor(len(entries) / rf)`` entries; the best waiting trial is tried first, so ties
     between equal scores go to the lower trial id.
+
+    Example:
+        >>> rung = PromotionRung()
+        >>> for trial_id, score in enumerate([0.5, 0.2, 0.9]):
+        ...     rung.record(trial_id, score)
+        >>> rung.pop_promotable(reduction_factor=3, ended=set()), rung.pop_promotable(3, ended=set())
+        (1, None)
     """
 
     entries: list[tuple[float, int]] = field(default_factory=list)

@@ -35,7 +35,17 @@ BLOCK = 1024
 class TrialSeeds:
     """The blackbox seeds of new trials, in start order: ``fixed`` for every trial when
     given, 0 for a blackbox with one seed, else uniform draws from ``rng`` in
-    ``[0, num_seeds)``; ``max_trials`` (optional) bounds what ``upcoming`` shows."""
+    ``[0, num_seeds)``; ``max_trials`` (optional) bounds what ``upcoming`` shows.
+
+    Example:
+        >>> import numpy as np
+        >>> seeds = TrialSeeds(np.random.default_rng(1), num_seeds=3, max_trials=10)
+        >>> ahead = seeds.upcoming(5)
+        >>> [seeds.next() for _ in range(5)] == ahead, all(0 <= s < 3 for s in ahead)
+        (True, True)
+        >>> len(seeds.upcoming(100)), TrialSeeds(np.random.default_rng(1), num_seeds=1).next()
+        (5, 0)
+    """
 
     __slots__ = ("_rng", "_n", "_pool", "_pos", "_fixed", "_left")
 

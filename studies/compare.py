@@ -34,7 +34,16 @@ __all__ = ["compare", "Comparison", "paired_scores", "wilcoxon_worse", "measure_
 
 @dataclass
 class Comparison:
-    """The outcome of ``compare``: pooled test, effect size, per-benchmark details."""
+    """The outcome of ``compare``: pooled test, effect size, per-benchmark details.
+
+    Example:
+        >>> c = Comparison("ASHA", "MY-ASHA", n_pairs=20, pvalue=0.003, effect_size=0.62, alpha=0.05,
+        ...                min_effect=0.0, mean_difference=0.015)
+        >>> c.worse
+        True
+        >>> print(c.format())
+        MY-ASHA vs baseline ASHA: WORSE (one-sided Wilcoxon p = 0.003, alpha = 0.05; rank-biserial ...)
+    """
 
     baseline: str
     candidate: str

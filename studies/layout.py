@@ -54,7 +54,17 @@ class StorageError(RuntimeError):
 
 @dataclass
 class RunState:
-    """The state of one cell as stored: ``done``, ``failed``, ``running`` or ``missing``."""
+    """The state of one cell as stored: ``done``, ``failed``, ``running`` or ``missing``.
+
+    Example:
+        >>> import tempfile, pandas as pd
+        >>> store = StudyStore(tempfile.mkdtemp(), "demo")
+        >>> data = to_parquet_bytes(pd.DataFrame({"trial_id": [0], "loss": [0.5]}))
+        >>> _ = store.write_run("digits", "RS", 0, {"format": RUN_FORMAT, "status": "done"}, data)
+        >>> state = store.read_states()[("digits", "RS", 0)]
+        >>> state.status, state.metadata["files"][RESULTS]["bytes"] == len(data)
+        ('done', True)
+    """
 
     benchmark: str
     method: str
@@ -103,6 +113,14 @@ class StudyStore:
 
     ``root`` is the folder holding studies; ``study`` the study name (a sub-folder).
     ``storage_options`` go to fsspec (e.g. ``{"endpoint_url": ..., "key": ..., "secret": ...}``).
+
+    Example:
+        >>> import tempfile
+        >>> store = StudyStore(tempfile.mkdtemp(), "demo")
+        >>> store.check_writable()
+        >>> folder = store.write_run("digits", "RS", 0, {"format": RUN_FORMAT, "status": "failed"}, None)
+        >>> folder == store.run_dir("digits", "RS", 0), list(store.read_states())
+        (True, [('digits', 'RS', 0)])
     """
 
     def __init__(self, root: str, study: str, storage_options: Mapping[str, Any] | None = None):

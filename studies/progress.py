@@ -29,6 +29,17 @@ class Progress:
 
     ``bar=None`` picks a tqdm bar when ``stream`` is a TTY and plain lines otherwise
     (fine for logs, CI and ``watch``).
+
+    Example:
+        >>> import sys
+        >>> p = Progress(total=2, stream=sys.stdout, bar=False)
+        >>> p.update("digits/RS/0", "done", 0.5)
+        [1/2] done   digits/RS/0 0.50s | 1 done, 0 failed, ETA ...
+        >>> p.update("digits/RS/1", "failed", 0.2)
+        [2/2] failed digits/RS/1 0.20s | 1 done, 1 failed
+        >>> p.finished, p.done, p.failed
+        (2, 1, 1)
+        >>> p.close()
     """
 
     def __init__(self, total: int, stream: IO[str] | None = None, bar: bool | None = None,

@@ -36,6 +36,17 @@ class TrialResult:
 
     ``metrics`` is the report selected by the query that returned this trial (its last
     report, or its best one); ``metrics_dataframe`` holds every report of the trial.
+
+    Example:
+        >>> import pandas as pd
+        >>> df = pd.DataFrame({"trial_id": [0, 0, 1], "lr": [0.1, 0.1, 0.01], "fidelity": [1, 2, 1],
+        ...                    "time": [1.0, 2.0, 1.5], "loss": [0.5, 0.3, 0.6],
+        ...                    "decision": ["continue", "complete", "stop"]})
+        >>> trial = RunResults(df, {"metric": "loss", "mode": "min"})[1]
+        >>> trial
+        TrialResult(trial_id=1, status='stopped', config={'lr': 0.01})
+        >>> trial.metrics, len(trial.metrics_dataframe)
+        ({'loss': 0.6, 'fidelity': 1, 'time': 1.5}, 1)
     """
 
     trial_id: int
@@ -53,6 +64,17 @@ class RunResults:
     """The reports of one run with Ray-Tune-like accessors.
 
     ``metric`` and ``mode`` default to the run's own.
+
+    Example:
+        >>> import pandas as pd
+        >>> df = pd.DataFrame({"trial_id": [0, 0, 1], "lr": [0.1, 0.1, 0.01], "fidelity": [1, 2, 1],
+        ...                    "time": [1.0, 2.0, 1.5], "loss": [0.5, 0.3, 0.6],
+        ...                    "decision": ["continue", "complete", "stop"]})
+        >>> run = RunResults(df, {"metric": "loss", "mode": "min", "status": "done"})
+        >>> run, run.config
+        (RunResults('', status='done', trials=2, metric='loss', mode='min'), {'lr': 0.1})
+        >>> run.get_best_result().metrics
+        {'loss': 0.3, 'fidelity': 2, 'time': 2.0}
     """
 
     def __init__(self, results: pd.DataFrame, metadata: Mapping[str, Any], path: str = ""):

@@ -44,7 +44,13 @@ RunFunction = Callable[[RunSpec], "tuple[pd.DataFrame, dict]"]
 
 @dataclass
 class RunOutcome:
-    """What happened to one run (returned by workers; small and picklable)."""
+    """What happened to one run (returned by workers; small and picklable).
+
+    Example:
+        >>> outcome = RunOutcome("digits", "ASHA", 0, "done", wall_seconds=1.5, n_trials=40, best=0.03)
+        >>> outcome.name, outcome.status, outcome.best
+        ('digits/ASHA/0', 'done', 0.03)
+    """
 
     benchmark: str
     method: str
@@ -62,7 +68,19 @@ class RunOutcome:
 
 @dataclass
 class StudyRunSummary:
-    """The result of ``run_study``: counts, every outcome, and the failures."""
+    """The result of ``run_study``: counts, every outcome, and the failures.
+
+    Example:
+        >>> import tempfile, pandas as pd
+        >>> study = Study.from_dict({"name": "doc", "seeds": 2, "methods": {"RS": "RandomSearch"},
+        ...                          "benchmarks": {"b": {"blackbox": "x/y", "max_trials": 2}}})
+        >>> fake = lambda run: (pd.DataFrame({"trial_id": [0], "loss": [0.5]}), {"metric": "loss"})
+        >>> summary = run_study(study, tempfile.mkdtemp(), run_fn=fake, validate=False, progress=False)
+        >>> summary.ok, summary.done, [o.name for o in summary.outcomes]
+        (True, 2, ['b/RS/0', 'b/RS/1'])
+        >>> print(summary.format())
+        study 'doc' at ...: 2 runs, 0 already done, 2 done now, 0 failed (...s)
+    """
 
     study: str
     url: str
@@ -97,7 +115,17 @@ class StudyRunSummary:
 
 @dataclass(frozen=True)
 class RunBatch:
-    """A few runs of one benchmark, sent to one worker together."""
+    """A few runs of one benchmark, sent to one worker together.
+
+    Example:
+        >>> import tempfile, pandas as pd
+        >>> study = Study.from_dict({"name": "doc", "seeds": 2, "methods": {"RS": "RandomSearch"},
+        ...                          "benchmarks": {"b": {"blackbox": "x/y", "max_trials": 2}}})
+        >>> fake = lambda run: (pd.DataFrame({"trial_id": [0], "loss": [0.5]}), {"metric": "loss"})
+        >>> batch = RunBatch(tempfile.mkdtemp(), {}, tuple(study.runs()), run_fn=fake)
+        >>> [(o.name, o.status) for o in execute_batch(batch)]
+        [('b/RS/0', 'done'), ('b/RS/1', 'done')]
+    """
 
     root: str
     storage_options: Mapping[str, Any]

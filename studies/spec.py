@@ -101,7 +101,17 @@ class BenchmarkSpec:
 
 @dataclass(frozen=True)
 class RunSpec:
-    """One cell of a study: everything needed to run it, and nothing else (picklable)."""
+    """One cell of a study: everything needed to run it, and nothing else (picklable).
+
+    Example:
+        >>> study = Study.from_dict({"name": "s", "seeds": [7], "methods": {"RS": "RandomSearch"},
+        ...     "benchmarks": {"digits": {"blackbox": "mlp-sklearn/digits", "max_trials": 5}}})
+        >>> run = study.runs()[0]
+        >>> run.name, run.key, run.task, run.stop
+        ('digits/RS/7', ('digits', 'RS', 7), 'digits', {'max_trials': 5})
+        >>> RunSpec.from_dict(run.to_dict()) == run
+        True
+    """
 
     study: str
     benchmark: str

@@ -29,7 +29,17 @@ __all__ = ["critical_difference", "CDResult"]
 @dataclass
 class CDResult:
     """Average ranks, the critical difference, the Friedman test and the groups of methods
-    whose ranks differ by less than the CD (not significantly different)."""
+    whose ranks differ by less than the CD (not significantly different).
+
+    Example:
+        >>> import pandas as pd
+        >>> fv = pd.DataFrame({"benchmark": "b", "seed": [s for s in range(4) for _ in "ABC"],
+        ...                    "method": ["A", "B", "C"] * 4,
+        ...                    "best": [0.1, 0.2, 0.3, 0.1, 0.3, 0.2, 0.1, 0.2, 0.3, 0.2, 0.1, 0.3]})
+        >>> r = critical_difference(fv, mode="min")
+        >>> r.avg_ranks, round(r.cd, 3), r.n_blocks, r.cliques
+        ({'A': 1.25, 'B': 2.0, 'C': 2.75}, 1.657, 4, [['A', 'B', 'C']])
+    """
 
     avg_ranks: dict[str, float]
     cd: float
