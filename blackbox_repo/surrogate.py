@@ -837,6 +837,8 @@ class SurrogateBlackbox(Blackbox):
             2
             >>> sur.cached_curve({"x": 0.55}) is not None, sur.cache_info()["misses"]
             (True, 2)
+            >>> [None if c is None else c[:, 0].tolist() for c in sur.prefetch_curves([{"x": 0.12}, {"x": 7.0}], [0, 0])]
+            [[1.0, 1.0], None]
         """
         return self._prefetch(configs, seeds, curves=False)[0]
 
@@ -845,17 +847,8 @@ class SurrogateBlackbox(Blackbox):
         """``prefetch(configs, seeds)``, returning the curve of each of the first
         ``len(seeds)`` configurations at its seed (``None`` for one that is not valid in the
         space: ``config_curve`` explains what is wrong with it). The simulator takes the curves
-        of its upcoming trials from here, without looking each one up again.
-
-        Example:
-            >>> import numpy as np, pandas as pd
-            >>> from blackbox_repo.configspace import ConfigurationSpace, uniform
-            >>> obj = np.zeros((10, 1, 2, 1), np.float32); obj[..., 0] = np.arange(10)[:, None, None]
-            >>> t = TabularBlackbox(pd.DataFrame({"x": np.arange(10) / 10}), obj, [1, 2], ["loss"])
-            >>> sur = add_surrogate(t, configuration_space=ConfigurationSpace({"x": uniform(0, 1)}))
-            >>> [c if c is None else c[:, 0].tolist() for c in sur.prefetch_curves([{"x": 0.12}, {"x": 7.0}], [0, 0])]
-            [[1.0, 1.0], None]
-        """
+        of its upcoming trials from here, without looking each one up again (example: see
+        ``prefetch``)."""
         return self._prefetch(configs, seeds, curves=True)[1]
 
     def _prefetch(self, configs: Sequence[Mapping[str, Any]], seeds: Sequence[int] | None,
