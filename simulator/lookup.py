@@ -58,7 +58,9 @@ def curve_source(blackbox: Blackbox, scheduler: Any, names: list[str],
     scheduler will suggest next go to ``prefetch`` in one batch, with their seeds: the one
     asked for, then ``upcoming_seeds(n)`` (the seeds the next ``n`` new trials will draw,
     fewer when fewer trials are left to start, which bounds the batch; they pair with the
-    upcoming configurations when each new trial takes the next one). With
+    upcoming configurations when each new trial takes the next one). The first miss of a run
+    predicts the next ``FIRST_BATCH`` configurations, each later miss twice as many as the one
+    before, so a short run does not pay for configurations it never starts. With
     ``prefetch_curves`` the blackbox returns those curves, and the next trials take them in
     order -- the very configuration object foreseen, with the seed foreseen -- without being
     looked up again; any other trial is looked up by value (``cached_curve``).
@@ -90,11 +92,12 @@ def curve_source(blackbox: Blackbox, scheduler: Any, names: list[str],
     upcoming = getattr(scheduler, "upcoming_configs", None)
     if prefetch is None or cached_curve is None or not callable(upcoming):
         return compute
+    batch = _Batches()
     if prefetch_curves is None or upcoming_seeds is None:
         def prefetched(cfg: Mapping[str, Any], bseed: int) -> np.ndarray:
             curve = cached_curve(cfg, bseed)
             if curve is None:   # a miss: predict this and the next suggestions in one batch
-                prefetch([cfg, *upcoming()])
+                prefetch([cfg, *list(upcoming())[:batch.next()]])
                 curve = compute(cfg, bseed)
             return curve
         return prefetched
@@ -110,10 +113,29 @@ def curve_source(blackbox: Blackbox, scheduler: Any, names: list[str],
             pending.clear()     # out of step (not the trial foreseen): look curves up by value
         curve = cached_curve(cfg, bseed)
         if curve is None:       # a miss: predict this and the next suggestions in one batch
-            ahead = list(upcoming())
+            ahead = list(upcoming())[:batch.next()]
             seeds = upcoming_seeds(len(ahead))        # none beyond the trials left to start
             got = prefetch_curves([cfg, *ahead[:len(seeds)]], [bseed, *seeds])
             pending.extend(zip(ahead, seeds, got[1:]))
             curve = got[0] if got[0] is not None else compute(cfg, bseed)
         return curve
     return foreseen
+
+
+#: upcoming configurations predicted with the first miss of a run; each later miss doubles it
+FIRST_BATCH = 16
+
+
+class _Batches:
+    """How many upcoming configurations to predict on each cache miss of a run: 16, 32, 64, ...
+    A run that stops after a few trials (a time budget) predicts few configurations it never
+    runs, at most as many as it ran; a long run soon predicts whole batches of the sampler."""
+
+    __slots__ = ("size",)
+
+    def __init__(self) -> None:
+        self.size = FIRST_BATCH
+
+    def next(self) -> int:
+        size, self.size = self.size, self.size * 2
+        return size
