@@ -415,7 +415,7 @@ def test_simulation_results_are_identical_with_and_without_prefetch(continuous, 
     assert n == ref.metadata["n_trials"] >= 250
     assert without.cache_info()["misses"] == n
     # one model call per miss, each predicting twice as many drawn configurations as the one
-    # before (16, 32, ...; plus the trial's own), never beyond the trials left: not one per trial
+    # before (256, 512, ...; plus the trial's own), never beyond the trials left: not one per trial
     assert all(c <= 1 + FIRST_BATCH * 2 ** k for k, c in enumerate(calls))
     assert len(calls) <= math.ceil(math.log2(n / FIRST_BATCH + 1)) + 1 and sum(calls) <= n + len(calls)
 
@@ -497,3 +497,17 @@ def test_fast_prediction_paths_agree_with_scikit_learn(continuous, model):
     assert np.array_equal(Xc[ok], X)
     with pytest.raises(ConfigurationError, match="'relu', 'tanh', 'sigmoid'"):
         sur._features.one({"lr": 1e-3, "width": 20, "act": "gelu"})
+
+
+def test_a_short_run_predicts_few_configurations_it_never_starts(continuous):
+    # a time budget does not say how many trials will start: batches grow from FIRST_BATCH
+    sur = _fresh(continuous["mlp"])
+    res = simulate(sur, make_scheduler("RandomSearch", sur, seed=1), n_workers=2, stop={"max_time": 2000},
+                   seed=0)
+    n = res.metadata["n_trials"]
+    assert 10 < n < FIRST_BATCH and sur.cache_info()["misses"] == FIRST_BATCH + 1
+    longer = _fresh(continuous["mlp"])
+    res = simulate(longer, make_scheduler("RandomSearch", longer, seed=1), n_workers=2,
+                   stop={"max_time": 2000 * 1000 // n}, seed=0)
+    n = res.metadata["n_trials"]
+    assert n > 3 * FIRST_BATCH and longer.cache_info()["misses"] < n + 2 * FIRST_BATCH
