@@ -51,7 +51,7 @@ def row_index(blackbox: TabularBlackbox) -> tuple[dict, list[str]]:
 
 def curve_source(blackbox: Blackbox, scheduler: Any, names: list[str],
                  upcoming_seeds: Callable[[int], list[int]] | None = None,
-                 ) -> Callable[[Mapping[str, Any], int], np.ndarray]:
+                 first_batch: int | None = None) -> Callable[[Mapping[str, Any], int], np.ndarray]:
     """``curve(config, seed) -> (n_fidelities, n_objectives)`` for a blackbox that is not a table.
 
     On a cache miss of a blackbox with ``prefetch``, the configuration asked for and those the
@@ -59,8 +59,10 @@ def curve_source(blackbox: Blackbox, scheduler: Any, names: list[str],
     asked for, then ``upcoming_seeds(n)`` (the seeds the next ``n`` new trials will draw,
     fewer when fewer trials are left to start, which bounds the batch; they pair with the
     upcoming configurations when each new trial takes the next one). The first miss of a run
-    predicts the next ``FIRST_BATCH`` configurations, each later miss twice as many as the one
-    before, so a short run does not pay for configurations it never starts. With
+    predicts the next ``first_batch`` configurations (default ``FIRST_BATCH``), each later miss
+    twice as many as the one before, so a run that ends early (a time budget) does not pay for
+    many configurations it never starts; a run bounded by a number of trials, whose seeds
+    ``upcoming_seeds`` never shows beyond it, can start with whole batches. With
     ``prefetch_curves`` the blackbox returns those curves, and the next trials take them in
     order -- the very configuration object foreseen, with the seed foreseen -- without being
     looked up again; any other trial is looked up by value (``cached_curve``).
@@ -92,7 +94,7 @@ def curve_source(blackbox: Blackbox, scheduler: Any, names: list[str],
     upcoming = getattr(scheduler, "upcoming_configs", None)
     if prefetch is None or cached_curve is None or not callable(upcoming):
         return compute
-    batch = _Batches()
+    batch = _Batches(first_batch or FIRST_BATCH)
     if prefetch_curves is None or upcoming_seeds is None:
         def prefetched(cfg: Mapping[str, Any], bseed: int) -> np.ndarray:
             curve = cached_curve(cfg, bseed)
@@ -134,8 +136,8 @@ class _Batches:
 
     __slots__ = ("size",)
 
-    def __init__(self) -> None:
-        self.size = FIRST_BATCH
+    def __init__(self, first: int = FIRST_BATCH) -> None:
+        self.size = first
 
     def next(self) -> int:
         size, self.size = self.size, self.size * 2

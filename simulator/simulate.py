@@ -205,7 +205,9 @@ def _run(blackbox: Blackbox, scheduler: Any, st: Settings,
         row_of, hp_keys = row_index(blackbox)
         slow_config_id = blackbox.config_id
     else:
-        computed_curve = curve_source(blackbox, scheduler, names, trial_seeds.upcoming)
+        # with a trial budget the seeds shown never exceed it: whole batches from the start
+        computed_curve = curve_source(blackbox, scheduler, names, trial_seeds.upcoming,
+                                      first_batch=sys.maxsize if stop.max_trials is not None else None)
 
     from methods.base import Decision, Trial, TrialStatus
     D_CONTINUE, D_PAUSE, D_STOP = Decision.CONTINUE, Decision.PAUSE, Decision.STOP

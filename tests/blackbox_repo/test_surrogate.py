@@ -3,7 +3,6 @@ save/load through the repository, and ``hposim blackbox surrogate``."""
 from __future__ import annotations
 
 import json
-import math
 import sys
 
 import numpy as np
@@ -414,10 +413,9 @@ def test_simulation_results_are_identical_with_and_without_prefetch(continuous, 
     n = got.metadata["n_trials"]
     assert n == ref.metadata["n_trials"] >= 250
     assert without.cache_info()["misses"] == n
-    # one model call per miss, each predicting twice as many drawn configurations as the one
-    # before (256, 512, ...; plus the trial's own), never beyond the trials left: not one per trial
-    assert all(c <= 1 + FIRST_BATCH * 2 ** k for k, c in enumerate(calls))
-    assert len(calls) <= math.ceil(math.log2(n / FIRST_BATCH + 1)) + 1 and sum(calls) <= n + len(calls)
+    # a budget of trials: whole batches of drawn configurations (never beyond the trials left),
+    # one model call per batch, not one per trial
+    assert sum(calls) == n and len(calls) <= 1 + -(-n // 1024)
 
 
 # ---------------------------------------------------------------------------- save / load
