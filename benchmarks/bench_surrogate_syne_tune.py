@@ -35,6 +35,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_common import (BENCH_DIR, MAIN_PYTHON, SIGNAL_DEATHS, command_line, machine,  # noqa: E402
                           median, run_json, save_results)
+from st_common import add_delay_args, add_run_args  # noqa: E402
 from nb201_table import (DEFAULT_DIR, SyntheticTable, ensure_exchange, read_exchange,  # noqa: E402
                          write_exchange)
 
@@ -75,14 +76,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--models", default="knn", help=f"comma-separated, from {','.join(MODELS)}")
     parser.add_argument("--n-configs", type=int, default=2000, help="rows of the fit table")
     parser.add_argument("--table-seed", type=int, default=0, help="seed of the synthetic table and subset")
-    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2], help="one experiment per seed")
-    parser.add_argument("--n-workers", type=int, default=4, help="simulated workers")
-    parser.add_argument("--max-time", type=float, default=7_200.0,
-                        help="simulated-time budget of each experiment (seconds)")
-    parser.add_argument("--delays", choices=["default", "zero"], default="zero",
-                        help="Syne Tune's simulator delays (see st_simulator_side.py)")
-    parser.add_argument("--sleep-time", type=float, default=0.1,
-                        help="Syne Tune backend tuner_sleep_time with --delays zero")
+    add_run_args(parser, default_seeds=[0, 1, 2])
+    add_delay_args(parser)
     parser.add_argument("--timeout", type=float, default=1800.0, help="per side process (seconds)")
     args = parser.parse_args(argv)
     models = [m for m in args.models.split(",") if m]

@@ -25,7 +25,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from hposim_side import tabular_from_exchange  # noqa: E402
-from st_common import emit, memory_status, peak_rss_mb  # noqa: E402
+from st_common import add_run_args, emit, memory_status, peak_rss_mb  # noqa: E402
 
 MODELS = ("knn", "random_forest")
 
@@ -78,10 +78,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--exchange", type=Path, required=True,
                         help="exchange folder of the fit table (both sides read the same one)")
     parser.add_argument("--model", choices=MODELS, default="knn", help="surrogate model (hposim defaults)")
-    parser.add_argument("--seeds", type=int, nargs="+", default=[0], help="one experiment per seed")
-    parser.add_argument("--n-workers", type=int, default=4, help="simulated workers")
-    parser.add_argument("--max-time", type=float, default=7_200.0,
-                        help="simulated-time budget of each experiment (seconds)")
+    add_run_args(parser, default_seeds=[0])
     parser.add_argument("--grace-period", type=int, default=1, help="ASHA grace period")
     parser.add_argument("--reduction-factor", type=float, default=3.0, help="ASHA reduction factor")
     args = parser.parse_args(argv)

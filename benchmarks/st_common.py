@@ -90,3 +90,19 @@ def lookup_rate(fn, n: int, min_seconds: float) -> float:
         elapsed = time.perf_counter() - t0
         if elapsed >= min_seconds:
             return calls * n / elapsed
+
+
+def add_run_args(parser: Any, default_seeds: list[int]) -> None:
+    """The experiment options every surrogate-benchmark process takes: seeds, workers, budget."""
+    parser.add_argument("--seeds", type=int, nargs="+", default=default_seeds, help="one experiment per seed")
+    parser.add_argument("--n-workers", type=int, default=4, help="simulated workers")
+    parser.add_argument("--max-time", type=float, default=7_200.0,
+                        help="simulated-time budget of each experiment (seconds)")
+
+
+def add_delay_args(parser: Any) -> None:
+    """Syne Tune's simulator delays (as in st_simulator_side.py) and its backend sleep time."""
+    parser.add_argument("--delays", choices=["default", "zero"], default="zero",
+                        help="Syne Tune's simulator delays (as in st_simulator_side.py)")
+    parser.add_argument("--sleep-time", type=float, default=0.1,
+                        help="tuner_sleep_time of Syne Tune's backend with --delays zero")

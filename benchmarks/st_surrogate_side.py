@@ -28,8 +28,8 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from st_common import (emit, memory_status, peak_rss_mb, read_exchange_meta,  # noqa: E402
-                       st_blackbox_from_exchange)
+from st_common import (add_delay_args, add_run_args, emit, memory_status, peak_rss_mb,  # noqa: E402
+                       read_exchange_meta, st_blackbox_from_exchange)
 from st_simulator_side import run_experiment  # noqa: E402
 
 MODELS = ("knn", "random_forest")
@@ -89,14 +89,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--exchange", type=Path, required=True,
                         help="exchange folder of the fit table (both sides read the same one)")
     parser.add_argument("--model", choices=MODELS, default="knn", help="surrogate regressor")
-    parser.add_argument("--seeds", type=int, nargs="+", default=[0], help="one experiment per seed")
-    parser.add_argument("--n-workers", type=int, default=4, help="simulated workers")
-    parser.add_argument("--max-time", type=float, default=7_200.0,
-                        help="simulated-time budget of each experiment (seconds)")
-    parser.add_argument("--delays", choices=["default", "zero"], default="zero",
-                        help="Syne Tune's simulator delays (as in st_simulator_side.py)")
-    parser.add_argument("--sleep-time", type=float, default=0.1,
-                        help="tuner_sleep_time of the backend with --delays zero")
+    add_run_args(parser, default_seeds=[0])
+    add_delay_args(parser)
     parser.add_argument("--grace-period", type=int, default=1, help="ASHA grace period")
     parser.add_argument("--reduction-factor", type=float, default=3.0, help="ASHA reduction factor")
     args = parser.parse_args(argv)
