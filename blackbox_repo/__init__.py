@@ -1,28 +1,66 @@
-"""Tabulated blackboxes: the data model, Parquet storage, the cache and the repository."""
+"""Tabulated blackboxes: the data model, Parquet storage, the cache and the repository.
+
+The public names below are imported lazily (PEP 562), on first access: ``import methods``
+needs only ``blackbox_repo.configspace``, which must not drag pandas, pyarrow and the rest
+of the repository in. ``from blackbox_repo import load_blackbox`` works as before; the
+repository plugs its providers (the recipes, the surrogate-aware cache) in at its first
+lookup, whichever module it was imported from.
+
+Example:
+    >>> import blackbox_repo
+    >>> blackbox_repo.load_blackbox.__module__, "load_blackbox" in dir(blackbox_repo)
+    ('blackbox_repo.repository', True)
+    >>> blackbox_repo.no_such_name
+    Traceback (most recent call last):
+        ...
+    AttributeError: module 'blackbox_repo' has no attribute 'no_such_name'
+"""
 from __future__ import annotations
 
-from blackbox_repo.blackbox import Blackbox, BlackboxError, TabularBlackbox
-from blackbox_repo.configspace import (ConfigurationError, ConfigurationSpace, choice, constant,
-                                       loguniform, lograndint, ordinal, randint, uniform)
+import importlib
+import sys
+import types
+from typing import Any
 
-__all__ = ["Blackbox", "BlackboxError", "TabularBlackbox", "ConfigurationError", "ConfigurationSpace",
-           "choice", "constant", "loguniform", "lograndint", "ordinal", "randint", "uniform"]
+#: public name -> the submodule that defines it
+_EXPORTS: dict[str, str] = {
+    **dict.fromkeys(["Blackbox", "BlackboxError", "TabularBlackbox"], "blackbox"),
+    **dict.fromkeys(["ConfigurationError", "ConfigurationSpace", "choice", "constant",
+                     "loguniform", "lograndint", "ordinal", "randint", "uniform"], "configspace"),
+    **dict.fromkeys(["from_dataframe", "import_table", "ImportResult", "ImportReport"], "importing"),
+    **dict.fromkeys(["generate", "GenerationError", "GenerationReport"], "generate"),
+    **dict.fromkeys(["load_blackbox", "list_blackboxes", "DEFAULT_BLACKBOX", "save_blackbox",
+                     "BlackboxRecord"], "repository"),
+    "CorruptBlackboxError": "storage",
+    **dict.fromkeys(["RECIPES", "Recipe", "get_recipe"], "recipes"),
+    **dict.fromkeys(["SurrogateBlackbox", "SurrogateError", "add_surrogate", "load_surrogate"], "surrogate"),
+}
 
-from blackbox_repo.importing import ImportReport, ImportResult, from_dataframe, import_table  # noqa: E402
-__all__ += ["from_dataframe", "import_table", "ImportResult", "ImportReport"]
+__all__ = list(_EXPORTS)
 
-from blackbox_repo.generate import GenerationError, GenerationReport, generate  # noqa: E402
-__all__ += ["generate", "GenerationError", "GenerationReport"]
 
-from blackbox_repo.storage import CorruptBlackboxError  # noqa: E402
-from blackbox_repo.repository import (DEFAULT_BLACKBOX, BlackboxRecord, list_blackboxes,  # noqa: E402
-                                      load_blackbox, save_blackbox)
-__all__ += ["load_blackbox", "list_blackboxes", "DEFAULT_BLACKBOX", "save_blackbox", "BlackboxRecord",
-            "CorruptBlackboxError"]
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value          # later accesses skip this function
+    return value
 
-from blackbox_repo.recipes import RECIPES, Recipe, get_recipe  # noqa: E402  (plugs the recipe provider in)
-__all__ += ["RECIPES", "Recipe", "get_recipe"]
 
-from blackbox_repo.surrogate import (SurrogateBlackbox, SurrogateError, add_surrogate,  # noqa: E402
-                                     load_surrogate)
-__all__ += ["SurrogateBlackbox", "SurrogateError", "add_surrogate", "load_surrogate"]
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
+
+
+class _Package(types.ModuleType):
+    """This package's module type: when ``blackbox_repo.generate`` (the submodule) loads, the
+    import system binds it on the package, where the public name is the function
+    ``generate``; the function is kept."""
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if isinstance(value, types.ModuleType) and _EXPORTS.get(name) == name:
+            value = getattr(value, name)
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package

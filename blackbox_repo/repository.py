@@ -10,7 +10,10 @@ in order; the first that knows a (name, task) loads it:
    package (read-only; its memory-mapped cache goes to ``$HPOSIM_HOME/cache/<name>/<task>/``).
    Any folder there is an embedded blackbox; ``DEFAULT_BLACKBOX`` is the one shipped.
 
-More providers (a mirror, download recipes) plug in with ``register_provider``.
+More providers (a mirror, download recipes) plug in with ``register_provider``. The
+modules in ``_PLUGINS`` (the recipes, the surrogate-aware cache) do so when imported; they
+import this module, so it imports them at its first lookup or registration, whoever
+imported it.
 
 Example:
     >>> import numpy as np, pandas as pd
@@ -26,6 +29,7 @@ Example:
 from __future__ import annotations
 
 import difflib
+import importlib
 import json
 import os
 from abc import ABC, abstractmethod
@@ -262,10 +266,28 @@ class EmbeddedProvider(FolderProvider):
 
 _PROVIDERS: list[BlackboxProvider] = [CacheProvider(), EmbeddedProvider()]
 
+#: modules that register providers when imported, loaded by ``_registered``
+_PLUGINS = ("blackbox_repo.recipes", "blackbox_repo.surrogate")
+_plugins_loaded = False
+
+
+def _registered() -> list[BlackboxProvider]:
+    """``_PROVIDERS``, once the ``_PLUGINS`` are imported (the first call imports them)."""
+    global _plugins_loaded
+    if not _plugins_loaded:
+        _plugins_loaded = True       # first: the plugins call register_provider as they load
+        try:
+            for module in _PLUGINS:
+                importlib.import_module(module)
+        except BaseException:
+            _plugins_loaded = False
+            raise
+    return _PROVIDERS
+
 
 def providers() -> list[BlackboxProvider]:
     """The registered providers, in lookup order."""
-    return list(_PROVIDERS)
+    return list(_registered())
 
 
 def register_provider(provider: BlackboxProvider, *, before: str | None = None) -> None:
@@ -275,7 +297,7 @@ def register_provider(provider: BlackboxProvider, *, before: str | None = None) 
     """
     if not isinstance(provider, BlackboxProvider):
         raise TypeError(f"expected a BlackboxProvider, got {type(provider).__name__}")
-    kinds = [p.kind for p in _PROVIDERS]
+    kinds = [p.kind for p in _registered()]
     if provider.kind in kinds:
         _PROVIDERS[kinds.index(provider.kind)] = provider
         return
@@ -289,7 +311,7 @@ def register_provider(provider: BlackboxProvider, *, before: str | None = None) 
 
 # ---------------------------------------------------------------------------- public API
 def _known_names() -> list[str]:
-    return sorted({n for p in _PROVIDERS for n in p.names()})
+    return sorted({n for p in _registered() for n in p.names()})
 
 
 def _suggest(value: str, known: list[str]) -> str:
@@ -310,7 +332,7 @@ def _unknown_name(name: str) -> UnknownBlackboxError:
 def _tasks_of(name: str) -> list[tuple[str, BlackboxProvider]]:
     """(task, first provider that has it) for every task of ``name``, in provider order."""
     seen: dict[str, BlackboxProvider] = {}
-    for p in _PROVIDERS:
+    for p in _registered():
         for t in p.tasks(name):
             seen.setdefault(t, p)
     return list(seen.items())
@@ -357,7 +379,7 @@ def list_blackboxes() -> list[BlackboxRecord]:
     the union, and size/source/description come from the first provider in lookup order.
     """
     merged: dict[str, list[BlackboxRecord]] = {}
-    for p in _PROVIDERS:
+    for p in _registered():
         for n in p.names():
             merged.setdefault(n, []).append(p.record(n))
     out = []
