@@ -25,7 +25,7 @@ from typing import Any
 #: public name -> the submodule that defines it
 _EXPORTS: dict[str, str] = {
     **dict.fromkeys(["Blackbox", "BlackboxError", "TabularBlackbox"], "blackbox"),
-    **dict.fromkeys(["ConfigurationError", "ConfigurationSpace", "choice", "constant",
+    **dict.fromkeys(["ConfigurationError", "ConfigurationSpace", "FeatureEncoder", "choice", "constant",
                      "loguniform", "lograndint", "ordinal", "randint", "uniform"], "configspace"),
     **dict.fromkeys(["from_dataframe", "import_table", "ImportResult", "ImportReport"], "importing"),
     **dict.fromkeys(["generate", "GenerationError", "GenerationReport"], "generate"),

@@ -34,7 +34,7 @@ import numpy as np
 __all__ = [
     "Domain", "Choice", "Ordinal", "Integer", "Float", "Constant", "ConfigurationSpace",
     "choice", "ordinal", "randint", "lograndint", "uniform", "loguniform", "constant",
-    "ConfigurationError", "values_getter",
+    "ConfigurationError", "values_getter", "FeatureEncoder",
 ]
 
 
@@ -239,13 +239,22 @@ class _Range(Domain):
             raise ConfigurationError(
                 f"{self.kind} on a log scale needs a lower bound > 0, got {self.lower}")
 
-    def _to_unit(self, v: np.ndarray) -> np.ndarray:
+    def _unit_affine(self) -> tuple[float, float] | None:
+        """``(a, span)``: a value ``v`` encodes to ``(t(v) - a) / span``, ``t`` being ``log`` on
+        a log scale and the identity otherwise; ``None`` for a single value (encoded 0.5)."""
         lo, hi = self._bounds()
         if hi == lo:
-            return np.full_like(v, 0.5, dtype=float)
+            return None
         if self.log:
-            return (np.log(v) - math.log(lo)) / (math.log(hi) - math.log(lo))
-        return (v - lo) / (hi - lo)
+            return math.log(lo), math.log(hi) - math.log(lo)
+        return lo, hi - lo
+
+    def _to_unit(self, v: np.ndarray) -> np.ndarray:
+        affine = self._unit_affine()
+        if affine is None:
+            return np.full_like(v, 0.5, dtype=float)
+        a, span = affine
+        return ((np.log(v) if self.log else v) - a) / span
 
     def _from_unit(self, x: np.ndarray) -> np.ndarray:
         lo, hi = self._bounds()
@@ -299,6 +308,11 @@ class Float(_Range):
         tol = 1e-9 * max(1.0, abs(self.upper))
         return self.lower - tol <= value <= self.upper + tol
 
+    def _contains_array(self, v: np.ndarray) -> np.ndarray:
+        """``contains`` of each number of a numeric array."""
+        tol = 1e-9 * max(1.0, abs(self.upper))
+        return (v >= self.lower - tol) & (v <= self.upper + tol)
+
 
 class Integer(_Range):
     """Integers in ``[lower, upper]`` (both included), optionally on a log scale.
@@ -342,7 +356,11 @@ class Integer(_Range):
         value = _python_scalar(value)
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             return False
-        return float(value).is_integer() and self.lower <= value <= self.upper
+        return (isinstance(value, int) or float(value).is_integer()) and self.lower <= value <= self.upper
+
+    def _contains_array(self, v: np.ndarray) -> np.ndarray:
+        """``contains`` of each number of a numeric array."""
+        return (v == np.rint(v)) & (v >= self.lower) & (v <= self.upper)
 
 
 class Constant(Domain):
@@ -567,6 +585,183 @@ class ConfigurationSpace(Mapping[str, Domain]):
             else:
                 domains[k] = Choice(sorted(uniq, key=str))
         return cls(domains)
+
+
+class FeatureEncoder:
+    """Configurations of a space <-> ``float64`` feature rows for models (GPs, KDEs, ...).
+
+    Columns follow the space's order: a ``float`` or ``int`` range gives one column, its
+    domain's ``[0, 1]`` encoding (on a log scale when the domain is; an ``int`` maps its
+    integer value, as ``Domain.encode`` does); a ``choice`` gives one 0/1 column per value
+    (one-hot); an ``ordinal`` one column, its rank ``index / (n - 1)``; a constant no column
+    (``decode`` restores it). A space of constants only has ``dim == 0``.
+
+    ``columns`` lists ``(name, kind, slice of columns)`` per encoded hyperparameter;
+    ``numeric_mask`` marks the ordered columns (ranges, ordinals), ``categorical_groups``
+    lists ``(name, column indices)`` per one-hot group, ``bounds`` is ``(dim, 2)``, all
+    ``[0, 1]``. ``encode`` and ``encode_one`` give the same numbers, bit for bit.
+
+    Example:
+        >>> space = ConfigurationSpace({"lr": loguniform(1e-4, 1e-1), "act": choice(["relu", "tanh", "gelu"]),
+        ...                             "width": ordinal([16, 32, 64]), "opt": constant("adam")})
+        >>> enc = FeatureEncoder(space)
+        >>> enc.dim, [(name, kind) for name, kind, _ in enc.columns]
+        (5, [('lr', 'float'), ('act', 'choice'), ('width', 'ordinal')])
+        >>> x = enc.encode_one({"lr": 10 ** -2.5, "act": "gelu", "width": 32, "opt": "adam"})
+        >>> x.round(6).tolist(), enc.numeric_mask.tolist()
+        ([0.5, 0.0, 0.0, 1.0, 0.5], [True, False, False, False, True])
+        >>> enc.categorical_groups
+        [('act', array([1, 2, 3]))]
+        >>> back = enc.decode(enc.encode([{"lr": 0.01, "act": "tanh", "width": 64, "opt": "adam"}]))[0]
+        >>> round(back["lr"], 12), back["act"], back["width"], back["opt"]
+        (0.01, 'tanh', 64, 'adam')
+    """
+
+    def __init__(self, space: ConfigurationSpace):
+        self.space = space
+        self.columns: list[tuple[str, str, slice]] = []
+        self.categorical_groups: list[tuple[str, np.ndarray]] = []
+        numeric: list[bool] = []
+        # (name, domain, first column, per-kind data) per hyperparameter, constants included
+        self._plan: list[tuple[str, Domain, int, Any]] = []
+        for name, dom in space.items():
+            col = len(numeric)
+            if isinstance(dom, Constant):
+                self._plan.append((name, dom, col, None))
+                continue
+            if isinstance(dom, _Range):
+                width, data = 1, (dom.lower, dom.upper, dom.log, dom._unit_affine())
+            elif isinstance(dom, Ordinal):
+                n = len(dom.values)
+                width, data = 1, [i / (n - 1) if n > 1 else 0.0 for i in range(n)]
+            elif isinstance(dom, Choice):
+                width, data = len(dom.values), None
+                group = np.arange(col, col + width)
+                group.flags.writeable = False
+                self.categorical_groups.append((name, group))
+            else:
+                raise ConfigurationError(
+                    f"hyperparameter '{name}': FeatureEncoder cannot encode a {type(dom).__name__} domain")
+            numeric += [not isinstance(dom, Choice)] * width
+            self.columns.append((name, dom.kind, slice(col, col + width)))
+            self._plan.append((name, dom, col, data))
+        self.dim = len(numeric)
+        self.numeric_mask = np.array(numeric, dtype=bool)
+        self.bounds = np.tile([0.0, 1.0], (self.dim, 1))
+        self.numeric_mask.flags.writeable = self.bounds.flags.writeable = False
+
+    def encode(self, configs: Sequence[Mapping[str, Any]]) -> np.ndarray:
+        """``(len(configs), dim)`` feature rows, computed column by column."""
+        n = len(configs)
+        X = np.zeros((n, self.dim))
+        for name, dom, col, data in self._plan:
+            try:
+                values = [c[name] for c in configs]
+            except KeyError:
+                raise self._missing(next(c for c in configs if name not in c), name) from None
+            if isinstance(dom, _Range):
+                v = self._numbers(name, dom, values)
+                X[:, col] = np.clip(dom.encode_array(np.clip(v, dom.lower, dom.upper)), 0.0, 1.0)
+            elif isinstance(dom, Constant):
+                for value in values:
+                    dom.validate(value, name=name)
+            elif isinstance(dom, Choice):
+                X[np.arange(n), col + self._indices(name, dom, values)] = 1.0
+            else:
+                X[:, col] = np.asarray(data)[self._indices(name, dom, values)]
+        return X
+
+    def encode_one(self, config: Mapping[str, Any]) -> np.ndarray:
+        """The ``(dim,)`` feature row of one configuration (``encode([config])[0]``, faster)."""
+        x = np.zeros(self.dim)
+        for name, dom, col, data in self._plan:
+            try:
+                value = config[name]
+            except KeyError:
+                raise self._missing(config, name) from None
+            if isinstance(dom, _Finite):
+                try:
+                    i = dom._index[dom._key(value)]
+                except (KeyError, TypeError):
+                    dom.validate(value, name=name)
+                    raise
+                if isinstance(dom, Choice):
+                    x[col + i] = 1.0
+                else:
+                    x[col] = data[i]
+                continue
+            if not dom.contains(value):
+                dom.validate(value, name=name)
+            if isinstance(dom, _Range):
+                lower, upper, log, affine = data
+                if affine is None:
+                    x[col] = 0.5
+                    continue
+                v = min(max(float(value), lower), upper)
+                t = float(np.log(v)) if log else v
+                x[col] = min(max((t - affine[0]) / affine[1], 0.0), 1.0)
+        return x
+
+    def decode(self, X: np.ndarray) -> list[dict]:
+        """Feature rows (``(n, dim)``, or one ``(dim,)`` row) back to configurations: ranges
+        decoded by their domain (ints rounded), the largest column of a one-hot group, the
+        nearest rank of an ordinal, constants restored."""
+        X = np.atleast_2d(np.asarray(X, dtype=float))
+        if X.ndim != 2 or X.shape[1] != self.dim:
+            raise ConfigurationError(
+                f"decode expects rows of {self.dim} features {[c[0] for c in self.columns]}, got an "
+                f"array of shape {X.shape}")
+        if not np.isfinite(X).all():
+            raise ConfigurationError("decode expects finite features, got NaN or infinity")
+        n = X.shape[0]
+        columns = []
+        for name, dom, col, data in self._plan:
+            if isinstance(dom, Constant):
+                columns.append([dom.value] * n)
+            elif isinstance(dom, _Range):
+                columns.append(dom.decode_array(X[:, col]))
+            elif isinstance(dom, Choice):
+                idx = np.argmax(X[:, col:col + len(dom.values)], axis=1)
+                columns.append([dom.values[i] for i in idx.tolist()])
+            else:
+                last = len(dom.values) - 1
+                idx = np.clip(np.rint(X[:, col] * last), 0, last).astype(np.intp)
+                columns.append([dom.values[i] for i in idx.tolist()])
+        names = [name for name, *_ in self._plan]
+        return [dict(zip(names, row)) for row in zip(*columns)] if names else [{} for _ in range(n)]
+
+    def __repr__(self) -> str:
+        return f"FeatureEncoder({self.dim} features of {self.space!r})"
+
+    @staticmethod
+    def _missing(config: Mapping[str, Any], name: str) -> ConfigurationError:
+        return ConfigurationError(
+            f"configuration {dict(config)!r} has no value for hyperparameter '{name}'")
+
+    @staticmethod
+    def _numbers(name: str, dom: _Range, values: list) -> np.ndarray:
+        """``values`` as a float array once all are allowed (else the domain's error)."""
+        numbers = all(issubclass(t, (int, float, np.integer, np.floating)) and not issubclass(t, bool)
+                      for t in set(map(type, values)))
+        try:
+            v = np.asarray(values, dtype=np.float64) if numbers else None
+        except OverflowError:
+            v = None
+        if v is None or not dom._contains_array(v).all():
+            for value in values:
+                dom.validate(value, name=name)
+        return v
+
+    @staticmethod
+    def _indices(name: str, dom: _Finite, values: list) -> np.ndarray:
+        """Index of each value in ``dom.values`` (else the domain's error naming ``name``)."""
+        index, key = dom._index, dom._key
+        try:
+            return np.fromiter((index[key(v)] for v in values), dtype=np.intp, count=len(values))
+        except (KeyError, TypeError):
+            for value in values:
+                dom.validate(value, name=name)
+            raise
 
 
 def nearest_values(domain: Domain, value: Any, k: int = 3) -> list:
