@@ -24,7 +24,8 @@ __all__ = ["main", "build_parser", "SUBCOMMAND_MODULES", "UsageError", "CommandE
            "EXIT_RUNTIME", "EXIT_USAGE"]
 
 #: modules that each add subcommands with ``register(subparsers)``
-SUBCOMMAND_MODULES: tuple[str, ...] = ("studies.cli_blackbox", "studies.cli_simulate", "studies.cli_study")
+SUBCOMMAND_MODULES: tuple[str, ...] = ("studies.cli_blackbox", "studies.cli_simulate", "studies.cli_study",
+                                        "studies.cli_methods")
 
 EXIT_RUNTIME = 1
 EXIT_USAGE = 2
