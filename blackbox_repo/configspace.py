@@ -6,7 +6,8 @@ that ``methods`` may import (see DESIGN.md, "Layout").
 A configuration space is an ordered mapping ``name -> Domain``. Every domain can sample
 (seeded), encode a value to ``[0, 1]`` (one column per parameter, categorical values by
 their index spread over ``[0, 1]``), decode, validate a value with an error naming the
-parameter, the bad value and what is allowed, and round-trip through JSON.
+parameter, the bad value and what is allowed, and round-trip through JSON. Models (GPs,
+KDEs) use ``FeatureEncoder`` instead: choices one-hot, ordinals by rank, constants dropped.
 
 Example:
     >>> import numpy as np
