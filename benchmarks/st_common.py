@@ -9,9 +9,14 @@ Example (inside ``benchmarks/.venv-syne-tune``)::
 """
 from __future__ import annotations
 
+import contextlib
 import json
+import logging
+import os
 import resource
+import shutil
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -106,3 +111,36 @@ def add_delay_args(parser: Any) -> None:
                         help="Syne Tune's simulator delays (as in st_simulator_side.py)")
     parser.add_argument("--sleep-time", type=float, default=0.1,
                         help="tuner_sleep_time of Syne Tune's backend with --delays zero")
+
+
+def best_final_callback(metric: str, fidelity_name: str, max_fidelity: int, max_time: float):
+    """A Syne Tune ``TunerCallback`` that tracks the final reports: those at fidelity
+    ``max_fidelity`` made at simulated time (``ST_TUNER_TIME``) <= ``max_time``. Its ``n_final`` counts
+    them, its ``best_final`` is the smallest ``metric`` among them (inf when none)."""
+    from syne_tune.constants import ST_TUNER_TIME
+    from syne_tune.tuner_callback import TunerCallback
+
+    class BestFinalCallback(TunerCallback):
+        def __init__(self):
+            self.n_final = 0
+            self.best_final = float("inf")
+
+        def on_trial_result(self, trial, status, result, decision):
+            if result[fidelity_name] >= max_fidelity and result[ST_TUNER_TIME] <= max_time:
+                self.n_final += 1
+                self.best_final = min(self.best_final, float(result[metric]))
+
+    return BestFinalCallback()
+
+
+@contextlib.contextmanager
+def private_synetune_folder(prefix: str):
+    """Syne Tune logging off (it logs at INFO/WARNING) and ``SYNETUNE_FOLDER`` set to a fresh
+    temporary folder, removed on exit (the tuner still creates its folder there)."""
+    logging.disable(logging.WARNING)
+    workdir = tempfile.mkdtemp(prefix=prefix)
+    os.environ["SYNETUNE_FOLDER"] = workdir
+    try:
+        yield Path(workdir)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
