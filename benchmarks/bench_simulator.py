@@ -333,7 +333,7 @@ def control_worker(args) -> int:
 
     from blackbox_repo.storage import load_tabular
     from hposim_side import use_syne_tune_rank_rule
-    from methods.random_search import ConfigSampler
+    from methods.sampling import ConfigSampler
     from simulator import Stop, make_scheduler, simulate
     from simulator.overhead import Overhead
 

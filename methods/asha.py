@@ -28,8 +28,8 @@ from typing import Any, Mapping, Sequence
 
 from blackbox_repo.configspace import ConfigurationSpace
 from methods.base import Decision, MethodError, Scheduler, Suggestion, Trial, TrialStatus
-from methods.random_search import ConfigSampler
 from methods.registry import register
+from methods.searcher import Searcher, attach_searcher
 from methods.rungs import (PromotionRung, StoppingRung, check_brackets, check_reduction_factor,
                            hyperband_distribution, resolve_levels)
 
@@ -45,7 +45,9 @@ class ASHA(Scheduler):
 
     Arguments: ``type`` (``"stopping"`` or ``"promotion"``), ``grace_period`` (lowest rung;
     default the smallest fidelity), ``reduction_factor`` (default 3), ``brackets`` (default 1),
-    ``max_fidelity`` (default the largest fidelity).
+    ``max_fidelity`` (default the largest fidelity), ``searcher`` (a name or instance; default
+    ``"random"``; e.g. ``"tpe"`` gives asynchronous BOHB) and ``searcher_args``. The searcher
+    observes every report at a rung level and at the top.
 
     Example:
         >>> from blackbox_repo.configspace import ConfigurationSpace, uniform
@@ -61,7 +63,8 @@ class ASHA(Scheduler):
                  fidelity_values: Sequence[Any] | None = None, seed: int = 0,
                  candidates: Sequence[Mapping[str, Any]] | None = None, type: str = "stopping",
                  grace_period: Any = None, reduction_factor: float = 3, brackets: int = 1,
-                 max_fidelity: Any = None):
+                 max_fidelity: Any = None, searcher: str | Searcher = "random",
+                 searcher_args: Mapping[str, Any] | None = None):
         super().__init__(config_space, metric=metric, mode=mode, fidelity_values=fidelity_values,
                          seed=seed, candidates=candidates)
         if type not in _TYPES:
@@ -87,7 +90,9 @@ class ASHA(Scheduler):
         self._probs = hyperband_distribution(self.levels, self.brackets) if self.brackets > 1 else None
         self._bracket_draws: list[int] = []
         self._bracket_pos = 0
-        self.sampler = ConfigSampler(self.config_space, self.rng, self.candidates)
+        attach_searcher(self, searcher, searcher_args)
+        self._observe = self.searcher.observe if self.searcher.uses_observations else None
+        self._next = self.searcher.next_config
 
     def _draw_bracket(self) -> int:
         if self._probs is None:
@@ -109,12 +114,14 @@ class ASHA(Scheduler):
             target = self.levels[bracket]
         else:
             target = self._top
-        config = self.sampler.next()
+        config = self._next()
         if config is None:
             return None
         return Suggestion(config=config, max_fidelity=target, meta=bracket)
 
     def on_report(self, trial: Trial, fidelity: Any, metrics: Mapping[str, float], time: float) -> Decision:
+        if self._observe is not None:
+            self._observe(trial, fidelity, metrics)
         # hot path: one dict lookup for reports off this trial's rungs
         rungs = self._rungs.get(trial.meta, self._rungs[0])
         rung = rungs.get(fidelity)
@@ -130,9 +137,11 @@ class ASHA(Scheduler):
 
     def on_end(self, trial: Trial, status: TrialStatus) -> None:
         self._ended.add(trial.trial_id)
+        if self._observe is not None:
+            self.searcher.on_end(trial, status)
 
     def report_levels(self) -> Sequence[Any] | None:
         return list(self.levels)
 
     def upcoming_configs(self) -> Sequence[dict]:
-        return self.sampler.peek()
+        return self.searcher.upcoming()

@@ -142,6 +142,13 @@ class Scheduler(ABC):
 
     #: accepted keyword arguments besides the common ones (for error messages)
     arguments: tuple[str, ...] = ()
+    #: the paper the method follows, for ``hposim methods``
+    paper: str = ""
+    #: the ``methods.searcher.Searcher`` choosing new configurations, for methods that use one
+    searcher: Any = None
+    #: True: the simulator passes the reports between two observed levels to
+    #: ``on_skipped_reports`` in one batch before each ``on_report`` (whole learning curves)
+    wants_skipped_reports: bool = False
 
     def __init__(self, config_space: ConfigurationSpace, *, metric: str, mode: str = "min",
                  fidelity_values: Sequence[Any] | None = None, seed: int = 0,
@@ -180,8 +187,34 @@ class Scheduler(ABC):
     def on_report(self, trial: Trial, fidelity: Any, metrics: Mapping[str, float], time: float) -> Decision:
         """Continue, pause or stop ``trial`` after it reported ``metrics`` at ``fidelity``."""
 
+    def on_start(self, trial: Trial) -> None:
+        """The last suggestion (a new configuration) started as ``trial``. Default: the
+        searcher, if any, learns it (it is pending from then on until ``on_end``)."""
+        if self.searcher is not None:
+            self.searcher.on_start(trial)
+
+    def on_discard(self, suggestion: Suggestion) -> None:
+        """The last suggestion will never run (e.g. the trial budget was used up first).
+        Default: the searcher, if any, forgets it as pending."""
+        if self.searcher is not None and suggestion.config is not None:
+            self.searcher.on_discard(suggestion.config)
+
     def on_end(self, trial: Trial, status: TrialStatus) -> None:
-        """``trial`` completed, was stopped or failed. Default: nothing to do."""
+        """``trial`` completed, was stopped or failed. Default: the searcher, if any, learns it."""
+        if self.searcher is not None:
+            self.searcher.on_end(trial, status)
+
+    def on_skipped_reports(self, trial: Trial, fidelities: Sequence[Any],
+                           metrics: Mapping[str, np.ndarray]) -> None:
+        """The reports of ``trial`` at ``fidelities`` that were not passed to ``on_report``
+        (objective -> values, one per fidelity), in one batch; called only when
+        ``wants_skipped_reports`` is True. Default: each goes to the searcher's ``observe``."""
+        if self.searcher is not None:
+            observe = self.searcher.observe
+            names = list(metrics)
+            columns = [np.asarray(metrics[n]).tolist() for n in names]
+            for j, fidelity in enumerate(fidelities):
+                observe(trial, fidelity, {n: col[j] for n, col in zip(names, columns)})
 
     def report_levels(self) -> Sequence[Any] | None:
         """Fidelities at which this scheduler must see reports (``None``: all)."""

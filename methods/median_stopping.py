@@ -18,8 +18,8 @@ import numpy as np
 
 from blackbox_repo.configspace import ConfigurationSpace
 from methods.base import Decision, MethodError, Scheduler, Suggestion, Trial
-from methods.random_search import ConfigSampler
 from methods.registry import register
+from methods.searcher import Searcher, attach_searcher
 
 __all__ = ["MedianStopping"]
 
@@ -44,7 +44,8 @@ class MedianStopping(Scheduler):
     """Random configurations, stopped early by the median rule.
 
     Arguments: ``grace_period`` (no stopping below it; default the smallest fidelity),
-    ``min_samples`` (other trials needed at a level before it can stop anyone; default 3).
+    ``min_samples`` (other trials needed at a level before it can stop anyone; default 3),
+    ``searcher``/``searcher_args`` (what to try; default random).
 
     Example:
         >>> from blackbox_repo.configspace import ConfigurationSpace, uniform
@@ -58,7 +59,8 @@ class MedianStopping(Scheduler):
     def __init__(self, config_space: ConfigurationSpace, *, metric: str, mode: str = "min",
                  fidelity_values: Sequence[Any] | None = None, seed: int = 0,
                  candidates: Sequence[Mapping[str, Any]] | None = None, grace_period: Any = None,
-                 min_samples: int = 3):
+                 min_samples: int = 3, searcher: str | Searcher = "random",
+                 searcher_args: Mapping[str, Any] | None = None):
         super().__init__(config_space, metric=metric, mode=mode, fidelity_values=fidelity_values,
                          seed=seed, candidates=candidates)
         if grace_period is None:
@@ -72,13 +74,16 @@ class MedianStopping(Scheduler):
         self.min_samples = int(min_samples)
         self._curves: dict[int, _Curve] = {}
         self._averages: dict[Any, list[float]] = {}
-        self.sampler = ConfigSampler(self.config_space, self.rng, self.candidates)
+        attach_searcher(self, searcher, searcher_args)
+        self._observe = self.searcher.observe if self.searcher.uses_observations else None
 
     def suggest(self, time: float) -> Suggestion | None:
-        config = self.sampler.next()
+        config = self.searcher.next_config()
         return None if config is None else Suggestion.start(config, max_fidelity=self.max_fidelity)
 
     def on_report(self, trial: Trial, fidelity: Any, metrics: Mapping[str, float], time: float) -> Decision:
+        if self._observe is not None:
+            self._observe(trial, fidelity, metrics)
         score = self.score(metrics)
         if not math.isfinite(score):
             return Decision.STOP
@@ -102,4 +107,4 @@ class MedianStopping(Scheduler):
         return None
 
     def upcoming_configs(self) -> Sequence[dict]:
-        return self.sampler.peek()
+        return self.searcher.upcoming()

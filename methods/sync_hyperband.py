@@ -28,8 +28,8 @@ import numpy as np
 
 from blackbox_repo.configspace import ConfigurationSpace
 from methods.base import Decision, MethodError, Scheduler, Suggestion, Trial, TrialStatus
-from methods.random_search import ConfigSampler
 from methods.registry import register
+from methods.searcher import Searcher, attach_searcher
 from methods.rungs import check_reduction_factor, resolve_levels, sync_bracket
 
 __all__ = ["SyncSH", "SyncHyperband"]
@@ -61,13 +61,15 @@ class _Synchronous(Scheduler):
     def __init__(self, config_space: ConfigurationSpace, *, metric: str, mode: str,
                  fidelity_values: Sequence[Any] | None, seed: int,
                  candidates: Sequence[Mapping[str, Any]] | None, grace_period: Any,
-                 reduction_factor: float, max_fidelity: Any):
+                 reduction_factor: float, max_fidelity: Any, searcher: str | Searcher,
+                 searcher_args: Mapping[str, Any] | None):
         super().__init__(config_space, metric=metric, mode=mode, fidelity_values=fidelity_values,
                          seed=seed, candidates=candidates)
         self.reduction_factor = check_reduction_factor(reduction_factor)
         self.levels = resolve_levels(self.fidelity_values, grace_period, self.reduction_factor, max_fidelity)
         self.grace_period = self.levels[0]
-        self.sampler = ConfigSampler(self.config_space, self.rng, self.candidates)
+        attach_searcher(self, searcher, searcher_args)
+        self._observe = self.searcher.observe if self.searcher.uses_observations else None
         self._bracket_ids: list[int] = [0]
         self._next_bracket = 0
         self._runs = 0
@@ -108,14 +110,14 @@ class _Synchronous(Scheduler):
     # the protocol -----------------------------------------------------------------
     def suggest(self, time: float) -> Suggestion | None:
         if self._run is None:
-            if self.sampler.exhausted:
+            if self.searcher.exhausted:
                 return None
             self._start_bracket()
         run = self._run
         if run.handed >= run.target:
             return None
         if run.rung == 0:
-            config = self.sampler.next()
+            config = self.searcher.next_config()
             if config is None:
                 # out of configurations: rung 0 closes with those handed out, later rungs shrink alike
                 run.target = run.handed
@@ -139,6 +141,8 @@ class _Synchronous(Scheduler):
         return trial.trial_id in run.members
 
     def on_report(self, trial: Trial, fidelity: Any, metrics: Mapping[str, float], time: float) -> Decision:
+        if self._observe is not None:
+            self._observe(trial, fidelity, metrics)
         run = self._run
         if not self._belongs(run, trial) or fidelity != run.level:
             return Decision.CONTINUE
@@ -150,6 +154,7 @@ class _Synchronous(Scheduler):
         return Decision.CONTINUE if fidelity >= self.max_fidelity else Decision.PAUSE
 
     def on_end(self, trial: Trial, status: TrialStatus) -> None:
+        super().on_end(trial, status)
         run = self._run
         if self._belongs(run, trial):
             run.results[trial.trial_id] = math.inf
@@ -159,7 +164,7 @@ class _Synchronous(Scheduler):
         return list(self.levels)
 
     def upcoming_configs(self) -> Sequence[dict]:
-        return self.sampler.peek()
+        return self.searcher.upcoming()
 
 
 @register("SyncSH")
@@ -167,7 +172,8 @@ class SyncSH(_Synchronous):
     """Synchronous successive halving, repeated with new configurations.
 
     Arguments: ``grace_period`` (default the smallest fidelity), ``reduction_factor``
-    (default 3), ``max_fidelity`` (default the largest). Each round starts
+    (default 3), ``max_fidelity`` (default the largest), ``searcher`` and ``searcher_args``
+    (what to try; default random; e.g. ``"tpe"``). Each round starts
     ``ceil(rf**(len(levels) - 1))`` configurations (27 for levels 1, 3, 9, 27 and rf 3).
 
     Example:
@@ -181,10 +187,12 @@ class SyncSH(_Synchronous):
     def __init__(self, config_space: ConfigurationSpace, *, metric: str, mode: str = "min",
                  fidelity_values: Sequence[Any] | None = None, seed: int = 0,
                  candidates: Sequence[Mapping[str, Any]] | None = None, grace_period: Any = None,
-                 reduction_factor: float = 3, max_fidelity: Any = None):
+                 reduction_factor: float = 3, max_fidelity: Any = None, searcher: str | Searcher = "random",
+                 searcher_args: Mapping[str, Any] | None = None):
         super().__init__(config_space, metric=metric, mode=mode, fidelity_values=fidelity_values,
                          seed=seed, candidates=candidates, grace_period=grace_period,
-                         reduction_factor=reduction_factor, max_fidelity=max_fidelity)
+                         reduction_factor=reduction_factor, max_fidelity=max_fidelity, searcher=searcher,
+                         searcher_args=searcher_args)
 
 
 @register("SyncHyperband")
@@ -206,10 +214,12 @@ class SyncHyperband(_Synchronous):
     def __init__(self, config_space: ConfigurationSpace, *, metric: str, mode: str = "min",
                  fidelity_values: Sequence[Any] | None = None, seed: int = 0,
                  candidates: Sequence[Mapping[str, Any]] | None = None, grace_period: Any = None,
-                 reduction_factor: float = 3, max_fidelity: Any = None, brackets: int | None = None):
+                 reduction_factor: float = 3, max_fidelity: Any = None, brackets: int | None = None,
+                 searcher: str | Searcher = "random", searcher_args: Mapping[str, Any] | None = None):
         super().__init__(config_space, metric=metric, mode=mode, fidelity_values=fidelity_values,
                          seed=seed, candidates=candidates, grace_period=grace_period,
-                         reduction_factor=reduction_factor, max_fidelity=max_fidelity)
+                         reduction_factor=reduction_factor, max_fidelity=max_fidelity, searcher=searcher,
+                         searcher_args=searcher_args)
         most = len(self.levels)
         if brackets is None:
             brackets = most

@@ -215,6 +215,11 @@ def _run(blackbox: Blackbox, scheduler: Any, st: Settings,
     suggest = scheduler.suggest
     on_report = scheduler.on_report
     on_end = getattr(scheduler, "on_end", None) or (lambda trial, status: None)
+    # protocol additions (optional for duck-typed schedulers): a suggestion started or discarded,
+    # and the reports between observed levels in one batch for methods that want whole curves
+    on_start = getattr(scheduler, "on_start", None)
+    on_discard = getattr(scheduler, "on_discard", None)
+    on_skipped = scheduler.on_skipped_reports if getattr(scheduler, "wants_skipped_reports", False) else None
     perf = _time.perf_counter
     isnan = math.isnan
     np_isnan = np.isnan
@@ -347,6 +352,8 @@ def _run(blackbox: Blackbox, scheduler: Any, st: Settings,
                             m = _level_or_error(blackbox, mf, s)
                     if resume is None:
                         if n_started >= max_trials:
+                            if on_discard is not None:
+                                on_discard(s)
                             break      # budget of trials used up: ignore new starts
                         cfg = s.config
                         tid = n_started
@@ -375,6 +382,8 @@ def _run(blackbox: Blackbox, scheduler: Any, st: Settings,
                         t_origin.append(origin)
                         t_worker.append(w)
                         t_state.append(_RUNNING)
+                        if on_start is not None:
+                            on_start(t_trial[tid])
                     else:
                         tid = resume
                         if not (isinstance(tid, int) and 0 <= tid < n_started) or t_state[tid] != _PAUSED:
@@ -430,6 +439,13 @@ def _run(blackbox: Blackbox, scheduler: Any, st: Settings,
                 n_rows += k - lo + 1
                 t_level[tid] = k
                 dt = 0.0
+                if on_skipped is not None:
+                    # levels lo..k-1, and k itself when on_report will not see it
+                    upto = k if (sched_mask[k] or k == t_end[tid] or mv != mv
+                                 or (ei >= 0 and isnan(vals[ei]))) else k + 1
+                    if upto > lo:
+                        seg = curve[lo:upto]
+                        on_skipped(t_trial[tid], fid_list[lo:upto], {n: seg[:, j] for j, n in enumerate(names)})
                 if mv != mv or (ei >= 0 and isnan(vals[ei])):
                     dec = _FAILED
                     t_state[tid] = _DONE

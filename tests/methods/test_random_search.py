@@ -7,7 +7,8 @@ import pytest
 
 from blackbox_repo.configspace import ConfigurationSpace, choice, loguniform, randint, uniform
 from methods import Decision, create
-from methods.random_search import ConfigSampler, RandomSearch
+from methods.random_search import RandomSearch
+from methods.sampling import ConfigSampler
 
 SPACE = ConfigurationSpace({"lr": loguniform(1e-4, 1e-1), "layers": randint(1, 4),
                             "act": choice(["relu", "tanh"])})
