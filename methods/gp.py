@@ -34,7 +34,9 @@ hyperparameters (a fresh ``fit`` re-normalizes and may differ slightly).
 
 The posterior is kept as the inverse ``Linv`` of the lower Cholesky factor of
 ``K + noise * I``; ``add`` and pending points extend it by a block update in O(n^2 m), and a
-posterior for ``m`` candidates costs one (m, n) x (n, n) product.
+posterior for ``m`` candidates costs the (m, n) kernel block and one triangular (n, n) x (n, m)
+product (BLAS ``trmm``). Pending points are conditioned on as observations with the fitted
+noise. The ``rng`` is used only for the random restarts.
 
 Example:
     >>> X = np.linspace(0, 1, 8).reshape(-1, 1)
