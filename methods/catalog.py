@@ -175,21 +175,23 @@ def describe_searcher(name: str) -> MethodInfo:
 
 
 def describe_any(name: str) -> MethodInfo:
-    """The method ``name``, else the searcher ``name`` (both case-insensitive); an unknown name
-    raises ``MethodError`` listing the methods and the searchers, with the closest name.
+    """The method or searcher ``name``: an exact name first (method, then searcher), then the
+    same case-insensitively, so ``"TPE"`` is the method and ``"tpe"`` the searcher. An unknown
+    name raises ``MethodError`` listing the methods and the searchers, with the closest name.
 
     Example:
         >>> describe_any("RandomSearch").kind, describe_any("Random").kind
         ('single-fidelity', 'searcher')
     """
-    try:
+    if name in METHODS:
         return describe(name)
-    except MethodError:
-        pass
-    try:
+    if name in SEARCHERS:
         return describe_searcher(name)
-    except MethodError:
-        pass
+    for lookup in (describe, describe_searcher):
+        try:
+            return lookup(name)
+        except MethodError:
+            pass
     names = list(METHODS) + list(SEARCHERS)
     folded = {n.casefold(): n for n in names}
     close = difflib.get_close_matches(str(name).casefold(), list(folded), n=1)

@@ -45,7 +45,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     info = sub.add_parser("info", help="one method (or searcher) in full",
                           description="Show one method in full: description, paper, arguments with their "
                                       "defaults, the searchers it accepts, and its documentation. A searcher "
-                                      "name (e.g. tpe) that is not also a method's shows that searcher.")
+                                      "name shows that searcher (names match exactly first, then "
+                                      "case-insensitively: TPE is the method, tpe the searcher).")
     info.add_argument("name", metavar="NAME", help="method or searcher name (case-insensitive)")
     info.set_defaults(func=cmd_info)
     se = sub.add_parser("searchers", help="every searcher (same as 'hposim searchers')", description=searchers)

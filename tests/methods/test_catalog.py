@@ -98,6 +98,9 @@ def test_lookup_is_case_insensitive_with_a_close_match_hint():
 def test_describe_any_falls_back_to_the_searchers():
     assert describe_any("asha").kind == MULTI_FIDELITY
     assert describe_any("RANDOM").kind == SEARCHER
+    assert describe_any("RandomSearch").kind == SINGLE_FIDELITY
+    assert describe_any("tpe").kind == SEARCHER and describe_any("TPE").name == "TPE"   # exact names first
+    assert describe_any("Tpe").name == "TPE"                                            # then case-insensitive
     with pytest.raises(MethodError) as e:
         describe_any("randm")
     message = str(e.value)
