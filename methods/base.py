@@ -146,6 +146,14 @@ class Scheduler(ABC):
     paper: str = ""
     #: the ``methods.searcher.Searcher`` choosing new configurations, for methods that use one
     searcher: Any = None
+
+    @property
+    def blas_threads(self) -> int | None:
+        """BLAS threads a driver should allow while this scheduler runs (``None``: no limit).
+        Model-based searchers do many small matrix products, which OpenBLAS slows down by
+        spreading them over threads (measured: 2-20x slower on 2 shared cores), so 1 for them."""
+        return 1 if self.searcher is not None and self.searcher.needs_features else None
+
     #: True: the simulator passes the reports between two observed levels to
     #: ``on_skipped_reports`` in one batch before each ``on_report`` (whole learning curves)
     wants_skipped_reports: bool = False

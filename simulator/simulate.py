@@ -31,6 +31,7 @@ Example:
 """
 from __future__ import annotations
 
+import contextlib
 import functools
 import gc
 import math
@@ -43,6 +44,7 @@ from typing import Any, Mapping
 
 import numpy as np
 import pandas as pd
+from threadpoolctl import threadpool_limits
 
 from blackbox_repo.blackbox import Blackbox, BlackboxError, TabularBlackbox
 from simulator.assemble import COMPLETE as _COMPLETE
@@ -140,7 +142,9 @@ def simulate(blackbox: Blackbox, scheduler: Any, *, n_workers: int = 4,
                           blackbox_seed=blackbox_seed, overhead=overhead, metric=metric, mode=mode,
                           time_per_fidelity=time_per_fidelity)
     buf = Buffers()
-    t, cut_time, end_reason, wall, sugg_seconds = _run(blackbox, scheduler, st, buf)
+    threads = getattr(scheduler, "blas_threads", None)
+    with (threadpool_limits(limits=threads, user_api="blas") if threads else contextlib.nullcontext()):
+        t, cut_time, end_reason, wall, sugg_seconds = _run(blackbox, scheduler, st, buf)
     results, trials, end_time, renamed = assemble(blackbox, st, cut_time, buf)
     if cut_time is None:
         end_time = t
