@@ -47,7 +47,9 @@ class ASHA(Scheduler):
     default the smallest fidelity), ``reduction_factor`` (default 3), ``brackets`` (default 1),
     ``max_fidelity`` (default the largest fidelity), ``searcher`` (a name or instance; default
     ``"random"``; e.g. ``"tpe"`` gives asynchronous BOHB) and ``searcher_args``. The searcher
-    observes every report at a rung level and at the top.
+    observes every report at a rung level and at the top. Defaults follow Syne Tune 0.13's
+    ``HyperbandScheduler`` (``type='stopping'``, ``reduction_factor=3``, ``grace_period=1``: the
+    smallest fidelity, ``brackets=1``).
 
     Example:
         >>> from blackbox_repo.configspace import ConfigurationSpace, uniform
@@ -58,6 +60,9 @@ class ASHA(Scheduler):
         >>> asha.suggest(0.0).max_fidelity
         1
     """
+
+    paper = ("Li, Jamieson, Rostamizadeh, Gonina, Ben-Tzur, Hardt, Recht & Talwalkar 2020,"
+             " A System for Massively Parallel Hyperparameter Tuning (MLSys)")
 
     def __init__(self, config_space: ConfigurationSpace, *, metric: str, mode: str = "min",
                  fidelity_values: Sequence[Any] | None = None, seed: int = 0,

@@ -52,8 +52,9 @@ class GPSearcher(Searcher):
     """Gaussian-process searcher: expected improvement with a kriging believer for pending points.
 
     Defaults follow Syne Tune 0.13's ``GPFIFOSearcher`` (``num_init_random=3``,
-    ``num_init_candidates=250``, 2 hyperparameter-fit restarts besides the warm start); the
-    refit schedule and the local search are hposim's (see the module docstring).
+    ``num_init_candidates=250``; its ``opt_nstarts=2`` hyperparameter-fit starts are the warm
+    start plus ``fit_restarts=1`` random one); the refit schedule and the local search are
+    hposim's (see the module docstring).
 
     Example:
         >>> import numpy as np
@@ -74,7 +75,7 @@ class GPSearcher(Searcher):
 
     def __init__(self, *, num_init_random: int = 3, num_init_candidates: int = 250,
                  local_search_starts: int = 5, local_search_steps: int = 10, local_search_width: float = 0.1,
-                 fit_restarts: int = 2, refit_every_below: int = 30, refit_growth: float = 0.1,
+                 fit_restarts: int = 1, refit_every_below: int = 30, refit_growth: float = 0.1,
                  allow_duplicates: bool = False):
         super().__init__(allow_duplicates=allow_duplicates)
         self.num_init_random = check_int("num_init_random", num_init_random, low=1)
@@ -135,16 +136,17 @@ class GPSearcher(Searcher):
         if model is None:
             return self.random_config()
         gp, best = model
-        Xp = self.encoder.encode(pending) if pending else None
+        Xp = self.pending_rows(pending, self._gp_fidelity)
         if Xp is not None:
             # the kriging believer treats pending points as observed at the posterior mean: the
             # incumbent includes them, so EI near a pending point comes from variance alone
             best = min(best, float(gp.posterior(Xp)[0].min()))
         if self.candidates is not None:
-            configs = self.candidate_pool(self.num_init_candidates)
-            if not configs:
+            rows = self.candidate_pool_indices(self.num_init_candidates)
+            if not rows:
                 return None
-            X = self.encoder.encode(configs)
+            configs = [self.candidates[i] for i in rows]
+            X = self.candidate_features()[rows]
         else:
             configs = None
             X = self.encoder.encode(self.config_space.sample(self.rng, self.num_init_candidates))
@@ -170,11 +172,13 @@ class GPSearcher(Searcher):
                 nb_cfg = None
             else:
                 nb_cfg = [self.mutate(c) for c in cur_cfg]
-                keep = [j for j, c in enumerate(nb_cfg) if self.candidate_index(c) is not None]
+                hits = [self.candidate_index(c) for c in nb_cfg]
+                keep = [j for j, r in enumerate(hits) if r is not None]
                 if not keep:
                     break
-                nb_cfg = [self.candidates[self.candidate_index(nb_cfg[j])] for j in keep]
-                nb = self.encoder.encode(nb_cfg)
+                nb_rows = [hits[j] for j in keep]
+                nb_cfg = [self.candidates[r] for r in nb_rows]
+                nb = self.candidate_features()[nb_rows]
             nb_ei = gp.expected_improvement(nb, best, pending=Xp)
             idx = np.arange(len(cur_ei)) if configs is None else np.asarray(keep)
             better = nb_ei > cur_ei[idx]
@@ -230,7 +234,7 @@ class BayesianOptimization(FIFO):
                  fidelity_values: Sequence[Any] | None = None, seed: int = 0,
                  candidates: Sequence[Mapping[str, Any]] | None = None, num_init_random: int = 3,
                  num_init_candidates: int = 250, local_search_starts: int = 5, local_search_steps: int = 10,
-                 local_search_width: float = 0.1, fit_restarts: int = 2, refit_every_below: int = 30,
+                 local_search_width: float = 0.1, fit_restarts: int = 1, refit_every_below: int = 30,
                  refit_growth: float = 0.1, allow_duplicates: bool = False):
         searcher = GPSearcher(num_init_random=num_init_random, num_init_candidates=num_init_candidates,
                               local_search_starts=local_search_starts, local_search_steps=local_search_steps,

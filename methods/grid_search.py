@@ -29,6 +29,9 @@ class GridSearch(Scheduler):
         True
     """
 
+    paper = ("grid search,"
+             " the classical baseline (compared with random search by Bergstra & Bengio 2012, JMLR)")
+
     def __init__(self, config_space: ConfigurationSpace, *, metric: str, mode: str = "min",
                  fidelity_values: Sequence[Any] | None = None, seed: int = 0,
                  candidates: Sequence[Mapping[str, Any]] | None = None):

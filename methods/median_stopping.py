@@ -45,7 +45,9 @@ class MedianStopping(Scheduler):
 
     Arguments: ``grace_period`` (no stopping below it; default the smallest fidelity),
     ``min_samples`` (other trials needed at a level before it can stop anyone; default 3),
-    ``searcher``/``searcher_args`` (what to try; default random).
+    ``searcher``/``searcher_args`` (what to try; default random). Defaults follow Syne Tune
+    0.13's ``MedianStoppingRule`` (``min_samples=3``; its ``grace_time`` is in wall-clock
+    seconds, hposim's ``grace_period`` in fidelity units).
 
     Example:
         >>> from blackbox_repo.configspace import ConfigurationSpace, uniform
@@ -55,6 +57,9 @@ class MedianStopping(Scheduler):
         >>> [ms.on_report(Trial(i, {}), 1, {"loss": v}, 0.0).value for i, v in enumerate([3, 1, 2, 4])]
         ['continue', 'continue', 'continue', 'stop']
     """
+
+    paper = ("Golovin, Solnik, Moitra, Kochanski, Karro & Sculley 2017,"
+             " Google Vizier: A Service for Black-Box Optimization (KDD)")
 
     def __init__(self, config_space: ConfigurationSpace, *, metric: str, mode: str = "min",
                  fidelity_values: Sequence[Any] | None = None, seed: int = 0,

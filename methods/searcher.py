@@ -127,7 +127,7 @@ class Searcher(ABC):
         self._key = values_getter(list(config_space))
         self._used: set[tuple] = set()
         self._pool: np.ndarray | None = None     # unused candidate indices (lazily built)
-        self._pool_pos: dict[int, int] = {}
+        self._candidate_X: np.ndarray | None = None   # candidates' features (lazily encoded)
         self._candidate_index: dict[tuple, int] | None = None
         #: hyperparameters with more than one value (what ``mutate`` may change)
         self._mutable = [n for n, d in config_space.items() if not isinstance(d, Constant)
@@ -218,12 +218,15 @@ class Searcher(ABC):
     def candidate_pool(self, size: int) -> list[dict]:
         """Up to ``size`` distinct unused candidates, a seeded random subset (all when fewer);
         requires ``candidates``."""
+        return [self.candidates[i] for i in self.candidate_pool_indices(size)]
+
+    def candidate_pool_indices(self, size: int) -> list[int]:
+        """The rows of ``candidate_pool(size)`` among the candidates."""
         if self.candidates is None:
             raise MethodError("candidate_pool needs candidates")
         if self.allow_duplicates:
             n = len(self.candidates)
-            idx = self.rng.choice(n, size=min(size, n), replace=False)
-            return [self.candidates[i] for i in idx]
+            return self.rng.choice(n, size=min(size, n), replace=False).tolist()
         if self._pool is None:
             index = self._candidate_key_index()
             used = [index[k] for k in self._used if k in index]
@@ -239,13 +242,41 @@ class Searcher(ABC):
             picks = np.arange(n)
         out = []
         for p in picks.tolist():
-            config = self.candidates[pool[p]]
-            if not self.is_used(config):
-                out.append(config)
+            row = int(pool[p])
+            if not self.is_used(self.candidates[row]):
+                out.append(row)
                 if len(out) >= size:
                     break
         self._compact_pool()
         return out
+
+    def candidate_features(self) -> np.ndarray:
+        """The model features of every candidate row, encoded once (needs candidates and
+        ``needs_features``)."""
+        if self._candidate_X is None:
+            self._candidate_X = self.encoder.encode(self.candidates)
+        return self._candidate_X
+
+    def pending_rows(self, pending: Sequence[dict], fidelity: Any) -> np.ndarray | None:
+        """Feature rows of the pending configurations without an observation at ``fidelity``
+        (None when there are none). A running trial of a multi-fidelity scheduler (e.g. paused
+        by ASHA after its report at ``fidelity``) is in the model's data already, so it is not
+        pending for a model of that fidelity; started trials' rows come from the history,
+        configurations not started yet are encoded."""
+        if not pending:
+            return None
+        at = self.history.scores.get(fidelity, {})
+        trial_of = {id(c): t for t, c in self.history.running.items()}
+        started, waiting = [], []
+        for c in pending:
+            t = trial_of.get(id(c))
+            if t is None:
+                waiting.append(c)
+            elif t not in at:
+                started.append(t)
+        parts = ([self.history.rows(started)] if started else []) + \
+                ([self.encoder.encode(waiting)] if waiting else [])
+        return np.vstack(parts) if parts else None
 
     def _compact_pool(self) -> None:
         """Remove used candidates from the pool once they make up half of it."""

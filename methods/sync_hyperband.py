@@ -173,7 +173,8 @@ class SyncSH(_Synchronous):
 
     Arguments: ``grace_period`` (default the smallest fidelity), ``reduction_factor``
     (default 3), ``max_fidelity`` (default the largest), ``searcher`` and ``searcher_args``
-    (what to try; default random; e.g. ``"tpe"``). Each round starts
+    (what to try; default random; e.g. ``"tpe"``); defaults of Syne Tune 0.13's
+    ``SynchronousHyperbandScheduler`` with one bracket. Each round starts
     ``ceil(rf**(len(levels) - 1))`` configurations (27 for levels 1, 3, 9, 27 and rf 3).
 
     Example:
@@ -183,6 +184,9 @@ class SyncSH(_Synchronous):
         >>> sh.bracket_sizes(0)
         ([27, 9, 3, 1], [1, 3, 9, 27])
     """
+
+    paper = ("Jamieson & Talwalkar 2016, Non-stochastic Best Arm Identification and Hyperparameter "
+             "Optimization (AISTATS)")
 
     def __init__(self, config_space: ConfigurationSpace, *, metric: str, mode: str = "min",
                  fidelity_values: Sequence[Any] | None = None, seed: int = 0,
@@ -201,7 +205,8 @@ class SyncHyperband(_Synchronous):
 
     Arguments: ``grace_period``, ``reduction_factor``, ``max_fidelity`` as for ``SyncSH``;
     ``brackets`` (default all ``len(levels)``): the first ``brackets`` brackets, most
-    explorative first.
+    explorative first. Defaults follow Syne Tune 0.13's ``SynchronousHyperbandScheduler``
+    (``reduction_factor=3``, ``grace_period=1``: the smallest fidelity, every bracket).
 
     Example:
         >>> from blackbox_repo.configspace import ConfigurationSpace, uniform
@@ -210,6 +215,9 @@ class SyncHyperband(_Synchronous):
         >>> [hb.bracket_sizes(b)[0][0] for b in range(hb.brackets)]
         [81, 34, 15, 8, 5]
     """
+
+    paper = ("Li, Jamieson, DeSalvo, Rostamizadeh & Talwalkar 2018, Hyperband: A Novel Bandit-Based "
+             "Approach to Hyperparameter Optimization (JMLR)")
 
     def __init__(self, config_space: ConfigurationSpace, *, metric: str, mode: str = "min",
                  fidelity_values: Sequence[Any] | None = None, seed: int = 0,

@@ -283,31 +283,12 @@ class TPESearcher(Searcher):
         self._bad = self._kde(self._bad_rows)
         self._fit_key = key
 
-    def _liar_rows(self, pending: Sequence[dict], fidelity: Any) -> np.ndarray | None:
-        """Feature rows of the pending configurations without an observation at ``fidelity``
-        (running trials of a multi-fidelity scheduler may have one: they are in the data
-        already); started trials' rows come from the history, the others are encoded."""
-        if not pending:
-            return None
-        at = self.history.scores.get(fidelity, {})
-        trial_of = {id(c): t for t, c in self.history.running.items()}
-        started, waiting = [], []
-        for c in pending:
-            t = trial_of.get(id(c))
-            if t is None:
-                waiting.append(c)
-            elif t not in at:
-                started.append(t)
-        parts = ([self.history.rows(started)] if started else []) + \
-                ([self.encoder.encode(waiting)] if waiting else [])
-        return np.vstack(parts) if parts else None
-
     def suggest(self, pending: Sequence[dict]) -> dict | None:
         fidelity = self.history.model_fidelity(self.min_points)
         if fidelity is None or self.rng.random() < self.random_fraction:
             return self.random_config()
         self._fit(fidelity)
-        liars = self._liar_rows(pending, fidelity)
+        liars = self.pending_rows(pending, fidelity)
         bad = self._bad if liars is None else self._kde(np.vstack([self._bad_rows, liars]))
         samples = self._good.sample(self.rng, self.num_candidates, self.bandwidth_factor)
         avoid = {self._key(c) for c in pending} if self.allow_duplicates and pending else None
@@ -359,7 +340,7 @@ class TPESearcher(Searcher):
         (the nearest has the largest); started trials' rows are listed for good (the history
         only grows), waiting ones afresh at each call."""
         if self._cand_A is None:
-            X = self.encoder.encode(self.candidates)
+            X = self.candidate_features()
             self._cand_A = np.hstack([X, -0.5 * np.einsum("ij,ij->i", X, X)[:, None]])
             self._taken: list[int] = []
             self._marked = 0
@@ -385,8 +366,8 @@ class TPESearcher(Searcher):
 class TPE(FIFO):
     """Tree-structured Parzen estimator (BOHB's KDEs): each trial to the largest fidelity.
 
-    ``FIFO`` with ``TPESearcher``; its arguments, with its defaults (Syne Tune 0.13.0's
-    ``KernelDensityEstimator``, ``num_min_data_points`` HpBandSter's): ``num_min_data_points``
+    ``FIFO`` with ``TPESearcher``. Defaults follow Syne Tune 0.13.0's ``KernelDensityEstimator``
+    (``num_min_data_points`` HpBandSter's); the arguments: ``num_min_data_points``
     (``None``: ``d + 1``), ``top_n_percent=15``, ``min_bandwidth=1e-3``, ``num_candidates=64``,
     ``bandwidth_factor=3``, ``random_fraction=0.33``, ``allow_duplicates=False``. For BOHB use
     ``ASHA(searcher="tpe")``.

@@ -104,12 +104,12 @@ def test_four_workers_at_once_get_four_different_configs():
         assert len({(c["a"], c["b"]) for c in batch}) == 4
     # the pending configurations join the bad density (constant liar) unless observed there
     pending = s.history.pending_configs()
-    rows = s._liar_rows(pending, 1)
+    rows = s.pending_rows(pending, 1)
     assert rows.shape == (4, s.encoder.dim)
     trial = Trial(100, pending[0])
     s.on_start(trial)
     s.observe(trial, 1, {"loss": 1.0})
-    assert s._liar_rows(s.history.pending_configs(), 1).shape == (3, s.encoder.dim)
+    assert s.pending_rows(s.history.pending_configs(), 1).shape == (3, s.encoder.dim)
 
 
 @pytest.mark.parametrize("kind", ["grid", "continuous"])
