@@ -25,6 +25,7 @@ Example::
 from __future__ import annotations
 
 import argparse
+import contextlib
 import math
 import os
 import sys
@@ -180,12 +181,21 @@ class FitRecorder:
 
 def micro_run(method: str, seed: int, n_obs: int, pending: int, recorder: FitRecorder | None) -> dict:
     """Feed ``n_obs`` observations one at a time, with ``pending`` trials running at each
-    suggestion; per cycle the seconds of ``suggest`` and of ``on_start``+``on_report``+``on_end``."""
+    suggestion; per cycle the seconds of ``suggest`` and of ``on_start``+``on_report``+``on_end``.
+    BLAS threads are limited as ``simulator.simulate`` limits them (``Scheduler.blas_threads``)."""
     import methods
-    from methods.base import Trial, TrialStatus
+    from threadpoolctl import threadpool_limits
 
     sched = methods.create(method, micro_space(), metric="loss", mode="min", seed=seed,
                            fidelity_values=[1])
+    threads = sched.blas_threads
+    with threadpool_limits(limits=threads, user_api="blas") if threads else contextlib.nullcontext():
+        return _micro_loop(method, sched, seed, n_obs, pending, recorder)
+
+
+def _micro_loop(method: str, sched, seed: int, n_obs: int, pending: int, recorder: FitRecorder | None) -> dict:
+    from methods.base import Trial, TrialStatus
+
     perf = time.perf_counter
     running: list[Trial] = []
     obs_at, suggest_s, book_s = [], [], []
