@@ -148,6 +148,10 @@ class _Finite(Domain):
             raise ConfigurationError(f"{self.kind} values must be distinct, got {values!r}")
         self.values = values
         self._index = {self._key(v): i for i, v in enumerate(values)}
+        # plain-typed lookups for whole columns (``FeatureEncoder``): strings by themselves,
+        # ints and floats by value (1 and 1.0 are one key, as in ``_key``; bools are never here)
+        self._str_index = {v: i for i, v in enumerate(values) if type(v) is str}
+        self._num_index = {float(v): i for i, v in enumerate(values) if type(v) in (int, float)}
 
     @staticmethod
     def _key(value: Any) -> Any:
@@ -756,8 +760,14 @@ class FeatureEncoder:
     @staticmethod
     def _indices(name: str, dom: _Finite, values: list) -> np.ndarray:
         """Index of each value in ``dom.values`` (else the domain's error naming ``name``)."""
-        index, key = dom._index, dom._key
+        types = set(map(type, values))
+        # fast paths for columns of plain strings or plain numbers (a table's 15,625 rows
+        # encode in milliseconds); anything else goes through the domain's canonical keys
+        lookup = dom._str_index if types <= {str} else dom._num_index if types <= {int, float} else None
         try:
+            if lookup is not None:
+                return np.fromiter(map(lookup.__getitem__, values), dtype=np.intp, count=len(values))
+            index, key = dom._index, dom._key
             return np.fromiter((index[key(v)] for v in values), dtype=np.intp, count=len(values))
         except (KeyError, TypeError):
             for value in values:
