@@ -70,21 +70,29 @@ def noisy_pair_distances(curves: Sequence[Sequence[float]], low: int, high: int)
         >>> noisy_pair_distances([[1, 1, 1, 1], [2, 2, 2, 2]], low=0, high=3)
         []
     """
-    out: list[float] = []
-    arrays = [np.asarray(c, dtype=float) for c in curves]
-    for i in range(len(arrays)):
-        a = arrays[i]
-        for j in range(i + 1, len(arrays)):
-            b = arrays[j]
-            e = min(len(a), len(b), high + 1) - 1
-            if e <= low:
-                continue
-            order = a[:e] > b[:e]
-            cond = a[e] > b[e]
-            same = np.flatnonzero(order == cond)
-            if same.size and (order[same[0] + 1:] != cond).any():
-                out.append(abs(float(a[e] - b[e])))
-    return out
+    width = high + 1
+    lengths = np.array([min(len(c), width) for c in curves], dtype=np.intp)
+    if len(curves) < 2 or width < 1:
+        return []
+    values = np.full((len(curves), width), np.nan)
+    for k, c in enumerate(curves):
+        values[k, :lengths[k]] = c[:lengths[k]]
+    first, second = np.triu_indices(len(curves), 1)
+    last = np.minimum(lengths[first], lengths[second]) - 1      # e of each pair
+    keep = last > low
+    first, second, last = first[keep], second[keep], last[keep]
+    if not last.size:
+        return []
+    greater = values[first] > values[second]                      # (pairs, width): a > b at each index
+    pairs = np.arange(last.size)
+    cond = greater[pairs, last]
+    columns = np.arange(width)
+    before = columns[None, :] < last[:, None]
+    held = (greater == cond[:, None]) & before
+    first_held = np.where(held.any(axis=1), held.argmax(axis=1), width)
+    reversed_later = (greater != cond[:, None]) & before & (columns[None, :] > first_held[:, None])
+    noisy = reversed_later.any(axis=1)
+    return np.abs(values[first, last] - values[second, last])[noisy].tolist()
 
 
 def rankings_agree(top: Sequence[int], previous: Mapping[int, float], epsilon: float) -> bool:

@@ -8,7 +8,7 @@ from blackbox_repo.blackbox import TabularBlackbox
 from blackbox_repo.configspace import ConfigurationSpace, choice, uniform
 from methods import Decision, MethodError, Trial, create
 from methods.dehb import DEHB, de_crossover, de_mutation
-from methods.testing import RecordingScheduler
+from methods.testing import RecordingScheduler, SchedulerConformance
 from simulator import Stop, simulate
 
 F27 = list(range(1, 28))
@@ -161,3 +161,10 @@ def test_a_space_of_constants_is_refused():
     from blackbox_repo.configspace import constant
     with pytest.raises(MethodError, match="constant"):
         DEHB(ConfigurationSpace({"k": constant(1)}), metric="loss", fidelity_values=F27)
+
+
+class TestDEHBWithoutPauseResume(SchedulerConformance):
+    """DEHB starting promoted configurations anew passes the conformance suite too."""
+
+    method = "DEHB"
+    method_args = {"support_pause_resume": False, "mutation_factor": 1.0, "crossover_probability": 0.9}

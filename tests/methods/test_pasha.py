@@ -8,6 +8,7 @@ from blackbox_repo.blackbox import TabularBlackbox
 from blackbox_repo.configspace import ConfigurationSpace, uniform
 from methods import MethodError, create
 from methods.pasha import PASHA, noisy_pair_distances, rankings_agree
+from methods.testing import SchedulerConformance
 from simulator import Stop, simulate
 
 F27 = np.arange(1, 28)
@@ -132,3 +133,10 @@ def test_one_rung_below_the_maximum_is_asha_with_promotion():
 def test_bad_arguments_fail_before_the_run(kwargs, words):
     with pytest.raises(MethodError, match=words):
         create("PASHA", SPACE, metric="loss", fidelity_values=F27, **kwargs)
+
+
+class TestPASHAWithTPE(SchedulerConformance):
+    """PASHA with a model-based searcher passes the conformance suite too."""
+
+    method = "PASHA"
+    method_args = {"searcher": "tpe"}
