@@ -237,6 +237,11 @@ class DEHB(Scheduler):
         """(rung sizes, rung levels) of the brackets with ``offset``."""
         return self._sizes[offset:], self.levels[offset:]
 
+    @property
+    def brackets_begun(self) -> int:
+        """How many brackets have begun so far (the ``bracket`` ids of ``rung_results``)."""
+        return len(self._brackets)
+
     def rung_results(self, bracket: int) -> list[list[tuple[int | None, float | None]]]:
         """The slots of bracket ``bracket`` (0 = the first begun), rung by rung: ``(trial id,
         score)`` of the trial holding each slot, ``score`` lower is better, ``(None, None)`` while

@@ -132,6 +132,16 @@ def test_offspring_are_unused_table_rows_and_runs_are_seeded():
     assert first.results[cols].equals(again.results[cols])
 
 
+@pytest.mark.parametrize("brackets", [1, 2, 3])
+def test_fewer_brackets_cycle_the_most_explorative_ones(brackets):
+    dehb, rec, result = run(table(), n_workers=4, max_trials=120, brackets=brackets)
+    assert dehb.brackets_begun >= 4
+    rungs = [len(dehb.rung_results(b)) for b in range(dehb.brackets_begun)]
+    assert rungs == [4 - b % brackets for b in range(dehb.brackets_begun)]
+    assert len(result.trials) == 120
+    assert {s.max_fidelity for s in rec.suggestions if s is not None} <= {1, 3, 9, 27}
+
+
 def test_without_pause_and_resume_the_first_bracket_starts_promoted_configurations_anew():
     _, rec, result = run(table(), max_trials=40, support_pause_resume=False)
     starts = [s for s in rec.suggestions if s is not None]
