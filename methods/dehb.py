@@ -151,10 +151,8 @@ class _Bracket:
         top = self.tops.get(self.rung)
         if top is None:
             below = self.slots[self.rung - 1]
-            good = sorted((s, i) for i, (_, s) in enumerate(below) if math.isfinite(s))
-            bad = [i for i, (_, s) in enumerate(below) if not math.isfinite(s)]
-            top = self.tops[self.rung] = [below[i][0] for _, i in good][:self.sizes[self.rung]] + \
-                [below[i][0] for i in bad][:max(0, self.sizes[self.rung] - len(good))]
+            ranked = sorted(range(len(below)), key=lambda i: (not math.isfinite(below[i][1]), below[i][1], i))
+            top = self.tops[self.rung] = [below[i][0] for i in ranked[:self.sizes[self.rung]]]
         return top
 
 
