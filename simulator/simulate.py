@@ -1,6 +1,6 @@
 """The discrete-event simulation of an HPO run on a blackbox, and ``make_scheduler``.
 
-Semantics (DESIGN.md, "Simulator"): ``n_workers`` slots; a free slot asks the scheduler
+Semantics (docs/architecture.md#simulator-contract): ``n_workers`` slots; a free slot asks the scheduler
 for work (lowest free worker first, after every event at that time, see
 ``simulator.events``). A trial started at ``t0`` reports fidelity level ``k`` at
 ``t0 + elapsed(k)``; resumed at ``t1`` from level ``r`` it reports ``k > r`` at
