@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import ast
+import os
 import re
 from pathlib import Path
 
@@ -24,7 +25,9 @@ PACKAGES = ("blackbox_repo", "simulator", "methods", "studies")
 TOP_LEVEL = PACKAGES + ("tests", "docs", "benchmarks")
 TOP_FILES = ("README.md", "setup.cfg", "Makefile", "pyproject.toml")
 #: folders never searched for anchor citations
-SKIP_DIRS = {".git", ".venv", "node_modules", "__pycache__", ".pytest_cache", "build", "dist"}
+SKIP_DIRS = {".git", ".venv", "venv", "node_modules", "__pycache__", "build", "dist", "demo-results"}
+#: files searched for anchor citations
+TEXT_SUFFIXES = (".py", ".md", ".cfg", ".toml", ".yaml", ".yml", ".txt")
 CITATION = re.compile(r"docs/architecture\.md#([A-Za-z0-9_\-]+)")
 
 
@@ -129,19 +132,25 @@ def mapped_modules(markdown: str) -> set[str]:
     return set(re.findall(r"^\|\s*`([^`]+\.py)`\s*\|", markdown, re.M))
 
 
+def text_files(root: Path, suffixes: tuple[str, ...] = TEXT_SUFFIXES) -> list[Path]:
+    """The repository's text files with these suffixes, skipping hidden, virtual-env and build
+    folders without walking into them."""
+    out = []
+    for folder, dirs, files in os.walk(root):
+        dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS and not d.startswith("."))
+        out += [Path(folder) / f for f in sorted(files) if Path(f).suffix in suffixes]
+    return out
+
+
 def cited_anchors(root: Path) -> list[tuple[str, str]]:
     """``(file, anchor)`` of every ``docs/architecture.md#<section>`` in the repository's text files."""
     out = []
-    for path in sorted(root.rglob("*")):
-        rel = path.relative_to(root)
-        if SKIP_DIRS & set(rel.parts) or not path.is_file() or path.suffix not in (".py", ".md", ".cfg", ".toml",
-                                                                                       ".yaml", ".txt", ""):
-            continue
+    for path in text_files(root):
         try:
             text = path.read_text(encoding="utf-8")
         except (UnicodeDecodeError, OSError):
             continue
-        out += [(str(rel), anchor) for anchor in CITATION.findall(text)]
+        out += [(str(path.relative_to(root)), anchor) for anchor in CITATION.findall(text)]
     return out
 
 
@@ -173,9 +182,8 @@ def test_every_cited_anchor_is_a_heading_of_the_page():
 
 def test_no_comment_cites_the_old_design_document():
     """The design lives in docs/architecture.md; DESIGN.md is not in the repository."""
-    bad = [str(p.relative_to(ROOT)) for p in ROOT.rglob("*.py")
-           if not SKIP_DIRS & set(p.relative_to(ROOT).parts) and "DESIGN.md" in p.read_text(encoding="utf-8")
-           and p != Path(__file__).resolve()]
+    bad = [str(p.relative_to(ROOT)) for p in text_files(ROOT, (".py",))
+           if p.resolve() != Path(__file__).resolve() and "DESIGN.md" in p.read_text(encoding="utf-8")]
     assert not bad, f"files citing DESIGN.md (cite docs/architecture.md#<section> instead): {bad}"
 
 
