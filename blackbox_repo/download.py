@@ -31,6 +31,8 @@ from typing import Callable, Iterable, Sequence
 
 from tqdm.auto import tqdm
 
+from blackbox_repo.errors import EXIT_INTEGRITY, IntegrityError, StorageError
+
 __all__ = ["RawFile", "DownloadError", "ChecksumError", "OfflineError", "download", "fetch_files",
            "is_offline", "missing_files", "offline_message", "sha256_file", "OFFLINE_ENV"]
 
@@ -39,12 +41,15 @@ _CHUNK = 1 << 20
 _USER_AGENT = "hposim-blackbox-download"
 
 
-class DownloadError(RuntimeError):
-    """A raw file could not be downloaded (after retries, or a permanent HTTP error)."""
+class DownloadError(StorageError):
+    """A raw file could not be downloaded (after retries, a permanent HTTP error, or a host
+    that cannot be reached): a ``StorageError`` (exit status 4)."""
 
 
-class ChecksumError(DownloadError):
-    """A downloaded or cached raw file does not have the expected sha256."""
+class ChecksumError(DownloadError, IntegrityError):
+    """A downloaded or cached raw file does not have the expected sha256 (exit status 3)."""
+
+    exit_code = EXIT_INTEGRITY
 
 
 class OfflineError(DownloadError):

@@ -26,6 +26,7 @@ from pathlib import Path
 import fsspec
 
 from blackbox_repo.download import sha256_file
+from blackbox_repo.errors import StorageError
 
 __all__ = ["Mirror", "MirrorError", "mirror_url", "open_mirror", "MIRROR_ENV"]
 
@@ -34,8 +35,9 @@ _MARKER = "recipe.json"
 _METADATA = "metadata.json"
 
 
-class MirrorError(RuntimeError):
-    """The mirror could not be read or written, or its copy failed verification."""
+class MirrorError(StorageError):
+    """The mirror could not be read or written, or its copy failed verification (a
+    ``StorageError``: exit status 4)."""
 
 
 def mirror_url(explicit: str | None = None) -> str | None:

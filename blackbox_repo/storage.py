@@ -73,6 +73,7 @@ import pyarrow.parquet as pq
 from blackbox_repo.blackbox import BlackboxError, TabularBlackbox
 from blackbox_repo.checksums import FileStamp, sha256_bytes, sha256_file
 from blackbox_repo.configspace import ConfigurationError, ConfigurationSpace
+from blackbox_repo.errors import IntegrityError, StorageError
 
 __all__ = [
     "FORMAT_VERSION", "CorruptBlackboxError", "CacheRebuildWarning", "save_tabular", "load_tabular",
@@ -96,8 +97,9 @@ _RESERVED = frozenset({"name", "task", "source", "created", "hposim_version", "f
                        "folder", "files", "metadata_sha256"})
 
 
-class CorruptBlackboxError(BlackboxError):
-    """A stored blackbox file does not match its recorded checksum or is unreadable.
+class CorruptBlackboxError(IntegrityError):
+    """A stored blackbox file does not match its recorded checksum, is unreadable, or is
+    missing from a blackbox folder (an ``IntegrityError``: exit status 3).
 
     Attributes: ``path`` (the file), ``expected`` and ``actual`` sha256 (``None`` when
     not applicable, e.g. unparseable JSON).
@@ -164,7 +166,7 @@ class _Locked:
         try:
             self.lock.acquire()
         except filelock.Timeout:
-            raise BlackboxError(
+            raise StorageError(
                 f"could not acquire {self.lock.lock_file} within {LOCK_TIMEOUT:.0f} s: another "
                 f"process is writing this blackbox; wait for it to finish") from None
         return self
@@ -789,7 +791,7 @@ def verify_folder(folder: str | os.PathLike, *, cache_dir: str | os.PathLike | N
     problems: list[str] = []
     try:
         meta = read_metadata(folder, remedy="re-import or re-fetch it")
-    except BlackboxError as e:
+    except (BlackboxError, CorruptBlackboxError) as e:
         return [str(e)]
     files = meta.get("files") or {}
     ok: set[str] = set()
@@ -808,7 +810,7 @@ def verify_folder(folder: str | os.PathLike, *, cache_dir: str | os.PathLike | N
     try:
         hp = _read_hyperparameters(folder, meta, "") if HYPERPARAMETERS in ok else None
         _check_consistency(folder, meta, hp, "")
-    except BlackboxError as e:
+    except (BlackboxError, CorruptBlackboxError) as e:
         problems.append(str(e).rstrip("; "))
     if OBJECTIVES in ok:
         try:

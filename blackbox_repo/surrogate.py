@@ -1057,9 +1057,10 @@ def verify_surrogate(folder: str | os.PathLike) -> list[str]:
     the table beside them is checked by ``storage.verify_folder``. Empty list = fine."""
     from blackbox_repo.checksums import sha256_file
     folder = Path(folder)
+    from blackbox_repo.storage import CorruptBlackboxError
     try:
         doc = _read_doc(folder)
-    except BlackboxError as e:
+    except (BlackboxError, CorruptBlackboxError) as e:
         return [str(e)]
     problems = []
     for fname, entry in (doc.get("files") or {}).items():
