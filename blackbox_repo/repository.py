@@ -32,19 +32,23 @@ import difflib
 import importlib
 import json
 import os
+import shutil
+import tempfile
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, Mapping
 
 from blackbox_repo.blackbox import Blackbox, BlackboxError, TabularBlackbox
-from blackbox_repo.storage import METADATA, load_tabular, save_tabular, validate_name
+from blackbox_repo.storage import (METADATA, hold_lock, load_tabular, remove_leftovers, save_tabular, swap_in,
+                                   validate_name)
 
 __all__ = [
     "DEFAULT_BLACKBOX", "BlackboxRecord", "BlackboxProvider", "FolderProvider", "CacheProvider",
     "EmbeddedProvider", "UnknownBlackboxError", "hposim_home", "blackboxes_root", "cache_root",
     "default_cache_dir", "embedded_root", "blackbox_folder", "save_blackbox", "load_blackbox",
-    "list_blackboxes", "parse_blackbox_ref", "providers", "register_provider",
+    "list_blackboxes", "parse_blackbox_ref", "providers", "register_provider", "save_blackboxes",
+    "BlackboxExistsError", "check_free_name",
 ]
 
 DEFAULT_BLACKBOX = "mlp-sklearn"
@@ -52,6 +56,10 @@ DEFAULT_BLACKBOX = "mlp-sklearn"
 
 class UnknownBlackboxError(BlackboxError):
     """No provider knows the requested blackbox name or task."""
+
+
+class BlackboxExistsError(BlackboxError):
+    """A save would replace a blackbox in the cache, and ``force=True`` was not given."""
 
 
 # ---------------------------------------------------------------------------- locations
@@ -397,9 +405,37 @@ def list_blackboxes() -> list[BlackboxRecord]:
     return out
 
 
+def check_free_name(name: str) -> str:
+    """``name`` if the cache may hold a blackbox of that name: not the name of an embedded
+    blackbox or a recipe (those names are reserved: a table saved under one would silently
+    replace the benchmark everyone means by it).
+
+    Example:
+        >>> check_free_name("my-table")
+        'my-table'
+    """
+    validate_name(name, "blackbox name")
+    for p in _registered():
+        if p.kind != CacheProvider.kind and name in p.names():
+            what = "an embedded blackbox" if p.kind == "embedded" else f"a {p.kind}"
+            raise BlackboxError(f"{name!r} is the name of {what} and is reserved; choose another name")
+    return name
+
+
+def _family(name: str) -> Path:
+    return blackboxes_root() / validate_name(name, "blackbox name")
+
+
 def save_blackbox(bb: TabularBlackbox, name: str, task: str = "default", *, source: Any = None,
-                  extra: dict | None = None) -> Path:
-    """Save ``bb`` into the cache as ``name/task`` (replacing an existing copy atomically).
+                  extra: dict | None = None, force: bool = False,
+                  write_extra: Callable[[Path], None] | None = None) -> Path:
+    """Save ``bb`` into the cache as ``name/task``; returns its folder.
+
+    An existing ``name/task`` is an error unless ``force=True`` (then it is replaced
+    atomically). The check and the write are one step under the lock of the family
+    ``name``, so of two concurrent saves without ``force`` exactly one succeeds. Names of
+    embedded blackboxes and recipes are reserved (``check_free_name``). ``write_extra``
+    adds files to the folder before it appears (see ``storage.save_tabular``).
 
     Example:
         >>> import numpy as np, pandas as pd
@@ -408,5 +444,71 @@ def save_blackbox(bb: TabularBlackbox, name: str, task: str = "default", *, sour
         ...                      fidelity_values=[1], objectives_names=["y"])
         >>> save_blackbox(bb, "mine").name
         'default'
+        >>> save_blackbox(bb, "mine", force=True).name
+        'default'
     """
-    return save_tabular(bb, blackbox_folder(name, task), name=name, task=task, source=source, extra=extra)
+    check_free_name(name)
+    folder = blackbox_folder(name, task)
+    with hold_lock(folder.parent):
+        remove_leftovers(folder)
+        if folder.exists() and not force:
+            state = "" if (folder / METADATA).is_file() else f" (damaged: {METADATA} is missing)"
+            raise BlackboxExistsError(
+                f"blackbox {name}/{task} already exists in the cache{state} at {folder}; pass "
+                f"force=True to replace it, or choose another name or task")
+        return save_tabular(bb, folder, name=name, task=task, source=source, extra=extra,
+                            write_extra=write_extra)
+
+
+def save_blackboxes(blackboxes: Mapping[str, TabularBlackbox], name: str, *, force: bool = False,
+                    source: Any = None, extra: dict | None = None) -> dict[str, Path]:
+    """Save every task of a family at once as blackbox ``name``; returns ``{task: folder}``.
+
+    All or nothing: the tasks are written into a hidden staging folder which then replaces
+    the family folder in one rename, under the family's lock. An existing blackbox ``name``
+    (any task) is an error unless ``force=True``, which replaces the whole family (tasks
+    not in ``blackboxes`` are removed). Reserved names as in ``save_blackbox``.
+
+    Example:
+        >>> import numpy as np, pandas as pd
+        >>> from blackbox_repo.blackbox import TabularBlackbox
+        >>> bb = TabularBlackbox(pd.DataFrame({"x": [1]}), np.ones((1, 1, 1, 1), np.float32),
+        ...                      fidelity_values=[1], objectives_names=["y"])
+        >>> sorted(save_blackboxes({"a": bb, "b": bb}, "pair"))
+        ['a', 'b']
+    """
+    check_free_name(name)
+    if not blackboxes:
+        raise BlackboxError(f"save_blackboxes({name!r}) got no tasks to save")
+    for task, bb in blackboxes.items():
+        validate_name(task, "task name")
+        if not isinstance(bb, TabularBlackbox):
+            raise BlackboxError(f"task {task!r}: expected a TabularBlackbox, got {type(bb).__name__}")
+    family = _family(name)
+    family.parent.mkdir(parents=True, exist_ok=True)
+    with hold_lock(family):
+        remove_leftovers(family)
+        existing = FolderProvider._visible_dirs(family)
+        if existing and not force:
+            raise BlackboxExistsError(
+                f"a blackbox named {name!r} already exists in the cache (tasks: "
+                f"{', '.join(p.name for p in existing)}) at {family}; pass force=True to replace it, "
+                f"or choose another name")
+        staging = Path(tempfile.mkdtemp(prefix=f".{name}.tmp-", dir=family.parent))
+        try:
+            os.chmod(staging, 0o777 & ~_umask())
+            for task, bb in blackboxes.items():
+                save_tabular(bb, staging / task, name=name, task=task, source=source, extra=extra)
+            for lock in staging.glob("*.lock"):
+                lock.unlink()
+            swap_in(staging, family)
+        finally:
+            if staging.exists():
+                shutil.rmtree(staging, ignore_errors=True)
+    return {task: family / task for task in blackboxes}
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask

@@ -62,7 +62,7 @@ import warnings
 from datetime import datetime, timezone
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 import filelock
 import numpy as np
@@ -78,7 +78,7 @@ from blackbox_repo.errors import IntegrityError, StorageError
 __all__ = [
     "FORMAT_VERSION", "CorruptBlackboxError", "CacheRebuildWarning", "save_tabular", "load_tabular",
     "verify_folder", "read_metadata", "validate_name", "folder_lock", "HYPERPARAMETERS", "OBJECTIVES",
-    "METADATA", "CACHE_NPY", "CACHE_JSON", "CACHE_LOG",
+    "METADATA", "CACHE_NPY", "CACHE_JSON", "CACHE_LOG", "hold_lock", "remove_leftovers", "swap_in",
 ]
 
 FORMAT_VERSION = 1
@@ -173,6 +173,17 @@ class _Locked:
 
     def __exit__(self, *exc: Any) -> None:
         self.lock.release()
+
+
+def hold_lock(path: str | os.PathLike) -> _Locked:
+    """A context manager holding ``folder_lock(path)``; a time-out is a ``StorageError``.
+
+    Example:
+        >>> import tempfile
+        >>> with hold_lock(tempfile.mkdtemp() + "/family"):
+        ...     pass
+    """
+    return _Locked(Path(path))
 
 
 @lru_cache(maxsize=1)
@@ -404,12 +415,17 @@ def swap_in(staging: Path, folder: Path, tag: str = "") -> None:
 
 def save_tabular(bb: TabularBlackbox, folder: str | os.PathLike, *, name: str, task: str,
                  source: Any = None, extra: Mapping[str, Any] | None = None,
-                 build_cache: bool = True) -> Path:
+                 build_cache: bool = True,
+                 write_extra: Callable[[Path], None] | None = None) -> Path:
     """Write ``bb`` as a blackbox folder (atomically, under ``<folder>.lock``); returns the folder.
 
     ``source`` (provenance: a URL, a file name, a dict) defaults to ``bb.metadata["source"]``;
     ``extra`` adds metadata entries to those of ``bb.metadata``. With ``build_cache`` the
     memory-mapped cache is written too, so the first load does not convert the Parquet file.
+    ``write_extra(staging)`` writes more files (e.g. a surrogate model) into the staging
+    folder before it is renamed into place, so they appear together with the table.
+    An existing folder is replaced: callers that must not overwrite check under a lock
+    (``repository.save_blackbox``).
 
     Example:
         >>> import tempfile, numpy as np, pandas as pd
@@ -431,6 +447,8 @@ def save_tabular(bb: TabularBlackbox, folder: str | os.PathLike, *, name: str, t
         try:
             _write_folder(bb, tmp, name=name, task=task, source=source, extra=extra,
                           build_cache=build_cache)
+            if write_extra is not None:
+                write_extra(tmp)
             swap_in(tmp, folder)
         finally:
             if tmp.exists():

@@ -15,14 +15,14 @@ from __future__ import annotations
 import argparse
 import difflib
 import json
-import shutil
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 import numpy as np
 
 from blackbox_repo import repository
-from blackbox_repo.blackbox import TabularBlackbox
+from blackbox_repo.blackbox import BlackboxError, TabularBlackbox
+from blackbox_repo.errors import InputError
 from blackbox_repo.configspace import Constant, Domain, Float, Integer
 from blackbox_repo.importing import ImportReport, format_table, import_table
 from blackbox_repo.storage import validate_name
@@ -397,16 +397,20 @@ def cmd_info(args: argparse.Namespace) -> int:
 
 
 # ---------------------------------------------------------------------------- import
+def _exists_message(name: str, tasks: Sequence[str]) -> str:
+    return (f"a blackbox named {name!r} already exists in the cache (tasks: {_tasks_text(tasks)}); "
+            f"pass --force to overwrite it or choose another --name")
+
+
 def cmd_import(args: argparse.Namespace) -> int:
     validate_name(args.name, "blackbox name")
+    try:
+        repository.check_free_name(args.name)
+    except BlackboxError as e:
+        raise InputError(f"--name: {e} (choose another --name)") from None
     existing = _record(args.name)
-    if existing is not None and existing.kind == "embedded":
-        raise CommandError(f"{args.name!r} is the name of an embedded blackbox; choose another --name")
-    if existing is not None and not args.force:
-        where = "in the cache" if existing.cached else f"as a {existing.kind}"
-        raise CommandError(
-            f"a blackbox named {args.name!r} already exists {where} (tasks: "
-            f"{_tasks_text(existing.tasks)}); pass --force to overwrite it or choose another --name")
+    if existing is not None and not args.force:          # early, friendly; the save checks again
+        raise InputError(_exists_message(args.name, existing.tasks))
     result = import_table(
         args.file, config_cols=args.config_cols, fidelity_col=args.fidelity_col,
         seed_col=args.seed_col, task_col=args.task_col, elapsed_time_col=args.elapsed_time_col,
@@ -416,14 +420,14 @@ def cmd_import(args: argparse.Namespace) -> int:
     for task in result.blackboxes:
         validate_name(task, "task name")
     print(result.report)
-    if existing is not None and existing.cached:
-        for old in existing.tasks:
-            if old not in result.blackboxes:
-                folder = _folder(args.name, old)
-                if folder is not None:
-                    shutil.rmtree(folder)
-    for task, bb in result.blackboxes.items():
-        path = repository.save_blackbox(bb, args.name, task)
+    try:
+        # the existence check and the write are one step under the family's lock: of two
+        # concurrent imports of the same --name without --force, exactly one succeeds
+        paths = repository.save_blackboxes(result.blackboxes, args.name, force=args.force)
+    except repository.BlackboxExistsError:
+        raise InputError(_exists_message(args.name, repository.CacheProvider().tasks(args.name))
+                         + " (it was created while this import ran)") from None
+    for task, path in paths.items():
         print(f"saved {args.name}/{task} -> {path}")
     tasks = list(result.blackboxes)
     ref = args.name if len(tasks) > 1 else f"{args.name}/{tasks[0]}"

@@ -14,6 +14,7 @@ from blackbox_repo.repository import (BlackboxProvider, BlackboxRecord, CachePro
                                       UnknownBlackboxError, blackbox_folder,
                                       blackboxes_root, list_blackboxes, load_blackbox,
                                       parse_blackbox_ref, register_provider, save_blackbox)
+from blackbox_repo.repository import BlackboxExistsError, save_blackboxes
 from blackbox_repo.storage import CorruptBlackboxError, save_tabular
 
 
@@ -85,10 +86,41 @@ def test_save_and_load_by_name_task_and_ref():
     assert list(load_blackbox("single")) == ["default"]
 
 
-def test_resave_replaces():
+def test_resave_refuses_an_existing_task_unless_forced():
     save_blackbox(table(0.1), "r", "t")
-    save_blackbox(table(0.7), "r", "t")
+    with pytest.raises(BlackboxExistsError, match=r"blackbox r/t already exists in the cache .*force=True"):
+        save_blackbox(table(0.7), "r", "t")
+    assert float(load_blackbox("r", "t").objectives[1, 1, 1, 0]) == np.float32(0.1)
+    save_blackbox(table(0.7), "r", "t", force=True)
     assert float(load_blackbox("r", "t").objectives[1, 1, 1, 0]) == np.float32(0.7)
+    save_blackbox(table(0.2), "r", "another-task")          # a new task of the family is no overwrite
+    assert sorted(load_blackbox("r")) == ["another-task", "t"]
+
+
+def test_save_blackbox_refuses_embedded_and_recipe_names(embedded):
+    register_provider(DictProvider({"far": {"t1": table(0.3)}}))
+    for name, what in (("emb", "an embedded blackbox"), ("far", "a recipe")):
+        for force in (False, True):
+            with pytest.raises(BlackboxError, match=f"'{name}' is the name of {what} and is reserved"):
+                save_blackbox(table(), name, "iris", force=force)
+            with pytest.raises(BlackboxError, match="reserved"):
+                save_blackboxes({"iris": table()}, name, force=force)
+    assert not (blackboxes_root() / "emb").exists() and not (blackboxes_root() / "far").exists()
+    assert float(load_blackbox("emb", "iris").objectives[0, 0, 0, 0]) == np.float32(0.1)
+
+
+def test_save_blackboxes_is_all_or_nothing_and_refuses_an_existing_family():
+    paths = save_blackboxes({"a": table(0.1), "b": table(0.2)}, "fam")
+    assert sorted(paths) == ["a", "b"] and all(p.is_dir() for p in paths.values())
+    with pytest.raises(BlackboxExistsError, match=r"'fam' already exists in the cache \(tasks: a, b\)"):
+        save_blackboxes({"c": table(0.3)}, "fam")
+    save_blackbox(table(0.4), "other", "x")
+    with pytest.raises(BlackboxError, match="expected a TabularBlackbox"):   # checked before anything is written
+        save_blackboxes({"c": table(0.3), "d": "not a table"}, "fam", force=True)
+    assert sorted(load_blackbox("fam")) == ["a", "b"]
+    save_blackboxes({"c": table(0.3)}, "fam", force=True)       # force replaces the whole family
+    assert sorted(load_blackbox("fam")) == ["c"]
+    assert not [p for p in blackboxes_root().iterdir() if p.name.startswith(".")]
 
 
 def test_unknown_name_and_task_errors():
@@ -167,8 +199,9 @@ def test_embedded_blackbox_loads_with_cache_in_home(embedded, hposim_home):
 
 
 def test_cache_takes_precedence_over_embedded(embedded):
-    save_blackbox(table(0.9), "emb", "iris")
-    save_blackbox(table(0.8), "emb", "extra-task")
+    # save_blackbox refuses embedded names; a copy in the cache still takes precedence
+    save_tabular(table(0.9), blackbox_folder("emb", "iris"), name="emb", task="iris")
+    save_tabular(table(0.8), blackbox_folder("emb", "extra-task"), name="emb", task="extra-task")
     bbs = load_blackbox("emb")
     assert sorted(bbs) == ["extra-task", "iris", "wine-2"]
     assert float(bbs["iris"].objectives[0, 0, 0, 0]) == np.float32(0.9)
@@ -220,7 +253,7 @@ def test_providers_are_tried_in_order():
     register_provider(remote)
     assert [p.kind for p in repository.providers()] == ["cached", "embedded", "recipe"]
     assert float(load_blackbox("far", "t2").objectives[0, 0, 0, 0]) == np.float32(0.4)
-    save_blackbox(table(0.6), "both", "x")
+    save_tabular(table(0.6), blackbox_folder("both", "x"), name="both", task="x")   # as a fetched recipe
     assert float(load_blackbox("both", "x").objectives[0, 0, 0, 0]) == np.float32(0.6)
     assert remote.loaded == [("far", "t2")]
     recs = {r.name: r for r in list_blackboxes()}
