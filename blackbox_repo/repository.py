@@ -40,15 +40,15 @@ from pathlib import Path
 from typing import Any, Callable, Mapping
 
 from blackbox_repo.blackbox import Blackbox, BlackboxError, TabularBlackbox
-from blackbox_repo.storage import (METADATA, hold_lock, load_tabular, remove_leftovers, save_tabular, swap_in,
-                                   validate_name)
+from blackbox_repo.storage import (METADATA, CorruptBlackboxError, hold_lock, load_tabular, remove_leftovers,
+                                   save_tabular, swap_in, validate_name, verify_folder)
 
 __all__ = [
     "DEFAULT_BLACKBOX", "BlackboxRecord", "BlackboxProvider", "FolderProvider", "CacheProvider",
     "EmbeddedProvider", "UnknownBlackboxError", "hposim_home", "blackboxes_root", "cache_root",
     "default_cache_dir", "embedded_root", "blackbox_folder", "save_blackbox", "load_blackbox",
     "list_blackboxes", "parse_blackbox_ref", "providers", "register_provider", "save_blackboxes",
-    "BlackboxExistsError", "check_free_name",
+    "BlackboxExistsError", "check_free_name", "repair_advice", "damaged_tasks", "verify_task",
 ]
 
 DEFAULT_BLACKBOX = "mlp-sklearn"
@@ -243,8 +243,7 @@ class CacheProvider(FolderProvider):
         return blackboxes_root()
 
     def load(self, name: str, task: str) -> TabularBlackbox:
-        return load_tabular(self.folder(name, task), remedy=(
-            f"run `hposim blackbox get {name} --force`, or re-import / re-save it if you created it"))
+        return load_tabular(self.folder(name, task), remedy=repair_advice(name, task))
 
 
 class EmbeddedProvider(FolderProvider):
@@ -337,6 +336,76 @@ def _unknown_name(name: str) -> UnknownBlackboxError:
         f"unknown blackbox {name!r}{_suggest(name, known)}; known blackboxes: {known}")
 
 
+def _is_recipe(name: str) -> bool:
+    return any(p.kind == "recipe" and name in p.names() for p in _registered())
+
+
+def repair_advice(name: str, task: str) -> str:
+    """How to repair a damaged cached blackbox ``name/task``, depending on where it came
+    from: a recipe is fetched again, a surrogate refitted, an imported table re-imported
+    (naming the file it came from when ``metadata.json`` still says), anything else re-saved.
+
+    Example:
+        >>> repair_advice("my-table", "default")
+        're-import it (`hposim blackbox import FILE --name my-table --force ...`) or re-save it (save_blackbox(..., force=True))'
+    """
+    if _is_recipe(name):
+        return f"run `hposim blackbox get {name} --force` to fetch it again"
+    folder = blackboxes_root() / name / task
+    meta = _peek_metadata(folder)
+    extra = meta.get("extra") if isinstance(meta.get("extra"), dict) else {}
+    if (folder / "surrogate.json").exists() or (folder / "surrogate.joblib").exists() \
+            or "surrogate_report_card" in extra:
+        return (f"refit it: `hposim blackbox surrogate NAME/{task} --name {name} --force` "
+                f"(NAME: the tabulated blackbox it imitates)")
+    source = meta.get("source")
+    if "import_report" in extra and isinstance(source, str) and source != "DataFrame":
+        return f"re-import it: `hposim blackbox import {source} --name {name} --force ...` (same options as before)"
+    return (f"re-import it (`hposim blackbox import FILE --name {name} --force ...`) or re-save it "
+            f"(save_blackbox(..., force=True))")
+
+
+def damaged_tasks(name: str) -> list[str]:
+    """Task folders of the cached blackbox ``name`` that lack ``metadata.json`` (damaged:
+    they cannot be loaded, and are not listed as tasks)."""
+    family = blackboxes_root() / name
+    return [p.name for p in FolderProvider._visible_dirs(family) if not (p / METADATA).is_file()]
+
+
+def _damaged_error(name: str, task: str) -> CorruptBlackboxError:
+    folder = blackboxes_root() / name / task
+    return CorruptBlackboxError(
+        folder / METADATA, f"blackbox {name}/{task} is damaged: {folder / METADATA} is missing, so its "
+                           f"files cannot be checked or read; {repair_advice(name, task)}")
+
+
+def verify_task(folder: str | os.PathLike, cache_dir: str | os.PathLike | None = None) -> list[str]:
+    """Every problem of one stored task: its table and derived cache (``storage.verify_folder``,
+    which invalidates a corrupt cache so the next load rebuilds it) and, for a surrogate,
+    its model files. Empty list = fine.
+
+    Example:
+        >>> import numpy as np, pandas as pd
+        >>> from blackbox_repo.blackbox import TabularBlackbox
+        >>> bb = TabularBlackbox(pd.DataFrame({"x": [1]}), np.ones((1, 1, 1, 1), np.float32),
+        ...                      fidelity_values=[1], objectives_names=["y"])
+        >>> verify_task(save_blackbox(bb, "checked"))
+        []
+    """
+    folder = Path(folder)
+    if not (folder / METADATA).is_file():
+        return [f"{folder / METADATA} is missing (the folder is damaged)"]
+    problems = verify_folder(folder, cache_dir=cache_dir)
+    if (folder / "surrogate.json").exists() or (folder / "surrogate.joblib").exists():
+        from blackbox_repo.surrogate import SURROGATE_JSON, verify_surrogate
+        if not (folder / SURROGATE_JSON).exists():
+            problems.append(f"{folder / SURROGATE_JSON} is missing: the surrogate model cannot be checked "
+                            f"and the folder would load as a plain table")
+        else:
+            problems += verify_surrogate(folder)
+    return problems
+
+
 def _tasks_of(name: str) -> list[tuple[str, BlackboxProvider]]:
     """(task, first provider that has it) for every task of ``name``, in provider order."""
     seen: dict[str, BlackboxProvider] = {}
@@ -367,6 +436,10 @@ def load_blackbox(name: str, task: str | None = None) -> dict[str, Blackbox] | B
     if task is not None:
         validate_name(task, "task name")
     tasks = _tasks_of(name)
+    damaged = damaged_tasks(name)
+    if damaged and (task in damaged or (task is None and (not tasks or any(t not in dict(tasks)
+                                                                              for t in damaged)))):
+        raise _damaged_error(name, task if task is not None else damaged[0])
     if not tasks:
         raise _unknown_name(name)
     if task is None:

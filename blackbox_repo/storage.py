@@ -91,6 +91,11 @@ CACHE_JSON = "cache.json"
 CACHE_LOG = "cache.log"
 INDEX_COLUMNS = ("config_id", "seed", "fidelity_index")
 LOCK_TIMEOUT = 900.0
+#: caches up to this size are re-hashed on their first load in a process (bit rot that left
+#: size and modification time alone is then found and repaired); bigger ones by ``verify``
+HASH_ON_FIRST_LOAD_BYTES = 64 * 2 ** 20
+# npy path -> (stamp, sha256) of the caches hashed by this process
+_HASHED: dict[str, tuple[FileStamp, str]] = {}
 _ROWS_PER_GROUP = 1 << 20
 # keys of metadata.json that describe the stored copy, not the blackbox: not copied into ``extra``
 _RESERVED = frozenset({"name", "task", "source", "created", "hposim_version", "format_version",
@@ -610,11 +615,13 @@ def _write_cache(array: np.ndarray | None, cache_dir: Path, *, source_folder: Pa
     finally:
         tmp.unlink(missing_ok=True)
     stamp = FileStamp.of(npy)
+    npy_sha = sha256_file(npy)
+    _HASHED[str(npy)] = (stamp, npy_sha)
     record = {
         "cache_format_version": CACHE_FORMAT_VERSION,
         "source_sha256": source_sha,
         "source_stamp": FileStamp.of(source_folder / OBJECTIVES).to_dict(),
-        "npy_sha256": sha256_file(npy),
+        "npy_sha256": npy_sha,
         "npy_bytes": stamp.size,
         "npy_stamp": stamp.to_dict(),
         "builds": builds + 1,
@@ -707,6 +714,18 @@ def _open_cache(folder: Path, cache_dir: Path, meta: Mapping[str, Any], *, locke
                                  f"{record['npy_sha256']} (recorded in {cj})")
             else:
                 update_stamps = True
+                _HASHED[str(npy)] = (npy_stamp, actual)
+        elif (npy_stamp is not None and npy_stamp.size <= HASH_ON_FIRST_LOAD_BYTES
+              and _HASHED.get(str(npy)) != (npy_stamp, record["npy_sha256"])):
+            # first load of this cache in this process: re-hash it (bit rot keeps size and mtime)
+            actual = sha256_file(npy)
+            if actual == record["npy_sha256"]:
+                _HASHED[str(npy)] = (npy_stamp, actual)
+            elif not locked:
+                raise _NeedsLock
+            else:
+                reason = warn = (f"{npy} is corrupt: sha256 {actual}, expected {record['npy_sha256']} "
+                                 f"(recorded in {cj}; size and modification time unchanged)")
     if reason is None:
         try:
             arr = np.load(npy, mmap_mode="r")
@@ -799,11 +818,44 @@ def load_tabular(folder: str | os.PathLike, *, cache_dir: str | os.PathLike | No
 
 
 # ---------------------------------------------------------------------------- verify
+def _verify_cache(cdir: Path) -> list[str]:
+    """Re-hash the derived cache in ``cdir``; a corrupt one is invalidated (removed, under
+    the cache lock), so the next load rebuilds it whatever its size."""
+    cj, npy = cdir / CACHE_JSON, cdir / CACHE_NPY
+    if not (cj.exists() or npy.exists()):
+        return []
+    record, problem = _read_cache_record(cj)
+    if record is None:
+        bad = f"{cj} is missing" if problem == "missing" else problem
+    elif not npy.is_file():
+        bad = f"{npy} is missing"
+    else:
+        actual = sha256_file(npy)
+        bad = None if actual == record["npy_sha256"] else (
+            f"{npy}: sha256 {actual}, expected {record['npy_sha256']} (recorded in {cj})")
+    if bad is None:
+        return []
+    try:
+        with _Locked(cdir):
+            cj.unlink(missing_ok=True)
+            npy.unlink(missing_ok=True)          # open memory maps keep their (old) pages
+            _HASHED.pop(str(npy), None)
+            with open(cdir / CACHE_LOG, "a", encoding="utf-8") as fh:
+                stamp = datetime.now(timezone.utc).isoformat(timespec="seconds")
+                fh.write(f"{stamp} pid={os.getpid()} invalidated by verify: {bad}\n")
+    except OSError as e:
+        return [f"cache: {bad}; it cannot be invalidated ({e}): delete {cdir} to have it rebuilt"]
+    return [f"cache: {bad} (invalidated: it will be rebuilt on the next load)"]
+
+
 def verify_folder(folder: str | os.PathLike, *, cache_dir: str | os.PathLike | None = None) -> list[str]:
     """Re-hash every file of a blackbox folder (and its cache); one string per problem found.
 
     An empty list means every canonical file matches its recorded sha256, the metadata is
-    consistent with the data, and the cache (if built) matches its own record.
+    consistent with the data, and the cache (if built) matches its own record. The cache
+    is looked for where ``load_tabular`` puts it (``cache_dir``, else the folder, else the
+    default cache folder of a read-only blackbox); a corrupt cache is invalidated, so the
+    next load rebuilds it.
     """
     folder = Path(folder).absolute()
     problems: list[str] = []
@@ -838,16 +890,10 @@ def verify_folder(folder: str | os.PathLike, *, cache_dir: str | os.PathLike | N
                 problems.append(f"{folder / OBJECTIVES} has {n_rows} rows, expected {n * s * f}")
         except (pa.ArrowException, OSError, KeyError, TypeError, ValueError) as e:
             problems.append(f"{folder / OBJECTIVES} cannot be read ({e})")
-    cdir = Path(cache_dir) if cache_dir is not None else folder
-    cj = cdir / CACHE_JSON
-    if cj.exists() or (cdir / CACHE_NPY).exists():
-        record, problem = _read_cache_record(cj)
-        if record is None:
-            problems.append(f"cache: {problem} (it will be rebuilt on the next load)")
-        elif (cdir / CACHE_NPY).is_file():
-            actual = sha256_file(cdir / CACHE_NPY)
-            if actual != record["npy_sha256"]:
-                problems.append(f"cache: {cdir / CACHE_NPY}: sha256 {actual}, expected "
-                                f"{record['npy_sha256']} (it will be rebuilt on the next load)")
+    cdir = _cache_location(folder, cache_dir)
+    if cdir is None:
+        from blackbox_repo.repository import default_cache_dir
+        cdir = default_cache_dir(str(meta.get("name")), str(meta.get("task")))
+    problems += _verify_cache(cdir)
     return problems
 

@@ -22,7 +22,7 @@ import numpy as np
 
 from blackbox_repo import repository
 from blackbox_repo.blackbox import BlackboxError, TabularBlackbox
-from blackbox_repo.errors import InputError
+from blackbox_repo.errors import InputError, IntegrityError
 from blackbox_repo.configspace import Constant, Domain, Float, Integer
 from blackbox_repo.importing import ImportReport, format_table, import_table
 from blackbox_repo.storage import validate_name
@@ -454,31 +454,44 @@ def cmd_get(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_verify(args: argparse.Namespace) -> int:
-    from blackbox_repo.recipes import RECIPES
-    from blackbox_repo.storage import verify_folder
+def _verify_targets() -> list[tuple[str, str, str, Path, Path | None]]:
+    """(name, task, kind, folder, cache_dir) of every stored task: cached ones (damaged
+    folders included) and embedded ones (whose derived cache lives in the home folder)."""
     cache = repository.CacheProvider()
-    wanted = [repository.parse_blackbox_ref(r) for r in args.refs]
     targets = []
-    for name in cache.names():
-        for task in cache.tasks(name):
-            if not wanted or any(n == name and t in (None, task) for n, t in wanted):
-                targets.append((name, task))
-    missing = [f"{n}/{t}" if t else n for n, t in wanted
-               if not any(n == name and t in (None, task) for name, task in targets)]
+    for name in sorted({*cache.names(), *(p.name for p in cache._visible_dirs(cache.root()))}):
+        for task in sorted({*cache.tasks(name), *repository.damaged_tasks(name)}):
+            targets.append((name, task, "cached", cache.folder(name, task), None))
+    embedded = repository.EmbeddedProvider()
+    for name in embedded.names():
+        for task in embedded.tasks(name):
+            targets.append((name, task, "embedded", embedded.folder(name, task),
+                            repository.default_cache_dir(name, task)))
+    return targets
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    wanted = [repository.parse_blackbox_ref(r) for r in args.refs]
+    targets = [t for t in _verify_targets()
+               if not wanted or any(n == t[0] and w in (None, t[1]) for n, w in wanted)]
+    missing = [f"{n}/{w}" if w else n for n, w in wanted
+               if not any(n == t[0] and w in (None, t[1]) for t in targets)]
     if missing:
-        raise CommandError(f"not in the cache: {missing}; cached: {cache.names()}")
+        known = sorted({t[0] for t in _verify_targets()})
+        raise InputError(f"not in the cache (nor embedded): {missing}; stored here: {known}")
     bad = 0
-    for name, task in targets:
-        problems = verify_folder(cache.folder(name, task))
+    for name, task, kind, folder, cache_dir in targets:
+        problems = repository.verify_task(folder, cache_dir=cache_dir)
         if problems:
             bad += 1
-            fix = (f"hposim blackbox get {name} --force" if name in RECIPES
-                   else f"re-import or re-save {name}/{task}")
-            print(f"CORRUPT {name}/{task}: " + "; ".join(problems) + f"\n  fix: {fix}")
+            fix = ("reinstall hposim (`pip install --force-reinstall hposim`, or `git checkout "
+                   "blackbox_repo/embedded` in a source checkout)" if kind == "embedded"
+                   else repository.repair_advice(name, task))
+            only_cache = all(p.startswith("cache: ") for p in problems)   # derived: repairs itself
+            print(f"CORRUPT {name}/{task}: " + "; ".join(problems) + ("" if only_cache else f"\n  fix: {fix}"))
         else:
-            print(f"ok      {name}/{task}")
-    print(f"{len(targets) - bad} of {len(targets)} cached task(s) verified")
+            print(f"ok      {name}/{task}" + (" (embedded)" if kind == "embedded" else ""))
+    print(f"{len(targets) - bad} of {len(targets)} stored task(s) verified")
     if bad:
-        raise CommandError(f"{bad} cached task(s) failed verification (see above)")
+        raise IntegrityError(f"{bad} stored task(s) failed verification (see above)")
     return 0

@@ -182,8 +182,41 @@ def test_list_survives_corrupt_metadata(hposim_home):
     (folder / "metadata.json").write_text("{ truncated")
     rec = list_blackboxes()[0]
     assert (rec.name, rec.tasks, rec.description) == ("bad", ["t"], "")
-    with pytest.raises(CorruptBlackboxError, match="hposim blackbox get bad --force"):
+    # saved by the user: `hposim blackbox get bad --force` could not work (issue 11)
+    with pytest.raises(CorruptBlackboxError, match=r"re-import it .*--name bad --force.* or re-save it") as ei:
         load_blackbox("bad", "t")
+    assert "blackbox get" not in str(ei.value)
+
+
+def test_deleted_metadata_says_damaged_and_how_to_repair_not_unknown(tmp_path):
+    # issue 11: a deleted metadata.json made the blackbox "unknown (did you mean ...)"
+    src = tmp_path / "table.csv"
+    src.write_text("x,loss\n1,0.5\n2,0.25\n")
+    from blackbox_repo.importing import import_table
+    save_blackboxes(import_table(src, config_cols="x").blackboxes, "mine")
+    save_blackbox(table(), "other", "t")
+    folder = blackbox_folder("mine", "default")
+    assert repository.repair_advice("mine", "default") == (
+        f"re-import it: `hposim blackbox import {src.resolve()} --name mine --force ...` (same options as before)")
+    (folder / "metadata.json").unlink()
+    for call in (lambda: load_blackbox("mine"), lambda: load_blackbox("mine", "default"),
+                 lambda: load_blackbox("mine/default")):
+        with pytest.raises(CorruptBlackboxError, match=r"blackbox mine/default is damaged: .*metadata.json is "
+                                                       r"missing.*re-import it .*--name mine --force") as ei:
+            call()
+        assert "unknown" not in str(ei.value) and "did you mean" not in str(ei.value)
+    assert repository.damaged_tasks("mine") == ["default"]
+    assert repository.verify_task(folder) == [f"{folder / 'metadata.json'} is missing (the folder is damaged)"]
+    with pytest.raises(BlackboxExistsError, match="damaged"):
+        save_blackbox(table(), "mine", "default")
+    save_blackbox(table(), "mine", "default", force=True)
+    assert load_blackbox("mine", "default").shape == table().shape
+
+
+def test_repair_advice_depends_on_the_origin():
+    register_provider(DictProvider({"far": {"t1": table(0.3)}}))
+    assert repository.repair_advice("far", "t1") == "run `hposim blackbox get far --force` to fetch it again"
+    assert "re-save it" in repository.repair_advice("mine", "t")
 
 
 def test_embedded_blackbox_loads_with_cache_in_home(embedded, hposim_home):
