@@ -26,7 +26,6 @@ from blackbox_repo.errors import InputError, IntegrityError
 from blackbox_repo.configspace import Constant, Domain, Float, Integer
 from blackbox_repo.importing import ImportReport, format_table, import_table
 from blackbox_repo.storage import validate_name
-from studies.cli import CommandError
 
 __all__ = ["register", "format_bytes", "describe_domain", "compact_values", "info_text", "list_text"]
 
@@ -437,15 +436,10 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 # ---------------------------------------------------------------------------- get / verify
 def cmd_get(args: argparse.Namespace) -> int:
-    from blackbox_repo.download import DownloadError
-    from blackbox_repo.mirror import MirrorError
     from blackbox_repo.recipes import get_recipe
-    from blackbox_repo.recipes.base import RecipeError
-    try:
-        recipe = get_recipe(args.name)
-        tasks = recipe.get(force=args.force, mirror=args.mirror)
-    except (RecipeError, DownloadError, MirrorError) as e:
-        raise CommandError(str(e)) from e
+    # errors are HposimErrors of the right kind (input, storage, integrity): one line each
+    recipe = get_recipe(args.name)
+    tasks = recipe.get(force=args.force, mirror=args.mirror)
     origin = (recipe.marker() or {}).get("origin", "cache")
     size = sum(p.stat().st_size for p in recipe.family_folder().rglob("*") if p.is_file())
     print(f"{args.name}: {len(tasks)} task(s) ({_tasks_text(list(tasks))}) in {recipe.family_folder()} "
