@@ -243,7 +243,14 @@ class CacheProvider(FolderProvider):
         return blackboxes_root()
 
     def load(self, name: str, task: str) -> TabularBlackbox:
-        return load_tabular(self.folder(name, task), remedy=repair_advice(name, task))
+        folder = self.folder(name, task)
+        try:
+            return load_tabular(folder, remedy=repair_advice(name, task))
+        except (CorruptBlackboxError, BlackboxError):
+            # a save of the family (e.g. `hposim blackbox import --force`) may have swapped the
+            # folder under us: writers hold the family lock, so a retry under it is final
+            with hold_lock(folder.parent):
+                return load_tabular(folder, remedy=repair_advice(name, task))
 
 
 class EmbeddedProvider(FolderProvider):
@@ -303,7 +310,7 @@ def register_provider(provider: BlackboxProvider, *, before: str | None = None) 
     ``before`` is the kind of the provider it goes in front of; default: last.
     """
     if not isinstance(provider, BlackboxProvider):
-        raise TypeError(f"expected a BlackboxProvider, got {type(provider).__name__}")
+        raise BlackboxError(f"expected a BlackboxProvider, got {type(provider).__name__}")
     kinds = [p.kind for p in _registered()]
     if provider.kind in kinds:
         _PROVIDERS[kinds.index(provider.kind)] = provider

@@ -32,7 +32,30 @@ while not go.exists():
     if time.monotonic() > deadline:
         sys.exit("the go file never appeared")
     time.sleep(0.002)
-if kind == "import":
+def table(value):
+    return TabularBlackbox(pd.DataFrame({"x": np.arange(500)}), np.full((500, 2, 20, 2), value, np.float32),
+                           fidelity_values=np.arange(1, 21), objectives_names=["loss", "cost"])
+if kind == "force":
+    from blackbox_repo.repository import save_blackboxes
+    for k in range(3):
+        value = float(arg) * 10 + k
+        save_blackboxes({"a": table(value), "b": table(value)}, "race", force=True)
+    print(json.dumps({"code": 0}), flush=True)
+elif kind == "read":
+    from blackbox_repo.repository import load_blackbox
+    seen, errors = set(), []
+    for _ in range(int(arg)):
+        try:
+            for task in ("a", "b"):
+                obj = np.asarray(load_blackbox("race", task).objectives)
+                values = np.unique(obj)
+                if len(values) != 1:
+                    errors.append(f"mixed values {values[:5]}")
+                seen.add(float(values[0]))
+        except Exception as e:
+            errors.append(f"{type(e).__name__}: {e}")
+    print(json.dumps({"code": 0, "seen": sorted(seen), "errors": errors[:5]}), flush=True)
+elif kind == "import":
     code = main(["blackbox", "import", arg, "--name", "race", "--config-cols", "x",
                  "--fidelity-col", "epoch", "--metric", "loss"])
     print(json.dumps({"code": code}), flush=True)
@@ -102,3 +125,39 @@ def test_concurrent_save_blackbox_of_one_task_without_force_exactly_one_wins(tmp
     assert np.all(np.asarray(bb.objectives) == np.float32(1.0 + codes.index(0)))
     leftovers = [p.name for p in (hposim_home / "blackboxes" / "race").iterdir() if p.name.startswith(".")]
     assert leftovers == []
+
+
+def test_forced_family_saves_and_concurrent_loads_stay_consistent(tmp_path):
+    """Writers replacing the family ``race`` (two tasks, all-or-nothing) while readers load
+    it: no reader fails or sees a mixed table, and the end state is one writer's last save."""
+    from blackbox_repo.blackbox import TabularBlackbox
+    from blackbox_repo.repository import save_blackboxes
+    first = TabularBlackbox(pd.DataFrame({"x": np.arange(500)}), np.full((500, 2, 20, 2), -1.0, np.float32),
+                            fidelity_values=np.arange(1, 21), objectives_names=["loss", "cost"])
+    save_blackboxes({"a": first, "b": first}, "race")
+    go = tmp_path / "go"
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    jobs = [("force", "1"), ("force", "2"), ("read", "15"), ("read", "15")]
+    procs = [subprocess.Popen([sys.executable, "-c", CHILD, kind, arg, str(go)], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True, env=env, cwd=str(ROOT)) for kind, arg in jobs]
+    try:
+        for p in procs:
+            assert p.stdout.readline().strip() == "ready", p.stderr.read()
+        go.touch()
+        outs = []
+        for p in procs:
+            stdout, stderr = p.communicate(timeout=300)
+            assert p.returncode == 0, stderr
+            outs.append(json.loads(stdout.strip().splitlines()[-1]))
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+    for out in outs[2:]:
+        assert out["errors"] == [], out
+        assert set(out["seen"]) <= {-1.0, 10.0, 11.0, 12.0, 20.0, 21.0, 22.0}
+    a, b = (np.asarray(load_blackbox("race", t).objectives) for t in ("a", "b"))
+    assert np.unique(a).tolist() == np.unique(b).tolist() and np.unique(a)[0] in (12.0, 22.0)
+    for t in ("a", "b"):
+        assert verify_folder(load_blackbox("race", t).metadata["folder"]) == []
