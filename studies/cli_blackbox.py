@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import difflib
 import json
+import re
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
@@ -24,7 +25,7 @@ from blackbox_repo import repository
 from blackbox_repo.blackbox import BlackboxError, TabularBlackbox
 from blackbox_repo.errors import InputError, IntegrityError
 from blackbox_repo.configspace import Constant, Domain, Float, Integer
-from blackbox_repo.importing import ImportReport, format_table, import_table
+from blackbox_repo.importing import ImportReport, TableImportError, format_table, import_table
 from blackbox_repo.storage import validate_name
 
 __all__ = ["register", "format_bytes", "describe_domain", "compact_values", "info_text", "list_text"]
@@ -401,21 +402,44 @@ def _exists_message(name: str, tasks: Sequence[str]) -> str:
             f"pass --force to overwrite it or choose another --name")
 
 
+_PARAMETER_FLAGS = {
+    "repair_elapsed_time=True (CLI: --repair-elapsed-time)": "--repair-elapsed-time",
+    "repair_elapsed_time=True": "--repair-elapsed-time",
+    "config_cols": "--config-cols", "objective_cols": "--objective-cols", "fidelity_col": "--fidelity-col",
+    "seed_col": "--seed-col", "task_col": "--task-col", "elapsed_time_col": "--elapsed-time-col",
+}
+
+
+def flag_names(message: str) -> str:
+    """An import error as the command line says it: Python parameter names become flags.
+
+    Example:
+        >>> flag_names("name them with fidelity_col / seed_col")
+        'name them with --fidelity-col / --seed-col'
+    """
+    for param, flag in _PARAMETER_FLAGS.items():
+        message = re.sub(rf"(?<![\w'-]){re.escape(param)}(?![\w'])", flag, message)
+    return message
+
+
 def cmd_import(args: argparse.Namespace) -> int:
     validate_name(args.name, "blackbox name")
     try:
         repository.check_free_name(args.name)
     except BlackboxError as e:
-        raise InputError(f"--name: {e} (choose another --name)") from None
+        raise InputError(f"--name {str(e).replace('choose another name', 'choose another --name')}") from None
     existing = _record(args.name)
     if existing is not None and not args.force:          # early, friendly; the save checks again
         raise InputError(_exists_message(args.name, existing.tasks))
-    result = import_table(
-        args.file, config_cols=args.config_cols, fidelity_col=args.fidelity_col,
-        seed_col=args.seed_col, task_col=args.task_col, elapsed_time_col=args.elapsed_time_col,
-        objective_cols=args.objective_cols, metric=args.metric, mode=args.mode,
-        fidelity_name=args.fidelity_name, repair_elapsed_time=args.repair_elapsed_time,
-        name=args.name)
+    try:
+        result = import_table(
+            args.file, config_cols=args.config_cols, fidelity_col=args.fidelity_col,
+            seed_col=args.seed_col, task_col=args.task_col, elapsed_time_col=args.elapsed_time_col,
+            objective_cols=args.objective_cols, metric=args.metric, mode=args.mode,
+            fidelity_name=args.fidelity_name, repair_elapsed_time=args.repair_elapsed_time,
+            name=args.name)
+    except TableImportError as e:
+        raise TableImportError(flag_names(str(e))) from None
     for task in result.blackboxes:
         validate_name(task, "task name")
     print(result.report)
