@@ -502,6 +502,13 @@ def check_free_name(name: str) -> str:
     return name
 
 
+def _check_metric_name(bb: Any) -> None:
+    """A metric named like a simulator result column would be read from the wrong column."""
+    from blackbox_repo.reserved_columns import RESULT_COLUMNS, reserved_metric_error
+    if isinstance(bb, TabularBlackbox) and bb.metric in RESULT_COLUMNS:
+        raise reserved_metric_error(bb.metric, BlackboxError)
+
+
 def _family(name: str) -> Path:
     return blackboxes_root() / validate_name(name, "blackbox name")
 
@@ -528,6 +535,7 @@ def save_blackbox(bb: TabularBlackbox, name: str, task: str = "default", *, sour
         'default'
     """
     check_free_name(name)
+    _check_metric_name(bb)
     folder = blackbox_folder(name, task)
     with hold_lock(folder.parent):
         remove_leftovers(folder)
@@ -564,6 +572,7 @@ def save_blackboxes(blackboxes: Mapping[str, TabularBlackbox], name: str, *, for
         validate_name(task, "task name")
         if not isinstance(bb, TabularBlackbox):
             raise BlackboxError(f"task {task!r}: expected a TabularBlackbox, got {type(bb).__name__}")
+        _check_metric_name(bb)
     family = _family(name)
     family.parent.mkdir(parents=True, exist_ok=True)
     with hold_lock(family):

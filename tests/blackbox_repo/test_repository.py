@@ -300,3 +300,13 @@ def test_providers_are_tried_in_order():
     assert repository.providers()[2] is replacement
     with pytest.raises(BlackboxError, match="no provider of kind 'nope'"):
         register_provider(type("P", (DictProvider,), {"kind": "mirror"})({}), before="nope")
+
+
+def test_save_refuses_a_metric_named_like_a_result_column():
+    # issue 11: `best` read the simulator's `time` column instead of an objective named `time`
+    bb = TabularBlackbox(pd.DataFrame({"x": [1, 2]}), np.ones((2, 1, 1, 1), np.float32), fidelity_values=[1],
+                         objectives_names=["time"])
+    for call in (lambda: save_blackbox(bb, "timed"), lambda: save_blackboxes({"t": bb}, "timed")):
+        with pytest.raises(BlackboxError, match="metric 'time' is the name of a column the simulator adds"):
+            call()
+    assert not (blackboxes_root() / "timed").exists()
