@@ -1288,9 +1288,15 @@ class SurrogateProvider(CacheProvider):
     """
 
     def load(self, name: str, task: str) -> Blackbox:
+        from blackbox_repo.storage import CorruptBlackboxError
         folder = self.folder(name, task)
         if (folder / SURROGATE_JSON).is_file():
             return load_surrogate(folder)
+        if (folder / SURROGATE_MODEL).is_file():
+            # the model without its record would silently load as the plain table
+            raise CorruptBlackboxError(folder / SURROGATE_JSON, f"{folder / SURROGATE_JSON} is missing beside "
+                                       f"{SURROGATE_MODEL}: the surrogate cannot be checked or loaded; refit it "
+                                       f"with `hposim blackbox surrogate ... --name {name} --force`")
         return super().load(name, task)
 
     def record(self, name: str) -> BlackboxRecord:
