@@ -428,9 +428,11 @@ def cmd_import(args: argparse.Namespace) -> int:
         repository.check_free_name(args.name)
     except BlackboxError as e:
         raise InputError(f"--name {str(e).replace('choose another name', 'choose another --name')}") from None
-    existing = _record(args.name)
-    if existing is not None and not args.force:          # early, friendly; the save checks again
-        raise InputError(_exists_message(args.name, existing.tasks))
+    # early and friendly (before reading the table); the save checks again under the lock
+    existing = repository.CacheProvider().tasks(args.name) + [
+        f"{t} (damaged)" for t in repository.damaged_tasks(args.name)]
+    if existing and not args.force:
+        raise InputError(_exists_message(args.name, existing))
     try:
         result = import_table(
             args.file, config_cols=args.config_cols, fidelity_col=args.fidelity_col,

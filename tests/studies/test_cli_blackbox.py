@@ -243,6 +243,15 @@ def test_import_errors_name_flags_not_python_parameters(capsys, tmp_path):
     assert "metric column 'loss' holds 1 infinite value" in err
 
 
+def test_import_over_a_damaged_blackbox_says_so_and_force_repairs_it(capsys, table_csv):
+    assert run(capsys, "blackbox", "import", str(table_csv), "--name", "dmg", *IMPORT_ARGS)[0] == 0
+    (blackbox_folder("dmg", "wine") / "metadata.json").unlink()
+    code, _, err = run(capsys, "blackbox", "import", str(table_csv), "--name", "dmg", *IMPORT_ARGS)
+    assert code != 0 and "(tasks: iris, wine (damaged))" in err and "--force" in err
+    assert run(capsys, "blackbox", "import", str(table_csv), "--name", "dmg", *IMPORT_ARGS, "--force")[0] == 0
+    assert sorted(load_blackbox("dmg")) == ["iris", "wine"]
+
+
 def test_import_refuses_embedded_and_recipe_names(capsys, table_csv):
     for name, what in (("mlp-sklearn", "an embedded blackbox"), ("lcdb", "a recipe")):
         for extra in ([], ["--force"]):
