@@ -365,10 +365,15 @@ def summary_text(blackboxes: Mapping[str, TabularBlackbox], name: str, record: A
 
 def cmd_list(args: argparse.Namespace) -> int:
     records = repository.list_blackboxes()
-    if not records:
+    damaged = [f"{t[0]}/{t[1]}" for t in _verify_targets() if t[2] == "cached"
+               and not (t[3] / "metadata.json").is_file()]
+    if not records and not damaged:
         print("no blackboxes known")
         return 0
-    print(list_text(records))
+    if records:
+        print(list_text(records))
+    if damaged:
+        print(f"damaged (metadata.json missing; see `hposim blackbox verify`): {', '.join(damaged)}")
     return 0
 
 

@@ -248,6 +248,8 @@ def test_import_over_a_damaged_blackbox_says_so_and_force_repairs_it(capsys, tab
     (blackbox_folder("dmg", "wine") / "metadata.json").unlink()
     code, _, err = run(capsys, "blackbox", "import", str(table_csv), "--name", "dmg", *IMPORT_ARGS)
     assert code != 0 and "(tasks: iris, wine (damaged))" in err and "--force" in err
+    code, out, _ = run(capsys, "blackbox", "list")
+    assert code == 0 and "damaged (metadata.json missing; see `hposim blackbox verify`): dmg/wine" in out
     assert run(capsys, "blackbox", "import", str(table_csv), "--name", "dmg", *IMPORT_ARGS, "--force")[0] == 0
     assert sorted(load_blackbox("dmg")) == ["iris", "wine"]
 
