@@ -24,14 +24,22 @@ from typing import Any, Mapping
 import numpy as np
 
 from blackbox_repo.blackbox import Blackbox, TabularBlackbox
+from blackbox_repo.errors import InputError, ProtocolError
+from blackbox_repo.reserved_columns import RESULT_COLUMNS, reserved_metric_error
+from methods.arguments import check_seed
 from simulator.overhead import Overhead
 from simulator.stopping import Stop
 
-__all__ = ["Settings", "SimulationError", "resolve_settings", "check_metric"]
+__all__ = ["Settings", "SimulationError", "SchedulerProtocolError", "resolve_settings", "check_metric"]
 
 
-class SimulationError(ValueError):
-    """Bad simulation input, or a scheduler breaking the protocol."""
+class SimulationError(InputError):
+    """Bad simulation input: an argument, a blackbox or a stopping criterion (exit status 2)."""
+
+
+class SchedulerProtocolError(ProtocolError):
+    """The scheduler broke the protocol during a run: the message says which call, what it
+    returned and what is expected (exit status 1)."""
 
 
 @dataclass(frozen=True)
@@ -92,6 +100,19 @@ def check_metric(blackbox: Blackbox, metric: str, mode: str) -> None:
             f"{blackbox.objectives_names}.{hint}")
     if mode not in ("min", "max"):
         raise SimulationError(f"mode {mode!r} is not valid; allowed: 'min' or 'max'")
+    if metric in RESULT_COLUMNS:
+        raise reserved_metric_error(metric, SimulationError)
+
+
+def _check_metric_column(blackbox: Blackbox, metric: str) -> None:
+    """The metric's results column must carry the metric's name: a hyperparameter of the
+    same name would keep it and the metric would be renamed (``objective_<metric>``)."""
+    hp = list(blackbox.hyperparameters.columns) if isinstance(blackbox, TabularBlackbox) \
+        else list(blackbox.configuration_space)
+    if metric in hp:
+        raise SimulationError(
+            f"metric {metric!r} is also the name of a hyperparameter of this blackbox, so the results "
+            f"column {metric!r} would hold the hyperparameter; rename one of them")
 
 
 def resolve_settings(blackbox: Blackbox, scheduler: Any, *, n_workers: int = 4,
@@ -105,8 +126,7 @@ def resolve_settings(blackbox: Blackbox, scheduler: Any, *, n_workers: int = 4,
         raise SimulationError(f"n_workers={n_workers!r} is not valid; it must be an integer >= 1")
     stop = Stop.coerce(stop)
     overhead = Overhead.coerce(overhead)
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-        raise SimulationError(f"seed={seed!r} is not valid; it must be an integer")
+    seed = check_seed("seed", seed, SimulationError)
     if not isinstance(blackbox, Blackbox):
         raise SimulationError(f"blackbox must be a Blackbox, got {type(blackbox).__name__}")
     for attr in ("suggest", "on_report"):
@@ -119,6 +139,7 @@ def resolve_settings(blackbox: Blackbox, scheduler: Any, *, n_workers: int = 4,
     metric = metric if metric is not None else (sched_metric or blackbox.metric)
     mode = mode if mode is not None else getattr(scheduler, "mode", None) or blackbox.mode
     check_metric(blackbox, metric, mode)
+    _check_metric_column(blackbox, metric)
     fidelities = np.asarray(blackbox.fidelity_values)
     fid_list = fidelities.tolist()
     sched_fids = getattr(scheduler, "fidelity_values", None)
@@ -133,7 +154,7 @@ def resolve_settings(blackbox: Blackbox, scheduler: Any, *, n_workers: int = 4,
     if blackbox_seed is not None:
         blackbox_seed = blackbox.check_seed(blackbox_seed)
     return Settings(
-        n_workers=int(n_workers), stop=stop, overhead=overhead, seed=int(seed),
+        n_workers=int(n_workers), stop=stop, overhead=overhead, seed=seed,
         blackbox_seed=blackbox_seed, metric=metric, mode=mode,
         sign=1.0 if mode == "min" else -1.0, names=names, mi=names.index(metric), ei=ei, tpf=tpf,
         time_per_fidelity=time_per_fidelity, fidelities=fidelities, fid_list=fid_list,

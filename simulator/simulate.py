@@ -58,10 +58,11 @@ from simulator.lookup import curve_source, row_index
 from simulator.seeds import TrialSeeds
 from simulator.overhead import Overhead
 from simulator.results import SimulationResult
-from simulator.settings import Settings, SimulationError, check_metric, resolve_settings
+from simulator.settings import (SchedulerProtocolError, Settings, SimulationError, check_metric,
+                                resolve_settings)
 from simulator.stopping import Stop
 
-__all__ = ["simulate", "make_scheduler", "SimulationError"]
+__all__ = ["simulate", "make_scheduler", "SimulationError", "SchedulerProtocolError"]
 
 
 # trial states during the loop
@@ -96,7 +97,15 @@ def make_scheduler(method_name: str, blackbox: Blackbox, *, metric: str | None =
         'loss'
     """
     import methods
+    from methods.arguments import check_seed
 
+    if not isinstance(blackbox, Blackbox):
+        raise SimulationError(f"make_scheduler needs a Blackbox (e.g. blackbox_repo.load_blackbox(name, task)), "
+                              f"got {type(blackbox).__name__}: {blackbox!r}")
+    if not isinstance(method_name, str):
+        raise SimulationError(f"method_name must be a registered method name (a string, see "
+                              f"'hposim methods'), got {type(method_name).__name__}: {method_name!r}")
+    seed = check_seed("seed", seed, SimulationError)
     metric = metric if metric is not None else blackbox.metric
     mode = mode if mode is not None else blackbox.mode
     check_metric(blackbox, metric, mode)
@@ -213,7 +222,7 @@ def _run(blackbox: Blackbox, scheduler: Any, st: Settings,
         computed_curve = curve_source(blackbox, scheduler, names, trial_seeds.upcoming,
                                       first_batch=sys.maxsize if stop.max_trials is not None else None)
 
-    from methods.base import Decision, Trial, TrialStatus
+    from methods.base import Decision, Suggestion, Trial, TrialStatus
     D_CONTINUE, D_PAUSE, D_STOP = Decision.CONTINUE, Decision.PAUSE, Decision.STOP
     ST_COMPLETED, ST_STOPPED, ST_FAILED = TrialStatus.COMPLETED, TrialStatus.STOPPED, TrialStatus.FAILED
     suggest = scheduler.suggest
@@ -346,6 +355,10 @@ def _run(blackbox: Blackbox, scheduler: Any, st: Settings,
                     sugg_seconds += dt
                     if s is None:
                         break
+                    if type(s) is not Suggestion and not isinstance(s, Suggestion):
+                        raise _protocol_error(f"suggest(time={t!r}) returned {_shown(s)}; expected a "
+                                              f"methods.base.Suggestion (Suggestion.start(config) or "
+                                              f"Suggestion.resume_trial(trial_id)) or None for nothing now")
                     resume = s.resume
                     mf = s.max_fidelity
                     if mf is None:
@@ -393,12 +406,12 @@ def _run(blackbox: Blackbox, scheduler: Any, st: Settings,
                         if not (isinstance(tid, int) and 0 <= tid < n_started) or t_state[tid] != _PAUSED:
                             state = _STATE_NAMES[t_state[tid]] if isinstance(tid, int) and 0 <= tid < n_started \
                                 else "never started"
-                            raise SimulationError(
+                            raise _protocol_error(
                                 f"scheduler asked to resume trial {tid!r} at time {t}, but that trial is {state}; "
                                 f"only paused trials can be resumed")
                         r = t_level[tid]
                         if m <= r:
-                            raise SimulationError(
+                            raise _protocol_error(
                                 f"scheduler asked to resume trial {tid} to fidelity {fid_list[m]!r}, but it is "
                                 f"already at {fid_list[r]!r}; the max_fidelity of a resume must be larger")
                         w = heappop(free)
@@ -580,21 +593,31 @@ def _weakrefable(x: Any) -> bool:
         return False
 
 
+def _shown(x: Any) -> str:
+    """``x`` for a message: its type and a short repr."""
+    text = repr(x)
+    return f"{type(x).__name__} {text[:200] + '...' if len(text) > 200 else text}"
+
+
+def _protocol_error(message: str) -> SchedulerProtocolError:
+    return SchedulerProtocolError(f"scheduler protocol broken: {message}")
+
+
 def _decision(d: Any, tid: int):
     from methods.base import Decision
     try:
         return Decision(d)
-    except ValueError:
-        raise SimulationError(
-            f"on_report for trial {tid} returned {d!r}; expected a Decision "
-            f"(continue, pause or stop)") from None
+    except (ValueError, TypeError):
+        raise _protocol_error(
+            f"on_report for trial {tid} returned {_shown(d)}; expected a methods.base.Decision "
+            f"(Decision.CONTINUE, Decision.PAUSE or Decision.STOP)") from None
 
 
 def _level_or_error(blackbox: Blackbox, mf: Any, s: Any) -> int:
     try:
         return blackbox.fidelity_index(mf)
-    except BlackboxError as e:
-        raise SimulationError(f"suggestion {s!r} has max_fidelity {mf!r}: {e}") from None
+    except (BlackboxError, TypeError, ValueError) as e:
+        raise _protocol_error(f"suggestion {s!r} has max_fidelity {mf!r}: {e}") from None
 
 
 def _last_finite_elapsed(curve: np.ndarray, lo: int, k: int, ei: int) -> float:

@@ -30,12 +30,13 @@ import math
 from dataclasses import dataclass
 from typing import Any, Mapping
 
+from blackbox_repo.errors import InputError
 from simulator.fields import from_mapping
 
 __all__ = ["Stop", "StopError"]
 
 
-class StopError(ValueError):
+class StopError(InputError):
     """Invalid stopping criteria."""
 
 

@@ -11,6 +11,7 @@ from blackbox_repo.configspace import ConfigurationSpace, choice
 from blackbox_repo.repository import save_blackbox
 from methods import MethodError
 from methods.base import Suggestion
+from blackbox_repo.errors import ProtocolError
 from simulator import SimulationError, SimulationResult, Stop, make_scheduler, simulate
 from studies.cli import main
 from tests.simulator.helpers import Replay, nb201_like, table
@@ -85,11 +86,11 @@ def test_resuming_a_trial_that_is_not_paused_names_it(bb):
     c = bb.configs()
     sched = Replay(bb.configuration_space, fidelity_values=bb.fidelity_values,
                    plan=[Suggestion.start(c[0]), Suggestion.resume_trial(0)])
-    with pytest.raises(SimulationError, match="resume trial 0 .* running"):
+    with pytest.raises(ProtocolError, match="resume trial 0 .* running"):
         simulate(bb, sched, n_workers=2, stop=Stop(max_time=1000))
     sched = Replay(bb.configuration_space, fidelity_values=bb.fidelity_values,
                    plan=[Suggestion.resume_trial(5)])
-    with pytest.raises(SimulationError, match="resume trial 5 .* never started"):
+    with pytest.raises(ProtocolError, match="resume trial 5 .* never started"):
         simulate(bb, sched, n_workers=1, stop=Stop(max_time=1000))
 
 
