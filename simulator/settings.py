@@ -152,7 +152,11 @@ def resolve_settings(blackbox: Blackbox, scheduler: Any, *, n_workers: int = 4,
     sched_mask = _observed_levels(scheduler, fid_list, level_of)
     tpf, ei = _elapsed_source(blackbox, names, time_per_fidelity)
     if blackbox_seed is not None:
-        blackbox_seed = blackbox.check_seed(blackbox_seed)
+        try:
+            blackbox_seed = blackbox.check_seed(blackbox_seed)
+        except (ValueError, TypeError):
+            raise SimulationError(f"blackbox_seed={blackbox_seed!r} is not valid; the blackbox's seeds are "
+                                  f"0..{int(blackbox.num_seeds) - 1}") from None
     return Settings(
         n_workers=int(n_workers), stop=stop, overhead=overhead, seed=seed,
         blackbox_seed=blackbox_seed, metric=metric, mode=mode,

@@ -66,17 +66,17 @@ class Stop:
             if v is None:
                 continue
             if isinstance(v, bool) or not isinstance(v, (int, float)) or v != int(v) or v < 1:
-                raise StopError(f"{name}={v!r} is not valid; it must be an integer >= 1 (or None)")
+                raise StopError(f"{name}={v!r} is not valid; it must be an integer >= 1")
             object.__setattr__(self, name, int(v))
         for name in _FLOAT_FIELDS:
             v = getattr(self, name)
             if v is None:
                 continue
             if isinstance(v, bool) or not isinstance(v, (int, float)) or math.isnan(v):
-                raise StopError(f"{name}={v!r} is not valid; it must be a number (or None)")
+                raise StopError(f"{name}={v!r} is not valid; it must be a number")
             v = float(v)
             if name != "target" and not v > 0:
-                raise StopError(f"{name}={v!r} is not valid; it must be > 0 (or None)")
+                raise StopError(f"{name}={v!r} is not valid; it must be > 0")
             object.__setattr__(self, name, v)
         if not self.active():
             raise StopError(

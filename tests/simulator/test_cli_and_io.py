@@ -34,7 +34,7 @@ def test_parquet_round_trip(bb, tmp_path):
     assert back.metadata["blackbox"]["label"] == "nb201-like/synthetic"
     assert set(back.metadata["versions"]) >= {"hposim", "numpy", "pandas"}
     assert back.metadata["settings"]["stop"]["max_time"] == 3000
-    assert not (tmp_path / "sub" / "run.parquet.tmp").exists()
+    assert list((tmp_path / "sub").iterdir()) == [path]          # no temporary file left
 
 
 def test_results_columns(bb):
@@ -126,7 +126,7 @@ def test_cli_simulate_writes_parquet(saved, tmp_path, capsys):
     (["--method", "ASHA", "--metric", "acc", "--max-time", "10"], "metric 'acc' is not an objective"),
     (["--method", "ASHA", "--n-workers", "0", "--max-time", "10"], "--n-workers 0"),
     (["--method", "ASHA"], "no stopping criterion"),
-    (["--method", "ASHA", "--max-trials", "0"], "max_trials=0"),
+    (["--method", "ASHA", "--max-trials", "0"], "--max-trials 0 is not valid"),
 ])
 def test_cli_bad_input(saved, capsys, argv, message):
     code = main(["simulate", "--blackbox", "toy/t1", *argv])
