@@ -18,6 +18,8 @@ Example:
 from __future__ import annotations
 
 import math
+import warnings
+import weakref
 from dataclasses import dataclass
 from typing import Any, Mapping
 
@@ -151,6 +153,7 @@ def resolve_settings(blackbox: Blackbox, scheduler: Any, *, n_workers: int = 4,
     level_of = {v: i for i, v in enumerate(fid_list)}
     sched_mask = _observed_levels(scheduler, fid_list, level_of)
     tpf, ei = _elapsed_source(blackbox, names, time_per_fidelity)
+    _check_target_reachable(blackbox, stop, names.index(metric), metric, mode)
     if blackbox_seed is not None:
         try:
             blackbox_seed = blackbox.check_seed(blackbox_seed)
@@ -164,6 +167,33 @@ def resolve_settings(blackbox: Blackbox, scheduler: Any, *, n_workers: int = 4,
         time_per_fidelity=time_per_fidelity, fidelities=fidelities, fid_list=fid_list,
         level_of=level_of, max_level=len(fid_list) - 1, sched_mask=tuple(sched_mask),
         next_obs=tuple(_next_observed(sched_mask)), tabular=isinstance(blackbox, TabularBlackbox))
+
+
+#: per table: objective index -> (lowest, highest) value over the whole table (NaN: none)
+_RANGES: "weakref.WeakKeyDictionary[Any, dict[int, tuple[float, float]]]" = weakref.WeakKeyDictionary()
+
+
+def _check_target_reachable(blackbox: Blackbox, stop: Stop, mi: int, metric: str, mode: str) -> None:
+    """A target that no cell of a table reaches, with no other criterion that always ends the
+    run (time, trials, reports or cost), would run forever: rejected up front."""
+    if stop.target is None or not isinstance(blackbox, TabularBlackbox) or stop.max_completed is not None \
+            or any(v is not None for v in (stop.max_time, stop.max_trials, stop.max_reports, stop.max_cost)):
+        return
+    ranges = _RANGES.setdefault(blackbox, {})
+    if mi not in ranges:
+        col = np.asarray(blackbox.objectives)[..., mi]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)     # an all-NaN column
+            ranges[mi] = (float(np.nanmin(col)), float(np.nanmax(col)))
+    low, high = ranges[mi]
+    best = low if mode == "min" else high
+    if not (best <= stop.target if mode == "min" else best >= stop.target):
+        shown = f"the best {metric} in this blackbox is {best:g} (mode {mode})" if best == best \
+            else f"this blackbox has no {metric} value at all (every cell is NaN)"
+        raise SimulationError(
+            f"target={stop.target:g} can never be reached: {shown}, and no other stopping criterion would "
+            f"end the run; choose a reachable target or add a budget (max_time, max_trials, max_reports "
+            f"or max_cost)")
 
 
 def _observed_levels(scheduler: Any, fid_list: list, level_of: dict) -> list[bool]:

@@ -149,3 +149,116 @@ def test_decisions_still_work_after_the_checks(bb):
     sched = replay(bb, plan=[Suggestion.start({"x": 1})], decide=lambda *a: Decision.CONTINUE)
     res = simulate(bb, sched, n_workers=1, stop=Stop(max_time=100))
     assert res.results["decision"].tolist() == ["continue", "continue", "complete"]
+
+
+# ------------------------------------------------------------------ values the simulator refuses
+def _errors_table(n_levels: int, bad_level: int, bad_value: float, column: str = "error"):
+    errors = np.tile(np.linspace(0.9, 0.1, n_levels), (3, 1))
+    times = np.tile(np.arange(1.0, n_levels + 1), (3, 1))
+    (errors if column == "error" else times)[1, bad_level] = bad_value
+    return table(errors, times)
+
+
+@pytest.mark.parametrize("n_levels, bad_level", [(3, 2), (3, 1), (50, 40)])   # observed, skipped, long skip
+@pytest.mark.parametrize("value", [np.inf, -np.inf])
+def test_an_infinite_metric_is_an_input_error_naming_the_cell(n_levels, bad_level, value):
+    b = _errors_table(n_levels, bad_level, value)
+    with pytest.raises(SimulationError) as e:
+        simulate(b, make_scheduler("GridSearch", b), n_workers=1, stop=Stop(max_time=10_000))
+    assert f"metric 'error' is {value!r} (infinite) for configuration {{'x': 1}} (row 1), seed 0, " \
+           f"epoch {bad_level + 1}" in str(e.value)
+    assert "NaN: the evaluation failed" in str(e.value)
+
+
+@pytest.mark.parametrize("n_levels, bad_level", [(3, 0), (3, 1), (50, 40)])
+@pytest.mark.parametrize("value, why", [(-5.0, "negative: the report would come before the trial started"),
+                                        (np.inf, "infinite: the trial would never end")])
+def test_a_negative_or_infinite_elapsed_time_is_an_input_error(n_levels, bad_level, value, why):
+    b = _errors_table(n_levels, bad_level, value, column="elapsed")
+    with pytest.raises(SimulationError) as e:
+        simulate(b, make_scheduler("GridSearch", b), n_workers=1, stop=Stop(max_time=10_000))
+    assert f"elapsed time 'elapsed' is {value!r} ({why}) for configuration {{'x': 1}} (row 1), seed 0, " \
+           f"epoch {bad_level + 1}" in str(e.value)
+
+
+def test_a_nan_metric_is_still_a_failed_evaluation():
+    b = _errors_table(3, 1, np.nan)
+    res = simulate(b, make_scheduler("GridSearch", b), n_workers=1, stop=Stop(max_time=10_000))
+    assert res.trials["status"].tolist() == ["completed", "failed", "completed"]
+
+
+# ------------------------------------------------------------------ runs that could never end
+def test_an_unreachable_target_on_a_table_is_rejected_before_running(bb):
+    sched = make_scheduler("RandomSearch", bb, allow_duplicates=True)
+    with pytest.raises(SimulationError, match=r"target=-1 can never be reached: the best error in this "
+                                              r"blackbox is 0.1 \(mode min\)"):
+        simulate(bb, sched, n_workers=2, stop=Stop(target=-1))
+    # with a budget it runs (and ends by the budget)
+    res = simulate(bb, sched, n_workers=2, stop=Stop(target=-1, max_trials=20))
+    assert res.metadata["end_reason"] == "max_trials" and res.metadata["end_message"] is None
+
+
+class Continuous(TabularBlackbox.__mro__[1]):   # a non-tabular Blackbox: a curve per configuration
+    """Blackbox over a continuous space: no table to check a target against."""
+
+    def __init__(self, loss: float = 0.5, elapsed: float = 1.0):
+        from blackbox_repo.configspace import ConfigurationSpace, uniform
+        self.configuration_space = ConfigurationSpace({"x": uniform(0, 1)})
+        self.fidelity_name, self.fidelity_values = "epoch", np.array([1, 2])
+        self.objectives_names, self.metric_elapsed_time = ["loss", "t"], "t"
+        self.metric, self.mode, self.num_seeds, self.metadata = "loss", "min", 1, {"name": "continuous"}
+        self.loss, self.elapsed = loss, elapsed
+
+    def evaluate(self, config, fidelity=None, seed=None):
+        return {"loss": np.array([1.0, self.loss]), "t": np.array([1.0, 2.0]) * self.elapsed}
+
+
+def test_an_unreachable_target_without_a_table_ends_with_no_progress():
+    b = Continuous()
+    res = simulate(b, make_scheduler("RandomSearch", b), n_workers=2, stop=Stop(target=-1))
+    md = res.metadata
+    assert md["end_reason"] == "no_progress"
+    assert "no progress toward the stopping criteria {'target': -1.0} in the last 10,000 trial starts" \
+        in md["end_message"]
+    assert "the best loss stayed 0.5 (target -1)" in md["end_message"]
+    assert 10_000 <= len(res.trials) <= 10_002                        # bounded memory
+    assert "ended by no_progress" in res.summary()
+
+
+def test_max_completed_on_an_all_nan_table_ends_with_no_progress():
+    errors = np.full((3, 2), np.nan)
+    b = table(errors, np.cumsum(np.ones((3, 2)), axis=1))
+    res = simulate(b, make_scheduler("RandomSearch", b, allow_duplicates=True), n_workers=2,
+                   stop=Stop(max_completed=1))
+    assert res.metadata["end_reason"] == "no_progress"
+    assert "no trial completed (completed so far: 0)" in res.metadata["end_message"]
+    assert set(res.trials["status"]) == {"failed"}
+
+
+def test_a_scheduler_that_always_pauses_ends_with_no_progress(bb):
+    def starts(sched, time):
+        return Suggestion.start({"x": 0}, max_fidelity=1)          # pauses at the first level, forever
+    sched = replay(bb, plan=[starts] * 30_000)
+    res = simulate(bb, sched, n_workers=2, stop=Stop(max_completed=1, target=-5))
+    assert res.metadata["end_reason"] == "no_progress"
+    assert set(res.trials["status"]) == {"paused"}
+
+
+def test_time_that_never_advances_ends_with_no_progress_even_with_max_time():
+    b = Continuous(loss=np.nan, elapsed=np.nan)        # every evaluation fails at once, at time 0
+    res = simulate(b, make_scheduler("RandomSearch", b), n_workers=2, stop=Stop(max_time=100))
+    assert res.metadata["end_reason"] == "no_progress"
+    assert "simulated time stayed at 0 s" in res.metadata["end_message"]
+
+
+def test_a_long_run_that_keeps_progressing_is_not_cut(monkeypatch):
+    import sys
+    monkeypatch.setattr(sys.modules["simulator.simulate"], "NO_PROGRESS_LIMIT", 50)   # (the package's
+    # ``simulate`` attribute is the function)
+    b = Continuous()
+    res = simulate(b, make_scheduler("RandomSearch", b), n_workers=2, stop=Stop(max_time=501))
+    assert res.metadata["end_reason"] == "max_time" and len(res.trials) > 400
+    # budgets that always end a run switch the watch off
+    b0 = Continuous(loss=np.nan, elapsed=np.nan)
+    res = simulate(b0, make_scheduler("RandomSearch", b0), n_workers=2, stop=Stop(max_trials=300))
+    assert res.metadata["end_reason"] == "max_trials" and len(res.trials) == 300

@@ -120,3 +120,25 @@ def test_no_time_objective_message_names_the_flag():
     assert flag_names("blackbox_seed=3 and n_workers=0 and seed=1") == "--blackbox-seed 3 and --n-workers 0 and --seed 1"
     assert flag_names("max_time_x=3") == "max_time_x=3"
     np.testing.assert_equal(flag_names(""), "")
+
+
+def test_an_unreachable_target_is_refused_before_running(toy, capsys):
+    argv = ["simulate", "--blackbox", "toy/t1", "--method", "RandomSearch", "--target", "-1",
+            "--method-arg", "allow_duplicates=true"]
+    code = main(argv)
+    err = capsys.readouterr().err
+    assert code != 0 and "--target -1 can never be reached: the best error in this blackbox is" in err, err
+
+
+def test_a_run_without_progress_ends_with_a_warning(capsys, work):
+    from tests.simulator.helpers import table
+
+    save_blackbox(table(np.full((4, 3), np.nan), np.cumsum(np.ones((4, 3)), axis=1)), "nan", "t1")
+    out = work / "run.parquet"
+    argv = ["simulate", "--blackbox", "nan/t1", "--method", "RandomSearch", "--max-completed", "1",
+            "--method-arg", "allow_duplicates=true", "--out", str(out)]
+    assert main(argv) == 0
+    captured = capsys.readouterr()
+    assert "ended by no_progress" in captured.out
+    assert "hposim: warning: no progress toward the stopping criteria {'max_completed': 1}" in captured.err
+    assert SimulationResult.read_parquet(out).metadata["end_reason"] == "no_progress"
