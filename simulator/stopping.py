@@ -17,6 +17,12 @@ the run:
 "At the report" means that report is the last row of the results (reports at the same
 time that come later in the documented order, see ``simulator.events``, are not).
 
+A run also ends when nothing is left to run (``end_reason`` "exhausted"), and when it makes
+no progress toward its criteria for ``simulator.simulate.NO_PROGRESS_LIMIT`` trial starts in a
+row ("no_progress", with ``metadata["end_message"]`` saying why): a criterion that can never
+be met (a target no trial reaches, ``max_completed`` when every evaluation fails, a scheduler
+that only pauses) must not run forever. ``max_trials`` and ``max_reports`` always end a run.
+
 Example:
     >>> Stop(max_time=3600, target=0.05).active()
     {'max_time': 3600.0, 'target': 0.05}
