@@ -416,7 +416,7 @@ def _run(blackbox: Blackbox, scheduler: Any, st: Settings,
                             try:
                                 cid = row_of[tuple([cfg[h] for h in hp_keys])]
                             except (KeyError, TypeError):
-                                cid = slow_config_id(cfg)
+                                cid = _table_row(slow_config_id, cfg, t)
                             curve = objectives[cid, bseed]
                         else:
                             cid = -1
@@ -672,6 +672,17 @@ def _shown(x: Any) -> str:
 
 def _protocol_error(message: str) -> SchedulerProtocolError:
     return SchedulerProtocolError(f"scheduler protocol broken: {message}")
+
+
+def _table_row(config_id: Any, cfg: Any, t: float) -> int:
+    """The table row of a suggested configuration; one the table does not have is the
+    scheduler's fault (it was given the table's rows as candidates)."""
+    try:
+        return config_id(cfg)
+    except (BlackboxError, TypeError, ValueError, KeyError) as e:
+        raise _protocol_error(f"suggest(time={t!r}) returned the configuration {_shown(cfg)}, which this "
+                              f"tabulated blackbox does not have ({e}); a scheduler must suggest rows of the "
+                              f"table (make_scheduler passes them as candidates)") from None
 
 
 def _decision(d: Any, tid: int):

@@ -262,3 +262,12 @@ def test_a_long_run_that_keeps_progressing_is_not_cut(monkeypatch):
     b0 = Continuous(loss=np.nan, elapsed=np.nan)
     res = simulate(b0, make_scheduler("RandomSearch", b0), n_workers=2, stop=Stop(max_trials=300))
     assert res.metadata["end_reason"] == "max_trials" and len(res.trials) == 300
+
+
+@pytest.mark.parametrize("config, why", [({"x": 7}, "'x'=7 is not tabulated"), ({"y": 0}, "lacks hyperparameters"),
+                                         ([1], "")])
+def test_suggesting_a_configuration_the_table_does_not_have_is_a_protocol_error(bb, config, why):
+    sched = replay(bb, plan=[Suggestion(config=config)])
+    with pytest.raises(SchedulerProtocolError, match="suggest\\(time=0.0\\) returned the configuration") as e:
+        simulate(bb, sched, n_workers=1, stop=Stop(max_time=100))
+    assert why in str(e.value) and "must suggest rows of the table" in str(e.value)
