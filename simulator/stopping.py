@@ -78,8 +78,8 @@ class Stop:
             v = getattr(self, name)
             if v is None:
                 continue
-            if isinstance(v, bool) or not isinstance(v, (int, float)) or math.isnan(v):
-                raise StopError(f"{name}={v!r} is not valid; it must be a number")
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+                raise StopError(f"{name}={v!r} is not valid; it must be a finite number")
             v = float(v)
             if name != "target" and not v > 0:
                 raise StopError(f"{name}={v!r} is not valid; it must be > 0")
