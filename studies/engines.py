@@ -21,12 +21,14 @@ import contextlib
 import difflib
 from typing import Any, Callable, Iterable, Iterator
 
+from blackbox_repo.errors import InputError
+
 __all__ = ["ENGINES", "map_unordered", "EngineError", "check_engine"]
 
 ENGINES = ("serial", "local", "dask", "ray")
 
 
-class EngineError(ValueError):
+class EngineError(InputError):
     """Unknown engine, or the engine's package is not installed."""
 
 

@@ -38,7 +38,9 @@ from typing import Any, Iterable, Mapping
 import fsspec
 from fsspec.implementations.local import LocalFileSystem
 
-__all__ = ["StudyStore", "StorageError", "RunState", "RESULTS", "METADATA", "RUN_FORMAT", "open_store"]
+from blackbox_repo import errors
+
+__all__ = ["StudyStore", "StorageError", "NotAStudyError", "RunState", "RESULTS", "METADATA", "RUN_FORMAT", "open_store"]
 
 RESULTS = "results.parquet"
 METADATA = "metadata.json"
@@ -48,8 +50,24 @@ RUN_FORMAT = "hposim-run"
 RUN_FORMAT_VERSION = 1
 
 
-class StorageError(RuntimeError):
+class StorageError(errors.StorageError):
     """The study root cannot be reached or written (the message says which root and why)."""
+
+
+class NotAStudyError(errors.InputError):
+    """A path given as a study folder holds no study (no ``study.yaml`` and no runs).
+
+    The message suggests a nearby study folder when there is one.
+
+    Example:
+        >>> import tempfile
+        >>> store = StudyStore.from_study_path(tempfile.mkdtemp())
+        >>> try:
+        ...     store.check_readable()
+        ... except NotAStudyError as e:
+        ...     print(str(e).split(";")[0][-20:])
+        is not a study folder
+    """
 
 
 @dataclass
@@ -182,13 +200,55 @@ class StudyStore:
             raise StorageError(_explain_storage_error(self.root, e)) from e
 
     def check_readable(self) -> None:
-        """The study folder exists and can be listed; ``StorageError`` says why not."""
+        """The study folder exists, can be listed and holds a study (``study.yaml`` or runs).
+
+        ``StorageError`` when storage cannot be reached; ``NotAStudyError`` (bad input) when
+        the folder does not exist or holds no study, suggesting a nearby study folder."""
         try:
-            ok = self.fs.isdir(self.path)
+            exists = self.fs.isdir(self.path)
+            is_study = exists and (self.fs.exists(self._join(self.path, SPEC)) or bool(self.metadata_paths()))
         except Exception as e:
             raise StorageError(_explain_storage_error(self.url, e)) from e
-        if not ok:
-            raise StorageError(f"study folder {self.url!r} does not exist (expected <root>/<study>)")
+        if is_study:
+            return
+        what = "does not exist" if not exists else "is not a study folder (no study.yaml and no runs)"
+        hint = self._suggest_study(exists)
+        raise NotAStudyError(f"{self.url!r} {what}; a study folder is <root>/<study>, as written by "
+                             f"'hposim study run SPEC --root <root>'.{hint}")
+
+    def _is_study_dir(self, path: str) -> bool:
+        return self.fs.exists(self._join(path, SPEC))
+
+    def _display(self, path: str) -> str:
+        return path if self.local else self.fs.unstrip_protocol(path)
+
+    def _suggest_study(self, exists: bool) -> str:
+        """`` Did you mean ...?`` naming nearby study folders: inside this folder (a root was given),
+        an enclosing study (a run or benchmark folder was given), or a sibling with a close name."""
+        import difflib
+
+        found: list[str] = []
+        with contextlib.suppress(Exception):
+            if exists:
+                found = [p for p in sorted(self.fs.ls(self.path, detail=False))
+                         if self.fs.isdir(p) and self._is_study_dir(p)]
+            if not found:
+                parent = self.path
+                for _ in range(4):
+                    parent = parent.rsplit("/", 1)[0] if "/" in parent.strip("/") else ""
+                    if not parent:
+                        break
+                    if self._is_study_dir(parent):
+                        found = [parent]
+                        break
+            if not found and "/" in self.path.strip("/"):
+                parent, name = self.path.rsplit("/", 1)
+                siblings = {p.rsplit("/", 1)[-1]: p for p in self.fs.ls(parent, detail=False)
+                            if self.fs.isdir(p) and self._is_study_dir(p)}
+                found = [siblings[n] for n in difflib.get_close_matches(name, list(siblings), n=3)]
+        if not found:
+            return ""
+        return " Did you mean " + " or ".join(repr(self._display(p)) for p in found[:3]) + "?"
 
     # ------------------------------------------------------------------ spec
     def write_spec(self, yaml_text: str) -> None:

@@ -22,6 +22,8 @@ from typing import Any, Iterable, Mapping
 
 import yaml
 
+from blackbox_repo.errors import InputError
+
 __all__ = ["Study", "MethodSpec", "BenchmarkSpec", "RunSpec", "StudySpecError", "STOP_KEYS",
            "load_study_spec"]
 
@@ -32,7 +34,7 @@ BENCHMARK_KEYS = ("blackbox", "task", "metric", "mode", "n_workers", "blackbox_s
 _LABEL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+=-]*$")
 
 
-class StudySpecError(ValueError):
+class StudySpecError(InputError):
     """A study spec is invalid; the message lists every problem found."""
 
 
