@@ -11,6 +11,8 @@ import argparse
 import sys
 from typing import Any
 
+from studies.spec import MAX_RUNS
+
 __all__ = ["register"]
 
 
@@ -28,6 +30,19 @@ def _storage_options(pairs: list[str] | None) -> dict[str, Any]:
     return out
 
 
+def _positive_int(flag: str):
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{flag} must be a positive integer, got {text!r}") from None
+        if value < 1:
+            raise argparse.ArgumentTypeError(f"{flag} must be a positive integer (>= 1), got {value}")
+        return value
+
+    return parse
+
+
 def _add_storage(p: argparse.ArgumentParser) -> None:
     p.add_argument("--storage-option", "-o", action="append", metavar="KEY=VALUE",
                    help="an fsspec storage option (repeatable), e.g. endpoint_url=http://host:9000; "
@@ -39,8 +54,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     from studies.runner import run_study
     from studies.spec import Study
 
-    study = Study.from_yaml(args.spec)
+    study = Study.from_yaml(args.spec, max_runs=args.max_runs)
     summary = run_study(study, args.root, engine=args.engine, jobs=args.jobs, address=args.scheduler_address,
+                        max_runs=args.max_runs,
                         storage_options=_storage_options(args.storage_option),
                         progress=False if args.quiet else None)
     print(summary.format(), file=sys.stderr if not summary.ok else sys.stdout)
@@ -121,7 +137,12 @@ def register(subparsers: Any) -> None:
                    "any fsspec URL, e.g. s3://bucket/prefix")
     p.add_argument("--engine", default="local", choices=["serial", "local", "dask", "ray"],
                    help="where runs execute (default: local processes)")
-    p.add_argument("--jobs", "-j", type=int, default=2, help="worker processes (local, a LocalCluster, local Ray)")
+    p.add_argument("--jobs", "-j", type=_positive_int("--jobs"), default=2,
+                   help="worker processes (local, a LocalCluster, local Ray); at most one per pending batch "
+                        "of runs is started")
+    p.add_argument("--max-runs", type=_positive_int("--max-runs"), default=MAX_RUNS,
+                   help=f"refuse a spec that expands to more runs than this (default {MAX_RUNS}: "
+                        f"'seeds: 1000000000' is a typo, not a study)")
     p.add_argument("--scheduler-address", default=None,
                    help="an existing Dask scheduler (tcp://host:8786) or Ray cluster address")
     p.add_argument("--report", action="store_true", help="write the report when the runs are done")

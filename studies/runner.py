@@ -34,7 +34,8 @@ import pandas as pd
 from studies.engines import check_engine, map_unordered
 from studies.layout import RUN_FORMAT, RUN_FORMAT_VERSION, StudyStore, to_parquet_bytes
 from studies.progress import Progress
-from studies.spec import RunSpec, Study, load_study_spec
+from blackbox_repo.errors import InputError
+from studies.spec import MAX_RUNS, RunSpec, Study, load_study_spec
 
 __all__ = ["run_study", "RunOutcome", "StudyRunSummary", "simulate_run", "execute_batch", "RunBatch",
            "package_versions", "make_batches"]
@@ -304,7 +305,7 @@ def make_batches(runs: Sequence[RunSpec], jobs: int, max_batch: int = 8) -> list
 def run_study(spec: "Study | str | Mapping", root: str, *, engine: str = "serial", jobs: int = 1,
               address: str | None = None, storage_options: Mapping[str, Any] | None = None,
               progress: bool | str | None = None, stream: Any = None, run_fn: RunFunction | None = None,
-              validate: bool = True, max_batch: int = 8) -> StudyRunSummary:
+              validate: bool = True, max_batch: int = 8, max_runs: int | None = MAX_RUNS) -> StudyRunSummary:
     """Run every failed or missing cell of a study under ``root`` (any fsspec URL).
 
     ``engine`` is one of ``serial``, ``local``, ``dask``, ``ray``; ``jobs`` the number of worker
@@ -313,9 +314,13 @@ def run_study(spec: "Study | str | Mapping", root: str, *, engine: str = "serial
     ``"lines"`` to force one, False = silent.
     ``run_fn(run) -> (results, metadata)`` replaces the simulator (tests, custom runs); a
     ``"trials"`` DataFrame in the metadata is stored in the Parquet file, the rest in metadata.json.
+    ``max_runs`` bounds the runs the spec may expand to (``InputError`` above it, before anything
+    is written; None: no bound). At most one worker per pending batch is started.
     """
     t0 = time.perf_counter()
-    study = load_study_spec(spec)
+    if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
+        raise InputError(f"jobs (--jobs) must be a positive integer, got {jobs!r}")
+    study = load_study_spec(spec, max_runs=max_runs)
     check_engine(engine)
     if validate:
         study.validate()
@@ -333,8 +338,10 @@ def run_study(spec: "Study | str | Mapping", root: str, *, engine: str = "serial
                     label=study.name) if progress is not False else None
     # workers on this machine get the driver's blackbox cache and S3 settings; a remote cluster uses its own
     env = None if address else {k: os.environ.get(k) for k in ENV_VARS}
+    jobs = max(1, min(jobs, len(todo)))          # never more workers than pending runs
     batches = [RunBatch(root, dict(storage_options or {}), tuple(b), run_fn, env)
                for b in make_batches(todo, jobs if engine != "serial" else 1, max_batch)]
+    jobs = max(1, min(jobs, len(batches)))       # ... nor than batches to hand out
     expected = {r.key: r for r in todo}
     try:
         for outcomes in _map_batches(batches, engine, jobs, address):

@@ -33,7 +33,7 @@ def study_status(path: str, storage_options: Mapping[str, Any] | None = None) ->
         import yaml
 
         try:
-            keys = [r.key for r in Study.from_dict(yaml.safe_load(spec)).runs()]
+            keys = [r.key for r in Study.from_dict(yaml.safe_load(spec), max_runs=None).runs()]
         except Exception:  # a spec this version cannot parse: fall back to what is stored
             keys = []
     keys += [k for k in sorted(states) if k not in set(keys)]

@@ -126,3 +126,34 @@ def test_status_shows_done_failed_running_missing(tmp_path):
     assert counts == {"done": 4, "failed": 3, "running": 1, "missing": 4}
     text = format_status(table)
     assert text.startswith("12 runs: 4 done, 3 failed, 1 running, 4 missing") and "failed b2/B/0" in text
+
+
+@pytest.mark.parametrize("jobs", [0, -1, 1.5, True])
+def test_jobs_must_be_a_positive_integer(tmp_path, jobs):
+    from blackbox_repo.errors import InputError
+
+    with pytest.raises(InputError, match="--jobs"):
+        _run(tmp_path / "r", fake_study_dict(seeds=1), engine="local", jobs=jobs)
+    assert not (tmp_path / "r").exists()
+
+
+def test_cli_jobs_zero_is_a_usage_error(tmp_path, capsys):
+    from studies.cli import main
+
+    p = tmp_path / "s.yaml"
+    p.write_text("name: x\nseeds: 1\nmethods: {RS: RandomSearch}\nbenchmarks: {b: {blackbox: toy/t1, max_trials: 2}}\n")
+    for bad in ("0", "-1", "two"):
+        assert main(["study", "run", str(p), "--root", str(tmp_path / "r"), "--jobs", bad]) == 2
+        assert "--jobs must be a positive integer" in capsys.readouterr().err
+
+
+def test_jobs_1000_for_two_runs_starts_at_most_two_workers(tmp_path):
+    import time
+
+    t0 = time.perf_counter()
+    s = _run(tmp_path, fake_study_dict(seeds=1, methods={"A": {"method": "RandomSearch"}}, max_trials=2),
+             engine="local", jobs=1000)
+    wall = time.perf_counter() - t0
+    assert s.ok and s.done == 2
+    pids = {json.loads(p.read_text())["pid"] for p in (tmp_path / "fake").rglob("metadata.json")}
+    assert len(pids) <= 2 and wall < 60, (pids, wall)     # 1000 loky workers took minutes
