@@ -382,20 +382,29 @@ def _runs_row(st: Any, source: str = "hposim") -> dict:
             "n_reports": s.get("n_reports"), "best": s.get("best"), "final_time": s.get("final_time"),
             "decision_time_total": s.get("decision_time_total"), "optimum": info.get("optimum"),
             "worst": info.get("worst"), "max_time": stop.get("max_time"),
-            "error": (f"{err.get('type')}: {err.get('message')}" if err else None), "path": st.path,
+            "error": st.problem if st.status == "corrupt" else (f"{err.get('type')}: {err.get('message')}"
+                                                                 if err else None), "path": st.path,
             "source": source}
 
 
 def _load_hposim(path: str, storage_options: Mapping[str, Any] | None) -> StudyResults:
     store = StudyStore.from_study_path(path, storage_options)
     store.check_readable()
-    states = store.read_states()
+    # every done run's results file is hashed here, where the study is first read in this process
+    states = store.read_states(warn=False, verify=True)
     rows, readers = [], {}
     for key in sorted(states):
         st = states[key]
         rows.append(_runs_row(st))
         if st.status == "done":
             readers[key] = _hposim_reader(store, st.path)
+    corrupt = [st for st in states.values() if st.status == "corrupt"]
+    if corrupt:
+        names = ", ".join(f"{st.benchmark}/{st.method}/{st.seed}" for st in corrupt[:5])
+        more = f" and {len(corrupt) - 5} more" if len(corrupt) > 5 else ""
+        warnings.warn(f"{len(corrupt)} corrupt run(s) of {store.url} are EXCLUDED from the analysis "
+                      f"({names}{more}): {corrupt[0].problem}. 'hposim study verify' lists them; "
+                      f"'hposim study run' recomputes them", stacklevel=3)
     runs = pd.DataFrame(rows, columns=RUN_COLUMNS)
     for c in ("wall_seconds", "best", "final_time", "decision_time_total", "optimum", "worst", "max_time"):
         runs[c] = pd.to_numeric(runs[c], errors="coerce")

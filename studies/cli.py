@@ -31,6 +31,7 @@ import importlib
 import os
 import sys
 import traceback
+import warnings
 from typing import Sequence
 
 from blackbox_repo.errors import EXIT_INPUT, HposimError, InputError, exit_code
@@ -95,6 +96,11 @@ def _fail(message: str, code: int, usage: str | None = None) -> int:
     return code
 
 
+def _format_warning(message, category, filename, lineno, line=None) -> str:  # noqa: ANN001
+    """Warnings on the command line: one line ``hposim: warning: ...`` (no source location)."""
+    return f"{PROG}: warning: {message}\n"
+
+
 def _silence_stdout() -> None:
     """Point stdout at /dev/null so the interpreter's final flush into a closed pipe is silent."""
     try:
@@ -112,6 +118,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = [a for a in argv if a != "--debug"]
     if debug:
         argv.insert(0, "--debug")
+    warnings.formatwarning = _format_warning
     parser = build_parser()
     try:
         args = parser.parse_args(argv)

@@ -1,4 +1,4 @@
-"""``hposim study run|status|plot|report|compare|export-tensorboard``.
+"""``hposim study run|status|verify|plot|report|compare|export-tensorboard``.
 
 Example:
     >>> from studies.cli import main
@@ -60,12 +60,14 @@ def cmd_run(args: argparse.Namespace) -> int:
                         storage_options=_storage_options(args.storage_option),
                         progress=False if args.quiet else None)
     print(summary.format(), file=sys.stderr if not summary.ok else sys.stdout)
-    if args.report and summary.done + summary.skipped > 0:
+    if args.report:
         from studies.report import write_report
 
         paths = write_report(f"{args.root.rstrip('/')}/{study.name}",
                              storage_options=_storage_options(args.storage_option))
         print(f"report: {paths['md']} and {paths['html']}")
+        if summary.done + summary.skipped == 0:
+            print("the report has no results: every run failed (it lists why)", file=sys.stderr)
     return 0 if summary.ok else 1
 
 
@@ -115,6 +117,18 @@ def cmd_compare(args: argparse.Namespace) -> int:
                   min_effect=args.min_effect, storage_options=_storage_options(args.storage_option))
     print(res.format())
     return 1 if res.worse else 0
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    from studies.layout import RunIntegrityError
+    from studies.verify import verify_path
+
+    report = verify_path(args.path, _storage_options(args.storage_option))
+    print(report.format())
+    if not report.ok:
+        raise RunIntegrityError(f"{len(report.problems)} corrupt file(s) (listed above); 'hposim study run' "
+                                f"recomputes corrupt runs")
+    return 0
 
 
 def cmd_export_tensorboard(args: argparse.Namespace) -> int:
@@ -179,6 +193,14 @@ def register(subparsers: Any) -> None:
                    help="also require a rank-biserial effect size above this (default 0)")
     _add_storage(p)
     p.set_defaults(func=cmd_compare)
+
+    p = sub.add_parser("verify", help="check every run file against its recorded sha256 (exit 3 if corrupt)",
+                       description="Check every file of a study (or of every study under a root): each "
+                                   "metadata.json parses, each done run's results.parquet has the size and "
+                                   "sha256 recorded in it. Exit status 3 when anything is corrupt.")
+    p.add_argument("path", help="the study folder <root>/<study>, or a root holding studies")
+    _add_storage(p)
+    p.set_defaults(func=cmd_verify)
 
     p = sub.add_parser("export-tensorboard", help="write TensorBoard event files of a study")
     p.add_argument("path", help="the study folder")

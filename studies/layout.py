@@ -40,7 +40,7 @@ from fsspec.implementations.local import LocalFileSystem
 
 from blackbox_repo import errors
 
-__all__ = ["StudyStore", "StorageError", "NotAStudyError", "RunState", "RESULTS", "METADATA", "RUN_FORMAT", "open_store"]
+__all__ = ["StudyStore", "StorageError", "NotAStudyError", "RunIntegrityError", "RunState", "results_problem", "RESULTS", "METADATA", "RUN_FORMAT", "open_store"]
 
 RESULTS = "results.parquet"
 METADATA = "metadata.json"
@@ -54,6 +54,10 @@ class StorageError(errors.StorageError):
     """The study root cannot be reached or written (the message says which root and why)."""
 
 
+class RunIntegrityError(errors.IntegrityError):
+    """A stored run's files do not match what its ``metadata.json`` records (exit status 3)."""
+
+
 class NotAStudyError(errors.InputError):
     """A path given as a study folder holds no study (no ``study.yaml`` and no runs).
 
@@ -65,14 +69,18 @@ class NotAStudyError(errors.InputError):
         >>> try:
         ...     store.check_readable()
         ... except NotAStudyError as e:
-        ...     print(str(e).split(";")[0][-20:])
-        is not a study folder
+        ...     print("is not a study folder" in str(e))
+        True
     """
 
 
 @dataclass
 class RunState:
-    """The state of one cell as stored: ``done``, ``failed``, ``running`` or ``missing``.
+    """The state of one cell as stored: ``done``, ``failed`` or ``corrupt``.
+
+    ``corrupt``: its ``metadata.json`` cannot be parsed, or it says ``done`` but its
+    ``results.parquet`` is missing, has another size, or (when verified) another sha256
+    than recorded; ``problem`` says which. A corrupt run is never used and is recomputed.
 
     Example:
         >>> import tempfile, pandas as pd
@@ -90,6 +98,7 @@ class RunState:
     status: str
     metadata: dict | None = None
     path: str = ""
+    problem: str | None = None
 
 
 def _explain_storage_error(root: str, e: BaseException) -> str:
@@ -371,11 +380,13 @@ class StudyStore:
             out.append(p)
         return sorted(out)
 
-    def read_states(self, warn: bool = True) -> dict[tuple[str, str, int], RunState]:
+    def read_states(self, warn: bool = True, verify: bool = False) -> dict[tuple[str, str, int], RunState]:
         """The stored state of every run found, keyed (benchmark, method, seed).
 
-        A metadata file that cannot be parsed, is not an hposim run, or whose results file
-        is missing or has the wrong size is skipped with a warning naming the file.
+        A run whose ``metadata.json`` cannot be parsed, or whose results file is missing or
+        has the wrong size, or (``verify=True``: every done run's file is read and hashed) the
+        wrong sha256, is returned as ``corrupt`` with a warning naming the file. Metadata that
+        is not an hposim run's (foreign files) is skipped with a warning.
         """
         paths = self.metadata_paths()
         if not paths:
@@ -386,35 +397,55 @@ class StudyStore:
         for p in paths:
             run_dir = p.rsplit("/", 1)[0]
             bench, method, seed_s = run_dir.split("/")[-3:]
-            raw = contents.get(p)
-            meta = _parse_metadata(raw)
-            if meta is None:
-                if warn:
-                    warnings.warn(f"skipping {p}: not an hposim run metadata file (corrupt or foreign)",
-                                  stacklevel=2)
-                continue
             try:
                 seed = int(seed_s)
             except ValueError:
                 if warn:
                     warnings.warn(f"skipping {p}: seed folder {seed_s!r} is not an integer", stacklevel=2)
                 continue
-            status = meta.get("status")
-            if status == "done":
-                want = meta.get("files", {}).get(RESULTS, {}).get("bytes")
-                have = sizes.get(run_dir)
-                if want is None or have != want:
+            raw = contents.get(p)
+            meta = _parse_metadata(raw)
+            problem = None
+            status = None
+            if meta is None:
+                if _is_foreign(raw):
                     if warn:
-                        warnings.warn(f"skipping {run_dir}/{RESULTS}: missing or truncated "
-                                      f"({have} bytes, metadata says {want}); the run will be recomputed",
-                                      stacklevel=2)
+                        warnings.warn(f"skipping {p}: not an hposim run metadata file (foreign)", stacklevel=2)
                     continue
-            elif status != "failed":
-                if warn:
-                    warnings.warn(f"skipping {p}: unknown run status {status!r}", stacklevel=2)
-                continue
-            states[(bench, method, seed)] = RunState(bench, method, seed, status, meta, run_dir)
+                problem = f"{METADATA} cannot be read or parsed (corrupt)"
+            else:
+                status = meta.get("status")
+                if status == "done":
+                    want = meta.get("files", {}).get(RESULTS, {}).get("bytes")
+                    have = sizes.get(run_dir)
+                    if want is None or have != want:
+                        problem = (f"{RESULTS} is missing or truncated ({have} bytes, {METADATA} records "
+                                   f"{want})")
+                elif status != "failed":
+                    if warn:
+                        warnings.warn(f"skipping {p}: unknown run status {status!r}", stacklevel=2)
+                    continue
+            states[(bench, method, seed)] = RunState(bench, method, seed, "corrupt" if problem else status,
+                                                     meta, run_dir, problem)
+        if verify:
+            self._verify_checksums([st for st in states.values() if st.status == "done"])
+        if warn:
+            for st in states.values():
+                if st.status == "corrupt":
+                    warnings.warn(f"{self._display(st.path)} is corrupt: {st.problem}; it is left out of "
+                                  f"analyses and recomputed by the next 'hposim study run'", stacklevel=2)
         return states
+
+    def _verify_checksums(self, done: list[RunState], chunk: int = 64) -> None:
+        """Hash every done run's results file; mark a mismatch ``corrupt`` (reads ``chunk`` files at a time)."""
+        for i in range(0, len(done), chunk):
+            part = done[i:i + chunk]
+            data = self.fs.cat([self._join(st.path, RESULTS) for st in part], on_error="return")
+            for st in part:
+                blob = data.get(self._join(st.path, RESULTS))
+                problem = results_problem(st.metadata or {}, blob)
+                if problem:
+                    st.status, st.problem = "corrupt", problem
 
     def _results_sizes(self, run_dirs: Iterable[str]) -> dict[str, int]:
         out: dict[str, int] = {}
@@ -470,6 +501,39 @@ def _parse_pid(parts: list[str]) -> int | None:
         if p.isdigit():
             return int(p)
     return None
+
+
+def results_problem(metadata: Mapping[str, Any], data: Any) -> str | None:
+    """What is wrong with ``data`` as the results file recorded in ``metadata`` (None: nothing).
+
+    Example:
+        >>> meta = {"files": {RESULTS: {"bytes": 2, "sha256": hashlib.sha256(b"ok").hexdigest()}}}
+        >>> results_problem(meta, b"ok") is None, results_problem(meta, b"ko")[:36]
+        (True, 'results.parquet does not match its s')
+    """
+    if not isinstance(data, (bytes, bytearray)):
+        return f"{RESULTS} cannot be read ({type(data).__name__}: {data})"
+    rec = (metadata.get("files") or {}).get(RESULTS) or {}
+    if rec.get("bytes") is not None and rec["bytes"] != len(data):
+        return f"{RESULTS} is missing or truncated ({len(data)} bytes, {METADATA} records {rec['bytes']})"
+    want = rec.get("sha256")
+    if want is not None:
+        have = hashlib.sha256(data).hexdigest()
+        if have != want:
+            return (f"{RESULTS} does not match its sha256 recorded in {METADATA} (bit rot or an edit: "
+                    f"{have[:12]}... instead of {want[:12]}...)")
+    return None
+
+
+def _is_foreign(raw: Any) -> bool:
+    """Valid JSON that is not an hposim run's metadata (another tool's file)."""
+    if not isinstance(raw, (bytes, str)):
+        return False
+    try:
+        meta = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        return False
+    return not (isinstance(meta, dict) and meta.get("format") == RUN_FORMAT)
 
 
 def _parse_metadata(raw: Any) -> dict | None:

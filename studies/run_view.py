@@ -21,7 +21,7 @@ import fsspec
 import numpy as np
 import pandas as pd
 
-from studies.layout import METADATA, RESULTS
+from studies.layout import METADATA, RESULTS, RunIntegrityError, results_problem
 
 __all__ = ["load_run", "RunResults", "TrialResult", "RUN_BOOKKEEPING_COLUMNS"]
 
@@ -217,11 +217,18 @@ def load_run(path: str, storage_options: Mapping[str, Any] | None = None) -> Run
         raise FileNotFoundError(f"{path} is not a run folder: no {METADATA} (expected "
                                 f"<root>/<study>/<benchmark>/<method>/<seed>)") from None
     except ValueError as e:
-        raise ValueError(f"{path}/{METADATA} is corrupt: {e}") from None
+        raise RunIntegrityError(f"{path}/{METADATA} is corrupt: {e}") from None
     if meta.get("status") == "done":
         import pyarrow.parquet as pq
 
-        results = pq.read_table(io.BytesIO(fs.cat_file(f"{p}/{RESULTS}"))).to_pandas()
+        try:
+            data = fs.cat_file(f"{p}/{RESULTS}")
+        except FileNotFoundError:
+            data = FileNotFoundError("no such file")
+        problem = results_problem(meta, data)
+        if problem:
+            raise RunIntegrityError(f"run {path} is corrupt: {problem}; 'hposim study run' recomputes it")
+        results = pq.read_table(io.BytesIO(data)).to_pandas()
     else:
         results = pd.DataFrame(columns=["trial_id", "fidelity", "time"])
     return RunResults(results, meta, str(path))

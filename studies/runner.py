@@ -328,7 +328,7 @@ def run_study(spec: "Study | str | Mapping", root: str, *, engine: str = "serial
     store.check_writable()
     store.write_spec(study.to_yaml())
     store.cleanup_temporaries()
-    states = store.read_states()
+    states = store.read_states(verify=True)     # a done run is skipped only if its checksum holds
     runs = study.runs()
     todo = [r for r in runs if not (r.key in states and states[r.key].status == "done")]
     summary = StudyRunSummary(study.name, store.url, len(runs), len(runs) - len(todo))

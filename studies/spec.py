@@ -51,10 +51,11 @@ class _UniqueKeyLoader(yaml.SafeLoader):
             key = self.construct_object(key_node, deep=True)
             line = key_node.start_mark.line + 1
             try:
-                first = seen.setdefault(key, line)
+                first = seen.get(key)
+                seen.setdefault(key, line)
             except TypeError:  # an unhashable key: the base class reports it
                 continue
-            if first != line:
+            if first is not None:
                 raise StudySpecError(f"key {key!r} is given twice in one mapping (lines {first} and {line}); "
                                      f"YAML would silently keep the second: remove one")
         return super().construct_mapping(node, deep=deep)
@@ -64,12 +65,12 @@ def load_yaml_unique(text: str, source: str = "study spec") -> Any:
     """Parse YAML like ``yaml.safe_load``, but a duplicate key is a ``StudySpecError`` naming it and its lines.
 
     Example:
-        >>> load_yaml_unique("a: 1\nb: 2")
+        >>> load_yaml_unique("{a: 1, b: 2}")
         {'a': 1, 'b': 2}
-        >>> load_yaml_unique("a: 1\na: 2", "s.yaml")
+        >>> load_yaml_unique("{a: 1, a: 2}", "s.yaml")
         Traceback (most recent call last):
         ...
-        studies.spec.StudySpecError: s.yaml: key 'a' is given twice in one mapping (lines 1 and 2); ...
+        studies.spec.StudySpecError: s.yaml: key 'a' is given twice in one mapping (lines 1 and 1); ...
     """
     try:
         return yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass

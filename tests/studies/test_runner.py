@@ -51,7 +51,7 @@ def test_failures_recorded_others_continue_then_retried(tmp_path):
     assert len(states) == 12 and all(st.status == "done" for st in states.values())
 
 
-def test_corrupt_and_foreign_files_are_skipped_with_a_warning(tmp_path):
+def test_corrupt_runs_are_marked_and_foreign_files_skipped_with_a_warning(tmp_path):
     _run(tmp_path, fake_study_dict(seeds=1))
     base = tmp_path / "fake"
     (base / "b1" / "A" / "0" / "metadata.json").write_text("{not json")
@@ -63,8 +63,10 @@ def test_corrupt_and_foreign_files_are_skipped_with_a_warning(tmp_path):
     with pytest.warns(UserWarning) as rec:
         states = store.read_states()
     text = " ".join(str(w.message) for w in rec)
-    assert "b1/A/0/metadata.json" in text and "b1/B/0/results.parquet" in text and "b2/other/0" in text
-    assert set(states) == {("b2", "A", 0), ("b2", "B", 0)}
+    assert "b1/A/0 is corrupt: metadata.json cannot be read" in text and "b2/other/0" in text
+    assert "b1/B/0 is corrupt: results.parquet is missing or truncated (9 bytes" in text
+    assert {k: st.status for k, st in states.items()} == {("b1", "A", 0): "corrupt", ("b1", "B", 0): "corrupt",
+                                                         ("b2", "A", 0): "done", ("b2", "B", 0): "done"}
     with pytest.warns(UserWarning):
         s = _run(tmp_path, fake_study_dict(seeds=1))
     assert s.done == 2 and s.ok     # the two damaged runs are recomputed

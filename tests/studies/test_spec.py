@@ -123,3 +123,10 @@ def test_blackbox_seed_out_of_range_is_a_spec_error_not_failed_runs(toy_blackbox
         Study.from_dict(d).validate()
     d["benchmarks"]["b1"]["blackbox_seed"] = 1
     Study.from_dict(d).validate()
+
+
+def test_duplicate_keys_on_one_line_flow_mapping(tmp_path):
+    p = tmp_path / "dup.yaml"
+    p.write_text("name: s\nmethods: {RS: RandomSearch}\nbenchmarks: {b: {blackbox: toy/t1, max_time: 5, max_time: 9}}\n")
+    with pytest.raises(StudySpecError, match=r"'max_time' is given twice .*lines 3 and 3"):
+        Study.from_yaml(p)
