@@ -5,7 +5,7 @@ Layout under any fsspec URL ``root`` (a local folder, ``s3://bucket/prefix``, ..
     <root>/<study>/study.yaml                                  the spec (last run of the study)
     <root>/<study>/<benchmark>/<method>/<seed>/results.parquet one row per report
     <root>/<study>/<benchmark>/<method>/<seed>/metadata.json   status done|failed, versions, error, checksums
-    <root>/<study>/_running/<benchmark>/<method>/<seed>.json   "running" markers (removed when the run ends)
+    <root>/<study>/_running/<benchmark>/<method>/<seed>.json   run claims (removed when the run ends)
 
 Atomicity: locally a run is written into a hidden temporary folder beside its final place
 and renamed into place (a rename is atomic). On object stores, ``results.parquet`` is
@@ -14,6 +14,14 @@ only once everything else does. Either way a run counts as done only when
 ``metadata.json`` says ``done`` and ``results.parquet`` has the size it records. Files are
 not fsync'ed (a killed process loses nothing already written; after a power loss, a
 truncated file fails the size check and the run is recomputed).
+
+Claims: a worker computes a run only after claiming it (``StudyStore.claim``), so two
+``hposim study run`` on the same root never compute a run twice. Locally a claim is the
+marker file ``_running/.../<seed>.json`` (host, pid, start time) held under an exclusive
+``flock``: taking it is atomic, and the kernel releases it when its process dies, so the
+claim of a killed run is taken over at once. On object stores (no locks) a claim is the
+same marker, honoured while its process lives (same host) or, from another host, for
+``REMOTE_CLAIM_SECONDS``; two processes claiming in the same instant may both compute.
 
 Example:
     >>> store = StudyStore("/tmp/results", "demo")
@@ -40,7 +48,8 @@ from fsspec.implementations.local import LocalFileSystem
 
 from blackbox_repo import errors
 
-__all__ = ["StudyStore", "StorageError", "NotAStudyError", "RunIntegrityError", "RunState", "results_problem", "RESULTS", "METADATA", "RUN_FORMAT", "open_store"]
+__all__ = ["StudyStore", "StorageError", "NotAStudyError", "RunIntegrityError", "RunState", "RunClaim",
+           "results_problem", "RESULTS", "METADATA", "RUN_FORMAT", "open_store"]
 
 RESULTS = "results.parquet"
 METADATA = "metadata.json"
@@ -48,6 +57,8 @@ SPEC = "study.yaml"
 RUNNING = "_running"
 RUN_FORMAT = "hposim-run"
 RUN_FORMAT_VERSION = 1
+#: how long a claim written by another host is honoured on an object store (no locks there)
+REMOTE_CLAIM_SECONDS = 6 * 3600.0
 
 
 class StorageError(errors.StorageError):
@@ -281,7 +292,48 @@ class StudyStore:
         else:
             self.fs.pipe_file(path, data)
 
+    def claim(self, benchmark: str, method: str, seed: int) -> "RunClaim | None":
+        """Claim one run for this process; None when another live process holds its claim.
+
+        Release the claim (``RunClaim.release``) once the run is written. Locally the claim is
+        atomic and dies with its process; see the module docstring for object stores."""
+        path = self._running_marker(benchmark, method, seed)
+        info = {"host": socket.gethostname(), "pid": os.getpid(), "started": time.time()}
+        if self.local:
+            return _claim_local(path, info)
+        holder = self._remote_holder(path)
+        if holder is not None:
+            return None
+        token = uuid.uuid4().hex
+        self.fs.pipe_file(path, json.dumps({**info, "token": token}).encode())
+        with contextlib.suppress(Exception):        # read back: the last of two writers wins
+            if json.loads(self.fs.cat_file(path)).get("token") != token:
+                return None
+        return RunClaim(path, self, None)
+
+    def claim_holder(self, benchmark: str, method: str, seed: int) -> dict | None:
+        """The marker of whoever holds the run's claim now (host, pid, started), or None."""
+        path = self._running_marker(benchmark, method, seed)
+        if not self.local:
+            return self._remote_holder(path)
+        try:
+            with open(path) as f:
+                info = json.loads(f.read() or "{}")
+        except (OSError, ValueError):
+            return None
+        return info if info.get("host") != socket.gethostname() or _pid_alive(int(info.get("pid", -1))) else None
+
+    def _remote_holder(self, path: str) -> dict | None:
+        try:
+            info = json.loads(self.fs.cat_file(path))
+        except Exception:  # no claim (or an unreadable one, which nobody can hold)
+            return None
+        if info.get("host") == socket.gethostname():
+            return info if _pid_alive(int(info.get("pid", -1))) else None
+        return info if time.time() - float(info.get("started", 0)) < REMOTE_CLAIM_SECONDS else None
+
     def mark_running(self, benchmark: str, method: str, seed: int) -> None:
+        """Write a running marker without claiming (kept for callers that only inform)."""
         info = {"host": socket.gethostname(), "pid": os.getpid(), "started": time.time()}
         try:
             self._write_bytes(self._running_marker(benchmark, method, seed), json.dumps(info).encode())
@@ -289,10 +341,27 @@ class StudyStore:
             warnings.warn(f"could not write running marker for {benchmark}/{method}/{seed}: {e}")
 
     def clear_running(self, benchmark: str, method: str, seed: int) -> None:
-        # a marker is informative only; a stale one shows as "running" no longer once its
-        # process is gone (local) or is overwritten by the next attempt
         with contextlib.suppress(Exception):
             self.fs.rm_file(self._running_marker(benchmark, method, seed))
+
+    def read_state(self, benchmark: str, method: str, seed: int) -> RunState | None:
+        """The state of one run as stored now, its results hashed (None: nothing stored)."""
+        run_dir = self.run_dir(benchmark, method, seed)
+        try:
+            raw = self.fs.cat_file(self._join(run_dir, METADATA))
+        except FileNotFoundError:
+            return None
+        meta = _parse_metadata(raw)
+        if meta is None:
+            return RunState(benchmark, method, seed, "corrupt", None, run_dir, f"{METADATA} cannot be parsed")
+        if meta.get("status") != "done":
+            return RunState(benchmark, method, seed, str(meta.get("status")), meta, run_dir)
+        try:
+            data: Any = self.fs.cat_file(self._join(run_dir, RESULTS))
+        except FileNotFoundError as e:
+            data = e
+        problem = results_problem(meta, data)
+        return RunState(benchmark, method, seed, "corrupt" if problem else "done", meta, run_dir, problem)
 
     def write_run(self, benchmark: str, method: str, seed: int, metadata: dict,
                   results: bytes | None) -> str:
@@ -494,6 +563,61 @@ def open_store(root: str, study: str | None = None,
     if study is None:
         return StudyStore.from_study_path(root, storage_options)
     return StudyStore(root, study, storage_options)
+
+
+@dataclass
+class RunClaim:
+    """A held claim on one run (``StudyStore.claim``); ``release()`` once the run is written.
+
+    Example:
+        >>> import tempfile
+        >>> store = StudyStore(tempfile.mkdtemp(), "demo")
+        >>> claim = store.claim("digits", "RS", 0)
+        >>> store.claim("digits", "RS", 0) is None       # held (here: by this very process)
+        True
+        >>> claim.release(); store.claim("digits", "RS", 0) is not None
+        True
+    """
+
+    path: str
+    store: "StudyStore"
+    fd: int | None
+
+    def release(self) -> None:
+        if self.fd is None:        # object store: remove the marker
+            with contextlib.suppress(Exception):
+                self.store.fs.rm_file(self.path)
+            return
+        with contextlib.suppress(OSError):
+            os.unlink(self.path)   # unlink while locked: a waiter that opened it retries on a fresh file
+        with contextlib.suppress(OSError):
+            os.close(self.fd)
+        self.fd = -1
+
+
+def _claim_local(path: str, info: dict) -> RunClaim | None:
+    """Open-or-create ``path`` and ``flock`` it without blocking; write ``info`` into it."""
+    import fcntl
+
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    for _ in range(100):
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            return None
+        try:
+            same = os.stat(path).st_ino == os.fstat(fd).st_ino
+        except FileNotFoundError:
+            same = False
+        if not same:               # the holder released (unlinked) it between our open and lock
+            os.close(fd)
+            continue
+        os.ftruncate(fd, 0)
+        os.write(fd, json.dumps(info).encode())
+        return RunClaim(path, None, fd)  # type: ignore[arg-type]
+    raise StorageError(f"cannot claim {path}: it keeps being replaced")
 
 
 def _parse_pid(parts: list[str]) -> int | None:

@@ -38,9 +38,12 @@ from blackbox_repo.errors import InputError
 from studies.spec import MAX_RUNS, RunSpec, Study, load_study_spec
 
 __all__ = ["run_study", "RunOutcome", "StudyRunSummary", "simulate_run", "execute_batch", "RunBatch",
-           "package_versions", "make_batches"]
+           "package_versions", "make_batches", "ELSEWHERE"]
 
 RunFunction = Callable[[RunSpec], "tuple[pd.DataFrame, dict]"]
+
+#: the outcome of a run another process claimed (and computes, or has computed) meanwhile
+ELSEWHERE = "elsewhere"
 
 
 @dataclass
@@ -95,16 +98,22 @@ class StudyRunSummary:
         return sum(o.status == "done" for o in self.outcomes)
 
     @property
+    def elsewhere(self) -> list[RunOutcome]:
+        """Runs left to another process that claimed them (a concurrent ``study run``)."""
+        return [o for o in self.outcomes if o.status == ELSEWHERE]
+
+    @property
     def failures(self) -> list[RunOutcome]:
-        return [o for o in self.outcomes if o.status != "done"]
+        return [o for o in self.outcomes if o.status not in ("done", ELSEWHERE)]
 
     @property
     def ok(self) -> bool:
         return not self.failures
 
     def format(self) -> str:
+        other = f"{len(self.elsewhere)} left to another process, " if self.elsewhere else ""
         lines = [f"study {self.study!r} at {self.url}: {self.total} runs, {self.skipped} already done, "
-                 f"{self.done} done now, {len(self.failures)} failed ({self.wall_seconds:.1f}s)"]
+                 f"{self.done} done now, {other}{len(self.failures)} failed ({self.wall_seconds:.1f}s)"]
         if self.failures:
             lines.append("failed runs:")
             for o in self.failures:
@@ -217,7 +226,23 @@ def _execute_one(store: StudyStore, run: RunSpec, run_fn: RunFunction) -> RunOut
     global _VERSIONS
     if _VERSIONS is None:
         _VERSIONS = package_versions()
-    store.mark_running(run.benchmark, run.method, run.seed)
+    claim = store.claim(run.benchmark, run.method, run.seed)
+    if claim is None:          # another live process computes it (a second `hposim study run`)
+        holder = store.claim_holder(run.benchmark, run.method, run.seed) or {}
+        return RunOutcome(run.benchmark, run.method, run.seed, ELSEWHERE, 0.0,
+                          error=f"claimed by pid {holder.get('pid', '?')} on {holder.get('host', '?')}")
+    try:
+        state = store.read_state(run.benchmark, run.method, run.seed)
+        if state is not None and state.status == "done":   # finished by another process meanwhile
+            s = (state.metadata or {}).get("summary", {})
+            return RunOutcome(run.benchmark, run.method, run.seed, ELSEWHERE, 0.0, error="done by another process",
+                              n_trials=s.get("n_trials", 0), best=s.get("best"))
+        return _compute_one(store, run, run_fn)
+    finally:
+        claim.release()
+
+
+def _compute_one(store: StudyStore, run: RunSpec, run_fn: RunFunction) -> RunOutcome:
     started = time.time()
     t0 = time.perf_counter()
     meta: dict[str, Any] = {"format": RUN_FORMAT, "format_version": RUN_FORMAT_VERSION,
@@ -248,8 +273,6 @@ def _execute_one(store: StudyStore, run: RunSpec, run_fn: RunFunction) -> RunOut
         except Exception as e2:
             err += f" (and its failure record could not be written: {type(e2).__name__}: {e2})"
         return RunOutcome(run.benchmark, run.method, run.seed, "failed", wall, error=err.splitlines()[0][:500])
-    finally:
-        store.clear_running(run.benchmark, run.method, run.seed)
 
 
 def execute_batch(batch: RunBatch) -> list[RunOutcome]:

@@ -159,3 +159,71 @@ def test_jobs_1000_for_two_runs_starts_at_most_two_workers(tmp_path):
     assert s.ok and s.done == 2
     pids = {json.loads(p.read_text())["pid"] for p in (tmp_path / "fake").rglob("metadata.json")}
     assert len(pids) <= 2 and wall < 60, (pids, wall)     # 1000 loky workers took minutes
+
+
+_CONCURRENT = """
+import sys
+sys.path.insert(0, {here!r})
+from fakes import fake_run, fake_study_dict
+from studies import Study, run_study
+d = fake_study_dict(name="twice", seeds=10, max_trials=4,
+                    methods={{"A": {{"method": "RandomSearch", "sleep": 0.2, "log": {log!r}}},
+                              "B": {{"method": "RandomSearch", "sleep": 0.2, "log": {log!r}}}}})
+s = run_study(Study.from_dict(d), {root!r}, engine={engine!r}, jobs=2, run_fn=fake_run, validate=False,
+              progress=False)
+print(s.done, len(s.elsewhere), len(s.failures))
+sys.exit(0 if s.ok else 1)
+"""
+
+
+def test_two_concurrent_study_runs_compute_each_run_once(tmp_path):
+    """Two real `study run` processes on one root: every run is computed exactly once."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    log = tmp_path / "computed.log"
+    code = _CONCURRENT.format(here=str(Path(__file__).parent), log=str(log), root=str(tmp_path / "r"),
+                              engine="serial")
+    code_local = code.replace("engine='serial'", "engine='local'")
+    procs = [subprocess.Popen([sys.executable, "-c", c], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+             for c in (code_local, code)]       # loky's workers take longer to start
+    outs = [p.communicate(timeout=300) for p in procs]
+    for p, (out, err) in zip(procs, outs):
+        assert p.returncode == 0, err.decode()
+    names = [line.split()[0] for line in log.read_text().splitlines()]
+    assert len(names) == 40 and len(set(names)) == 40, sorted(n for n in set(names) if names.count(n) > 1)
+    done = [int(out.split()[0]) for out, _ in outs]
+    assert sum(done) == 40 and min(done) > 0, outs      # both worked, nothing twice
+    states = StudyStore(str(tmp_path / "r"), "twice").read_states(verify=True)
+    assert len(states) == 40 and all(st.status == "done" for st in states.values())
+
+
+_HOLD = """
+import sys, time
+from studies.layout import StudyStore
+claim = StudyStore({root!r}, "fake").claim("b1", "A", 0)
+print("held" if claim else "refused", flush=True)
+time.sleep(120)
+"""
+
+
+def test_a_live_claim_is_respected_and_a_dead_ones_taken_over(tmp_path):
+    import signal
+    import subprocess
+    import sys
+
+    holder = subprocess.Popen([sys.executable, "-c", _HOLD.format(root=str(tmp_path))], stdout=subprocess.PIPE)
+    try:
+        assert holder.stdout.readline().strip() == b"held"
+        s = _run(tmp_path, fake_study_dict(seeds=1))
+        assert s.ok and s.done == 3 and [(o.name, o.status) for o in s.elsewhere] == [("b1/A/0", "elsewhere")]
+        assert f"pid {holder.pid}" in s.elsewhere[0].error and "1 left to another process" in s.format()
+        assert not (tmp_path / "fake" / "b1" / "A" / "0").exists()
+    finally:
+        holder.send_signal(signal.SIGKILL)
+        holder.wait()
+    marker = tmp_path / "fake" / "_running" / "b1" / "A" / "0.json"
+    assert json.loads(marker.read_text())["pid"] == holder.pid           # a stale claim of a dead process
+    s = _run(tmp_path, fake_study_dict(seeds=1))
+    assert s.ok and [o.name for o in s.outcomes] == ["b1/A/0"] and s.done == 1   # taken over
