@@ -23,6 +23,7 @@ from typing import Any, Callable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from blackbox_repo.errors import InputError
 from studies.layout import RESULTS, StudyStore
 
 __all__ = ["load_study", "StudyResults", "aggregate", "STATS", "interquartile_mean"]
@@ -70,7 +71,7 @@ def _center_bands(m: np.ndarray, stat: str, n_boot: int, ci: float, rng: np.rand
             a = (1 - ci) / 2 * 100
             lo, hi = np.nanpercentile(boots, [a, 100 - a], axis=0)
             return c, lo, hi
-    raise ValueError(f"unknown statistic {stat!r}; allowed: {list(STATS)}")
+    raise InputError(f"unknown statistic {stat!r}; allowed: {list(STATS)}")
 
 
 def aggregate(traj: pd.DataFrame, stat: str = "mean_se", value: str = "best", *, n_boot: int = 500,
@@ -84,7 +85,7 @@ def aggregate(traj: pd.DataFrame, stat: str = "mean_se", value: str = "best", *,
         import difflib
 
         close = difflib.get_close_matches(stat, STATS, n=1)
-        raise ValueError(f"unknown statistic {stat!r}; allowed: {list(STATS)}."
+        raise InputError(f"unknown statistic {stat!r}; allowed: {list(STATS)}."
                          + (f" Did you mean {close[0]!r}?" if close else ""))
     rng = np.random.default_rng(seed)
     out = []
@@ -418,7 +419,7 @@ def load_study(path: "str | Sequence[str]", storage_options: Mapping[str, Any] |
     if not isinstance(path, (str, bytes)) and hasattr(path, "__iter__"):
         paths = [str(p) for p in path]
         if not paths:
-            raise ValueError("load_study needs at least one path")
+            raise InputError("load_study needs at least one path")
         out = load_study(paths[0], storage_options)
         for p in paths[1:]:
             out = out + load_study(p, storage_options)

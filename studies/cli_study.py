@@ -11,6 +11,7 @@ import argparse
 import sys
 from typing import Any
 
+from blackbox_repo.errors import InputError
 from studies.spec import MAX_RUNS
 
 __all__ = ["register"]
@@ -89,7 +90,7 @@ def cmd_plot(args: argparse.Namespace) -> int:
     opts = _storage_options(args.storage_option)
     study = load_study(args.path, opts)
     if study.done.empty:
-        raise ValueError(f"study {args.path} has no done runs to plot")
+        raise InputError(f"study {args.path} has no done runs to plot")
     out = args.out or f"{args.path.rstrip('/')}/figures"
     paths = plot_all(study, out, formats=args.format, log_x=args.log_x, stat=args.stat)
     for name, files in paths.items():

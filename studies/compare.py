@@ -83,7 +83,7 @@ def paired_scores(study: StudyResults, baseline: str, candidate: str, n_points: 
             import difflib
 
             close = difflib.get_close_matches(m, study.methods, n=1)
-            raise ValueError(f"method {m!r} is not in the study; methods: {study.methods}."
+            raise InputError(f"method {m!r} is not in the study; methods: {study.methods}."
                              + (f" Did you mean {close[0]!r}?" if close else ""))
     traj = study.trajectories(n_points)
     traj = traj[traj["method"].isin([baseline, candidate])]
@@ -155,7 +155,7 @@ def compare(study: "StudyResults | str | None" = None, *, baseline: str, candida
         study = load_study(study, storage_options)
     pairs = paired_scores(study, baseline, candidate, n_points)
     if pairs.empty:
-        raise ValueError(f"no (benchmark, seed) pair has done runs of both {baseline!r} and {candidate!r}")
+        raise InputError(f"no (benchmark, seed) pair has done runs of both {baseline!r} and {candidate!r}")
     p, eff = wilcoxon_worse(pairs["diff"].to_numpy())
     per = []
     for bench, g in pairs.groupby("benchmark", sort=False):
@@ -180,7 +180,7 @@ def measure_false_alarm_rate(study: "StudyResults | str", method: str, *, n_spli
     traj = study.trajectories(n_points)
     traj = traj[traj["method"] == method]
     if traj.empty:
-        raise ValueError(f"method {method!r} has no done runs; methods: {study.methods}")
+        raise InputError(f"method {method!r} has no done runs; methods: {study.methods}")
     # normalized AUC per (benchmark, seed), normalized within the benchmark
     aucs: dict[str, pd.Series] = {}
     for bench, g in traj.groupby("benchmark", sort=False):

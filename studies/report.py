@@ -23,6 +23,7 @@ import fsspec
 import numpy as np
 import pandas as pd
 
+from blackbox_repo.errors import InputError
 from studies.analysis import StudyResults, load_study
 from studies.plots import plot_all
 
@@ -162,7 +163,7 @@ def write_report(study: "StudyResults | str", out: str | None = None, *,
         study = load_study(study, storage_options)
     if out is None:
         if source is None:
-            raise ValueError("write_report needs out= when given a loaded study")
+            raise InputError("write_report needs out= when given a loaded study")
         out = source.rstrip("/") + "/report"
     fs, base = fsspec.core.url_to_fs(str(out), **dict(storage_options or {}))
     base = base.rstrip("/")

@@ -219,7 +219,11 @@ class Study:
         path = Path(path)
         if not path.exists():
             raise StudySpecError(f"study spec {str(path)!r} does not exist")
-        data = load_yaml_unique(path.read_text(), f"study spec {str(path)!r}")
+        try:
+            text = path.read_text()
+        except (OSError, UnicodeDecodeError) as e:
+            raise StudySpecError(f"study spec {str(path)!r} cannot be read: {e}") from None
+        data = load_yaml_unique(text, f"study spec {str(path)!r}")
         return cls.from_dict(data, source=str(path), max_runs=max_runs)
 
     @classmethod

@@ -65,3 +65,36 @@ def test_closed_pipe_exits_141_quietly():
     err = proc.stderr.read().decode()
     assert proc.wait(timeout=60) == 141, err
     assert "Broken pipe" not in err and "BrokenPipeError" not in err and err == ""
+
+
+def test_input_problems_of_study_commands_exit_2(tmp_path, capsys):
+    """The class 'bad input reported as a runtime error (exit 1)': each of these is exit 2."""
+    from fakes import fake_run, fake_study_dict
+    from studies import Study, run_study
+
+    d = fake_study_dict(seeds=2, methods={"A": {"method": "RandomSearch"},
+                                          "bad": {"method": "RandomSearch", "crash": True}})
+    run_study(Study.from_dict(d), str(tmp_path / "r"), run_fn=fake_run, validate=False, progress=False)
+    d2 = fake_study_dict(name="allbad", seeds=1, methods={"bad": {"method": "RandomSearch", "crash": True}})
+    run_study(Study.from_dict(d2), str(tmp_path / "r"), run_fn=fake_run, validate=False, progress=False)
+    folder = str(tmp_path / "r" / "fake")
+    cases = [
+        (["study", "compare", folder, "--baseline", "A", "--candidate", "Z"], "method 'Z' is not in the study"),
+        (["study", "compare", folder, "--baseline", "A", "--candidate", "bad"], "no (benchmark, seed) pair"),
+        (["study", "plot", str(tmp_path / "r" / "allbad")], "has no done runs to plot"),
+        (["study", "plot", folder, "--stat", "mean"], "invalid choice"),
+        (["study", "run", str(tmp_path), "--root", str(tmp_path / "x")], "cannot be read"),   # a directory
+        (["study", "run", str(tmp_path / "none.yaml")], "does not exist"),
+    ]
+    for argv, needle in cases:
+        assert main(argv) == 2, argv
+        err = capsys.readouterr().err
+        assert needle in err and "Traceback" not in err, (argv, err)
+
+
+def test_load_run_on_a_folder_without_a_run_is_an_input_error(tmp_path):
+    from blackbox_repo.errors import InputError
+    from studies.run_view import load_run
+
+    with pytest.raises(InputError, match="is not a run folder"):
+        load_run(str(tmp_path))
