@@ -1,7 +1,7 @@
 """Configuration-space vocabulary shared by blackboxes and methods.
 
 This module imports nothing else of hposim: it is the only part of ``blackbox_repo``
-that ``methods`` may import (see DESIGN.md, "Layout").
+that ``methods`` may import (see docs/architecture.md#layering).
 
 A configuration space is an ordered mapping ``name -> Domain``. Every domain can sample
 (seeded), encode a value to ``[0, 1]`` (one column per parameter, categorical values by
