@@ -481,3 +481,17 @@ def test_all_nan_metric_is_warned_in_the_report():
                      "WARNING: objective 'acc' is NaN in every cell of task 'b' (every value of it is missing)"]
     assert res.blackboxes["a"].metadata["import_report"]["notes"] == notes[:1]
     assert notes[0] in str(res.report)
+
+
+def test_odd_column_names_are_refused_or_used_as_text():
+    with pytest.raises(TableImportError, match=r"several columns named \['loss'\]"):
+        import_table(pd.DataFrame([[1, 0.1, 0.2], [2, 0.3, 0.4]], columns=["x", "loss", "loss"]), config_cols="x")
+    with pytest.raises(TableImportError, match=r"several columns named \['1'\]"):
+        import_table(pd.DataFrame([[1, 0.1, 0.2]], columns=["x", 1, "1"]), config_cols="x")
+    bb = import_table(pd.DataFrame({0: [1, 2], 1: [0.1, 0.2]}), config_cols="0").blackboxes["default"]
+    assert bb.objectives_names == ["1"] and bb.hyperparameters.columns.tolist() == ["0"]
+    df = pd.DataFrame({"x": [1, 2], "loss": pd.Series([0.1, "0.2"], dtype=object)})
+    with pytest.raises(TableImportError, match="numbers as text is used when named in objective_cols"):
+        import_table(df, config_cols="x")
+    assert import_table(df, config_cols="x", objective_cols="loss").blackboxes["default"].objectives.ravel().tolist() \
+        == [np.float32(0.1), np.float32(0.2)]
