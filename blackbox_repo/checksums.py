@@ -5,7 +5,8 @@
 call, so a large memory-mapped cache can be trusted on a warm load without re-reading
 it. A stamp that changed does not prove the content changed, only that it must be
 re-hashed; a stamp that did not change cannot see corruption that left size and
-modification time alone (bit rot on disk): ``hposim blackbox verify`` re-hashes everything.
+modification time alone (bit rot on disk): the storage layer re-hashes caches up to 64 MB on
+their first load in a process, and ``hposim blackbox verify`` re-hashes everything.
 
 Example:
     >>> import tempfile, pathlib

@@ -236,6 +236,19 @@ def _rows_text(rows: np.ndarray) -> str:
     return f"{shown}{more}"
 
 
+def _text_column_names(df: pd.DataFrame) -> pd.DataFrame:
+    """Column names as text (a Parquet file or DataFrame may have integer names; columns are
+    named by text everywhere else); names that repeat, as given or once made text, are an error."""
+    names = [str(c) for c in df.columns]
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:
+        raise TableImportError(f"the table has several columns named {repeated} (column names compared as "
+                               f"text); every column needs its own name")
+    if any(not isinstance(c, str) for c in df.columns):
+        df = df.set_axis(names, axis=1)
+    return df
+
+
 def _check_no_nan(df: pd.DataFrame, col: str, role: str) -> None:
     bad = np.flatnonzero(df[col].isna().to_numpy())
     if len(bad):
@@ -436,7 +449,8 @@ def _resolve(df: pd.DataFrame, *, config_cols, fidelity_col, seed_col, task_col,
     if not objectives:
         raise TableImportError(
             f"no objective columns: every column other than config/fidelity/seed/task columns "
-            f"is non-numeric (columns present: {', '.join(map(str, df.columns))})")
+            f"is non-numeric (columns present: {', '.join(map(str, df.columns))}); a column holding "
+            f"numbers as text is used when named in objective_cols")
     if len(set(objectives)) != len(objectives):
         raise TableImportError(f"objective columns are repeated: {objectives}")
     if metric is None:
@@ -609,6 +623,7 @@ def _raise_duplicates(order, sorted_keys, same, rows, hp, cfg, fid_values, fid, 
 def _import(df: pd.DataFrame, source: str, **kwargs: Any) -> ImportResult:
     if not isinstance(df, pd.DataFrame):
         raise TableImportError(f"expected a pandas DataFrame, got {type(df).__name__}")
+    df = _text_column_names(df)
     spec = _resolve(df, source=source, **kwargs)
     for c in spec.config_cols:
         _check_no_nan(df, c, "config")

@@ -35,11 +35,14 @@ first loads convert the Parquet file exactly once.
 What a load checks: metadata.json parses and matches its own checksum, the sha256 of
 hyperparameters.parquet (small, hashed on every load), the consistency of shapes, and the
 cache: rebuilt when missing or built from another objectives.parquet; objectives.parquet
-and objectives.npy are re-hashed only when their ``stat`` stamp (size, mtime, inode)
-changed since the cache was built, so a warm load never reads the big array. A corrupt or
-truncated cache is reported (``CacheRebuildWarning`` naming the file) and rebuilt; a
-corrupt canonical file raises ``CorruptBlackboxError`` (file, expected and actual sha256,
-what to do). ``verify_folder`` re-hashes everything.
+and objectives.npy are re-hashed when their ``stat`` stamp (size, mtime, inode) changed
+since the cache was built, and objectives.npy also on its first load in a process when it
+is at most ``HASH_ON_FIRST_LOAD_BYTES`` (64 MB: bit rot leaves size and mtime alone), so
+a warm load never reads a big array. A corrupt or truncated cache is reported
+(``CacheRebuildWarning`` naming the file) and rebuilt; a corrupt canonical file raises
+``CorruptBlackboxError`` (an ``IntegrityError``: file, expected and actual sha256, what to
+do). ``verify_folder`` re-hashes everything and removes a corrupt cache, so the next load
+rebuilds it whatever its size.
 
 Example:
     >>> import tempfile, numpy as np, pandas as pd

@@ -23,8 +23,8 @@ import numpy as np
 
 from blackbox_repo import repository
 from blackbox_repo.blackbox import BlackboxError, TabularBlackbox
-from blackbox_repo.errors import InputError, IntegrityError
 from blackbox_repo.configspace import Constant, Domain, Float, Integer
+from blackbox_repo.errors import InputError, IntegrityError
 from blackbox_repo.importing import ImportReport, TableImportError, format_table, import_table
 from blackbox_repo.storage import validate_name
 

@@ -27,6 +27,7 @@ Example:
 """
 from __future__ import annotations
 
+import contextlib
 import importlib.metadata
 import json
 import os
@@ -51,6 +52,7 @@ from blackbox_repo.download import (
     is_offline,
     sha256_file,
 )
+from blackbox_repo.errors import StorageError
 from blackbox_repo.storage import remove_leftovers, swap_in
 
 __all__ = ["Recipe", "PackageData", "RecipeError", "MissingExtraError", "MARKER"]
@@ -146,6 +148,20 @@ class Recipe:
         locks = blackboxes_root() / ".locks"
         locks.mkdir(parents=True, exist_ok=True)
         return filelock.FileLock(str(locks / f"{self.name}.recipe.lock"), timeout=LOCK_TIMEOUT)
+
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[None]:
+        lock = self.lock()
+        try:
+            lock.acquire()
+        except filelock.Timeout:
+            raise StorageError(f"could not acquire {lock.lock_file} within {LOCK_TIMEOUT:.0f} s: another "
+                               f"process is fetching or converting {self.name!r}; wait for it to finish, or "
+                               f"remove the lock file if that process is gone") from None
+        try:
+            yield
+        finally:
+            lock.release()
 
     # ------------------------------------------------------------------ cache
     def marker(self) -> dict | None:
@@ -284,7 +300,7 @@ class Recipe:
         root = blackboxes_root()
         root.mkdir(parents=True, exist_ok=True)
         origin = None
-        with self.lock():
+        with self._locked():
             if not force and self.is_cached():
                 return self.load_cached()          # another process built it while we waited
             remove_leftovers(root / self.name, tag="recipe-")

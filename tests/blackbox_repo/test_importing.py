@@ -326,6 +326,8 @@ def test_column_mixing_numbers_and_text():
 
 
 # ---------------------------------------------------------------------------- hostile tables (issue 11)
+from pathlib import Path  # noqa: E402
+
 from blackbox_repo.errors import InputError  # noqa: E402
 from blackbox_repo.repository import load_blackbox, save_blackboxes  # noqa: E402
 from blackbox_repo.reserved_columns import RESULT_COLUMNS  # noqa: E402
@@ -362,8 +364,9 @@ def hostile_tables(draw):
         df = pd.concat([df, df.iloc[[draw(st.integers(0, len(df) - 1))]]], ignore_index=True)
     df = df.sample(frac=1.0, random_state=draw(st.integers(0, 1000))).reset_index(drop=True)
     metric = draw(st.sampled_from(objectives))
+    via = draw(st.sampled_from(["frame", "csv", "parquet"]))
     return df, dict(config_cols=[config_col], fidelity_col="epoch_col", seed_col="seed_col",
-                    objective_cols=objectives, metric=metric), n_dup
+                    objective_cols=objectives, metric=metric), n_dup, via
 
 
 def _expected_failures(df: pd.DataFrame, kw: dict, n_dup: int) -> list[str]:
@@ -387,10 +390,15 @@ def _expected_failures(df: pd.DataFrame, kw: dict, n_dup: int) -> list[str]:
 def test_hostile_tables_import_exactly_or_fail_with_a_clear_input_error(table):
     """Requirement 4 of issue 11: either a clear InputError, or a blackbox (saved and loaded
     back) whose every cell equals the input rounded to float32, NaN where the input has no row."""
-    df, kw, n_dup = table
+    df, kw, n_dup, via = table
     expected_failures = _expected_failures(df, kw, n_dup)
+    source = df
+    if via != "frame":                      # through a file, as `hposim blackbox import` reads it
+        import tempfile
+        source = Path(tempfile.mkdtemp()) / f"table.{via}"
+        df.to_csv(source, index=False) if via == "csv" else df.to_parquet(source)
     try:
-        result = import_table(df, **kw)
+        result = import_table(source, **kw)
     except InputError as e:
         assert expected_failures, f"unexpected refusal: {e}"
         assert any(f in str(e) for f in expected_failures), (expected_failures, str(e))
@@ -481,3 +489,17 @@ def test_all_nan_metric_is_warned_in_the_report():
                      "WARNING: objective 'acc' is NaN in every cell of task 'b' (every value of it is missing)"]
     assert res.blackboxes["a"].metadata["import_report"]["notes"] == notes[:1]
     assert notes[0] in str(res.report)
+
+
+def test_odd_column_names_are_refused_or_used_as_text():
+    with pytest.raises(TableImportError, match=r"several columns named \['loss'\]"):
+        import_table(pd.DataFrame([[1, 0.1, 0.2], [2, 0.3, 0.4]], columns=["x", "loss", "loss"]), config_cols="x")
+    with pytest.raises(TableImportError, match=r"several columns named \['1'\]"):
+        import_table(pd.DataFrame([[1, 0.1, 0.2]], columns=["x", 1, "1"]), config_cols="x")
+    bb = import_table(pd.DataFrame({0: [1, 2], 1: [0.1, 0.2]}), config_cols="0").blackboxes["default"]
+    assert bb.objectives_names == ["1"] and bb.hyperparameters.columns.tolist() == ["0"]
+    df = pd.DataFrame({"x": [1, 2], "loss": pd.Series([0.1, "0.2"], dtype=object)})
+    with pytest.raises(TableImportError, match="numbers as text is used when named in objective_cols"):
+        import_table(df, config_cols="x")
+    assert import_table(df, config_cols="x", objective_cols="loss").blackboxes["default"].objectives.ravel().tolist() \
+        == [np.float32(0.1), np.float32(0.2)]

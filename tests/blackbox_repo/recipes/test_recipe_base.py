@@ -115,3 +115,36 @@ def test_four_processes_convert_once(toy, tmp_path):
     expected = (5 - 3) ** 2 / 3 + 0.5
     for i in range(4):
         assert float((tmp_path / f"out{i}.txt").read_text()) == pytest.approx(expected)
+
+
+def _hold_lock(path: str, ready: str, release: str) -> None:
+    import time
+
+    import filelock
+    with filelock.FileLock(path):
+        Path(ready).touch()
+        deadline = time.monotonic() + 60
+        while not Path(release).exists() and time.monotonic() < deadline:
+            time.sleep(0.01)
+
+
+def test_a_lock_held_too_long_is_a_storage_error_naming_the_lock(toy, tmp_path, monkeypatch):
+    import time
+
+    from blackbox_repo.errors import StorageError
+    from blackbox_repo.recipes import base
+    monkeypatch.setattr(base, "LOCK_TIMEOUT", 0.3)
+    lock_file = toy.lock().lock_file
+    ready, release = tmp_path / "ready", tmp_path / "release"
+    holder = mp.get_context("fork").Process(target=_hold_lock, args=(lock_file, str(ready), str(release)))
+    holder.start()
+    try:
+        while not ready.exists():
+            time.sleep(0.01)
+        with pytest.raises(StorageError, match=rf"could not acquire {lock_file} within 0 s: another process "
+                                               rf"is fetching or converting 'toy-recipe'"):
+            toy.get(progress=False)
+    finally:
+        release.touch()
+        holder.join(30)
+    assert sorted(toy.get(progress=False)) == ["alpha", "beta"]
