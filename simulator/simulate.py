@@ -70,6 +70,8 @@ __all__ = ["simulate", "make_scheduler", "SimulationError", "SchedulerProtocolEr
 #: end it: simulated time advancing (max_time, max_cost), a trial completing (max_completed), the
 #: best metric improving (target). Runs with max_trials or max_reports always end; never checked.
 NO_PROGRESS_LIMIT = 10_000
+#: progress is looked at every this many starts and resumes (not per event: the loop stays lean)
+_WATCH_EVERY = 1_000
 
 # trial states during the loop
 _RUNNING, _PAUSED, _DONE = 0, 1, 2
@@ -209,13 +211,17 @@ def _run(blackbox: Blackbox, scheduler: Any, st: Settings,
     max_cost = stop.max_cost
     target = stop.target
     tgt = sign * target if target is not None else None
-    # no-progress watch (see NO_PROGRESS_LIMIT): n_segs counts starts and resumes, mark is
-    # n_segs at the last progress
+    # no-progress watch (see NO_PROGRESS_LIMIT): n_segs counts starts and resumes; every
+    # watch_every of them, (time, completed trials, best metric) are compared with the last
+    # snapshot, and mark is n_segs at the last look that saw progress
     watch_time = stop.max_time is not None or max_cost is not None
     watch_done = stop.max_completed is not None
     stall_limit = NO_PROGRESS_LIMIT if stop.max_trials is None and stop.max_reports is None else sys.maxsize
+    watch_every = max(1, min(_WATCH_EVERY, stall_limit))
+    next_watch = watch_every if stall_limit < sys.maxsize else sys.maxsize
     n_segs = 0
     mark = 0
+    snap_t, snap_done, snap_best = 0.0, 0, math.inf
     best_seen = math.inf
     stalled = False
     ov_start = overhead.startup
@@ -382,9 +388,6 @@ def _run(blackbox: Blackbox, scheduler: Any, st: Settings,
             if free and changed and t < max_time and (n_started < max_trials or n_paused):
                 changed = False
                 while free:
-                    if n_segs - mark >= stall_limit and n_segs >= 2 * mark:
-                        stalled = True
-                        break
                     t0 = perf()
                     s = suggest(t)
                     dt = perf() - t0
@@ -467,6 +470,15 @@ def _run(blackbox: Blackbox, scheduler: Any, st: Settings,
                     s_worker.append(w)
                     n_segs += 1
                     schedule(tid, t)
+                    if n_segs >= next_watch:
+                        next_watch += watch_every
+                        if (watch_time and t > snap_t) or (watch_done and n_completed > snap_done) \
+                                or best_seen < snap_best:
+                            mark = n_segs
+                            snap_t, snap_done, snap_best = t, n_completed, best_seen
+                        elif n_segs - mark >= stall_limit and n_segs >= 2 * mark:
+                            stalled = True
+                            break
                 if stalled:        # everything up to now is kept (trials started now included)
                     end_reason = "no_progress"
                     break
@@ -482,8 +494,6 @@ def _run(blackbox: Blackbox, scheduler: Any, st: Settings,
                 tc = (max_cost - closed_cost + sum_since) / n_busy
                 end_reason, cut_time = "max_cost", max(tc, t)
                 break
-            if watch_time and tn > t:
-                mark = n_segs
             t = tn
             while heap and heap[0][0] == t:
                 _, cls, w, tid, _, k = heappop(heap)
@@ -493,8 +503,6 @@ def _run(blackbox: Blackbox, scheduler: Any, st: Settings,
                 curve = t_curve[tid]
                 vals = curve[k].tolist()
                 mv = vals[mi]
-                if mv - mv != 0 and mv == mv:      # +-inf (NaN: a failed evaluation)
-                    raise _value_error(blackbox, st, tid, k, mi, mv, t_cid, t_seed, t_configs)
                 lo = t_level[tid] + 1
                 origin0 = t_origin[tid]
                 n_rows += k - lo + 1
@@ -502,12 +510,14 @@ def _run(blackbox: Blackbox, scheduler: Any, st: Settings,
                 dt = 0.0
                 if on_skipped is not None:
                     # levels lo..k-1, and k itself when on_report will not see it
-                    upto = k if (sched_mask[k] or k == t_end[tid] or mv != mv
+                    upto = k if (sched_mask[k] or k == t_end[tid] or mv - mv != 0
                                  or (ei >= 0 and isnan(vals[ei]))) else k + 1
                     if upto > lo:
                         seg = curve[lo:upto]
                         on_skipped(t_trial[tid], fid_list[lo:upto], {n: seg[:, j] for j, n in enumerate(names)})
-                if mv != mv or (ei >= 0 and isnan(vals[ei])):
+                if mv - mv != 0 or (ei >= 0 and isnan(vals[ei])):     # NaN (or +-inf: refused)
+                    if mv == mv and mv - mv != 0:
+                        raise _value_error(blackbox, st, tid, k, mi, mv, t_cid, t_seed, t_configs)
                     dec = _FAILED
                     t_state[tid] = _DONE
                     on_end(t_trial[tid], ST_FAILED)
@@ -516,7 +526,6 @@ def _run(blackbox: Blackbox, scheduler: Any, st: Settings,
                     if tgt is not None:
                         if sign * mv < best_seen:
                             best_seen = sign * mv
-                            mark = n_segs
                         if sign * mv <= tgt:
                             triggered = True
                             end_reason = "target"
@@ -533,8 +542,6 @@ def _run(blackbox: Blackbox, scheduler: Any, st: Settings,
                                 dec = _COMPLETE
                                 t_state[tid] = _DONE
                                 n_completed += 1
-                                if watch_done:
-                                    mark = n_segs
                                 on_end(t_trial[tid], ST_COMPLETED)
                             elif d is D_STOP:
                                 dec = _STOP
