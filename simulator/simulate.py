@@ -52,7 +52,7 @@ from simulator.assemble import CONTINUE as _CONTINUE
 from simulator.assemble import FAILED as _FAILED
 from simulator.assemble import PAUSE as _PAUSE
 from simulator.assemble import STOP as _STOP
-from simulator.assemble import Buffers, assemble
+from simulator.assemble import Buffers, assemble, value_error
 from simulator.events import FREE, REPORT
 from simulator.lookup import curve_source, row_index
 from simulator.seeds import TrialSeeds
@@ -259,7 +259,7 @@ def _run(blackbox: Blackbox, scheduler: Any, st: Settings,
     on_skipped = scheduler.on_skipped_reports if getattr(scheduler, "wants_skipped_reports", False) else None
     perf = _time.perf_counter
     isnan = math.isnan
-    np_isfinite = np.isfinite
+    np_isnan = np.isnan
     INF = math.inf
 
     # per trial (index = trial id); the recorded ones live in buf
@@ -322,32 +322,23 @@ def _run(blackbox: Blackbox, scheduler: Any, st: Settings,
             k = m
         curve = t_curve[tid]
         if k - lo > 1:
-            # reports lo+1..k-1 are not observed by the scheduler: find a failure (NaN), a value
-            # the simulator refuses (an infinite metric, a negative or infinite elapsed time: the
-            # event at that level raises) or the target
+            # reports lo+1..k-1 are not observed by the scheduler: find a failure or the target
+            # (values the simulator refuses in them, infinite metrics and negative or infinite
+            # elapsed times, are found once for all rows by ``assemble``)
             if k - lo <= 33:
                 j = lo + 1
                 for row in curve[lo + 1:k].tolist():
                     v = row[mi]
-                    if v - v != 0 or (ei >= 0 and not 0.0 <= row[ei] < INF) \
-                            or (tgt is not None and sign * v <= tgt):
+                    if v != v or (ei >= 0 and row[ei] != row[ei]) or (tgt is not None and sign * v <= tgt):
                         k = j
                         break
                     j += 1
             else:
                 seg = curve[lo + 1:k]
                 col = seg[:, mi]
-                if ei < 0:
-                    chk = float(col.sum())
-                else:
-                    el = seg[:, ei]
-                    chk = float(col.sum()) + float(el.sum())
-                    if el.min() < 0:
-                        chk = math.nan
-                if chk - chk != 0:
-                    bad = ~np_isfinite(col)
-                    if ei >= 0:
-                        bad |= ~np_isfinite(el) | (el < 0)
+                chk = col.sum() if ei < 0 else col.sum() + seg[:, ei].sum()
+                if chk != chk:
+                    bad = np_isnan(col) if ei < 0 else (np_isnan(col) | np_isnan(seg[:, ei]))
                     nz = np.flatnonzero(bad)
                     if len(nz):
                         k = lo + 1 + int(nz[0])
@@ -363,7 +354,7 @@ def _run(blackbox: Blackbox, scheduler: Any, st: Settings,
                 if ek != ek:   # failed cell without a time: fails right after its last timed report
                     ek = _last_finite_elapsed(curve, lo, k, ei)
                 else:
-                    raise _value_error(blackbox, st, tid, k, ei, ek, t_cid, t_seed, t_configs)
+                    raise value_error(blackbox, st, tid, k, ei, ek, buf)
             tk = t_origin[tid] + ek
         if tk < now:
             tk = now
@@ -517,7 +508,7 @@ def _run(blackbox: Blackbox, scheduler: Any, st: Settings,
                         on_skipped(t_trial[tid], fid_list[lo:upto], {n: seg[:, j] for j, n in enumerate(names)})
                 if mv - mv != 0 or (ei >= 0 and isnan(vals[ei])):     # NaN (or +-inf: refused)
                     if mv == mv and mv - mv != 0:
-                        raise _value_error(blackbox, st, tid, k, mi, mv, t_cid, t_seed, t_configs)
+                        raise value_error(blackbox, st, tid, k, mi, mv, buf)
                     dec = _FAILED
                     t_state[tid] = _DONE
                     on_end(t_trial[tid], ST_FAILED)
@@ -707,28 +698,6 @@ def _level_or_error(blackbox: Blackbox, mf: Any, s: Any) -> int:
         return blackbox.fidelity_index(mf)
     except (BlackboxError, TypeError, ValueError) as e:
         raise _protocol_error(f"suggestion {s!r} has max_fidelity {mf!r}: {e}") from None
-
-
-def _value_error(blackbox: Blackbox, st: Settings, tid: int, k: int, j: int, value: float,
-                 t_cid: list, t_seed: list, t_configs: list) -> SimulationError:
-    """The error for a value the simulator refuses: an infinite metric, or a negative or
-    infinite elapsed time (NaN is not one: it is a failed evaluation)."""
-    name = st.names[j]
-    if j == st.ei:
-        why = ("negative: the report would come before the trial started" if value < 0
-               else "infinite: the trial would never end")
-        what = f"elapsed time {name!r}"
-        allowed = "finite elapsed times >= 0 (NaN: the evaluation failed)"
-    else:
-        why = "infinite"
-        what = f"metric {name!r}"
-        allowed = "finite metric values (NaN: the evaluation failed)"
-    fidelity = st.fid_list[k]
-    where = f"configuration {t_configs[tid]!r}" + (f" (row {t_cid[tid]})" if t_cid[tid] >= 0 else "")
-    return SimulationError(
-        f"the blackbox's {what} is {value!r} ({why}) for {where}, seed {t_seed[tid]}, "
-        f"{blackbox.fidelity_name or 'fidelity'} {fidelity!r}; the simulator needs {allowed}. "
-        f"Fix the table (e.g. replace the value by NaN to mark a failed evaluation)")
 
 
 def _last_finite_elapsed(curve: np.ndarray, lo: int, k: int, ei: int) -> float:

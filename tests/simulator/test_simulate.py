@@ -2,6 +2,8 @@
 ``make_scheduler``/``simulate``, and metrics that would be read from the wrong column."""
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -271,3 +273,16 @@ def test_suggesting_a_configuration_the_table_does_not_have_is_a_protocol_error(
     with pytest.raises(SchedulerProtocolError, match="suggest\\(time=0.0\\) returned the configuration") as e:
         simulate(bb, sched, n_workers=1, stop=Stop(max_time=100))
     assert why in str(e.value) and "must suggest rows of the table" in str(e.value)
+
+
+@pytest.mark.parametrize("column, value, what", [("error", -np.inf, "metric 'error' is -inf (infinite)"),
+                                                 ("elapsed", -3.0, "elapsed time 'elapsed' is -3.0 (negative"),
+                                                 ("elapsed", np.inf, "elapsed time 'elapsed' is inf (infinite")])
+@pytest.mark.parametrize("n_levels, bad_level", [(10, 4), (50, 40)])      # short and long bulk segments
+def test_refused_values_in_reports_recorded_in_bulk_are_found(column, value, what, n_levels, bad_level):
+    b = _errors_table(n_levels, bad_level, value, column=column)
+    sched = make_scheduler("RandomSearch", b)          # observes no level: reports recorded in bulk
+    assert sched.report_levels() == []
+    with pytest.raises(SimulationError, match=re.escape(what)) as e:
+        simulate(b, sched, n_workers=1, stop=Stop(max_time=10_000))
+    assert f"(row 1), seed 0, epoch {bad_level + 1}" in str(e.value)
