@@ -37,9 +37,9 @@ from blackbox_repo.blackbox import Blackbox
 from blackbox_repo.configspace import values_getter
 from blackbox_repo.reserved_columns import RESULT_COLUMNS, TRIAL_COLUMNS
 from simulator.results import DECISIONS, STATUSES
-from simulator.settings import Settings
+from simulator.settings import Settings, SimulationError
 
-__all__ = ["Buffers", "assemble", "CONTINUE", "PAUSE", "STOP", "COMPLETE", "FAILED"]
+__all__ = ["Buffers", "assemble", "value_error", "CONTINUE", "PAUSE", "STOP", "COMPLETE", "FAILED"]
 
 #: decision codes in ``Buffers.b_dec`` (index into ``results.DECISIONS``)
 CONTINUE, PAUSE, STOP, COMPLETE, FAILED = range(5)
@@ -104,6 +104,44 @@ def _column_names(hp_names: list[str], obj_names: list[str]) -> tuple[list[str],
     taken = set(RESULT_COLUMNS) | set(hp_out)
     obj_out = claim(obj_names, "objective_")
     return hp_out, obj_out, renamed
+
+
+def value_error(blackbox: Blackbox, st: Settings, tid: int, k: int, j: int, value: float,
+                buf: Buffers) -> SimulationError:
+    """The error for a value the simulator refuses at trial ``tid``, level ``k``, objective
+    ``j``: an infinite metric, or a negative or infinite elapsed time (NaN is not one: it is a
+    failed evaluation)."""
+    name = st.names[j]
+    if j == st.ei:
+        why = ("negative: the report would come before the trial started" if value < 0
+               else "infinite: the trial would never end")
+        what = f"elapsed time {name!r}"
+        allowed = "finite elapsed times >= 0 (NaN: the evaluation failed)"
+    else:
+        why = "infinite"
+        what = f"metric {name!r}"
+        allowed = "finite metric values (NaN: the evaluation failed)"
+    cid = buf.t_cid[tid]
+    where = f"configuration {buf.t_configs[tid]!r}" + (f" (row {cid})" if cid >= 0 else "")
+    return SimulationError(
+        f"the blackbox's {what} is {value!r} ({why}) for {where}, seed {buf.t_seed[tid]}, "
+        f"{blackbox.fidelity_name or 'fidelity'} {st.fid_list[k]!r}; the simulator needs {allowed}. "
+        f"Fix the table (e.g. replace the value by NaN to mark a failed evaluation)")
+
+
+def _check_values(blackbox: Blackbox, st: Settings, trial: np.ndarray, level: np.ndarray, obj: np.ndarray,
+                  buf: Buffers) -> None:
+    """Raise ``value_error`` for the first report (in table order) with an infinite metric
+    or a negative or infinite elapsed time; the event loop checks only the reports it
+    handles one by one, the rows recorded in bulk are checked here, vectorized."""
+    cols = [st.mi] + ([st.ei] if st.ei >= 0 and st.ei != st.mi else [])
+    for j in cols:
+        v = obj[:, j]
+        with np.errstate(invalid="ignore"):
+            bad = np.isinf(v) if j != st.ei else (np.isinf(v) | (v < 0))
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise value_error(blackbox, st, int(trial[i]), int(level[i]), j, float(v[i]), buf)
 
 
 def assemble(blackbox: Blackbox, st: Settings, cut_time: float | None,
@@ -171,6 +209,7 @@ def assemble(blackbox: Blackbox, st: Settings, cut_time: float | None,
         keep = idx + 1
         seg_cut = float(time[idx])
     time, trial, level, worker, dec, dtime, obj = (a[:keep] for a in (time, trial, level, worker, dec, dtime, obj))
+    _check_values(blackbox, st, trial, level, obj, buf)
     end_time = float(seg_cut) if seg_cut is not None else (float(time[-1]) if keep else 0.0)
 
     hp_cols = list(blackbox.configuration_space) if not tabular else list(blackbox.hyperparameters.columns)

@@ -52,7 +52,7 @@ from simulator.assemble import CONTINUE as _CONTINUE
 from simulator.assemble import FAILED as _FAILED
 from simulator.assemble import PAUSE as _PAUSE
 from simulator.assemble import STOP as _STOP
-from simulator.assemble import Buffers, assemble
+from simulator.assemble import Buffers, assemble, value_error
 from simulator.events import FREE, REPORT
 from simulator.lookup import curve_source, row_index
 from simulator.seeds import TrialSeeds
@@ -70,6 +70,8 @@ __all__ = ["simulate", "make_scheduler", "SimulationError", "SchedulerProtocolEr
 #: end it: simulated time advancing (max_time, max_cost), a trial completing (max_completed), the
 #: best metric improving (target). Runs with max_trials or max_reports always end; never checked.
 NO_PROGRESS_LIMIT = 10_000
+#: progress is looked at every this many starts and resumes (not per event: the loop stays lean)
+_WATCH_EVERY = 1_000
 
 # trial states during the loop
 _RUNNING, _PAUSED, _DONE = 0, 1, 2
@@ -209,13 +211,17 @@ def _run(blackbox: Blackbox, scheduler: Any, st: Settings,
     max_cost = stop.max_cost
     target = stop.target
     tgt = sign * target if target is not None else None
-    # no-progress watch (see NO_PROGRESS_LIMIT): n_segs counts starts and resumes, mark is
-    # n_segs at the last progress
+    # no-progress watch (see NO_PROGRESS_LIMIT): n_segs counts starts and resumes; every
+    # watch_every of them, (time, completed trials, best metric) are compared with the last
+    # snapshot, and mark is n_segs at the last look that saw progress
     watch_time = stop.max_time is not None or max_cost is not None
     watch_done = stop.max_completed is not None
     stall_limit = NO_PROGRESS_LIMIT if stop.max_trials is None and stop.max_reports is None else sys.maxsize
+    watch_every = max(1, min(_WATCH_EVERY, stall_limit))
+    next_watch = watch_every if stall_limit < sys.maxsize else sys.maxsize
     n_segs = 0
     mark = 0
+    snap_t, snap_done, snap_best = 0.0, 0, math.inf
     best_seen = math.inf
     stalled = False
     ov_start = overhead.startup
@@ -253,7 +259,7 @@ def _run(blackbox: Blackbox, scheduler: Any, st: Settings,
     on_skipped = scheduler.on_skipped_reports if getattr(scheduler, "wants_skipped_reports", False) else None
     perf = _time.perf_counter
     isnan = math.isnan
-    np_isfinite = np.isfinite
+    np_isnan = np.isnan
     INF = math.inf
 
     # per trial (index = trial id); the recorded ones live in buf
@@ -316,32 +322,23 @@ def _run(blackbox: Blackbox, scheduler: Any, st: Settings,
             k = m
         curve = t_curve[tid]
         if k - lo > 1:
-            # reports lo+1..k-1 are not observed by the scheduler: find a failure (NaN), a value
-            # the simulator refuses (an infinite metric, a negative or infinite elapsed time: the
-            # event at that level raises) or the target
+            # reports lo+1..k-1 are not observed by the scheduler: find a failure or the target
+            # (values the simulator refuses in them, infinite metrics and negative or infinite
+            # elapsed times, are found once for all rows by ``assemble``)
             if k - lo <= 33:
                 j = lo + 1
                 for row in curve[lo + 1:k].tolist():
                     v = row[mi]
-                    if v - v != 0 or (ei >= 0 and not 0.0 <= row[ei] < INF) \
-                            or (tgt is not None and sign * v <= tgt):
+                    if v != v or (ei >= 0 and row[ei] != row[ei]) or (tgt is not None and sign * v <= tgt):
                         k = j
                         break
                     j += 1
             else:
                 seg = curve[lo + 1:k]
                 col = seg[:, mi]
-                if ei < 0:
-                    chk = float(col.sum())
-                else:
-                    el = seg[:, ei]
-                    chk = float(col.sum()) + float(el.sum())
-                    if el.min() < 0:
-                        chk = math.nan
-                if chk - chk != 0:
-                    bad = ~np_isfinite(col)
-                    if ei >= 0:
-                        bad |= ~np_isfinite(el) | (el < 0)
+                chk = col.sum() if ei < 0 else col.sum() + seg[:, ei].sum()
+                if chk != chk:
+                    bad = np_isnan(col) if ei < 0 else (np_isnan(col) | np_isnan(seg[:, ei]))
                     nz = np.flatnonzero(bad)
                     if len(nz):
                         k = lo + 1 + int(nz[0])
@@ -357,7 +354,7 @@ def _run(blackbox: Blackbox, scheduler: Any, st: Settings,
                 if ek != ek:   # failed cell without a time: fails right after its last timed report
                     ek = _last_finite_elapsed(curve, lo, k, ei)
                 else:
-                    raise _value_error(blackbox, st, tid, k, ei, ek, t_cid, t_seed, t_configs)
+                    raise value_error(blackbox, st, tid, k, ei, ek, buf)
             tk = t_origin[tid] + ek
         if tk < now:
             tk = now
@@ -382,9 +379,6 @@ def _run(blackbox: Blackbox, scheduler: Any, st: Settings,
             if free and changed and t < max_time and (n_started < max_trials or n_paused):
                 changed = False
                 while free:
-                    if n_segs - mark >= stall_limit and n_segs >= 2 * mark:
-                        stalled = True
-                        break
                     t0 = perf()
                     s = suggest(t)
                     dt = perf() - t0
@@ -467,6 +461,15 @@ def _run(blackbox: Blackbox, scheduler: Any, st: Settings,
                     s_worker.append(w)
                     n_segs += 1
                     schedule(tid, t)
+                    if n_segs >= next_watch:
+                        next_watch += watch_every
+                        if (watch_time and t > snap_t) or (watch_done and n_completed > snap_done) \
+                                or best_seen < snap_best:
+                            mark = n_segs
+                            snap_t, snap_done, snap_best = t, n_completed, best_seen
+                        elif n_segs - mark >= stall_limit and n_segs >= 2 * mark:
+                            stalled = True
+                            break
                 if stalled:        # everything up to now is kept (trials started now included)
                     end_reason = "no_progress"
                     break
@@ -482,8 +485,6 @@ def _run(blackbox: Blackbox, scheduler: Any, st: Settings,
                 tc = (max_cost - closed_cost + sum_since) / n_busy
                 end_reason, cut_time = "max_cost", max(tc, t)
                 break
-            if watch_time and tn > t:
-                mark = n_segs
             t = tn
             while heap and heap[0][0] == t:
                 _, cls, w, tid, _, k = heappop(heap)
@@ -493,8 +494,6 @@ def _run(blackbox: Blackbox, scheduler: Any, st: Settings,
                 curve = t_curve[tid]
                 vals = curve[k].tolist()
                 mv = vals[mi]
-                if mv - mv != 0 and mv == mv:      # +-inf (NaN: a failed evaluation)
-                    raise _value_error(blackbox, st, tid, k, mi, mv, t_cid, t_seed, t_configs)
                 lo = t_level[tid] + 1
                 origin0 = t_origin[tid]
                 n_rows += k - lo + 1
@@ -502,12 +501,14 @@ def _run(blackbox: Blackbox, scheduler: Any, st: Settings,
                 dt = 0.0
                 if on_skipped is not None:
                     # levels lo..k-1, and k itself when on_report will not see it
-                    upto = k if (sched_mask[k] or k == t_end[tid] or mv != mv
+                    upto = k if (sched_mask[k] or k == t_end[tid] or mv - mv != 0
                                  or (ei >= 0 and isnan(vals[ei]))) else k + 1
                     if upto > lo:
                         seg = curve[lo:upto]
                         on_skipped(t_trial[tid], fid_list[lo:upto], {n: seg[:, j] for j, n in enumerate(names)})
-                if mv != mv or (ei >= 0 and isnan(vals[ei])):
+                if mv - mv != 0 or (ei >= 0 and isnan(vals[ei])):     # NaN (or +-inf: refused)
+                    if mv == mv and mv - mv != 0:
+                        raise value_error(blackbox, st, tid, k, mi, mv, buf)
                     dec = _FAILED
                     t_state[tid] = _DONE
                     on_end(t_trial[tid], ST_FAILED)
@@ -516,7 +517,6 @@ def _run(blackbox: Blackbox, scheduler: Any, st: Settings,
                     if tgt is not None:
                         if sign * mv < best_seen:
                             best_seen = sign * mv
-                            mark = n_segs
                         if sign * mv <= tgt:
                             triggered = True
                             end_reason = "target"
@@ -533,8 +533,6 @@ def _run(blackbox: Blackbox, scheduler: Any, st: Settings,
                                 dec = _COMPLETE
                                 t_state[tid] = _DONE
                                 n_completed += 1
-                                if watch_done:
-                                    mark = n_segs
                                 on_end(t_trial[tid], ST_COMPLETED)
                             elif d is D_STOP:
                                 dec = _STOP
@@ -700,28 +698,6 @@ def _level_or_error(blackbox: Blackbox, mf: Any, s: Any) -> int:
         return blackbox.fidelity_index(mf)
     except (BlackboxError, TypeError, ValueError) as e:
         raise _protocol_error(f"suggestion {s!r} has max_fidelity {mf!r}: {e}") from None
-
-
-def _value_error(blackbox: Blackbox, st: Settings, tid: int, k: int, j: int, value: float,
-                 t_cid: list, t_seed: list, t_configs: list) -> SimulationError:
-    """The error for a value the simulator refuses: an infinite metric, or a negative or
-    infinite elapsed time (NaN is not one: it is a failed evaluation)."""
-    name = st.names[j]
-    if j == st.ei:
-        why = ("negative: the report would come before the trial started" if value < 0
-               else "infinite: the trial would never end")
-        what = f"elapsed time {name!r}"
-        allowed = "finite elapsed times >= 0 (NaN: the evaluation failed)"
-    else:
-        why = "infinite"
-        what = f"metric {name!r}"
-        allowed = "finite metric values (NaN: the evaluation failed)"
-    fidelity = st.fid_list[k]
-    where = f"configuration {t_configs[tid]!r}" + (f" (row {t_cid[tid]})" if t_cid[tid] >= 0 else "")
-    return SimulationError(
-        f"the blackbox's {what} is {value!r} ({why}) for {where}, seed {t_seed[tid]}, "
-        f"{blackbox.fidelity_name or 'fidelity'} {fidelity!r}; the simulator needs {allowed}. "
-        f"Fix the table (e.g. replace the value by NaN to mark a failed evaluation)")
 
 
 def _last_finite_elapsed(curve: np.ndarray, lo: int, k: int, ei: int) -> float:

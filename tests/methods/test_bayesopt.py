@@ -148,7 +148,7 @@ def test_bad_input_fails_before_the_run():
     with pytest.raises(MethodError, match="local_search_width"):
         create("BayesianOptimization", SPACE, metric="loss", local_search_width=-0.1)
     with pytest.raises(MethodError, match="allow_duplicates must be a boolean"):
-        create("BayesianOptimization", SPACE, metric="loss", allow_duplicates="off")
+        create("BayesianOptimization", SPACE, metric="loss", allow_duplicates="maybe")
     with pytest.raises(MethodError, match="unknown searcher 'bayesop'.*Did you mean 'bayesopt'"):
         create("ASHA", SPACE, metric="loss", fidelity_values=[1, 3, 9], searcher="bayesop")
     with pytest.raises(MethodError, match="does not take argument"):

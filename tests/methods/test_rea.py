@@ -79,7 +79,7 @@ def test_registered_with_syne_tune_defaults():
     ({"sample_size": 0}, ["sample_size", "0"]),
     ({"sample_size": True}, ["sample_size", "True"]),
     ({"population_size": 5, "sample_size": 7}, ["sample_size (7)", "population_size (5)"]),
-    ({"allow_duplicates": "no"}, ["allow_duplicates", "'no'"]),
+    ({"allow_duplicates": "nope"}, ["allow_duplicates", "'nope'"]),
 ])
 def test_bad_arguments_name_the_values(kwargs, words):
     for build in (lambda: REASearcher(**kwargs), lambda: create("REA", GRID, metric="loss", **kwargs)):

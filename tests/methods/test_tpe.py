@@ -217,7 +217,7 @@ def test_asha_with_tpe_moves_its_model_up_the_fidelities():
     ({"random_fraction": 1.5}, ["random_fraction", "1.5", "[0, 1]"]),
     ({"num_candidates": 0}, ["num_candidates", ">= 1", "0"]),
     ({"num_min_data_points": 2.5}, ["num_min_data_points", "2.5"]),
-    ({"allow_duplicates": "no"}, ["allow_duplicates", "'no'"]),
+    ({"allow_duplicates": "nope"}, ["allow_duplicates", "'nope'"]),
 ])
 def test_bad_arguments_name_the_value(kwargs, words):
     space = ConfigurationSpace({"x": uniform(0, 1)})

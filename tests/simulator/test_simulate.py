@@ -2,6 +2,8 @@
 ``make_scheduler``/``simulate``, and metrics that would be read from the wrong column."""
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -221,7 +223,7 @@ def test_an_unreachable_target_without_a_table_ends_with_no_progress():
     assert "no progress toward the stopping criteria {'target': -1.0} in the last 10,000 trial starts" \
         in md["end_message"]
     assert "the best loss stayed 0.5 (target -1)" in md["end_message"]
-    assert 10_000 <= len(res.trials) <= 10_002                        # bounded memory
+    assert len(res.trials) == 11_000     # progress (a best) in the first 1,000, none in the next 10,000
     assert "ended by no_progress" in res.summary()
 
 
@@ -232,7 +234,7 @@ def test_max_completed_on_an_all_nan_table_ends_with_no_progress():
                    stop=Stop(max_completed=1))
     assert res.metadata["end_reason"] == "no_progress"
     assert "no trial completed (completed so far: 0)" in res.metadata["end_message"]
-    assert set(res.trials["status"]) == {"failed"}
+    assert set(res.trials["status"]) == {"failed", "running"}        # the last ones started when it ended
 
 
 def test_a_scheduler_that_always_pauses_ends_with_no_progress(bb):
@@ -241,7 +243,7 @@ def test_a_scheduler_that_always_pauses_ends_with_no_progress(bb):
     sched = replay(bb, plan=[starts] * 30_000)
     res = simulate(bb, sched, n_workers=2, stop=Stop(max_completed=1, target=-5))
     assert res.metadata["end_reason"] == "no_progress"
-    assert set(res.trials["status"]) == {"paused"}
+    assert set(res.trials["status"]) == {"paused", "running"}         # the last one started when it ended
 
 
 def test_time_that_never_advances_ends_with_no_progress_even_with_max_time():
@@ -271,3 +273,16 @@ def test_suggesting_a_configuration_the_table_does_not_have_is_a_protocol_error(
     with pytest.raises(SchedulerProtocolError, match="suggest\\(time=0.0\\) returned the configuration") as e:
         simulate(bb, sched, n_workers=1, stop=Stop(max_time=100))
     assert why in str(e.value) and "must suggest rows of the table" in str(e.value)
+
+
+@pytest.mark.parametrize("column, value, what", [("error", -np.inf, "metric 'error' is -inf (infinite)"),
+                                                 ("elapsed", -3.0, "elapsed time 'elapsed' is -3.0 (negative"),
+                                                 ("elapsed", np.inf, "elapsed time 'elapsed' is inf (infinite")])
+@pytest.mark.parametrize("n_levels, bad_level", [(10, 4), (50, 40)])      # short and long bulk segments
+def test_refused_values_in_reports_recorded_in_bulk_are_found(column, value, what, n_levels, bad_level):
+    b = _errors_table(n_levels, bad_level, value, column=column)
+    sched = make_scheduler("RandomSearch", b)          # observes no level: reports recorded in bulk
+    assert sched.report_levels() == []
+    with pytest.raises(SimulationError, match=re.escape(what)) as e:
+        simulate(b, sched, n_workers=1, stop=Stop(max_time=10_000))
+    assert f"(row 1), seed 0, epoch {bad_level + 1}" in str(e.value)
