@@ -44,6 +44,16 @@ def _positive_int(flag: str):
     return parse
 
 
+def _check_out_folder(out: str | None) -> None:
+    """``--out`` must be a folder (or not exist yet): fail before any work, naming the flag."""
+    import os
+
+    from studies.cli import UsageError
+
+    if out and "://" not in out and os.path.exists(out) and not os.path.isdir(out):
+        raise UsageError(f"--out {out!r} is an existing file; --out is a folder to write into")
+
+
 def _add_storage(p: argparse.ArgumentParser) -> None:
     p.add_argument("--storage-option", "-o", action="append", metavar="KEY=VALUE",
                    help="an fsspec storage option (repeatable), e.g. endpoint_url=http://host:9000; "
@@ -88,6 +98,7 @@ def cmd_plot(args: argparse.Namespace) -> int:
     from studies.plots import plot_all
 
     opts = _storage_options(args.storage_option)
+    _check_out_folder(args.out)
     study = load_study(args.path, opts)
     if study.done.empty:
         raise InputError(f"study {args.path} has no done runs to plot")
@@ -103,6 +114,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     from studies.report import write_report
 
     opts = _storage_options(args.storage_option)
+    _check_out_folder(args.out)
     study = load_study(args.path, opts)
     out = args.out or f"{args.path.rstrip('/')}/report"
     paths = write_report(study, out, storage_options=opts, stat=args.stat, log_x=args.log_x)
@@ -135,6 +147,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
 def cmd_export_tensorboard(args: argparse.Namespace) -> int:
     from studies.tensorboard import export_tensorboard
 
+    _check_out_folder(args.out)
     n = export_tensorboard(args.path, args.out, storage_options=_storage_options(args.storage_option))
     print(f"wrote TensorBoard event files for {n} runs into {args.out}; view with: tensorboard --logdir {args.out}")
     return 0

@@ -547,6 +547,8 @@ class StudyStore:
                 continue
             if info.get("host") == host and not _pid_alive(int(info.get("pid", -1))):
                 continue
+            if info.get("host") != host and self.local and not _locked(p):
+                continue            # another host's claim on a shared disk, no longer held
             out[(bench, method, seed)] = info
         return out
 
@@ -593,6 +595,25 @@ class RunClaim:
         with contextlib.suppress(OSError):
             os.close(self.fd)
         self.fd = -1
+
+
+def _locked(path: str) -> bool:
+    """Whether some process holds the ``flock`` of a local claim file."""
+    import fcntl
+
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    except OSError:
+        return True                # cannot tell: count it as held
+    finally:
+        os.close(fd)               # closing releases a lock we took
+    return False
 
 
 def _claim_local(path: str, info: dict) -> RunClaim | None:

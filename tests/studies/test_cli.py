@@ -98,3 +98,17 @@ def test_load_run_on_a_folder_without_a_run_is_an_input_error(tmp_path):
 
     with pytest.raises(InputError, match="is not a run folder"):
         load_run(str(tmp_path))
+
+
+def test_out_that_is_a_file_fails_before_any_work(tmp_path, capsys):
+    from fakes import fake_run, fake_study_dict
+    from studies import Study, run_study
+
+    run_study(Study.from_dict(fake_study_dict(seeds=1)), str(tmp_path / "r"), run_fn=fake_run, validate=False,
+              progress=False)
+    f = tmp_path / "out.txt"
+    f.write_text("keep me")
+    for cmd in ("report", "plot", "export-tensorboard"):
+        assert main(["study", cmd, str(tmp_path / "r" / "fake"), "--out", str(f)]) == 2
+        assert "--out" in capsys.readouterr().err
+    assert f.read_text() == "keep me"

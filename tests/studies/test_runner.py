@@ -227,3 +227,24 @@ def test_a_live_claim_is_respected_and_a_dead_ones_taken_over(tmp_path):
     assert json.loads(marker.read_text())["pid"] == holder.pid           # a stale claim of a dead process
     s = _run(tmp_path, fake_study_dict(seeds=1))
     assert s.ok and [o.name for o in s.outcomes] == ["b1/A/0"] and s.done == 1   # taken over
+
+
+def test_status_ignores_another_hosts_claim_nobody_holds(tmp_path):
+    """A claim file left on a shared disk by a crashed machine is not 'running' forever."""
+    from studies.status import study_status
+
+    _run(tmp_path, fake_study_dict(seeds=1))
+    marker = tmp_path / "fake" / "_running" / "b1" / "A" / "7.json"
+    marker.parent.mkdir(parents=True, exist_ok=True)
+    marker.write_text(json.dumps({"host": "crashed-machine", "pid": 4242, "started": 0}))
+    store = StudyStore(str(tmp_path), "fake")
+    assert ("b1", "A", 7) not in store.running()
+    claim = store.claim("b1", "A", 8)               # a held claim (host rewritten as another machine's)
+    (tmp_path / "fake" / "_running" / "b1" / "A" / "8.json").write_text(
+        json.dumps({"host": "busy-machine", "pid": 1, "started": 0}))
+    try:
+        assert ("b1", "A", 8) in store.running()
+    finally:
+        claim.release()
+    table = study_status(str(tmp_path / "fake"))
+    assert set(table["status"]) == {"done"}
