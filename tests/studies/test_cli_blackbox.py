@@ -163,7 +163,7 @@ def test_python_save_load_round_trip():
 def test_import_refuses_to_overwrite_without_force(capsys, table_csv, tmp_path):
     assert run(capsys, "blackbox", "import", str(table_csv), "--name", "mine", *IMPORT_ARGS)[0] == 0
     code, _, err = run(capsys, "blackbox", "import", str(table_csv), "--name", "mine", *IMPORT_ARGS)
-    assert code == 1
+    assert code == 2
     assert err.strip() == ("hposim: error: a blackbox named 'mine' already exists in the cache "
                            "(tasks: iris, wine); pass --force to overwrite it or choose another --name")
     # --force replaces it, and tasks that the new table lacks disappear
@@ -179,7 +179,7 @@ def test_import_refuses_to_overwrite_without_force(capsys, table_csv, tmp_path):
 def test_import_bad_input_errors(capsys, table_csv, tmp_path):
     base = ["blackbox", "import", str(table_csv), "--name", "bad"]
     code, out, err = run(capsys, *base, "--config-cols", "lr,layer,act", "--fidelity-col", "epoch")
-    assert code == 1 and out == ""
+    assert code == 2 and out == ""
     assert err == ("hposim: error: config column 'layer' is not in the table; did you mean 'layers'? "
                    f"(columns present: {COLUMNS})\n")
 
@@ -194,14 +194,14 @@ def test_import_bad_input_errors(capsys, table_csv, tmp_path):
     bad_csv = tmp_path / "bad.csv"
     df.to_csv(bad_csv, index=False)
     code, _, err = run(capsys, "blackbox", "import", str(bad_csv), "--name", "bad", *IMPORT_ARGS)
-    assert code == 1
+    assert code == 2
     assert err == ("hposim: error: metric column 'valid_error' is not numeric: row 7 holds 'diverged' "
                    "(1 non-numeric value, at rows 7)\n")
     assert "Traceback" not in err
 
     code, _, err = run(capsys, "blackbox", "import", str(tmp_path / "t.xlsx"), "--name", "bad",
                        "--config-cols", "a")
-    assert code == 1
+    assert code == 2
     assert err.startswith(f"hposim: error: cannot tell the format of '{tmp_path / 't.xlsx'}'")
 
     # nothing was saved by the failed imports
@@ -215,7 +215,7 @@ def test_decreasing_time_needs_repair_flag(capsys, tmp_path):
     path = tmp_path / "t.csv"
     df.to_csv(path, index=False)
     code, _, err = run(capsys, "blackbox", "import", str(path), "--name", "tt", *IMPORT_ARGS)
-    assert code == 1
+    assert code == 2
     assert err.startswith("hposim: error: elapsed time 'time' decreases along epoch for task 'wine', "
                           "config {'lr': 0.001, 'layers': 1, 'act': 'relu'}, seed 0: ")
     assert "(36 decreasing values in total)" in err
@@ -265,13 +265,13 @@ def test_import_refuses_embedded_and_recipe_names(capsys, table_csv):
 
 def test_debug_shows_traceback(capsys, tmp_path):
     code, _, err = run(capsys, "--debug", "blackbox", "info", "no-such-blackbox")
-    assert code == 1
+    assert code == 2
     assert "Traceback (most recent call last)" in err
     assert last_line(err).startswith("hposim: error: unknown blackbox 'no-such-blackbox'")
     code, _, err = run(capsys, "blackbox", "info", "no-such-blackbox", "--debug")
-    assert code == 1 and "Traceback" in err
+    assert code == 2 and "Traceback" in err
     code, _, err = run(capsys, "blackbox", "info", "no-such-blackbox")
-    assert code == 1 and "Traceback" not in err
+    assert code == 2 and "Traceback" not in err
     assert len(err.strip().splitlines()) == 1
 
 
@@ -300,7 +300,7 @@ def test_installed_console_script(table_csv, hposim_home):
     assert "saved sub/wine" in ok.stdout
     bad = subprocess.run([str(script), "blackbox", "info", "sub/wne"], capture_output=True,
                          text=True, env=env, timeout=120)
-    assert bad.returncode == 1
+    assert bad.returncode == 2
     assert bad.stderr == ("hposim: error: blackbox 'sub' has no task 'wne' (did you mean 'wine'?); "
                           "its tasks: ['iris', 'wine']\n")
 

@@ -35,7 +35,7 @@ def test_get_list_verify_force(toy, tmp_path, capsys):
     assert "ok      toy-recipe/alpha" in capsys.readouterr().out
     f = toy.family_folder() / "beta" / "hyperparameters.parquet"
     f.write_bytes(f.read_bytes()[:-3])                       # truncate a cached file
-    assert main(["blackbox", "verify", "toy-recipe"]) == 1
+    assert main(["blackbox", "verify", "toy-recipe"]) == 3   # integrity
     captured = capsys.readouterr()
     assert "CORRUPT toy-recipe/beta" in captured.out and "hposim blackbox get toy-recipe --force" in captured.out
     assert main(["blackbox", "get", "toy-recipe", "--force"]) == 0
@@ -44,13 +44,13 @@ def test_get_list_verify_force(toy, tmp_path, capsys):
 
 
 def test_get_errors_are_one_clear_line(toy, capsys, monkeypatch):
-    assert main(["blackbox", "get", "toy-recipee"]) == 1
+    assert main(["blackbox", "get", "toy-recipee"]) == 2   # bad input
     assert "did you mean 'toy-recipe'" in capsys.readouterr().err
     monkeypatch.setenv("HPOSIM_OFFLINE", "1")
-    assert main(["blackbox", "get", "toy-recipe"]) == 1
+    assert main(["blackbox", "get", "toy-recipe"]) == 4   # storage: offline, not cached
     err = capsys.readouterr().err
     assert "HPOSIM_OFFLINE" in err and "toy.csv" in err
-    assert main(["blackbox", "verify", "nothing-cached"]) == 1
+    assert main(["blackbox", "verify", "nothing-cached"]) == 2   # bad input: not cached
     assert "not in the cache" in capsys.readouterr().err
 
 
