@@ -300,7 +300,10 @@ class StudyStore:
         path = self._running_marker(benchmark, method, seed)
         info = {"host": socket.gethostname(), "pid": os.getpid(), "started": time.time()}
         if self.local:
-            return _claim_local(path, info)
+            try:
+                return _claim_local(path, info)
+            except _NoLocks:       # a filesystem without flock (some network mounts): best effort below
+                pass
         holder = self._remote_holder(path)
         if holder is not None:
             return None
@@ -616,9 +619,16 @@ def _locked(path: str) -> bool:
     return False
 
 
+class _NoLocks(Exception):
+    """The filesystem (or platform) offers no ``flock``."""
+
+
 def _claim_local(path: str, info: dict) -> RunClaim | None:
     """Open-or-create ``path`` and ``flock`` it without blocking; write ``info`` into it."""
-    import fcntl
+    try:
+        import fcntl
+    except ImportError:            # not a POSIX platform
+        raise _NoLocks() from None
 
     os.makedirs(os.path.dirname(path), exist_ok=True)
     for _ in range(100):
@@ -628,6 +638,9 @@ def _claim_local(path: str, info: dict) -> RunClaim | None:
         except BlockingIOError:
             os.close(fd)
             return None
+        except OSError:            # ENOLCK, EOPNOTSUPP: locks unsupported here
+            os.close(fd)
+            raise _NoLocks() from None
         try:
             same = os.stat(path).st_ino == os.fstat(fd).st_ino
         except FileNotFoundError:

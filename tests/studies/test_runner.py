@@ -248,3 +248,21 @@ def test_status_ignores_another_hosts_claim_nobody_holds(tmp_path):
         claim.release()
     table = study_status(str(tmp_path / "fake"))
     assert set(table["status"]) == {"done"}
+
+
+def test_claims_fall_back_to_markers_where_flock_is_unsupported(tmp_path, monkeypatch):
+    """Some network filesystems refuse flock (ENOLCK): claims still work, as pid-checked markers."""
+    import errno
+    import fcntl
+
+    def no_locks(fd, op):
+        raise OSError(errno.ENOLCK, "No locks available")
+
+    monkeypatch.setattr(fcntl, "flock", no_locks)
+    store = StudyStore(str(tmp_path), "fake")
+    claim = store.claim("b1", "A", 0)
+    assert claim is not None and store.claim("b1", "A", 0) is None
+    s = _run(tmp_path, fake_study_dict(seeds=1))
+    assert s.ok and [o.name for o in s.elsewhere] == ["b1/A/0"] and s.done == 3
+    claim.release()
+    assert store.claim("b1", "A", 0) is not None
