@@ -162,6 +162,9 @@ class StudyStore:
     """
 
     def __init__(self, root: str, study: str, storage_options: Mapping[str, Any] | None = None):
+        if not str(root).strip():
+            raise errors.InputError("the study root is empty; give the folder or URL that holds studies "
+                                    "(--root), e.g. ./results")
         self.root = str(root).rstrip("/") or "/"
         self.study = study
         self.storage_options = dict(storage_options or {})
@@ -177,9 +180,11 @@ class StudyStore:
     def from_study_path(cls, path: str, storage_options: Mapping[str, Any] | None = None) -> "StudyStore":
         """The store of an existing study folder ``<root>/<study>``."""
         path = str(path).rstrip("/")
+        if "://" not in path and path:
+            path = os.path.abspath(os.path.expanduser(path))    # '.', '..', '~/results/demo'
         root, _, study = path.rpartition("/")
-        if not study:
-            raise StorageError(f"{path!r} is not a study folder <root>/<study>")
+        if not study or study in (".", ".."):
+            raise NotAStudyError(f"{path or str(path)!r} is not a study folder <root>/<study>")
         if not root and "://" not in path:
             root = "."
         return cls(root, study, storage_options)
