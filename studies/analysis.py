@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from blackbox_repo.errors import InputError
-from studies.layout import RESULTS, StudyStore
+from studies.layout import RESULTS, RunIntegrityError, StudyStore
 
 __all__ = ["load_study", "StudyResults", "aggregate", "STATS", "interquartile_mean"]
 
@@ -362,10 +362,10 @@ def _hposim_reader(store: StudyStore, run_dir: str) -> Callable[[Sequence[str] |
                 names = pf.schema_arrow.names
                 cols = None if columns is None else [c for c in columns if c in names]
                 return pf.read(columns=cols).to_pandas()
-        except Exception as e:  # a corrupt file: skip it, say which
-            warnings.warn(f"skipping {store.fs.unstrip_protocol(path) if not store.local else path}: "
-                          f"cannot read it ({type(e).__name__}: {e})", stacklevel=3)
-            return None
+        except Exception as e:  # verified when the study was loaded: it changed since
+            raise RunIntegrityError(f"{store._display(path)} cannot be read ({type(e).__name__}: {e}); it "
+                                    f"passed its checksum when the study was loaded, so it changed since: "
+                                    f"run 'hposim study verify'") from e
 
     return read
 

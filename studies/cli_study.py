@@ -44,6 +44,35 @@ def _positive_int(flag: str):
     return parse
 
 
+def _check_out_folder(out: str | None) -> None:
+    """``--out`` must be a folder (or not exist yet): fail before any work, naming the flag."""
+    import os
+
+    from studies.cli import UsageError
+
+    if out and "://" not in out and os.path.exists(out) and not os.path.isdir(out):
+        raise UsageError(f"--out {out!r} is an existing file; --out is a folder to write into")
+
+
+def _check_formats(formats: list[str]) -> None:
+    """``--format`` values must be image formats matplotlib writes (checked before any work)."""
+    import difflib
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.backend_bases import FigureCanvasBase
+
+    from studies.cli import UsageError
+
+    known = sorted(FigureCanvasBase.get_supported_filetypes())
+    for f in formats:
+        if f not in known:
+            close = difflib.get_close_matches(f, known, n=1)
+            raise UsageError(f"--format {f!r} is not an image format matplotlib writes; formats: {known}."
+                             + (f" Did you mean {close[0]!r}?" if close else ""))
+
+
 def _add_storage(p: argparse.ArgumentParser) -> None:
     p.add_argument("--storage-option", "-o", action="append", metavar="KEY=VALUE",
                    help="an fsspec storage option (repeatable), e.g. endpoint_url=http://host:9000; "
@@ -55,6 +84,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     from studies.runner import run_study
     from studies.spec import Study
 
+    if not args.root.strip():
+        from studies.cli import UsageError
+
+        raise UsageError("--root is empty; give the folder or URL that holds studies, e.g. --root ./results")
     study = Study.from_yaml(args.spec, max_runs=args.max_runs)
     summary = run_study(study, args.root, engine=args.engine, jobs=args.jobs, address=args.scheduler_address,
                         max_runs=args.max_runs,
@@ -88,6 +121,8 @@ def cmd_plot(args: argparse.Namespace) -> int:
     from studies.plots import plot_all
 
     opts = _storage_options(args.storage_option)
+    _check_out_folder(args.out)
+    _check_formats(args.format)
     study = load_study(args.path, opts)
     if study.done.empty:
         raise InputError(f"study {args.path} has no done runs to plot")
@@ -103,6 +138,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     from studies.report import write_report
 
     opts = _storage_options(args.storage_option)
+    _check_out_folder(args.out)
     study = load_study(args.path, opts)
     out = args.out or f"{args.path.rstrip('/')}/report"
     paths = write_report(study, out, storage_options=opts, stat=args.stat, log_x=args.log_x)
@@ -133,8 +169,13 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 
 def cmd_export_tensorboard(args: argparse.Namespace) -> int:
+    from studies.cli import UsageError
     from studies.tensorboard import export_tensorboard
 
+    if "://" in args.out:
+        raise UsageError(f"--out {args.out!r}: TensorBoard event files are written to a local folder; "
+                         f"give a local path (and copy it to remote storage afterwards)")
+    _check_out_folder(args.out)
     n = export_tensorboard(args.path, args.out, storage_options=_storage_options(args.storage_option))
     print(f"wrote TensorBoard event files for {n} runs into {args.out}; view with: tensorboard --logdir {args.out}")
     return 0

@@ -72,14 +72,26 @@ def _exit_with_parent(parent_pid: int, interval: float = 0.2) -> None:
     A driver killed with SIGKILL cannot shut its pool down, and idle loky workers would
     linger for their idle timeout (300 s), holding memory-mapped blackboxes. A daemon thread
     polls the parent pid (a worker is re-parented when its driver dies)."""
-    def watch() -> None:
-        while True:
-            time.sleep(interval)
-            if os.getppid() != parent_pid:
-                os._exit(1)
+    def gone() -> bool:
+        if os.getppid() != first_ppid:
+            return True
+        try:
+            os.kill(parent_pid, 0)
+        except ProcessLookupError:
+            return True
+        except OSError:
+            pass
+        return False
 
-    if os.getppid() == parent_pid:
-        threading.Thread(target=watch, daemon=True, name="hposim-exit-with-parent").start()
+    def watch() -> None:
+        while not gone():
+            time.sleep(interval)
+        os._exit(1)
+
+    first_ppid = os.getppid()
+    if first_ppid != parent_pid and gone():   # the driver died while this worker was starting
+        os._exit(1)
+    threading.Thread(target=watch, daemon=True, name="hposim-exit-with-parent").start()
 
 
 def _joblib_map(fn: Callable, items: list, jobs: int, backend: str) -> Iterator[Any]:

@@ -162,6 +162,9 @@ class StudyStore:
     """
 
     def __init__(self, root: str, study: str, storage_options: Mapping[str, Any] | None = None):
+        if not str(root).strip():
+            raise errors.InputError("the study root is empty; give the folder or URL that holds studies "
+                                    "(--root), e.g. ./results")
         self.root = str(root).rstrip("/") or "/"
         self.study = study
         self.storage_options = dict(storage_options or {})
@@ -177,9 +180,11 @@ class StudyStore:
     def from_study_path(cls, path: str, storage_options: Mapping[str, Any] | None = None) -> "StudyStore":
         """The store of an existing study folder ``<root>/<study>``."""
         path = str(path).rstrip("/")
+        if "://" not in path and path:
+            path = os.path.abspath(os.path.expanduser(path))    # '.', '..', '~/results/demo'
         root, _, study = path.rpartition("/")
-        if not study:
-            raise StorageError(f"{path!r} is not a study folder <root>/<study>")
+        if not study or study in (".", ".."):
+            raise NotAStudyError(f"{path or str(path)!r} is not a study folder <root>/<study>")
         if not root and "://" not in path:
             root = "."
         return cls(root, study, storage_options)
@@ -300,7 +305,10 @@ class StudyStore:
         path = self._running_marker(benchmark, method, seed)
         info = {"host": socket.gethostname(), "pid": os.getpid(), "started": time.time()}
         if self.local:
-            return _claim_local(path, info)
+            try:
+                return _claim_local(path, info)
+            except _NoLocks:       # a filesystem without flock (some network mounts): best effort below
+                pass
         holder = self._remote_holder(path)
         if holder is not None:
             return None
@@ -547,6 +555,8 @@ class StudyStore:
                 continue
             if info.get("host") == host and not _pid_alive(int(info.get("pid", -1))):
                 continue
+            if info.get("host") != host and self.local and not _locked(p):
+                continue            # another host's claim on a shared disk, no longer held
             out[(bench, method, seed)] = info
         return out
 
@@ -595,9 +605,35 @@ class RunClaim:
         self.fd = -1
 
 
+def _locked(path: str) -> bool:
+    """Whether some process holds the ``flock`` of a local claim file."""
+    import fcntl
+
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    except OSError:
+        return True                # cannot tell: count it as held
+    finally:
+        os.close(fd)               # closing releases a lock we took
+    return False
+
+
+class _NoLocks(Exception):
+    """The filesystem (or platform) offers no ``flock``."""
+
+
 def _claim_local(path: str, info: dict) -> RunClaim | None:
     """Open-or-create ``path`` and ``flock`` it without blocking; write ``info`` into it."""
-    import fcntl
+    try:
+        import fcntl
+    except ImportError:            # not a POSIX platform
+        raise _NoLocks() from None
 
     os.makedirs(os.path.dirname(path), exist_ok=True)
     for _ in range(100):
@@ -607,6 +643,9 @@ def _claim_local(path: str, info: dict) -> RunClaim | None:
         except BlockingIOError:
             os.close(fd)
             return None
+        except OSError:            # ENOLCK, EOPNOTSUPP: locks unsupported here
+            os.close(fd)
+            raise _NoLocks() from None
         try:
             same = os.stat(path).st_ino == os.fstat(fd).st_ino
         except FileNotFoundError:

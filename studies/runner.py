@@ -351,7 +351,11 @@ def run_study(spec: "Study | str | Mapping", root: str, *, engine: str = "serial
     store.check_writable()
     store.write_spec(study.to_yaml())
     store.cleanup_temporaries()
-    states = store.read_states(verify=True)     # a done run is skipped only if its checksum holds
+    states = store.read_states(warn=False, verify=True)   # a done run is skipped only if its checksum holds
+    for st in states.values():
+        if st.status == "corrupt":
+            warnings.warn(f"{st.benchmark}/{st.method}/{st.seed} is corrupt ({st.problem}); computing it again",
+                          stacklevel=2)
     runs = study.runs()
     todo = [r for r in runs if not (r.key in states and states[r.key].status == "done")]
     summary = StudyRunSummary(study.name, store.url, len(runs), len(runs) - len(todo))

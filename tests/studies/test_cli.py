@@ -98,3 +98,41 @@ def test_load_run_on_a_folder_without_a_run_is_an_input_error(tmp_path):
 
     with pytest.raises(InputError, match="is not a run folder"):
         load_run(str(tmp_path))
+
+
+def test_out_that_is_a_file_fails_before_any_work(tmp_path, capsys):
+    from fakes import fake_run, fake_study_dict
+    from studies import Study, run_study
+
+    run_study(Study.from_dict(fake_study_dict(seeds=1)), str(tmp_path / "r"), run_fn=fake_run, validate=False,
+              progress=False)
+    f = tmp_path / "out.txt"
+    f.write_text("keep me")
+    for cmd in ("report", "plot", "export-tensorboard"):
+        assert main(["study", cmd, str(tmp_path / "r" / "fake"), "--out", str(f)]) == 2
+        assert "--out" in capsys.readouterr().err
+    assert f.read_text() == "keep me"
+
+
+def test_odd_paths_and_values_of_study_commands(tmp_path, capsys, monkeypatch):
+    """An empty --root (would write under /), '.' as the study folder, --format typos and a remote
+    --out for TensorBoard files (would make a local folder named 's3:')."""
+    from fakes import fake_run, fake_study_dict
+    from studies import Study, run_study
+
+    run_study(Study.from_dict(fake_study_dict(seeds=1)), str(tmp_path / "r"), run_fn=fake_run, validate=False,
+              progress=False)
+    spec = tmp_path / "s.yaml"
+    spec.write_text("name: x\nseeds: 1\nmethods: {RS: RandomSearch}\nbenchmarks: {b: {blackbox: toy/t1, max_trials: 2}}\n")
+    assert main(["study", "run", str(spec), "--root", ""]) == 2
+    assert "--root is empty" in capsys.readouterr().err
+    monkeypatch.chdir(tmp_path / "r" / "fake")
+    assert main(["study", "status", "."]) == 0                      # inside the study folder
+    assert capsys.readouterr().out.startswith("4 runs: 4 done")
+    monkeypatch.chdir(tmp_path)
+    folder = str(tmp_path / "r" / "fake")
+    assert main(["study", "plot", folder, "--format", "pgn"]) == 2
+    assert "Did you mean 'png'" in capsys.readouterr().err
+    assert main(["study", "export-tensorboard", folder, "--out", "s3://bucket/tb"]) == 2
+    assert "local folder" in capsys.readouterr().err and not (tmp_path / "s3:").exists()
+    assert main(["study", "status", ""]) == 2

@@ -156,9 +156,18 @@ def test_local_engine_workers_exit_when_the_driver_is_killed(tmp_path):
     while alive and time.time() < deadline:
         time.sleep(0.1)
         alive = {p for p in workers if _alive(p)}
+    names = {p: _cmdline(p) for p in alive}
     for p in alive:                                   # do not leave them behind if the test fails
         os.kill(p, signal.SIGKILL)
-    assert not alive, f"worker processes {alive} outlived their killed driver"
+    assert not alive, f"worker processes {names} outlived their killed driver"
+
+
+def _cmdline(pid: int) -> str:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            return f.read().replace(b"\0", b" ").decode()[:200]
+    except OSError:
+        return "?"
 
 
 def _alive(pid: int) -> bool:

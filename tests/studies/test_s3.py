@@ -93,3 +93,30 @@ def test_unreachable_endpoint_is_named(tmp_path, toy_blackboxes, monkeypatch):
     with pytest.raises(StorageError, match="cannot reach 's3://bucket/r'.*AWS_ENDPOINT_URL"):
         run_study(toy_study(seeds=1), "s3://bucket/r", storage_options=fast, progress=False)
     s3fs.S3FileSystem.clear_instance_cache()
+
+
+def test_claims_and_checksums_on_s3(tmp_path, s3_env, capsys):
+    """On an object store: a live claim is respected, and bit rot in a results file is caught."""
+    from fakes import fake_run, fake_study_dict
+    from studies import Study
+    from studies.cli import main
+    from studies.layout import StudyStore
+
+    fs, bucket = s3_env
+    root = f"s3://{bucket}/r"
+    store = StudyStore(root, "fake")
+    claim = store.claim("b1", "A", 0)
+    assert claim is not None and store.claim("b1", "A", 0) is None     # this live process holds it
+    s = run_study(Study.from_dict(fake_study_dict(seeds=1)), root, run_fn=fake_run, validate=False, progress=False)
+    assert s.ok and s.done == 3 and [o.name for o in s.elsewhere] == ["b1/A/0"]
+    claim.release()
+    s = run_study(Study.from_dict(fake_study_dict(seeds=1)), root, run_fn=fake_run, validate=False, progress=False)
+    assert s.done == 1 and s.skipped == 3
+    key = f"{bucket}/r/fake/b2/B/0/results.parquet"
+    data = bytearray(fs.cat_file(key))
+    data[len(data) // 2] ^= 0x01
+    fs.pipe_file(key, bytes(data))
+    assert main(["study", "verify", f"{root}/fake"]) == 3
+    assert "corrupt s3://" in capsys.readouterr().out
+    table = study_status(f"{root}/fake")
+    assert table.set_index(["benchmark", "method", "seed"]).loc[("b2", "B", 0), "status"] == "corrupt"

@@ -104,3 +104,13 @@ def test_all_failed_with_report_writes_a_report_saying_why(tmp_path, toy_blackbo
     assert "**Warning:** no run is done (2 of 2 failed)" in md and "reduction_factor" in md
     status = json.loads((tmp_path / "r" / "allbad" / "b" / "bad" / "0" / "metadata.json").read_text())["status"]
     assert status == "failed"
+
+
+def test_a_file_damaged_after_loading_is_an_integrity_error_not_a_silent_drop(tmp_path):
+    from studies.analysis import load_study
+
+    folder = _study(tmp_path, seeds=1)
+    st = load_study(str(folder))
+    (folder / "b1" / "A" / "0" / "results.parquet").write_bytes(b"garbage")
+    with pytest.raises(IntegrityError, match="b1/A/0/results.parquet cannot be read"):
+        st.trajectories()
