@@ -29,12 +29,13 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 from blackbox_repo.configspace import ConfigurationSpace
+from blackbox_repo.errors import InputError
 
 __all__ = ["Decision", "TrialStatus", "Trial", "Suggestion", "Scheduler", "MethodError"]
 
 
-class MethodError(ValueError):
-    """Bad arguments to a method."""
+class MethodError(InputError):
+    """Bad arguments to a method (an ``InputError``: exit status 2 on the command line)."""
 
 
 class Decision(str, enum.Enum):

@@ -250,6 +250,9 @@ class TPESearcher(Searcher):
         #: observations needed at a fidelity to fit the densities there
         self.min_points = n
         self._fit_key: tuple | None = None
+        #: the model fidelity at the last suggestion: the largest fidelity with at least
+        #: ``min_points`` observations (BOHB's rule), None while there is none
+        self.model_fidelity: Any = None
         self._good: ProductKDE | None = None
         self._bad_rows = np.empty((0, enc.dim))
         self._bad: ProductKDE | None = None
@@ -284,7 +287,7 @@ class TPESearcher(Searcher):
         self._fit_key = key
 
     def suggest(self, pending: Sequence[dict]) -> dict | None:
-        fidelity = self.history.model_fidelity(self.min_points)
+        fidelity = self.model_fidelity = self.history.model_fidelity(self.min_points)
         if fidelity is None or self.rng.random() < self.random_fraction:
             return self.random_config()
         self._fit(fidelity)
@@ -370,7 +373,7 @@ class TPE(FIFO):
     (``num_min_data_points`` HpBandSter's); the arguments: ``num_min_data_points``
     (``None``: ``d + 1``), ``top_n_percent=15``, ``min_bandwidth=1e-3``, ``num_candidates=64``,
     ``bandwidth_factor=3``, ``random_fraction=0.33``, ``allow_duplicates=False``. For BOHB use
-    ``ASHA(searcher="tpe")``.
+    ``SyncBOHB`` or ``AsyncBOHB`` (``methods.bohb``).
 
     Example:
         >>> from blackbox_repo.configspace import ConfigurationSpace, uniform, choice
