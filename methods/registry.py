@@ -132,9 +132,10 @@ def _check_brackets_fit(name: str, preset: Preset, kwargs: dict[str, Any]) -> No
     if brackets <= len(levels):
         return
     others = ", ".join(f"{k}={v!r}" for k, v in preset.args.items() if k != "brackets")
+    grace = "" if kwargs.get("grace_period") is None else f", grace_period={kwargs['grace_period']!r}"
     raise MethodError(
         f"preset {name!r} ({preset.expansion()}) needs {brackets} brackets, but the fidelity grid "
-        f"({len(fidelities)} levels up to {_plain(fidelities)[-1]!r}) with reduction_factor={rf!r} has the rung "
+        f"({len(fidelities)} levels up to {_plain(fidelities)[-1]!r}) with reduction_factor={rf!r}{grace} has the rung "
         f"levels {levels}: at most {len(levels)} brackets. What would fit: {preset.method} with "
         f"{others + ', ' if others else ''}brackets <= {len(levels)} (e.g. brackets={len(levels)})")
 
