@@ -21,6 +21,8 @@ Everything is read from the classes themselves, so the listing cannot drift from
   ``searcher=``, none otherwise.
 
 Searchers registered under several names (aliases) are one entry listing all its names.
+Presets (``methods.presets``: a method with fixed arguments, e.g. ``ASHA6-STOP``) are listed by
+``all_presets()`` with what each expands to and its method's kind, in a table of their own.
 
 The table of ``docs/methods.md`` is generated; regenerate it with
 ``python -m methods.catalog --write docs/methods.md`` (``python -m methods.catalog`` prints it).
