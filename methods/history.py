@@ -62,6 +62,8 @@ class History:
         self.waiting: list[dict] = []
         #: ids of the running trials a scheduler paused (not pending until resumed)
         self.paused: set[int] = set()
+        #: trial id -> configuration of the running trials not paused (the pending started ones)
+        self.active: dict[int, dict] = {}
         #: fidelity -> {trial id: score}, in order of first report
         self.scores: dict[Any, dict[int, float]] = {}
         #: trial id -> (fidelity, score) of its latest report
@@ -72,6 +74,8 @@ class History:
         self._best: dict[Any, tuple[float, int]] = {}
         #: increases with every change of the observations (models cache on it)
         self.version = 0
+        #: fidelity -> number of changes of its observations (a model of one fidelity caches on it)
+        self.versions: dict[Any, int] = {}
 
     # -------------------------------------------------------------- updates
     def suggested(self, config: dict) -> None:
@@ -93,6 +97,7 @@ class History:
         self._unwait(trial.config)
         self.configs[trial.trial_id] = trial.config
         self.running[trial.trial_id] = trial.config
+        self.active[trial.trial_id] = trial.config
         if self._features is not None:
             self._rows[trial.trial_id] = np.asarray(self._features(trial.config), dtype=float)
 
@@ -115,6 +120,7 @@ class History:
             self.scores = dict(sorted(self.scores.items(), key=lambda kv: kv[0]))
         at[tid] = score
         self.last[tid] = (fidelity, score)
+        self.versions[fidelity] = self.versions.get(fidelity, 0) + 1
         best = self._best.get(fidelity)
         if best is None or score < best[0] or (score == best[0] and tid < best[1]):
             self._best[fidelity] = (score, tid)
@@ -124,15 +130,19 @@ class History:
         """The scheduler paused the trial: it is no longer pending until it resumes."""
         if trial.trial_id in self.running:
             self.paused.add(trial.trial_id)
+            self.active.pop(trial.trial_id, None)
 
     def resume(self, trial_id: int) -> None:
         """The scheduler resumed the paused trial ``trial_id``: it is pending again."""
-        self.paused.discard(trial_id)
+        if trial_id in self.paused:
+            self.paused.discard(trial_id)
+            self.active[trial_id] = self.running[trial_id]
 
     def end(self, trial: Any, status: Any) -> None:
         """The trial completed, stopped or failed: it is no longer pending."""
         tid = trial.trial_id
         self.running.pop(tid, None)
+        self.active.pop(tid, None)
         self.paused.discard(tid)
         self.ended.add(tid)
         if getattr(status, "value", status) == "failed":
@@ -141,11 +151,9 @@ class History:
 
     # -------------------------------------------------------------- queries
     def pending_configs(self) -> list[dict]:
-        """Configurations running (not paused) or handed out and not started yet, oldest first."""
-        if self.paused:
-            paused = self.paused
-            return [c for t, c in self.running.items() if t not in paused] + list(self.waiting)
-        return list(self.running.values()) + list(self.waiting)
+        """Configurations running (not paused; in the order they started or resumed) or handed out
+        and not started yet (oldest first)."""
+        return list(self.active.values()) + list(self.waiting)
 
     @property
     def num_observations(self) -> int:

@@ -271,12 +271,13 @@ class Searcher(ABC):
         """Feature rows of the pending configurations without an observation at ``fidelity``
         (None when there are none). A running trial of a multi-fidelity scheduler (e.g. paused
         by ASHA after its report at ``fidelity``) is in the model's data already, so it is not
-        pending for a model of that fidelity; started trials' rows come from the history,
+        pending for a model of that fidelity (a paused one is not pending at all); started trials'
+        rows come from the history,
         configurations not started yet are encoded."""
         if not pending:
             return None
         at = self.history.scores.get(fidelity, {})
-        trial_of = {id(c): t for t, c in self.history.running.items()}
+        trial_of = {id(c): t for t, c in self.history.active.items()}
         started, waiting = [], []
         for c in pending:
             t = trial_of.get(id(c))

@@ -58,7 +58,8 @@ pending configurations or on a 15,625-row grid table (6 choices of 5 values), ab
 log densities come from one matrix product each (``(x - y)^2`` expanded, the Aitchison-Aitken
 factors folded into the one-hot columns), computed in blocks small enough for OpenBLAS to keep
 them on one thread; the feature rows of the observations are stacked incrementally and the
-split is cached on ``history.version`` and the model fidelity.
+split is cached on the model fidelity and the version of its observations
+(``history.versions``), so reports at other fidelities do not cause a refit.
 """
 from __future__ import annotations
 
@@ -267,8 +268,9 @@ class TPESearcher(Searcher):
                           min_bandwidth=self.min_bandwidth)
 
     def _fit(self, fidelity: Any) -> None:
-        """Split the observations at ``fidelity`` into good and bad; cached on the history version."""
-        key = (self.history.version, fidelity)
+        """Split the observations at ``fidelity`` into good and bad: a model per fidelity, refitted
+        when the observations at that fidelity change (HpBandSter's BOHB keeps a KDE per budget)."""
+        key = (self.history.versions.get(fidelity, 0), fidelity)
         if key == self._fit_key:
             return
         at = self.history.scores[fidelity]

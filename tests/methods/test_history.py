@@ -73,7 +73,8 @@ def test_paused_trials_are_running_but_not_pending():
     assert h.pending_configs() == [trials[0].config, trials[2].config]
     assert set(h.running) == {0, 1, 2} and h.paused == {1}
     h.resume(1)
-    assert h.pending_configs() == [t.config for t in trials] and h.paused == set()
+    assert h.pending_configs() == [trials[0].config, trials[2].config, trials[1].config]   # resumed last
+    assert h.paused == set() and set(h.active) == {0, 1, 2}
     h.pause(trials[2])
     h.end(trials[2], TrialStatus.STOPPED)
     assert h.paused == set() and 2 not in h.running
