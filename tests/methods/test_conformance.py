@@ -18,8 +18,6 @@ VARIANTS: dict[str, list[dict[str, Any]]] = {
              {"searcher": "tpe"}, {"searcher": "rea"}, {"searcher": "bayesopt"}],
     "SyncHyperband": [{"brackets": 2}, {"searcher": "tpe"}, {"searcher": "rea"}],
     "RandomSearch": [{"allow_duplicates": True}],
-    "SyncBOHB": [{"brackets": 1}],
-    "AsyncBOHB": [{"type": "promotion"}, {"type": "promotion", "brackets": 3}],
 }
 
 #: trials per run for the slow (Gaussian-process) methods; the others use the suite's default
@@ -47,5 +45,7 @@ def _cases() -> dict[str, type[SchedulerConformance]]:
     return classes
 
 
+VARIANTS.update({"SyncBOHB": [{"brackets": 1}],
+                 "AsyncBOHB": [{"type": "promotion"}, {"type": "promotion", "brackets": 3}]})
 globals().update(_cases())
 
