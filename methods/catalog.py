@@ -52,7 +52,8 @@ from methods.presets import PRESETS, SOURCE as PRESETS_SOURCE, Preset
 from methods.registry import COMMON_ARGUMENTS, METHODS
 from methods.searcher import SEARCHERS, Searcher, searcher_arguments
 
-__all__ = ["MethodInfo", "PresetInfo", "all_presets", "describe_preset", "method_kind", "SINGLE_FIDELITY", "MULTI_FIDELITY", "SEARCHER", "describe", "describe_searcher",
+__all__ = ["MethodInfo", "PresetInfo", "all_presets", "describe_preset", "method_kind", "SINGLE_FIDELITY",
+           "MULTI_FIDELITY", "SEARCHER", "describe", "describe_searcher",
            "describe_any", "all_methods", "all_searchers", "common_arguments", "markdown_table", "TABLE_BEGIN",
            "TABLE_END", "replace_table", "main"]
 

@@ -206,5 +206,5 @@ class History:
         best = self.best()
         b = "none" if best is None else f"{best[0]:.6g} (trial {best[1]})"
         return (f"History({len(self.configs)} trials, {self.num_observations} observations at "
-                f"{len(self.scores)} fidelities, {len(self.running) - len(self.paused) + len(self.waiting)} pending, best {b})")
+                f"{len(self.scores)} fidelities, {len(self.active) + len(self.waiting)} pending, best {b})")
 

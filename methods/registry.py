@@ -84,10 +84,6 @@ def resolve_method(name: str) -> tuple[str, dict[str, Any], Preset | None]:
     return preset.method, dict(preset.args), preset
 
 
-def _lookup(name: str) -> type[Scheduler]:
-    return METHODS[resolve_method(name)[0]]
-
-
 def _is_multi_fidelity(cls: type[Scheduler]) -> bool | None:
     """True/False for a multi-/single-fidelity method (``methods.catalog``'s kind), None if unknown."""
     from methods.catalog import MULTI_FIDELITY, method_kind
@@ -109,7 +105,7 @@ def _check_fidelities(name: str, method: str, kwargs: dict[str, Any]) -> None:
         return                                          # the scheduler reports the bad value
     if n == 1 and _is_multi_fidelity(METHODS[method]):
         what = f"preset {name!r} ({PRESETS[name].expansion()})" if name != method else f"method {name!r}"
-        single = sorted(n for n, c in METHODS.items() if _is_multi_fidelity(c) is False)
+        single = sorted(m for m, c in METHODS.items() if _is_multi_fidelity(c) is False)
         raise MethodError(
             f"{what} is multi-fidelity (it stops or pauses trials at rung levels), but there is a single "
             f"fidelity ({_plain(fidelities)!r}: a single-fidelity blackbox); use a single-fidelity method: "
@@ -135,8 +131,8 @@ def _check_brackets_fit(name: str, preset: Preset, kwargs: dict[str, Any]) -> No
     grace = "" if kwargs.get("grace_period") is None else f", grace_period={kwargs['grace_period']!r}"
     raise MethodError(
         f"preset {name!r} ({preset.expansion()}) needs {brackets} brackets, but the fidelity grid "
-        f"({len(fidelities)} levels up to {_plain(fidelities)[-1]!r}) with reduction_factor={rf!r}{grace} has the rung "
-        f"levels {levels}: at most {len(levels)} brackets. What would fit: {preset.method} with "
+        f"({len(fidelities)} levels up to {_plain(fidelities)[-1]!r}) with reduction_factor={rf!r}{grace} has "
+        f"the rung levels {levels}: at most {len(levels)} brackets. What would fit: {preset.method} with "
         f"{others + ', ' if others else ''}brackets <= {len(levels)} (e.g. brackets={len(levels)})")
 
 
