@@ -1,7 +1,7 @@
 """Configuration-space vocabulary shared by blackboxes and methods.
 
 This module imports nothing else of hposim: it is the only part of ``blackbox_repo``
-that ``methods`` may import (see DESIGN.md, "Layout").
+that ``methods`` may import (see docs/architecture.md#layering).
 
 A configuration space is an ordered mapping ``name -> Domain``. Every domain can sample
 (seeded), encode a value to ``[0, 1]`` (one column per parameter, categorical values by
@@ -32,6 +32,8 @@ from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
 import numpy as np
 
+from blackbox_repo.errors import InputError
+
 __all__ = [
     "Domain", "Choice", "Ordinal", "Integer", "Float", "Constant", "ConfigurationSpace",
     "choice", "ordinal", "randint", "lograndint", "uniform", "loguniform", "constant",
@@ -56,7 +58,7 @@ def values_getter(names: Sequence[str]) -> Callable[[Mapping[str, Any]], tuple]:
     return operator.itemgetter(*names)
 
 
-class ConfigurationError(ValueError):
+class ConfigurationError(InputError):
     """A configuration or a value does not belong to its space."""
 
 

@@ -5,10 +5,11 @@ distribution), its tasks and objectives, and a ``converter(raw_dir)`` that turns
 files into ``{task: TabularBlackbox}`` (or yields ``(task, blackbox)`` pairs, so a large
 family never holds every task in memory at once).
 
-``Recipe.get()`` resolves a family in the order of DESIGN.md: the local cache, then the
-mirror (``mirror=`` or ``$HPOSIM_MIRROR``), then download + convert. The whole family is
-written into a hidden staging folder and renamed into place, under a file lock, so many
-processes asking at once convert once and never see a half-written family. After a
+``Recipe.get()`` resolves a family in the documented order
+(docs/architecture.md#the-repository-on-disk): the local cache, then the mirror (``mirror=`` or
+``$HPOSIM_MIRROR``), then download + convert. The whole family is written into a hidden
+staging folder and renamed into place, under a file lock, so many processes asking at once
+convert once and never see a half-written family. After a
 conversion the family is uploaded to the mirror.
 
 Example:
