@@ -13,3 +13,5 @@ from methods import (fifo, random_search, grid_search, asha, sync_hyperband, med
 
 __all__ = ["Decision", "MethodError", "Scheduler", "Suggestion", "Trial", "TrialStatus",
            "METHODS", "create", "method_arguments", "register", "SEARCHERS", "Searcher", "make_searcher"]
+
+from methods import bohb  # noqa: E402,F401  (register SyncBOHB, AsyncBOHB)

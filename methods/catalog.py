@@ -21,6 +21,8 @@ Everything is read from the classes themselves, so the listing cannot drift from
   ``searcher=``, none otherwise.
 
 Searchers registered under several names (aliases) are one entry listing all its names.
+Presets (``methods.presets``: a method with fixed arguments, e.g. ``ASHA6-STOP``) are listed by
+``all_presets()`` with what each expands to and its method's kind, in a table of their own.
 
 The table of ``docs/methods.md`` is generated; regenerate it with
 ``python -m methods.catalog --write docs/methods.md`` (``python -m methods.catalog`` prints it).
@@ -36,6 +38,7 @@ from __future__ import annotations
 
 import argparse
 import difflib
+import functools
 import inspect
 import re
 import sys
@@ -45,10 +48,12 @@ from typing import Any, Sequence
 
 from blackbox_repo.configspace import ConfigurationSpace, uniform
 from methods.base import MethodError, Scheduler
+from methods.presets import PRESETS, SOURCE as PRESETS_SOURCE, Preset
 from methods.registry import COMMON_ARGUMENTS, METHODS
 from methods.searcher import SEARCHERS, Searcher, searcher_arguments
 
-__all__ = ["MethodInfo", "SINGLE_FIDELITY", "MULTI_FIDELITY", "SEARCHER", "describe", "describe_searcher",
+__all__ = ["MethodInfo", "PresetInfo", "all_presets", "describe_preset", "method_kind", "SINGLE_FIDELITY",
+           "MULTI_FIDELITY", "SEARCHER", "describe", "describe_searcher",
            "describe_any", "all_methods", "all_searchers", "common_arguments", "markdown_table", "TABLE_BEGIN",
            "TABLE_END", "replace_table", "main"]
 
@@ -122,6 +127,13 @@ def _kind(cls: type[Scheduler]) -> str:
     return SINGLE_FIDELITY if levels is not None and len(levels) == 0 else MULTI_FIDELITY
 
 
+@functools.lru_cache(maxsize=None)
+def method_kind(cls: type[Scheduler]) -> str:
+    """``SINGLE_FIDELITY`` or ``MULTI_FIDELITY`` for a method class (probed once, then cached);
+    ``MethodError`` if the probe is refused."""
+    return _kind(cls)
+
+
 def _method_arguments(cls: type) -> dict[str, Any]:
     params = inspect.signature(cls.__init__).parameters.values()
     return {p.name: p.default for p in params
@@ -136,7 +148,7 @@ def _searcher_names() -> tuple[str, ...]:
 def _method_info(name: str, cls: type[Scheduler]) -> MethodInfo:
     doc = _docstring(cls)
     arguments = _method_arguments(cls)
-    return MethodInfo(name=name, names=(name,), kind=_kind(cls), summary=doc.split("\n", 1)[0],
+    return MethodInfo(name=name, names=(name,), kind=method_kind(cls), summary=doc.split("\n", 1)[0],
                       paper=cls.paper, reference=_reference(doc), arguments=arguments, doc=doc,
                       class_path=f"{cls.__module__}.{cls.__qualname__}",
                       searchers=_searcher_names() if "searcher" in arguments else ())
@@ -160,6 +172,46 @@ def _find(name: str, names: Sequence[str], what: str) -> str:
     close = difflib.get_close_matches(name.casefold(), list(folded), n=1)
     hint = f" Did you mean {folded[close[0]]!r}?" if close else ""
     raise MethodError(f"unknown {what} {name!r}; registered {what}s: {sorted(names, key=str.casefold)}.{hint}")
+
+
+@dataclass(frozen=True)
+class PresetInfo:
+    """A preset as users see it: its name, what it expands to and whether its method is registered.
+
+    Example:
+        >>> info = describe_preset("asha6-stop")
+        >>> info.name, info.expansion, info.kind
+        ('ASHA6-STOP', "ASHA(type='stopping', brackets=6)", 'multi-fidelity')
+    """
+
+    name: str
+    method: str
+    args: dict[str, Any] = field(hash=False)
+    expansion: str
+    description: str
+    #: the method's kind, or "" when the method is not registered in this installation
+    kind: str
+
+    @property
+    def available(self) -> bool:
+        return self.method in METHODS
+
+
+def _preset_info(preset: Preset) -> PresetInfo:
+    cls = METHODS.get(preset.method)
+    return PresetInfo(name=preset.name, method=preset.method, args=dict(preset.args),
+                      expansion=preset.expansion(), description=preset.description,
+                      kind=method_kind(cls) if cls is not None else "")
+
+
+def all_presets() -> list[PresetInfo]:
+    """Every preset, in the order of Syne Tune's tutorial."""
+    return [_preset_info(p) for p in PRESETS.values()]
+
+
+def describe_preset(name: str) -> PresetInfo:
+    """The preset ``name`` (case-insensitive)."""
+    return _preset_info(PRESETS[_find(name, list(PRESETS), "preset")])
 
 
 def describe(name: str) -> MethodInfo:
@@ -187,17 +239,20 @@ def describe_any(name: str) -> MethodInfo:
         return describe(name)
     if name in SEARCHERS:
         return describe_searcher(name)
-    for lookup in (describe, describe_searcher):
+    if name in PRESETS:
+        return describe_preset(name)
+    for lookup in (describe, describe_searcher, describe_preset):
         try:
             return lookup(name)
         except MethodError:
             pass
-    names = list(METHODS) + list(SEARCHERS)
+    names = list(METHODS) + list(SEARCHERS) + list(PRESETS)
     folded = {n.casefold(): n for n in names}
     close = difflib.get_close_matches(str(name).casefold(), list(folded), n=1)
     hint = f" Did you mean {folded[close[0]]!r}?" if close else ""
-    raise MethodError(f"unknown method or searcher {name!r}; registered methods: "
-                      f"{sorted(METHODS, key=str.casefold)}; searchers: {sorted(SEARCHERS)}.{hint}")
+    raise MethodError(f"unknown method or searcher {name!r} (nor a preset); registered methods: "
+                      f"{sorted(METHODS, key=str.casefold)}; searchers: {sorted(SEARCHERS)}; presets: "
+                      f"{list(PRESETS)}.{hint}")
 
 
 def all_methods() -> list[MethodInfo]:
@@ -236,6 +291,13 @@ def markdown_table() -> str:
                        for k, v in common_arguments().items())
     lines += ["", f"Every method also takes the common arguments {common} (`metric` is required); "
                   f"`hposim simulate` and studies fill them in from the blackbox and the run."]
+    lines += ["", f"Presets: a method with fixed arguments, usable wherever a method name is (the names and "
+                  f"meanings of {PRESETS_SOURCE}); the other arguments keep the method's defaults and may be "
+                  f"set, the fixed ones cannot be changed.", "",
+              "| preset | expands to | kind | description |", "| --- | --- | --- | --- |"]
+    for p in all_presets():
+        kind = p.kind or "(method not registered)"
+        lines.append(f"| `{p.name}` | `{p.expansion}` | {kind} | {_cell(p.description)} |")
     return "\n".join(lines) + "\n"
 
 
@@ -264,7 +326,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     path = Path(args.write)
     path.write_text(replace_table(path.read_text(), markdown_table()))
-    print(f"wrote the table of {len(METHODS)} methods and {len(all_searchers())} searchers to {path}")
+    print(f"wrote the table of {len(METHODS)} methods, {len(all_searchers())} searchers and {len(PRESETS)} "
+          f"presets to {path}")
     return 0
 
 

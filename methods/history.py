@@ -8,7 +8,10 @@ base class from the scheduler's calls, so no method re-implements the bookkeepin
 - ``discard(config)``: it will never start (the run stopped first): no longer pending;
 - ``observe(trial, fidelity, score)``: a report, as a score where *lower is better*
   (the searcher applies the mode), so every model minimizes;
-- ``end(trial, status)``: the trial completed, was stopped or failed: no longer pending.
+- ``end(trial, status)``: the trial completed, was stopped or failed: no longer pending;
+- ``pause(trial)`` / ``resume(trial)``: a pause-and-resume scheduler (synchronous Hyperband,
+  ASHA with promotion) paused the trial at a rung, or resumed it: a paused trial is not
+  pending (no evaluation of it is under way, and it may never resume), a resumed one is again.
 
 Scores are kept per fidelity in insertion order; a trial reporting twice at one fidelity
 (a rare re-run) keeps its latest score. Failed trials leave their earlier observations.
@@ -53,10 +56,14 @@ class History:
         self._features = features
         #: trial id -> configuration, for every started trial
         self.configs: dict[int, dict] = {}
-        #: trial id -> configuration of the trials started and not ended
+        #: trial id -> configuration of the trials started and not ended (paused ones included)
         self.running: dict[int, dict] = {}
         #: configurations handed out and not started (nor discarded) yet
         self.waiting: list[dict] = []
+        #: ids of the running trials a scheduler paused (not pending until resumed)
+        self.paused: set[int] = set()
+        #: trial id -> configuration of the running trials not paused (the pending started ones)
+        self.active: dict[int, dict] = {}
         #: fidelity -> {trial id: score}, in order of first report
         self.scores: dict[Any, dict[int, float]] = {}
         #: trial id -> (fidelity, score) of its latest report
@@ -67,6 +74,8 @@ class History:
         self._best: dict[Any, tuple[float, int]] = {}
         #: increases with every change of the observations (models cache on it)
         self.version = 0
+        #: fidelity -> number of changes of its observations (a model of one fidelity caches on it)
+        self.versions: dict[Any, int] = {}
 
     # -------------------------------------------------------------- updates
     def suggested(self, config: dict) -> None:
@@ -88,6 +97,7 @@ class History:
         self._unwait(trial.config)
         self.configs[trial.trial_id] = trial.config
         self.running[trial.trial_id] = trial.config
+        self.active[trial.trial_id] = trial.config
         if self._features is not None:
             self._rows[trial.trial_id] = np.asarray(self._features(trial.config), dtype=float)
 
@@ -110,15 +120,30 @@ class History:
             self.scores = dict(sorted(self.scores.items(), key=lambda kv: kv[0]))
         at[tid] = score
         self.last[tid] = (fidelity, score)
+        self.versions[fidelity] = self.versions.get(fidelity, 0) + 1
         best = self._best.get(fidelity)
         if best is None or score < best[0] or (score == best[0] and tid < best[1]):
             self._best[fidelity] = (score, tid)
         self.version += 1
 
+    def pause(self, trial: Any) -> None:
+        """The scheduler paused the trial: it is no longer pending until it resumes."""
+        if trial.trial_id in self.running:
+            self.paused.add(trial.trial_id)
+            self.active.pop(trial.trial_id, None)
+
+    def resume(self, trial_id: int) -> None:
+        """The scheduler resumed the paused trial ``trial_id``: it is pending again."""
+        if trial_id in self.paused:
+            self.paused.discard(trial_id)
+            self.active[trial_id] = self.running[trial_id]
+
     def end(self, trial: Any, status: Any) -> None:
         """The trial completed, stopped or failed: it is no longer pending."""
         tid = trial.trial_id
         self.running.pop(tid, None)
+        self.active.pop(tid, None)
+        self.paused.discard(tid)
         self.ended.add(tid)
         if getattr(status, "value", status) == "failed":
             self.failed.add(tid)
@@ -126,8 +151,9 @@ class History:
 
     # -------------------------------------------------------------- queries
     def pending_configs(self) -> list[dict]:
-        """Configurations running or handed out and not started yet, oldest first."""
-        return list(self.running.values()) + list(self.waiting)
+        """Configurations running (not paused; in the order they started or resumed) or handed out
+        and not started yet (oldest first)."""
+        return list(self.active.values()) + list(self.waiting)
 
     @property
     def num_observations(self) -> int:
@@ -180,5 +206,5 @@ class History:
         best = self.best()
         b = "none" if best is None else f"{best[0]:.6g} (trial {best[1]})"
         return (f"History({len(self.configs)} trials, {self.num_observations} observations at "
-                f"{len(self.scores)} fidelities, {len(self.running) + len(self.waiting)} pending, best {b})")
+                f"{len(self.scores)} fidelities, {len(self.active) + len(self.waiting)} pending, best {b})")
 

@@ -1,9 +1,15 @@
-"""Methods by name: a plain dict ``METHODS`` name -> class, and ``create``.
+"""Methods by name: a plain dict ``METHODS`` name -> class, presets, and ``create``.
+
+A name is a registered method or a preset (``methods.presets.PRESETS``: a method with fixed
+arguments, e.g. ``ASHA6-STOP``). Names match exactly (a method before a preset); a name that
+matches only when case is ignored is refused with a hint (``asha`` -> did you mean 'ASHA'?).
 
 Example:
     >>> from methods import METHODS
     >>> "RandomSearch" in METHODS
     True
+    >>> resolve_method("ASHA-PROM")[:2]
+    ('ASHA', {'type': 'promotion', 'brackets': 1})
 """
 from __future__ import annotations
 
@@ -13,8 +19,9 @@ from typing import Any, Callable
 
 from blackbox_repo.configspace import ConfigurationSpace
 from methods.base import MethodError, Scheduler
+from methods.presets import PRESETS, Preset
 
-__all__ = ["METHODS", "register", "create", "method_arguments"]
+__all__ = ["METHODS", "register", "create", "method_arguments", "resolve_method", "method_names"]
 
 METHODS: dict[str, type[Scheduler]] = {}
 
@@ -34,34 +41,124 @@ def register(name: str) -> Callable[[type[Scheduler]], type[Scheduler]]:
 
 
 def method_arguments(name: str) -> list[str]:
-    """The keyword arguments method ``name`` accepts besides the common ones."""
-    cls = _lookup(name)
-    params = inspect.signature(cls.__init__).parameters
-    return [p for p in params if p not in ("self", "config_space", *COMMON_ARGUMENTS)
+    """The keyword arguments method (or preset) ``name`` accepts besides the common ones; a
+    preset's fixed arguments are not among them."""
+    method, fixed, _ = resolve_method(name)
+    params = inspect.signature(METHODS[method].__init__).parameters
+    return [p for p in params if p not in ("self", "config_space", *COMMON_ARGUMENTS) and p not in fixed
             and params[p].kind in (inspect.Parameter.KEYWORD_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)]
 
 
-def _lookup(name: str) -> type[Scheduler]:
+def method_names() -> list[str]:
+    """Every name ``create`` accepts: the registered methods, then the presets not named like one."""
+    return list(METHODS) + [p for p in PRESETS if p not in METHODS]
+
+
+def _unknown(name: Any) -> MethodError:
+    names = method_names()
+    folded = str(name).casefold()
+    same = [n for n in names if n.casefold() == folded]
+    if same:
+        hint = " Did you mean " + " or ".join(repr(n) for n in same) + "? (names are case-sensitive)"
+    else:
+        close = difflib.get_close_matches(folded, [n.casefold() for n in names], n=1)
+        hint = f" Did you mean {next(n for n in names if n.casefold() == close[0])!r}?" if close else ""
+    return MethodError(f"unknown method {name!r}; registered methods: {sorted(METHODS, key=str.casefold)}; "
+                       f"presets: {list(PRESETS)}.{hint}")
+
+
+def resolve_method(name: str) -> tuple[str, dict[str, Any], Preset | None]:
+    """``(method name, fixed arguments, preset or None)`` for a method or preset name (exact match,
+    a method before a preset); an unknown name raises ``MethodError`` with the names and a hint."""
+    if not isinstance(name, str):
+        raise MethodError(f"a method name must be a string, got {name!r}")
+    if name in METHODS:
+        return name, {}, None
+    preset = PRESETS.get(name)
+    if preset is None:
+        raise _unknown(name)
+    if preset.method not in METHODS:
+        raise MethodError(f"preset {name!r} stands for {preset.expansion()}, but method {preset.method!r} is "
+                          f"not registered in this installation; registered methods: "
+                          f"{sorted(METHODS, key=str.casefold)}")
+    return preset.method, dict(preset.args), preset
+
+
+def _is_multi_fidelity(cls: type[Scheduler]) -> bool | None:
+    """True/False for a multi-/single-fidelity method (``methods.catalog``'s kind), None if unknown."""
+    from methods.catalog import MULTI_FIDELITY, method_kind
+
     try:
-        return METHODS[name]
-    except KeyError:
-        close = difflib.get_close_matches(name, list(METHODS), n=1)
-        hint = f" Did you mean {close[0]!r}?" if close else ""
+        return method_kind(cls) == MULTI_FIDELITY
+    except MethodError:
+        return None
+
+
+def _check_fidelities(name: str, method: str, kwargs: dict[str, Any]) -> None:
+    """A multi-fidelity method needs more than one fidelity (checked when ``fidelity_values`` is given)."""
+    fidelities = kwargs.get("fidelity_values")
+    if fidelities is None:
+        return
+    try:
+        n = len(fidelities)
+    except TypeError:
+        return                                          # the scheduler reports the bad value
+    if n == 1 and _is_multi_fidelity(METHODS[method]):
+        what = f"preset {name!r} ({PRESETS[name].expansion()})" if name != method else f"method {name!r}"
+        single = sorted(m for m, c in METHODS.items() if _is_multi_fidelity(c) is False)
         raise MethodError(
-            f"unknown method {name!r}; registered methods: {sorted(METHODS)}.{hint}") from None
+            f"{what} is multi-fidelity (it stops or pauses trials at rung levels), but there is a single "
+            f"fidelity ({_plain(fidelities)!r}: a single-fidelity blackbox); use a single-fidelity method: "
+            f"{single}")
+
+
+def _check_brackets_fit(name: str, preset: Preset, kwargs: dict[str, Any]) -> None:
+    """A preset fixing ``brackets`` needs that many rung levels; say what would fit."""
+    from methods.rungs import resolve_levels
+
+    brackets = preset.args.get("brackets")
+    fidelities = kwargs.get("fidelity_values")
+    if not isinstance(brackets, int) or brackets <= 1 or fidelities is None:
+        return
+    rf = kwargs.get("reduction_factor", 3)
+    try:
+        levels = resolve_levels(fidelities, kwargs.get("grace_period"), rf, kwargs.get("max_fidelity"))
+    except MethodError:
+        return                                          # the scheduler reports the bad value
+    if brackets <= len(levels):
+        return
+    others = ", ".join(f"{k}={v!r}" for k, v in preset.args.items() if k != "brackets")
+    grace = "" if kwargs.get("grace_period") is None else f", grace_period={kwargs['grace_period']!r}"
+    raise MethodError(
+        f"preset {name!r} ({preset.expansion()}) needs {brackets} brackets, but the fidelity grid "
+        f"({len(fidelities)} levels up to {_plain(fidelities)[-1]!r}) with reduction_factor={rf!r}{grace} has "
+        f"the rung levels {levels}: at most {len(levels)} brackets. What would fit: {preset.method} with "
+        f"{others + ', ' if others else ''}brackets <= {len(levels)} (e.g. brackets={len(levels)})")
 
 
 def create(name: str, config_space: ConfigurationSpace, *, metric: str, mode: str = "min",
            **kwargs: Any) -> Scheduler:
-    """Instantiate a registered method, checking its arguments first.
+    """Instantiate a registered method or preset, checking its arguments first.
+
+    ``name``: a method or a preset (exact; see ``resolve_method``). A preset's fixed arguments
+    are added (one given with another value is refused); a multi-fidelity method given a single
+    fidelity in ``fidelity_values`` is refused (a single-fidelity blackbox), as is a preset whose
+    fixed ``brackets`` the rung levels of ``fidelity_values`` do not allow (the message says what
+    would fit). Every error is a ``MethodError`` (an ``InputError``) naming the value.
 
     Example:
         >>> from blackbox_repo.configspace import ConfigurationSpace, choice
         >>> create("RandomSearch", ConfigurationSpace({"a": choice([1, 2])}), metric="err").mode
         'min'
     """
-    cls = _lookup(name)
-    allowed = method_arguments(name)
+    method, fixed, preset = resolve_method(name)
+    cls = METHODS[method]
+    for k, v in kwargs.items():
+        if k in fixed and not _same(v, fixed[k]):
+            raise MethodError(
+                f"preset {name!r} ({preset.expansion()}) fixes {k}={fixed[k]!r}; it cannot be overridden "
+                f"(got {k}={v!r}); use method {method!r} to choose {k}")
+    allowed = method_arguments(method)
     bad = [k for k in kwargs if k not in allowed and k not in COMMON_ARGUMENTS]
     if bad:
         hints = []
@@ -73,4 +170,21 @@ def create(name: str, config_space: ConfigurationSpace, *, metric: str, mode: st
         raise MethodError(
             f"method {name!r} does not take argument(s) {bad}; valid arguments: "
             f"{sorted(allowed)} plus {list(COMMON_ARGUMENTS)}.{hint}")
-    return cls(config_space, metric=metric, mode=mode, **kwargs)
+    kwargs = {**kwargs, **fixed}
+    _check_fidelities(name, method, kwargs)
+    if preset is None:
+        return cls(config_space, metric=metric, mode=mode, **kwargs)
+    _check_brackets_fit(name, preset, kwargs)
+    try:
+        return cls(config_space, metric=metric, mode=mode, **kwargs)
+    except MethodError as e:
+        raise MethodError(f"preset {name!r} ({preset.expansion()}): {e}") from None
+
+
+def _plain(values: Any) -> list:
+    """A sequence of fidelities as plain Python values (``np.int64(3)`` -> ``3``)."""
+    return [v.item() if hasattr(v, "item") else v for v in values]
+
+
+def _same(a: Any, b: Any) -> bool:
+    return type(a) is type(b) and a == b

@@ -8,7 +8,9 @@ does that, once (a searcher instance serves one scheduler). Then:
   configurations running or handed out and not started (so that four workers asking at once
   get four different points). ``None``: nothing left to try.
 - ``observe(trial, fidelity, metrics)``: a report the scheduler saw.
-- ``on_start(trial)``, ``on_discard(config)``, ``on_end(trial, status)``: the life cycle.
+- ``on_start(trial)``, ``on_discard(config)``, ``on_end(trial, status)``: the life cycle;
+  ``on_pause(trial)`` / ``on_resume(trial_id)`` from pause-and-resume schedulers (a paused
+  trial is not pending).
 
 The base class keeps the ``History`` (observations per fidelity, pending trials, best) from
 these calls, turns metrics into scores where lower is better (so models always minimize),
@@ -162,6 +164,14 @@ class Searcher(ABC):
         """``trial`` completed, was stopped or failed."""
         self.history.end(trial, status)
 
+    def on_pause(self, trial: Trial) -> None:
+        """The scheduler paused ``trial`` at a rung: not pending until it resumes."""
+        self.history.pause(trial)
+
+    def on_resume(self, trial_id: int) -> None:
+        """The scheduler resumed the paused trial ``trial_id``: pending again."""
+        self.history.resume(trial_id)
+
     def upcoming(self) -> Sequence[dict]:
         """Configurations ``next_config`` will return next, if known in advance (default: none)."""
         return ()
@@ -261,12 +271,13 @@ class Searcher(ABC):
         """Feature rows of the pending configurations without an observation at ``fidelity``
         (None when there are none). A running trial of a multi-fidelity scheduler (e.g. paused
         by ASHA after its report at ``fidelity``) is in the model's data already, so it is not
-        pending for a model of that fidelity; started trials' rows come from the history,
+        pending for a model of that fidelity (a paused one is not pending at all); started trials'
+        rows come from the history,
         configurations not started yet are encoded."""
         if not pending:
             return None
         at = self.history.scores.get(fidelity, {})
-        trial_of = {id(c): t for t, c in self.history.running.items()}
+        trial_of = {id(c): t for t, c in self.history.active.items()}
         started, waiting = [], []
         for c in pending:
             t = trial_of.get(id(c))
@@ -344,6 +355,12 @@ class RandomSearcher(Searcher):
         pass
 
     def on_end(self, trial: Trial, status: TrialStatus) -> None:
+        pass
+
+    def on_pause(self, trial: Trial) -> None:
+        pass
+
+    def on_resume(self, trial_id: int) -> None:
         pass
 
     def upcoming(self) -> Sequence[dict]:

@@ -58,7 +58,8 @@ pending configurations or on a 15,625-row grid table (6 choices of 5 values), ab
 log densities come from one matrix product each (``(x - y)^2`` expanded, the Aitchison-Aitken
 factors folded into the one-hot columns), computed in blocks small enough for OpenBLAS to keep
 them on one thread; the feature rows of the observations are stacked incrementally and the
-split is cached on ``history.version`` and the model fidelity.
+split is cached on the model fidelity and the version of its observations
+(``history.versions``), so reports at other fidelities do not cause a refit.
 """
 from __future__ import annotations
 
@@ -250,6 +251,9 @@ class TPESearcher(Searcher):
         #: observations needed at a fidelity to fit the densities there
         self.min_points = n
         self._fit_key: tuple | None = None
+        #: the model fidelity at the last suggestion: the largest fidelity with at least
+        #: ``min_points`` observations (BOHB's rule), None while there is none
+        self.model_fidelity: Any = None
         self._good: ProductKDE | None = None
         self._bad_rows = np.empty((0, enc.dim))
         self._bad: ProductKDE | None = None
@@ -264,8 +268,9 @@ class TPESearcher(Searcher):
                           min_bandwidth=self.min_bandwidth)
 
     def _fit(self, fidelity: Any) -> None:
-        """Split the observations at ``fidelity`` into good and bad; cached on the history version."""
-        key = (self.history.version, fidelity)
+        """Split the observations at ``fidelity`` into good and bad: a model per fidelity, refitted
+        when the observations at that fidelity change (HpBandSter's BOHB keeps a KDE per budget)."""
+        key = (self.history.versions.get(fidelity, 0), fidelity)
         if key == self._fit_key:
             return
         at = self.history.scores[fidelity]
@@ -284,7 +289,7 @@ class TPESearcher(Searcher):
         self._fit_key = key
 
     def suggest(self, pending: Sequence[dict]) -> dict | None:
-        fidelity = self.history.model_fidelity(self.min_points)
+        fidelity = self.model_fidelity = self.history.model_fidelity(self.min_points)
         if fidelity is None or self.rng.random() < self.random_fraction:
             return self.random_config()
         self._fit(fidelity)
@@ -370,7 +375,7 @@ class TPE(FIFO):
     (``num_min_data_points`` HpBandSter's); the arguments: ``num_min_data_points``
     (``None``: ``d + 1``), ``top_n_percent=15``, ``min_bandwidth=1e-3``, ``num_candidates=64``,
     ``bandwidth_factor=3``, ``random_fraction=0.33``, ``allow_duplicates=False``. For BOHB use
-    ``ASHA(searcher="tpe")``.
+    ``SyncBOHB`` or ``AsyncBOHB`` (``methods.bohb``).
 
     Example:
         >>> from blackbox_repo.configspace import ConfigurationSpace, uniform, choice

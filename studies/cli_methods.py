@@ -2,8 +2,10 @@
 
 Example (shell)::
 
-    hposim methods                    # every method: kind, description, paper, arguments=defaults
+    hposim methods                    # every method: kind, description, paper, arguments=defaults;
+                                      # then the presets (ASHA6-STOP, BOHB, ...) and what each expands to
     hposim method info ASHA           # one method in full: docstring, arguments, searchers
+    hposim method info ASHA6-STOP     # a preset: its fixed arguments, then its method in full
     hposim searchers                  # every searcher (what to try next), for searcher=NAME
 
 Everything shown comes from ``methods.catalog`` (the classes' docstrings, ``paper``
@@ -20,8 +22,8 @@ from typing import Any, Sequence
 
 from studies.cli import UsageError
 
-__all__ = ["register", "methods_text", "searchers_text", "info_text", "cmd_methods", "cmd_searchers",
-           "cmd_info"]
+__all__ = ["register", "methods_text", "presets_text", "searchers_text", "info_text", "cmd_methods",
+           "cmd_searchers", "cmd_info"]
 
 _INDENT = 4
 
@@ -112,6 +114,36 @@ def methods_text(width: int | None = None) -> str:
     lines += _wrap("", "Methods with a searcher= argument take any searcher ('hposim searchers'), e.g. "
                        "--method ASHA --method-arg searcher=tpe. 'hposim method info NAME' shows a method in "
                        "full; docs/methods.md has the table.", 0, width)
+    lines.append("")
+    lines += presets_text(width).splitlines()
+    return "\n".join(lines)
+
+
+def presets_text(width: int | None = None) -> str:
+    """The presets part of ``hposim methods``: each preset and what it expands to.
+
+    Example:
+        >>> lines = presets_text(width=100).splitlines()
+        >>> lines[0].split()[:3], next(line for line in lines if line.startswith("ASHA6-STOP ")).split()
+        (['PRESET', 'EXPANDS', 'TO'], ['ASHA6-STOP', 'ASHA(type=stopping,', 'brackets=6)'])
+    """
+    from methods.catalog import all_presets
+    from methods.presets import SOURCE
+
+    width = width or _width()
+    presets = all_presets()
+    name_w = max(len(p.name) for p in presets)
+    lines = [f"{'PRESET':<{name_w}}  EXPANDS TO (then what it is)"]
+    for p in presets:
+        lines.append(f"{p.name:<{name_w}}  {p.expansion.replace(chr(39), '')}")
+        text = p.description + ("" if p.available else f" [{p.method} is not registered here]")
+        lines += textwrap.wrap(text, width=width, initial_indent=" " * (name_w + 2 + _INDENT),
+                               subsequent_indent=" " * (name_w + 2 + _INDENT))
+    lines.append("")
+    lines += _wrap("", f"A preset is a method with fixed arguments, usable wherever a method name is "
+                       f"(--method ASHA6-STOP, a study spec's method: BOHB); names and meanings from {SOURCE}. "
+                       f"Other arguments may be set (--method-arg grace_period=3); fixed ones cannot be "
+                       f"changed.", 0, width)
     return "\n".join(lines)
 
 
@@ -156,10 +188,12 @@ def info_text(name: str, width: int | None = None) -> str:
             allow_duplicates = False
         ...
     """
-    from methods.catalog import all_searchers, describe_any
+    from methods.catalog import PresetInfo, all_searchers, describe_any
 
     width = width or _width()
     info = describe_any(name)
+    if isinstance(info, PresetInfo):
+        return _preset_info_text(info, width)
     what = "searcher" if info.kind == "searcher" else "method"
     lines = [f"{', '.join(info.names)}: {info.kind}{' ' + what if what == 'method' else ''} ({info.class_path})"]
     lines += textwrap.wrap(_plain(info.summary), width=width)
@@ -190,6 +224,19 @@ def info_text(name: str, width: int | None = None) -> str:
     lines.append("documentation:")
     lines += [(" " * _INDENT + line).rstrip() for line in info.doc.splitlines()]
     return "\n".join(lines)
+
+
+def _preset_info_text(preset: Any, width: int) -> str:
+    """A preset: what it expands to, then its method in full (if registered)."""
+    lines = [f"{preset.name}: preset = {preset.expansion}"]
+    lines += textwrap.wrap(preset.description, width=width)
+    lines += _wrap("", "Its fixed arguments cannot be changed; every other argument of the method may be "
+                       "set (--method-arg KEY=VALUE, or in a study spec).", 0, width)
+    lines.append("")
+    if not preset.available:
+        lines.append(f"method {preset.method} is not registered in this installation.")
+        return "\n".join(lines)
+    return "\n".join(lines) + "\n" + info_text(preset.method, width)
 
 
 # ---------------------------------------------------------------------------- commands

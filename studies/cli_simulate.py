@@ -45,7 +45,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                     "At least one stopping criterion (--max-*, --target) is required.")
     p.add_argument("--blackbox", required=True, metavar="NAME[/TASK]",
                    help="blackbox, with its task unless it has only one (see 'hposim blackbox list')")
-    p.add_argument("--method", required=True, help="registered method name, e.g. RandomSearch, ASHA")
+    p.add_argument("--method", required=True,
+                   help="registered method or preset name (exact), e.g. RandomSearch, ASHA, ASHA6-STOP, BOHB; "
+                        "see 'hposim methods'")
     p.add_argument("--method-arg", action="append", default=[], metavar="KEY=VALUE",
                    help="method argument (repeatable); VALUE as a JSON literal, else a string")
     p.add_argument("--metric", help="objective to optimize (default: the blackbox's)")
@@ -139,10 +141,29 @@ def load_one_blackbox(ref: str):
     return next(iter(tasks.values()))
 
 
+def _make_scheduler(args: argparse.Namespace, blackbox: Any, method_args: dict[str, Any]) -> Any:
+    """The scheduler of ``--method`` (a method or a preset, exact name) with ``--method-arg``s; a
+    bad name or argument is a usage error (exit status 2) naming the flag, before the run starts."""
+    from methods import MethodError
+    from methods.registry import resolve_method
+    from simulator import make_scheduler
+
+    try:
+        resolve_method(args.method)
+    except MethodError as e:
+        raise UsageError(f"--method {args.method}: {e}") from None
+    try:
+        return make_scheduler(args.method, blackbox, metric=args.metric, mode=args.mode, seed=args.seed,
+                              **method_args)
+    except MethodError as e:
+        flags = " ".join(["--method", args.method] + [f"--method-arg {a}" for a in args.method_arg])
+        raise UsageError(f"{flags}: {e}") from None
+
+
 def cmd_simulate(args: argparse.Namespace) -> int:
     from blackbox_repo.errors import InputError
     from methods.arguments import check_seed
-    from simulator import Stop, make_scheduler, simulate
+    from simulator import Stop, simulate
 
     stop = {k: getattr(args, k) for k in ("max_time", "max_trials", "max_completed", "max_reports",
                                            "max_cost", "target") if getattr(args, k) is not None}
@@ -160,8 +181,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     try:
         stop = Stop(**stop)
         blackbox = load_one_blackbox(args.blackbox)
-        scheduler = make_scheduler(args.method, blackbox, metric=args.metric, mode=args.mode,
-                                   seed=args.seed, **method_args)
+        scheduler = _make_scheduler(args, blackbox, method_args)
         result = simulate(blackbox, scheduler, n_workers=args.n_workers, stop=stop, seed=args.seed,
                           blackbox_seed=args.blackbox_seed, time_per_fidelity=tpf)
     except InputError as e:

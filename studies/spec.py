@@ -313,27 +313,16 @@ class Study:
 
     # ------------------------------------------------------------------ validation
     def validate(self) -> "Study":
-        """Check every method, argument, blackbox, task and metric; raise ``StudySpecError``
-        listing all problems (with close-match suggestions). Loads each blackbox once."""
-        from methods import METHODS, method_arguments
-        from methods.registry import COMMON_ARGUMENTS
-
-        problems: list[str] = []
-        for m in self.methods.values():
-            if m.method not in METHODS:
-                problems.append(f"method {m.label!r}: unknown method {m.method!r}; registered methods: "
-                                f"{sorted(METHODS)}.{_suggest(m.method, METHODS)}")
-                continue
-            allowed = method_arguments(m.method)
-            for k in m.args:
-                if k in COMMON_ARGUMENTS:
-                    problems.append(f"method {m.label!r}: argument {k!r} is set by the study/benchmark, "
-                                    f"not per method")
-                elif k not in allowed:
-                    problems.append(f"method {m.label!r}: {m.method} has no argument {k!r}; valid "
-                                    f"arguments: {sorted(allowed)}.{_suggest(k, allowed)}")
+        """Check every method, argument, blackbox, task and metric, and instantiate every method
+        for every benchmark (its space, fidelity grid and rows), so that what a method refuses
+        there (a multi-fidelity method on a single-fidelity blackbox, ``brackets`` beyond the rung
+        levels, an argument value out of range) fails here rather than in every run; raise
+        ``StudySpecError`` listing all problems (with close-match suggestions). Loads each blackbox
+        once."""
+        problems, named = _check_method_names(self.methods)
         for b in self.benchmarks.values():
             problems += _check_blackbox(b)
+        problems += _check_methods_fit({k: self.methods[k] for k in named}, self.benchmarks)
         if problems:
             raise StudySpecError(f"study {self.name!r} has {len(problems)} problem(s):\n  - "
                                  + "\n  - ".join(problems))
@@ -422,6 +411,70 @@ def _parse_benchmark(label: str, b: Any, problems: list[str]) -> list[BenchmarkS
         problems.append(f"benchmark {label!r}: {e}")
         return []
     return [BenchmarkSpec(f"{label}-{t}", name, t, **common) for t in tasks]
+
+
+def _check_method_names(methods: Mapping[str, MethodSpec]) -> tuple[list[str], list[str]]:
+    """Problems with the method names (registered methods or presets, exact) and argument names,
+    and the labels of the methods without any (those ``_check_methods_fit`` instantiates)."""
+    from methods import MethodError
+    from methods.registry import COMMON_ARGUMENTS, METHODS, method_arguments, resolve_method
+
+    problems: list[str] = []
+    named: list[str] = []
+    for m in methods.values():
+        try:
+            method, fixed, preset = resolve_method(m.method)
+        except MethodError as e:
+            problems.append(f"method {m.label!r}: {e}")
+            continue
+        allowed = method_arguments(m.method)
+        found = []
+        for k in m.args:
+            if k in COMMON_ARGUMENTS:
+                found.append(f"method {m.label!r}: argument {k!r} is set by the study/benchmark, not per method")
+            elif k in fixed:
+                if type(m.args[k]) is not type(fixed[k]) or m.args[k] != fixed[k]:
+                    found.append(f"method {m.label!r}: preset {m.method} ({preset.expansion()}) fixes "
+                                 f"{k}={fixed[k]!r}; it cannot be overridden (got {m.args[k]!r}); use method "
+                                 f"{method!r} to choose {k}")
+            elif k not in allowed:
+                found.append(f"method {m.label!r}: {m.method} has no argument {k!r}; valid arguments: "
+                             f"{sorted(allowed)}.{_suggest(k, allowed)}")
+        problems += found
+        if not found and method in METHODS:
+            named.append(m.label)
+    return problems, named
+
+
+def _check_methods_fit(methods: Mapping[str, MethodSpec], benchmarks: Mapping[str, BenchmarkSpec]) -> list[str]:
+    """Instantiate every method for every benchmark as a run does (``simulator.make_scheduler``
+    with the blackbox's space, fidelities and rows, seed 0): what a method refuses there is a
+    problem of the spec. One problem per method and message, naming the benchmarks it concerns
+    (blackboxes that cannot be loaded, or with an unknown metric, are reported elsewhere)."""
+    from simulator import make_scheduler
+    from studies.cache import get_blackbox
+
+    failures: dict[tuple[str, str], list[str]] = {}
+    for b in benchmarks.values():
+        try:
+            bb = get_blackbox(b.blackbox, b.task)
+        except Exception:  # noqa: BLE001 - reported by _check_blackbox
+            continue
+        metric = b.metric if b.metric is not None else bb.metric
+        if metric not in list(bb.objectives_names):
+            continue
+        for m in methods.values():
+            try:
+                make_scheduler(m.method, bb, metric=metric, mode=b.mode, seed=0, **dict(m.args))
+            except Exception as e:  # noqa: BLE001 - every refusal becomes a problem of the spec
+                message = str(e) if isinstance(e, (ValueError, LookupError, TypeError)) else f"{type(e).__name__}: {e}"
+                failures.setdefault((m.label, message), []).append(b.label)
+    problems = []
+    for (label, message), where in failures.items():
+        on = (f"on every benchmark ({', '.join(where)})" if len(where) == len(benchmarks) > 1
+              else f"on benchmark{'s' if len(where) > 1 else ''} {', '.join(repr(w) for w in where)}")
+        problems.append(f"method {label!r} {on}: {message}")
+    return problems
 
 
 def _check_blackbox(b: BenchmarkSpec) -> list[str]:

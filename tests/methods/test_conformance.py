@@ -45,5 +45,7 @@ def _cases() -> dict[str, type[SchedulerConformance]]:
     return classes
 
 
+VARIANTS.update({"SyncBOHB": [{"brackets": 1}],
+                 "AsyncBOHB": [{"type": "promotion"}, {"type": "promotion", "brackets": 3}]})
 globals().update(_cases())
 

@@ -62,3 +62,21 @@ def test_fidelities_stay_sorted_whatever_the_report_order():
     X, y, ids = h.data(9)
     assert X.shape == (1, 0) and y.tolist() == [0.0] and ids == [0]
     assert h.data(27)[2] == [] and isinstance(h.data(27)[1], np.ndarray)
+
+
+def test_paused_trials_are_running_but_not_pending():
+    h = History()
+    trials = [_trial(i, i / 10) for i in range(3)]
+    for t in trials:
+        h.start(t)
+    h.pause(trials[1])
+    assert h.pending_configs() == [trials[0].config, trials[2].config]
+    assert set(h.running) == {0, 1, 2} and h.paused == {1}
+    h.resume(1)
+    assert h.pending_configs() == [trials[0].config, trials[2].config, trials[1].config]   # resumed last
+    assert h.paused == set() and set(h.active) == {0, 1, 2}
+    h.pause(trials[2])
+    h.end(trials[2], TrialStatus.STOPPED)
+    assert h.paused == set() and 2 not in h.running
+    h.pause(_trial(7, 0.7))                     # never started: nothing to pause
+    assert h.paused == set()

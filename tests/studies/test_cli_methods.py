@@ -117,3 +117,28 @@ def test_installed_console_script():
     done = subprocess.run([str(script), "method", "info", "nope"], capture_output=True, text=True, timeout=120)
     assert done.returncode == EXIT_USAGE and done.stdout == ""
     assert done.stderr.startswith("hposim: error: unknown method or searcher 'nope'")
+
+
+def test_methods_lists_the_presets_with_what_they_expand_to(capsys):
+    from methods.presets import PRESETS
+
+    code, out, err = run(capsys, "methods")
+    assert code == 0 and err == ""
+    presets = out[out.index("PRESET "):].splitlines()
+    for name, preset in PRESETS.items():
+        row = next(line for line in presets if line.startswith(name + " "))
+        assert row.split(None, 1)[1] == preset.expansion().replace("'", "")
+    assert "ASHA6-STOP        ASHA(type=stopping, brackets=6)" in out
+    assert "BOHB              SyncBOHB()" in out
+    assert all(len(line) <= 80 for line in methods_text(width=80).splitlines()[-60:])
+
+
+def test_method_info_of_a_preset_shows_it_then_its_method(capsys):
+    code, out, err = run(capsys, "method", "info", "ASHA6-STOP")
+    assert code == 0 and err == ""
+    lines = out.splitlines()
+    assert lines[0] == "ASHA6-STOP: preset = ASHA(type='stopping', brackets=6)"
+    assert "ASHA: multi-fidelity method (methods.asha.ASHA)" in lines
+    assert run(capsys, "method", "info", "bohb")[1].startswith("BOHB: preset = SyncBOHB()")
+    code, out, err = run(capsys, "method", "info", "DEHB")           # the method before the preset
+    assert out.startswith("DEHB: multi-fidelity method (methods.dehb.DEHB)")

@@ -5,6 +5,7 @@ import struct
 
 import yaml
 
+from methods.random_search import RandomSearch
 from studies.cli import main
 from test_study_simulated import toy_study
 
@@ -64,9 +65,21 @@ def _check_tfrecord(data: bytes) -> None:
     assert n >= 2 and tags
 
 
-def test_failures_give_exit_1_and_summary(tmp_path, toy_blackboxes, capsys):
+class _FailsInTheRun(RandomSearch):
+    """A method that passes the spec check (it can be built) and fails once the run asks it."""
+
+    def suggest(self, time):
+        raise RuntimeError("this method fails in every run")
+
+
+def test_failures_give_exit_1_and_summary(tmp_path, toy_blackboxes, capsys, monkeypatch):
+    # bad arguments (e.g. reduction_factor: 0) now fail the spec check; a run failure needs a
+    # method that can be built and fails while running
+    from methods import METHODS
+
+    monkeypatch.setitem(METHODS, "FailsInTheRun", _FailsInTheRun)
     spec = _spec(tmp_path, seeds=1, methods={"RS": {"method": "RandomSearch"},
-                                             "bad": {"method": "ASHA", "reduction_factor": 0}})
+                                             "bad": {"method": "FailsInTheRun"}})
     assert main(["study", "run", spec, "--root", str(tmp_path / "r"), "--engine", "serial", "-q"]) == 1
     err = capsys.readouterr().err
     assert "2 failed" in err and "t1/bad/0" in err and "failed runs:" in err

@@ -130,3 +130,68 @@ def test_duplicate_keys_on_one_line_flow_mapping(tmp_path):
     p.write_text("name: s\nmethods: {RS: RandomSearch}\nbenchmarks: {b: {blackbox: toy/t1, max_time: 5, max_time: 9}}\n")
     with pytest.raises(StudySpecError, match=r"'max_time' is given twice .*lines 3 and 3"):
         Study.from_yaml(p)
+
+
+# ---------------------------------------------------------------- methods checked against the benchmarks
+@pytest.fixture
+def one_fidelity_toy(toy_blackboxes):
+    """Besides ``toy`` (9 fidelities: rung levels 1, 3, 9), ``flat/s1`` with a single fidelity."""
+    from blackbox_repo import save_blackbox
+    from fakes import make_toy_blackbox
+
+    save_blackbox(make_toy_blackbox("s1", n_fid=1), "flat", "s1")
+    return toy_blackboxes
+
+
+def _problems(methods, benchmarks=None) -> str:
+    from fakes import fake_study_dict
+
+    d = fake_study_dict(methods=methods)
+    if benchmarks is not None:
+        d["benchmarks"] = benchmarks
+    with pytest.raises(StudySpecError) as e:
+        Study.from_dict(d).validate()
+    return str(e.value)
+
+
+def test_presets_and_methods_that_fit_pass(toy_blackboxes):
+    from fakes import fake_study_dict
+
+    methods = {"bohb": {"method": "BOHB"}, "prom": {"method": "ASHA-PROM", "grace_period": 3},
+               "sh": {"method": "SYNCSH", "brackets": 1}, "dehb": "DEHB", "async": {"method": "AsyncBOHB"},
+               "asha3": {"method": "ASHA", "brackets": 3}}
+    study = Study.from_dict(fake_study_dict(methods=methods)).validate()
+    assert {r.method_name for r in study.runs()} == {"BOHB", "ASHA-PROM", "SYNCSH", "DEHB", "AsyncBOHB", "ASHA"}
+
+
+def test_brackets_beyond_the_rung_levels_fail_the_spec_check(toy_blackboxes):
+    msg = _problems({"hb": {"method": "SyncHyperband", "brackets": 6}})
+    assert "method 'hb' on every benchmark (b1, b2)" in msg and "brackets=6" in msg and "1..3" in msg, msg
+    assert msg.count("brackets=6") == 1                          # one problem for both benchmarks
+    msg = _problems({"a6": {"method": "ASHA6-STOP"}})
+    assert "preset 'ASHA6-STOP'" in msg and "at most 3 brackets" in msg, msg
+    assert "ASHA with type='stopping', brackets <= 3" in msg, msg
+
+
+def test_argument_values_fail_the_spec_check(toy_blackboxes):
+    msg = _problems({"rf": {"method": "ASHA", "reduction_factor": 1}, "ok": "RandomSearch",
+                     "typ": {"method": "AsyncBOHB", "type": "median"}})
+    assert "method 'rf'" in msg and "reduction_factor must be a number > 1" in msg, msg
+    assert "method 'typ'" in msg and "'median'" in msg and "'promotion'" in msg, msg
+    assert "'ok'" not in msg and "2 problem(s)" in msg
+
+
+def test_multi_fidelity_method_on_a_single_fidelity_blackbox(one_fidelity_toy):
+    msg = _problems({"bohb": "BOHB", "asha": "ASHA", "rs": "RandomSearch"},
+                    {"flat": {"blackbox": "flat/s1", "max_trials": 5}, "b1": {"blackbox": "toy/t1", "max_trials": 5}})
+    assert "method 'bohb' on benchmark 'flat'" in msg and "method 'asha' on benchmark 'flat'" in msg, msg
+    assert "multi-fidelity" in msg and "single-fidelity" in msg and "RandomSearch" in msg
+    assert "'rs'" not in msg and "'b1'" not in msg
+
+
+def test_preset_names_and_fixed_arguments(toy_blackboxes):
+    msg = _problems({"p": {"method": "ASHA-PROM", "type": "stopping"}, "c": "asha",
+                     "same": {"method": "ASHA-STOP", "type": "stopping"}})
+    assert "method 'p'" in msg and "fixes type='promotion'" in msg and "cannot be overridden" in msg, msg
+    assert "method 'c'" in msg and "Did you mean 'ASHA'?" in msg, msg
+    assert "'same'" not in msg                                   # the very value it fixes is fine

@@ -6,6 +6,8 @@ from collections import defaultdict
 
 import pytest
 
+from methods import METHODS
+from methods.random_search import RandomSearch
 from simulator import SimulationResult
 from studies import Study, StudySpecError, run_study
 from studies.analysis import load_study
@@ -63,16 +65,33 @@ def test_bad_input_rejected_before_any_run(tmp_path, toy_blackboxes):
     assert not (tmp_path / "sim").exists()
 
 
-def test_failing_method_recorded_others_continue(tmp_path, toy_blackboxes):
-    # an argument value the method rejects at construction: the spec is valid, the runs fail
+class _FailsInTheRun(RandomSearch):
+    """A method that passes the spec check (it can be built) and fails once the run asks it."""
+
+    def suggest(self, time):
+        raise RuntimeError("this method fails in every run")
+
+
+def test_failing_method_recorded_others_continue(tmp_path, toy_blackboxes, monkeypatch):
+    # argument values a method rejects at construction now fail the spec check (issue 10); a
+    # method that can be built and fails while running: the spec is valid, the runs fail
+    monkeypatch.setitem(METHODS, "FailsInTheRun", _FailsInTheRun)
     study = toy_study(seeds=2, methods={"RS": {"method": "RandomSearch"},
-                                        "ASHA-bad": {"method": "ASHA", "reduction_factor": -1}})
-    s = run_study(study, str(tmp_path), progress=False)
+                                        "ASHA-bad": {"method": "FailsInTheRun"}})
+    s = run_study(study, str(tmp_path), engine="serial", progress=False)
     assert s.done == 4 and len(s.failures) == 4
     meta = json.loads((tmp_path / "sim" / "t2" / "ASHA-bad" / "0" / "metadata.json").read_text())
-    assert meta["status"] == "failed" and "reduction_factor" in meta["error"]["traceback"]
+    assert meta["status"] == "failed" and "fails in every run" in meta["error"]["traceback"]
     st = load_study(str(tmp_path / "sim"))
     assert len(st.failures()) == 4 and st.final_table()["method"].tolist() == ["RS", "RS"]
+
+
+def test_argument_values_a_method_rejects_fail_before_any_run(tmp_path, toy_blackboxes):
+    study = toy_study(seeds=2, methods={"RS": {"method": "RandomSearch"},
+                                        "ASHA-bad": {"method": "ASHA", "reduction_factor": -1}})
+    with pytest.raises(StudySpecError, match="method 'ASHA-bad' on every benchmark .*reduction_factor"):
+        run_study(study, str(tmp_path), progress=False)
+    assert not (tmp_path / "sim" / "t1" / "RS").exists()
 
 
 def test_local_engine_loads_each_blackbox_once_per_worker(tmp_path, toy_blackboxes):
