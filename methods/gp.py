@@ -497,6 +497,23 @@ class GaussianProcess:
         mean, var = self._posterior_normalized(Xc, pending)
         return self._y_mean + self._y_scale * mean, self._y_scale * np.sqrt(var)
 
+    def posterior_covariance(self, Xc: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Posterior mean and full covariance of the latent function at the rows of ``Xc``, in
+        original target units (for joint posterior samples)."""
+        hp = self._hp
+        Xcs = self._checked_x(Xc) * (SQRT5 / hp.lengthscales)
+        sqc = row_sq(Xcs)
+        Kc = matern52_scaled(Xcs, self._Xs, sqc, self._sq, hp.variance)
+        V = self._Linv @ Kc.T
+        cov = matern52_scaled(Xcs, Xcs, sqc, sqc, hp.variance) - V.T @ V
+        mean = Kc @ self._alpha + hp.mean
+        return self._y_mean + self._y_scale * mean, self._y_scale ** 2 * cov
+
+    @property
+    def normalization(self) -> tuple[float, float]:
+        """``(mean, scale)`` of the target normalization of the last ``fit``."""
+        return self._y_mean, self._y_scale
+
     def expected_improvement(self, Xc: np.ndarray, best: float, *,
                              pending: np.ndarray | None = None) -> np.ndarray:
         """Expected improvement below ``best`` (minimization) at the rows of ``Xc``, in original
