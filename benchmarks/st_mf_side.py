@@ -13,7 +13,8 @@ their defaults; common arguments ``metric=valid_error``, ``mode="min"``, ``resou
 ``SimulatorCallback``, ``n_workers`` workers, stopped at ``--max-time`` simulated seconds, default
 simulator delays and tuner sleep time (as a user runs it). Nothing is stored.
 
-Timed: ``tuner.run()`` only. Prints one JSON record per experiment (append them to a file to
+Timed: ``tuner.run()`` only, wall and CPU time of the process (the machine is shared: CPU time
+is the fairer figure under load). Prints one JSON record per experiment (append them to a file to
 collect seeds over several runs). Never imports hposim. ``--profile`` writes a cProfile of each
 experiment next to ``--profile-dir``. Example::
 
@@ -91,19 +92,19 @@ def simulate(bb, meta: dict, method: str, seed: int, args: argparse.Namespace) -
                   save_tuner=False, results_update_interval=1e9, print_update_interval=1e9,
                   tuner_name=f"st13-mf-{method}-{seed}")
     profiler = cProfile.Profile() if args.profile_dir else None
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     if profiler is not None:
         profiler.enable()
     tuner.run()
     if profiler is not None:
         profiler.disable()
-    wall = time.perf_counter() - t0
+    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
     if profiler is not None:
         args.profile_dir.mkdir(parents=True, exist_ok=True)
         profiler.dump_stats(str(args.profile_dir / f"st13-{method}-seed{seed}.prof"))
     return {
         "side": "syne_tune", "syne_tune_version": syne_tune.__version__, "method": method,
-        "seed": seed, "wall_seconds": wall, "scheduler_setup_seconds": setup_s,
+        "seed": seed, "wall_seconds": wall, "cpu_seconds": cpu, "scheduler_setup_seconds": setup_s,
         "n_trials": int(tuner.tuning_status.num_trials_started),
         "n_trials_reporting": len(counting.trials_reporting), "n_trials_final": finals.n_final,
         "n_reports": counting.n_reports, "n_reports_in_budget": counting.n_reports_in_budget,

@@ -23,11 +23,17 @@ fidelity ``r`` in one of two ways (Syne Tune 0.13's ``GPMultiFidelitySearcher`` 
 
 Targets are normalized over all levels together. Both models are fitted by L-BFGS-B from the
 current values and ``fit_restarts`` random starts (Syne Tune's ``opt_nstarts=2``) on at most
-``max_size_data`` observations (Syne Tune's ``max_size_data_for_model=500``: observations at
-high levels and the trials that reached them are kept first, lower ones are subsampled, seeded).
+``max_size_data`` (250) observations, chosen as Syne Tune's ``max_size_data_for_model`` (500 there;
+hposim halves it for speed: a posterior for 250 candidates costs O(n^2) per candidate): the
+observations at high levels and of the trials that reached them are kept first, lower ones are
+subsampled, seeded.
 Hyperparameters are refitted on BO's schedule (``methods.bayesopt``: every new observation below
 ``refit_every_below``, then when the data grew by ``refit_growth``); in between, new observations
-extend the Cholesky factor incrementally (Syne Tune refits at every new observation).
+extend the Cholesky factor incrementally (Syne Tune refits at every new observation). Two more
+savings of hposim's: the hyperparameters are fitted on at most ``max_size_fit`` (150) of the
+model's observations (chosen by the same rule), the posterior conditions on all of them; and the
+random restarts run while the fit has at most 100 observations, later refits refine the previous
+optimum (the warm start) only.
 
 Acquisition (MOBSTER; Klein, Tiao, Lienart, Archambeau & Seeger 2020): expected improvement at
 the resource ``r_acq`` = the largest level with at least ``resource_acq_threshold`` (3)
@@ -318,13 +324,16 @@ class JointGP:
     def _scaled(self, X: np.ndarray) -> np.ndarray:
         return np.asarray(X, dtype=float) * (SQRT5 / self._hp.base.lengthscales)
 
-    def _cross(self, Xs_a: np.ndarray, sq_a: np.ndarray, r_a: np.ndarray, Xs_b: np.ndarray, sq_b: np.ndarray,
-               r_b: np.ndarray) -> np.ndarray:
+    def _cross_resource(self, r_a: np.ndarray, r_b: np.ndarray) -> np.ndarray:
         hp = self._hp
-        K = matern52_scaled(Xs_a, Xs_b, sq_a, sq_b, hp.base.variance)
         ua, ia = np.unique(r_a, return_inverse=True)
         ub, ib = np.unique(r_b, return_inverse=True)
-        K += exp_decay_kernel(ua, ub, hp.alpha, hp.mean_lam, hp.gamma)[np.ix_(ia, ib)]
+        return exp_decay_kernel(ua, ub, hp.alpha, hp.mean_lam, hp.gamma)[np.ix_(ia, ib)]
+
+    def _cross(self, Xs_a: np.ndarray, sq_a: np.ndarray, r_a: np.ndarray, Xs_b: np.ndarray, sq_b: np.ndarray,
+               r_b: np.ndarray) -> np.ndarray:
+        K = matern52_scaled(Xs_a, Xs_b, sq_a, sq_b, self._hp.base.variance)
+        K += self._cross_resource(r_a, r_b)
         return K
 
     def _prior_mean(self, r: np.ndarray) -> np.ndarray:
@@ -377,29 +386,45 @@ class JointGP:
         self._p = np.concatenate([self._p, p_new])
         self._alpha = Linv.T @ self._p
 
-    def _posterior_normalized(self, Xc: np.ndarray, rc: float, pending: np.ndarray | None):
-        Xcs = self._scaled(Xc)
-        sqc = row_sq(Xcs)
-        r_c = np.full(len(Xcs), float(rc))
-        Kc = self._cross(Xcs, sqc, r_c, self._Xs, self._sq, self._r)
-        mean = Kc @ self._alpha + self._prior_mean(r_c)
-        Vt = blas.dtrmm(1.0, self._Linv.T, Kc.T, lower=0, trans_a=1, overwrite_b=1)
-        var = self._prior_var(r_c) - np.einsum("ij,ij->j", Vt, Vt)
-        if pending is not None and len(pending):
+    def predictor(self, rc: float, pending: np.ndarray | None = None):
+        """A function ``X -> (mean, std)`` of ``f(x, rc)`` (original units), with ``pending`` rows
+        conditioned on at ``rc`` by kriging believer; the pending block is factorized once."""
+        r_p = None if pending is None or not len(pending) else np.full(len(pending), float(rc))
+        if r_p is not None:
             Xps = self._scaled(pending)
             sqp = row_sq(Xps)
-            r_p = np.full(len(Xps), float(rc))
             L21, L22 = self._extension(Xps, sqp, r_p)
-            U = self._cross(Xps, sqp, r_p, Xcs, sqc, r_c) - L21 @ Vt
-            Wm = solve_triangular(L22, U, lower=True, check_finite=False)
-            var -= np.einsum("ij,ij->j", Wm, Wm)
-        return mean, np.maximum(var, MIN_POSTERIOR_VARIANCE)
+
+        hp = self._hp
+        one = np.array([float(rc)])
+        kr_data = self._cross_resource(one, self._r)[0]            # the resource part, same for every x
+        prior_mean = float(self._prior_mean(one)[0])
+        prior_var = float(self._prior_var(one)[0])
+        kr_self = float(self._cross_resource(one, one)[0, 0])
+
+        def predict(Xc: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+            Xcs = self._scaled(Xc)
+            sqc = row_sq(Xcs)
+            Kc = matern52_scaled(Xcs, self._Xs, sqc, self._sq, hp.base.variance)
+            Kc += kr_data
+            mean = Kc @ self._alpha + prior_mean
+            Vt = blas.dtrmm(1.0, self._Linv.T, Kc.T, lower=0, trans_a=1, overwrite_b=1)
+            var = prior_var - np.einsum("ij,ij->j", Vt, Vt)
+            if r_p is not None:
+                U = matern52_scaled(Xps, Xcs, sqp, sqc, hp.base.variance)
+                U += kr_self
+                U -= L21 @ Vt
+                Wm = solve_triangular(L22, U, lower=True, check_finite=False)
+                var -= np.einsum("ij,ij->j", Wm, Wm)
+            var = np.maximum(var, MIN_POSTERIOR_VARIANCE)
+            return self._y_mean + self._y_scale * mean, self._y_scale * np.sqrt(var)
+
+        return predict
 
     def posterior(self, Xc: np.ndarray, rc: float, *, pending: np.ndarray | None = None):
         """Posterior mean and std of ``f(x, rc)`` at the rows of ``Xc`` (``rc`` scaled); ``pending``
         rows are conditioned on at ``rc`` by kriging believer."""
-        mean, var = self._posterior_normalized(Xc, rc, pending)
-        return self._y_mean + self._y_scale * mean, self._y_scale * np.sqrt(var)
+        return self.predictor(rc, pending)(Xc)
 
     def sample_joint(self, Xc: np.ndarray, rc: float, num_samples: int, rng: np.random.Generator) -> np.ndarray:
         """``(len(Xc), num_samples)`` joint posterior samples of ``f(x, rc)``."""
@@ -489,6 +514,9 @@ class IndependentGPs:
         d = prepared[0][0].shape[1]
         if self._theta is not None and len(self._theta["shared"]) != d + 1:
             self._theta = None
+        if not refit_hyperparameters and self._theta is not None:
+            for lv, (_, z) in zip(levels, prepared):       # a level the fit did not see: its own mean
+                self._theta.setdefault(lv, (0.0, float(z.mean())))
         if refit_hyperparameters or self._theta is None or any(lv not in self._theta for lv in levels):
             init_shared = np.concatenate([np.zeros(d), [math.log(INITIAL_NOISE)]])
             initial = np.concatenate([init_shared] + [[0.0, 0.0]] * len(levels))
@@ -591,6 +619,18 @@ def ranking_loss(samples: np.ndarray, targets: np.ndarray) -> np.ndarray:
 
 
 # ----------------------------------------------------------------------------- the searcher
+#: random restarts of the hyperparameter fit while it has at most this many observations; beyond,
+#: the previous optimum (warm start) is refined only
+_RESTARTS_UP_TO = 100
+
+
+def _by_level(X: np.ndarray, y: np.ndarray, fids: Sequence[Any]) -> dict[Any, tuple[np.ndarray, np.ndarray]]:
+    out = {}
+    for f in dict.fromkeys(fids):
+        mask = np.array([g == f for g in fids])
+        out[f] = (X[mask], y[mask])
+    return out
+
 @register_searcher("gp_multifidelity", "mobster")
 class MultiFidelityGPSearcher(Searcher):
     """MOBSTER's searcher: a multi-fidelity GP (``model`` ``"joint"`` or ``"independent"``) and
@@ -598,8 +638,8 @@ class MultiFidelityGPSearcher(Searcher):
 
     Defaults follow Syne Tune 0.13's ``GPMultiFidelitySearcher`` (``model="gp_multitask"`` =
     ``"joint"``, ``num_init_random=6``, ``num_init_candidates=250``, ``resource_acq="bohb"`` with
-    threshold 3, ``opt_nstarts=2`` = ``fit_restarts=1``, ``max_size_data_for_model=500``); the refit
-    schedule and the local search are hposim's.
+    threshold 3, ``opt_nstarts=2`` = ``fit_restarts=1``); ``max_size_data=250`` (Syne Tune: 500),
+    ``max_size_fit``, the refit schedule and the local search are hposim's.
 
     Example:
         >>> import numpy as np
@@ -619,7 +659,8 @@ class MultiFidelityGPSearcher(Searcher):
     def __init__(self, *, model: str | None = None, num_init_random: int = 6, num_init_candidates: int = 250,
                  local_search_starts: int = 5, local_search_steps: int = 10, local_search_width: float = 0.1,
                  fit_restarts: int = 1, refit_every_below: int = 30, refit_growth: float = 0.1,
-                 max_size_data: int = 500, resource_acq_threshold: int = 3, allow_duplicates: bool = False):
+                 max_size_data: int = 250, max_size_fit: int = 150, resource_acq_threshold: int = 3,
+                 allow_duplicates: bool = False):
         super().__init__(allow_duplicates=allow_duplicates)
         self.model = check_model(self.default_model if model is None else model)
         self.num_init_random = check_int("num_init_random", num_init_random, low=1)
@@ -631,6 +672,7 @@ class MultiFidelityGPSearcher(Searcher):
         self.refit_every_below = check_int("refit_every_below", refit_every_below, low=0)
         self.refit_growth = check_float("refit_growth", refit_growth, low=0)
         self.max_size_data = check_int("max_size_data", max_size_data, low=2)
+        self.max_size_fit = check_int("max_size_fit", max_size_fit, low=2)
         self.resource_acq_threshold = check_int("resource_acq_threshold", resource_acq_threshold, low=1)
         self.rung_levels: list | None = None
 
@@ -682,8 +724,7 @@ class MultiFidelityGPSearcher(Searcher):
         new = [row for row in rows if row not in known]
         n_total = len(rows)
         refit = (not same or (self._joint is None and self._independent is None)
-                 or n_total < self.refit_every_below or n_total >= (1 + self.refit_growth) * self._n_at_refit
-                 or len(self._rows) + len(new) > self.max_size_data * (1 + self.refit_growth))
+                 or n_total < self.refit_every_below or n_total >= (1 + self.refit_growth) * self._n_at_refit)
         if not refit and self.model == "independent":
             refit = any(f not in self._independent.levels for _, f in new)
         if refit:
@@ -706,20 +747,26 @@ class MultiFidelityGPSearcher(Searcher):
         rows = [rows[i] for i in keep.tolist()]
         self._rows = rows
         X, y = self._xy(rows)
+        fit_rows = np.arange(len(rows))
+        if len(rows) > self.max_size_fit:       # hyperparameters from a subsample (same rule)
+            fit_rows = subsample_rows([t for t, _ in rows], [f for _, f in rows], self.max_size_fit, self.rng)
+        restarts = self.fit_restarts if len(fit_rows) <= _RESTARTS_UP_TO else 0
+        fids = [f for _, f in rows]
         if self.model == "joint":
             if self._joint is None:
                 self._joint = JointGP(restarts=self.fit_restarts, rng=self.rng)
-            r = np.array([f for _, f in rows], dtype=float) / self._r_max
-            self._joint.fit(X, r, y)
+            self._joint.restarts = restarts
+            r = np.array(fids, dtype=float) / self._r_max
+            self._joint.fit(X[fit_rows], r[fit_rows], y[fit_rows])
+            if len(fit_rows) < len(rows):
+                self._joint.fit(X, r, y, refit_hyperparameters=False)
         else:
             if self._independent is None:
                 self._independent = IndependentGPs(restarts=self.fit_restarts, rng=self.rng)
-            fids = np.array([f for _, f in rows], dtype=object)
-            data = {}
-            for f in dict.fromkeys(f for _, f in rows):
-                mask = np.array([g == f for g in fids])
-                data[f] = (X[mask], y[mask])
-            self._independent.fit(data)
+            self._independent.restarts = restarts
+            self._independent.fit(_by_level(X[fit_rows], y[fit_rows], [fids[i] for i in fit_rows.tolist()]))
+            if len(fit_rows) < len(rows):
+                self._independent.fit(_by_level(X, y, fids), refit_hyperparameters=False)
 
     def _extend(self, new: list[tuple[int, Any]]) -> None:
         X, y = self._xy(new)
@@ -743,9 +790,17 @@ class MultiFidelityGPSearcher(Searcher):
             return self._joint.posterior(X, float(fidelity) / self._r_max, pending=pending)
         return self._independent.posterior(fidelity, X, pending=pending)
 
-    def _acquisition_model(self, level: Any):
-        """(mean, std) function of the feature rows and the pending rows that EI is computed on."""
-        return lambda X, pending: self.posterior(level, X, pending=pending)
+    def predictor(self, fidelity: Any, pending: np.ndarray | None = None):
+        """A function ``X -> (mean, std)`` of the score at ``fidelity`` given ``pending`` rows."""
+        if not self._update_model():
+            raise MethodError("the multi-fidelity GP has no data yet")
+        if self.model == "joint":
+            return self._joint.predictor(float(fidelity) / self._r_max, pending)
+        return self._independent.level(fidelity).predictor(pending)
+
+    def _acquisition_model(self, level: Any, pending: np.ndarray | None):
+        """The ``X -> (mean, std)`` function that EI is computed on."""
+        return self.predictor(level, pending)
 
     # ------------------------------------------------------------------ suggestions
     def suggest(self, pending: Sequence[dict]) -> dict | None:
@@ -753,16 +808,15 @@ class MultiFidelityGPSearcher(Searcher):
         if handed < self.num_init_random or not self._update_model():
             return self.random_config()
         level = self.acquisition_level()
-        predict = self._acquisition_model(level)
         Xp = self.pending_rows(pending, level)
+        plain = self._acquisition_model(level, None)
         observed = list(self.history.scores[level])
-        mean_obs, _ = predict(self.history.rows(observed), None)
-        best = float(mean_obs.min())
-        if Xp is not None:
-            best = min(best, float(predict(Xp, None)[0].min()))
+        known = self.history.rows(observed) if Xp is None else np.vstack([self.history.rows(observed), Xp])
+        best = float(plain(known)[0].min())
+        predict = plain if Xp is None else self._acquisition_model(level, Xp)
 
         def ei(X: np.ndarray) -> np.ndarray:
-            mean, std = predict(X, Xp)
+            mean, std = predict(X)
             return std * ei_factor((best - mean) / std)
 
         if self.candidates is not None:
@@ -861,13 +915,14 @@ class HyperTuneSearcher(MultiFidelityGPSearcher):
     def __init__(self, *, model: str | None = None, num_samples: int = 50, num_init_random: int = 6,
                  num_init_candidates: int = 250, local_search_starts: int = 5, local_search_steps: int = 10,
                  local_search_width: float = 0.1, fit_restarts: int = 1, refit_every_below: int = 30,
-                 refit_growth: float = 0.1, max_size_data: int = 500, resource_acq_threshold: int = 3,
-                 allow_duplicates: bool = False):
+                 refit_growth: float = 0.1, max_size_data: int = 250, max_size_fit: int = 150,
+                 resource_acq_threshold: int = 3, allow_duplicates: bool = False):
         super().__init__(model=model, num_init_random=num_init_random, num_init_candidates=num_init_candidates,
                          local_search_starts=local_search_starts, local_search_steps=local_search_steps,
                          local_search_width=local_search_width, fit_restarts=fit_restarts,
                          refit_every_below=refit_every_below, refit_growth=refit_growth,
-                         max_size_data=max_size_data, resource_acq_threshold=resource_acq_threshold,
+                         max_size_data=max_size_data, max_size_fit=max_size_fit,
+                         resource_acq_threshold=resource_acq_threshold,
                          allow_duplicates=allow_duplicates)
         self.num_samples = check_int("num_samples", num_samples, low=1)
 
@@ -991,19 +1046,19 @@ class HyperTuneSearcher(MultiFidelityGPSearcher):
         out[:len(w)] = w * default[:len(w)].sum()
         return out
 
-    def _acquisition_model(self, level: Any):
+    def _acquisition_model(self, level: Any, pending: np.ndarray | None):
         weights = self._weights
         if not weights:
-            return super()._acquisition_model(level)
+            return super()._acquisition_model(level, pending)
         fitted = [lv for lv in weights if self.model == "joint" or lv in self._independent.levels]
         if not fitted:
-            return super()._acquisition_model(level)
+            return super()._acquisition_model(level, pending)
+        parts = [(self.predictor(lv, pending), weights[lv]) for lv in fitted]
 
-        def predict(X: np.ndarray, pending: np.ndarray | None):
+        def predict(X: np.ndarray):
             mean, var = 0.0, 0.0
-            for lv in fitted:
-                m, s = self.posterior(lv, X, pending=pending)
-                w = weights[lv]
+            for part, w in parts:
+                m, s = part(X)
                 mean = mean + w * m
                 var = var + (w * w) * s * s
             return mean, np.sqrt(np.maximum(var, MIN_POSTERIOR_VARIANCE))
