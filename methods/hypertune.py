@@ -51,6 +51,7 @@ class HyperTune(Scheduler):
     (``"independent"``, the default, or ``"joint"``), ``brackets`` (>= 1, at most the number of
     rung levels; default 1), ``grace_period``, ``reduction_factor``, ``max_fidelity`` as for
     ``ASHA``, and ``searcher_args`` for ``HyperTuneSearcher`` (e.g. ``{"num_samples": 20}``).
+    Defaults follow Syne Tune 0.13's ``HyperTune`` baseline (``HyperbandScheduler`` defaults).
 
     Example:
         >>> from blackbox_repo.configspace import ConfigurationSpace, uniform

@@ -64,7 +64,8 @@ class MOBSTER(ASHA):
     Arguments: ``type`` (``"stopping"``, the default as in Syne Tune, or ``"promotion"``),
     ``model`` (``"joint"``, Syne Tune's default ``gp_multitask``, or ``"independent"``),
     ``grace_period``, ``reduction_factor``, ``brackets``, ``max_fidelity`` as for ``ASHA``, and
-    ``searcher_args`` for ``MultiFidelityGPSearcher`` (e.g. ``{"num_init_random": 10}``).
+    ``searcher_args`` for ``MultiFidelityGPSearcher`` (e.g. ``{"num_init_random": 10}``). Defaults
+    follow Syne Tune 0.13's ``MOBSTER`` baseline (``HyperbandScheduler`` with ``searcher="bayesopt"``).
 
     Example:
         >>> from blackbox_repo.configspace import ConfigurationSpace, uniform
@@ -97,7 +98,8 @@ class SyncMOBSTER(SyncHyperband):
 
     Arguments: ``model`` (``"independent"``, Syne Tune's default here, or ``"joint"``),
     ``brackets`` (default all), ``grace_period``, ``reduction_factor``, ``max_fidelity`` as for
-    ``SyncHyperband``, and ``searcher_args`` for ``MultiFidelityGPSearcher``.
+    ``SyncHyperband``, and ``searcher_args`` for ``MultiFidelityGPSearcher``. Defaults follow Syne
+    Tune 0.13's ``SyncMOBSTER`` baseline (every bracket, ``model="gp_independent"``).
 
     Example:
         >>> from blackbox_repo.configspace import ConfigurationSpace, uniform
