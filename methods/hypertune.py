@@ -112,6 +112,7 @@ class HyperTune(Scheduler):
             for i in range(len(levels) - 2, -1, -1):
                 trial_id = self._rungs[levels[i]].pop_promotable(self.reduction_factor, self._ended)
                 if trial_id is not None:
+                    self.searcher.resumed(trial_id)
                     return Suggestion.resume_trial(trial_id, max_fidelity=levels[i + 1])
             target = levels[bracket]
         else:
@@ -135,6 +136,7 @@ class HyperTune(Scheduler):
         if self._stopping:
             return Decision.CONTINUE if rung.record_and_decide(score, self._quantile) else Decision.STOP
         rung.record(trial.trial_id, score)
+        self.searcher.paused(trial.trial_id)
         return Decision.PAUSE
 
     def on_end(self, trial: Trial, status: TrialStatus) -> None:

@@ -43,7 +43,8 @@ observations, else the smallest observed level (Syne Tune's ``resource_acq="bohb
 the configurations observed there. The first ``num_init_random`` (6) configurations are random.
 Pending configurations without an observation at ``r_acq`` are conditioned on at ``r_acq`` by
 the kriging believer (``methods.gp``); Syne Tune draws fantasies at each pending trial's next
-milestone instead.
+milestone instead. Trials paused by a promotion scheduler are not pending (the schedulers of
+``methods.mobster`` and ``methods.hypertune`` report pauses and resumptions to the searcher).
 
 ``HyperTuneSearcher`` (``"hypertune"``; Li et al. 2022) uses the independent model by default and
 replaces the acquisition model by Hyper-Tune's ensemble: with weights ``theta_r`` over the rung
@@ -693,6 +694,15 @@ class MultiFidelityGPSearcher(Searcher):
         self._n_at_refit = 0
         self._numeric = np.asarray(self.encoder.numeric_mask, dtype=bool)
         self._groups = [np.asarray(cols) for _, cols in self.encoder.categorical_groups]
+        self._paused: set[int] = set()
+
+    def paused(self, trial_id: int) -> None:
+        """The scheduler paused ``trial_id`` (promotion): not pending until ``resumed``."""
+        self._paused.add(trial_id)
+
+    def resumed(self, trial_id: int) -> None:
+        """The scheduler resumed ``trial_id``: pending again (at its next level)."""
+        self._paused.discard(trial_id)
 
     def set_rung_levels(self, levels: Sequence[Any]) -> None:
         """The scheduler's rung levels (the largest fidelity last); Hyper-Tune's weights run over them."""
@@ -808,6 +818,9 @@ class MultiFidelityGPSearcher(Searcher):
         if handed < self.num_init_random or not self._update_model():
             return self.random_config()
         level = self.acquisition_level()
+        if self._paused:        # paused trials (promotion) are not pending, as in Syne Tune
+            paused = {id(self.history.running[t]) for t in self._paused if t in self.history.running}
+            pending = [c for c in pending if id(c) not in paused]
         Xp = self.pending_rows(pending, level)
         plain = self._acquisition_model(level, None)
         observed = list(self.history.scores[level])

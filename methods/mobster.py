@@ -22,13 +22,13 @@ from typing import Any, Mapping, Sequence
 from blackbox_repo.configspace import ConfigurationSpace
 from methods.arguments import check_choice
 from methods.asha import ASHA
-from methods.base import MethodError
+from methods.base import Decision, MethodError, Suggestion, Trial
 from methods.mf_gp import MultiFidelityGPSearcher, check_model
 from methods.registry import register
 from methods.searcher import make_searcher
 from methods.sync_hyperband import SyncHyperband
 
-__all__ = ["MOBSTER", "SyncMOBSTER", "TYPES", "mf_searcher"]
+__all__ = ["MOBSTER", "SyncMOBSTER", "TYPES", "mf_searcher", "check_multi_fidelity"]
 
 #: values of ``type``
 TYPES = ("stopping", "promotion")
@@ -55,6 +55,18 @@ def mf_searcher(model: str, searcher_args: Mapping[str, Any] | None, cls: type =
         raise MethodError(f"give the model as the method argument model=..., not in searcher_args "
                           f"(got searcher_args model={args['model']!r})")
     return make_searcher(cls.names[0], model=model, **args)
+
+
+def _tell_pause(searcher: MultiFidelityGPSearcher, trial: Trial, decision: Decision) -> Decision:
+    if decision is Decision.PAUSE:
+        searcher.paused(trial.trial_id)
+    return decision
+
+
+def _tell_resume(searcher: MultiFidelityGPSearcher, suggestion: Suggestion | None) -> Suggestion | None:
+    if suggestion is not None and suggestion.resume is not None:
+        searcher.resumed(suggestion.resume)
+    return suggestion
 
 
 @register("MOBSTER")
@@ -91,6 +103,12 @@ class MOBSTER(ASHA):
                          searcher=mf_searcher(self.model, searcher_args))
         self.searcher.set_rung_levels(self.levels)
 
+    def suggest(self, time: float) -> Suggestion | None:
+        return _tell_resume(self.searcher, super().suggest(time))
+
+    def on_report(self, trial: Trial, fidelity: Any, metrics: Mapping[str, float], time: float) -> Decision:
+        return _tell_pause(self.searcher, trial, super().on_report(trial, fidelity, metrics, time))
+
 
 @register("SyncMOBSTER")
 class SyncMOBSTER(SyncHyperband):
@@ -123,6 +141,12 @@ class SyncMOBSTER(SyncHyperband):
                          max_fidelity=max_fidelity, brackets=brackets,
                          searcher=mf_searcher(self.model, searcher_args))
         self.searcher.set_rung_levels(self.levels)
+
+    def suggest(self, time: float) -> Suggestion | None:
+        return _tell_resume(self.searcher, super().suggest(time))
+
+    def on_report(self, trial: Trial, fidelity: Any, metrics: Mapping[str, float], time: float) -> Decision:
+        return _tell_pause(self.searcher, trial, super().on_report(trial, fidelity, metrics, time))
 
     def report_levels(self) -> Sequence[Any] | None:
         # trials pause at rung levels; the searcher learns from the rung levels only (as Syne Tune)
