@@ -58,20 +58,23 @@ from scipy.special import erfc, erfcx
 
 from methods.base import MethodError
 
-__all__ = ["Matern52", "GPHyperparameters", "GaussianProcess"]
+__all__ = ["Matern52", "GPHyperparameters", "GaussianProcess", "matern52_scaled", "row_sq", "theta_bounds",
+           "cholesky_factor", "inverse_lower", "neg_log_posterior", "ei_factor", "LENGTHSCALE_BOUNDS",
+           "VARIANCE_BOUNDS", "NOISE_BOUNDS", "INITIAL_NOISE", "NOISE_PRIOR_SHAPE", "NOISE_PRIOR_RATE",
+           "MIN_POSTERIOR_VARIANCE", "LBFGS_TOL", "STD_FLOOR", "SQRT5"]
 
 # Syne Tune's gpautograd constants (in normalized-target units).
-_LENGTHSCALE_BOUNDS = (1e-2, 1e4)           # inverse bandwidths in [1e-4, 100]
-_VARIANCE_BOUNDS = (1e-3, 1e3)              # covariance scale
-_NOISE_BOUNDS = (1e-9, 1e6)                 # noise variance
-_INITIAL_NOISE = 1e-3
-_NOISE_PRIOR_SHAPE = 0.1                    # Gamma(mean=0.1, alpha=0.1): rate = alpha / mean = 1
-_NOISE_PRIOR_RATE = _NOISE_PRIOR_SHAPE / 0.1
-_MIN_POSTERIOR_VARIANCE = 1e-12
+LENGTHSCALE_BOUNDS = (1e-2, 1e4)           # inverse bandwidths in [1e-4, 100]
+VARIANCE_BOUNDS = (1e-3, 1e3)              # covariance scale
+NOISE_BOUNDS = (1e-9, 1e6)                 # noise variance
+INITIAL_NOISE = 1e-3
+NOISE_PRIOR_SHAPE = 0.1                    # Gamma(mean=0.1, alpha=0.1): rate = alpha / mean = 1
+NOISE_PRIOR_RATE = NOISE_PRIOR_SHAPE / 0.1
+MIN_POSTERIOR_VARIANCE = 1e-12
 _JITTER_FACTOR = 1e-9                       # first jitter, relative to the kernel's scale
-_LBFGS_TOL = 1e-6
-_STD_FLOOR = 1e-9
-_SQRT5 = math.sqrt(5.0)
+LBFGS_TOL = 1e-6
+STD_FLOOR = 1e-9
+SQRT5 = math.sqrt(5.0)
 _BLOCK_ENTRIES = 32768                      # kernel entries per cache-sized block
 _LOG_2PI = math.log(2.0 * math.pi)
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
@@ -87,7 +90,7 @@ def _distance(A: np.ndarray, B: np.ndarray, sq_a: np.ndarray, sq_b: np.ndarray) 
     return np.sqrt(r, out=r)
 
 
-def _matern52_scaled(A: np.ndarray, B: np.ndarray, sq_a: np.ndarray, sq_b: np.ndarray,
+def matern52_scaled(A: np.ndarray, B: np.ndarray, sq_a: np.ndarray, sq_b: np.ndarray,
                      variance: float) -> np.ndarray:
     """The Matérn-5/2 kernel matrix ``v (1 + r + r^2/3) exp(-r)`` of inputs already scaled by
     ``sqrt(5) / lengthscales`` (so that ``r`` is their plain distance). The element-wise work
@@ -115,7 +118,8 @@ def _matern52_scaled(A: np.ndarray, B: np.ndarray, sq_a: np.ndarray, sq_b: np.nd
     return out
 
 
-def _row_sq(A: np.ndarray) -> np.ndarray:
+def row_sq(A: np.ndarray) -> np.ndarray:
+    """Squared Euclidean norms of the rows of ``A``."""
     return np.einsum("ij,ij->i", A, A)
 
 
@@ -136,9 +140,9 @@ class Matern52:
         self.variance = float(variance)
 
     def __call__(self, X1: np.ndarray, X2: np.ndarray) -> np.ndarray:
-        A = np.asarray(X1, dtype=float) * (_SQRT5 / self.lengthscales)
-        B = np.asarray(X2, dtype=float) * (_SQRT5 / self.lengthscales)
-        return _matern52_scaled(A, B, _row_sq(A), _row_sq(B), self.variance)
+        A = np.asarray(X1, dtype=float) * (SQRT5 / self.lengthscales)
+        B = np.asarray(X2, dtype=float) * (SQRT5 / self.lengthscales)
+        return matern52_scaled(A, B, row_sq(A), row_sq(B), self.variance)
 
 
 @dataclass(eq=False)
@@ -159,7 +163,7 @@ class GPHyperparameters:
     @classmethod
     def default(cls, dim: int) -> GPHyperparameters:
         """Syne Tune's initial values for ``dim`` input features."""
-        return cls(np.ones(dim), 1.0, _INITIAL_NOISE, 0.0)
+        return cls(np.ones(dim), 1.0, INITIAL_NOISE, 0.0)
 
     def to_theta(self) -> np.ndarray:
         """The internal vector ``[log lengthscales, log variance, log noise, mean]``."""
@@ -174,13 +178,14 @@ class GPHyperparameters:
                    float(theta[d + 2]))
 
 
-def _theta_bounds(dim: int) -> list[tuple[float | None, float | None]]:
+def theta_bounds(dim: int) -> list[tuple[float | None, float | None]]:
+    """L-BFGS-B bounds of ``theta = [log lengthscales (dim), log variance, log noise, mean]``."""
     logs = lambda b: (math.log(b[0]), math.log(b[1]))  # noqa: E731
-    return [logs(_LENGTHSCALE_BOUNDS)] * dim + [logs(_VARIANCE_BOUNDS), logs(_NOISE_BOUNDS),
+    return [logs(LENGTHSCALE_BOUNDS)] * dim + [logs(VARIANCE_BOUNDS), logs(NOISE_BOUNDS),
                                                (None, None)]
 
 
-def _cholesky(K: np.ndarray, scale: float) -> np.ndarray:
+def cholesky_factor(K: np.ndarray, scale: float) -> np.ndarray:
     """Lower Cholesky factor of the symmetric ``K``; if it fails, add diagonal jitter
     ``1e-9 * scale`` growing tenfold (Syne Tune's AddJitterOp does the same)."""
     L, info = lapack.dpotrf(K.T, lower=1, clean=1)      # K.T: the same, Fortran-ordered
@@ -193,20 +198,21 @@ def _cholesky(K: np.ndarray, scale: float) -> np.ndarray:
     return L
 
 
-def _inverse_lower(L: np.ndarray) -> np.ndarray:
+def inverse_lower(L: np.ndarray) -> np.ndarray:
+    """Inverse of a lower-triangular matrix (LAPACK ``dtrtri``)."""
     Linv, info = lapack.dtrtri(L, lower=1)
     if info != 0:
         raise MethodError("singular Cholesky factor in the GP")
     return Linv
 
 
-def _neg_log_posterior(theta: np.ndarray, X: np.ndarray, z: np.ndarray) -> tuple[float, np.ndarray]:
+def neg_log_posterior(theta: np.ndarray, X: np.ndarray, z: np.ndarray) -> tuple[float, np.ndarray]:
     """Negative log marginal likelihood plus negative log priors (up to constants) of the
     normalized targets ``z``, and its analytic gradient with respect to ``theta``."""
     n, d = X.shape
     v, noise, m = math.exp(theta[d]), math.exp(theta[d + 1]), float(theta[d + 2])
-    Xs = X * (_SQRT5 / np.exp(theta[:d]))
-    sq = _row_sq(Xs)
+    Xs = X * (SQRT5 / np.exp(theta[:d]))
+    sq = row_sq(Xs)
     r = _distance(Xs, Xs, sq, sq)
     e = np.negative(r)
     np.exp(e, out=e)
@@ -216,7 +222,7 @@ def _neg_log_posterior(theta: np.ndarray, X: np.ndarray, z: np.ndarray) -> tuple
     K *= e
     K *= v / 3.0
     K.flat[::n + 1] += noise
-    L = _cholesky(K, v + noise)
+    L = cholesky_factor(K, v + noise)
     resid = z - m
     alpha, info = lapack.dpotrs(L, resid, lower=1)    # K^-1 resid (raw LAPACK: this runs
     if info != 0:                                      # thousands of times per experiment)
@@ -256,15 +262,15 @@ def _neg_log_posterior(theta: np.ndarray, X: np.ndarray, z: np.ndarray) -> tuple
     # the mean, uniform on the inverse lengthscales (a constant).
     log_v, log_noise = theta[d], theta[d + 1]
     value += log_v + 0.5 * log_v * log_v
-    value += (1.0 - _NOISE_PRIOR_SHAPE) * log_noise + _NOISE_PRIOR_RATE * noise
+    value += (1.0 - NOISE_PRIOR_SHAPE) * log_noise + NOISE_PRIOR_RATE * noise
     value += 0.5 * m * m
     grad[d] += 1.0 + log_v
-    grad[d + 1] += (1.0 - _NOISE_PRIOR_SHAPE) + _NOISE_PRIOR_RATE * noise
+    grad[d + 1] += (1.0 - NOISE_PRIOR_SHAPE) + NOISE_PRIOR_RATE * noise
     grad[d + 2] += m
     return value, grad
 
 
-def _ei_factor(u: np.ndarray) -> np.ndarray:
+def ei_factor(u: np.ndarray) -> np.ndarray:
     """``phi(u) + u Phi(u)`` (expected improvement per unit std), without cancellation for
     ``u << 0`` (through the scaled complementary error function) and never negative."""
     out = np.empty_like(u)
@@ -363,11 +369,15 @@ class GaussianProcess:
             raise MethodError(f"need rows of {self._X.shape[1]} features, got shape {X.shape}")
         return X
 
-    def fit(self, X: np.ndarray, y: np.ndarray, *, refit_hyperparameters: bool = True) -> None:
+    def fit(self, X: np.ndarray, y: np.ndarray, *, refit_hyperparameters: bool = True,
+            normalization: tuple[float, float] | None = None) -> None:
         """Replace the data by ``(X, y)``, re-normalize ``y`` and (by default) refit the
         hyperparameters: L-BFGS-B from the current ones (Syne Tune's initial values at the
         first fit) and from ``restarts`` random perturbations of the initial values; the best
-        objective wins. ``refit_hyperparameters=False`` keeps them and only refactors."""
+        objective wins. ``refit_hyperparameters=False`` keeps them and only refactors.
+        ``normalization=(mean, scale)`` uses these constants instead of ``y``'s own (for models
+        whose hyperparameters were fitted on targets normalized together with other data, e.g.
+        one GP per fidelity level of ``methods.mf_gp``)."""
         X, y = self._checked_xy(X, y, None)
         if self._hp is not None and len(self._hp.lengthscales) != X.shape[1]:
             if not refit_hyperparameters:
@@ -376,9 +386,14 @@ class GaussianProcess:
             self._hp = None
         if self._hp is None and not refit_hyperparameters:
             raise MethodError("refit_hyperparameters=False needs hyperparameters (set them first)")
-        self._y_mean = float(y.mean())
-        std = float(y.std())
-        self._y_scale = std if std > _STD_FLOOR else 1.0
+        if normalization is None:
+            self._y_mean = float(y.mean())
+            std = float(y.std())
+            self._y_scale = std if std > STD_FLOOR else 1.0
+        else:
+            self._y_mean, self._y_scale = float(normalization[0]), float(normalization[1])
+            if not (math.isfinite(self._y_mean) and math.isfinite(self._y_scale) and self._y_scale > 0):
+                raise MethodError(f"normalization must be a finite (mean, scale > 0), got {normalization!r}")
         self._X = X
         self._z = (y - self._y_mean) / self._y_scale
         if refit_hyperparameters:
@@ -387,7 +402,7 @@ class GaussianProcess:
 
     def _optimize(self, X: np.ndarray, z: np.ndarray) -> GPHyperparameters:
         dim = X.shape[1]
-        bounds = _theta_bounds(dim)
+        bounds = theta_bounds(dim)
         lower = np.array([-np.inf if b[0] is None else b[0] for b in bounds])
         upper = np.array([np.inf if b[1] is None else b[1] for b in bounds])
         initial = GPHyperparameters.default(dim).to_theta()
@@ -396,8 +411,8 @@ class GaussianProcess:
                               for _ in range(self.restarts)]
         best_theta, best_value = current, math.inf
         for theta0 in starts:
-            res = scipy.optimize.minimize(_neg_log_posterior, theta0, args=(X, z), jac=True,
-                                          method="L-BFGS-B", bounds=bounds, tol=_LBFGS_TOL,
+            res = scipy.optimize.minimize(neg_log_posterior, theta0, args=(X, z), jac=True,
+                                          method="L-BFGS-B", bounds=bounds, tol=LBFGS_TOL,
                                           options={"maxiter": self.max_iterations})
             if np.isfinite(res.fun) and res.fun < best_value:
                 best_theta, best_value = res.x, float(res.fun)
@@ -405,22 +420,22 @@ class GaussianProcess:
 
     def _factorize(self) -> None:
         hp = self._hp
-        self._Xs = self._X * (_SQRT5 / hp.lengthscales)
-        self._sq = _row_sq(self._Xs)
-        K = _matern52_scaled(self._Xs, self._Xs, self._sq, self._sq, hp.variance)
+        self._Xs = self._X * (SQRT5 / hp.lengthscales)
+        self._sq = row_sq(self._Xs)
+        K = matern52_scaled(self._Xs, self._Xs, self._sq, self._sq, hp.variance)
         K.flat[::len(K) + 1] += hp.noise
-        self._Linv = np.ascontiguousarray(_inverse_lower(_cholesky(K, hp.variance + hp.noise)))
+        self._Linv = np.ascontiguousarray(inverse_lower(cholesky_factor(K, hp.variance + hp.noise)))
         self._p = self._Linv @ (self._z - hp.mean)
         self._alpha = self._Linv.T @ self._p
 
     def _extension(self, Xs_new: np.ndarray, sq_new: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Block ``[L21, L22]`` that extends the Cholesky factor by the (scaled) rows."""
         hp = self._hp
-        L21 = _matern52_scaled(Xs_new, self._Xs, sq_new, self._sq, hp.variance) @ self._Linv.T
-        S = _matern52_scaled(Xs_new, Xs_new, sq_new, sq_new, hp.variance)
+        L21 = matern52_scaled(Xs_new, self._Xs, sq_new, self._sq, hp.variance) @ self._Linv.T
+        S = matern52_scaled(Xs_new, Xs_new, sq_new, sq_new, hp.variance)
         S -= L21 @ L21.T
         S.flat[::len(S) + 1] += hp.noise
-        return L21, _cholesky(S, hp.variance + hp.noise)
+        return L21, cholesky_factor(S, hp.variance + hp.noise)
 
     def add(self, X_new: np.ndarray, y_new: np.ndarray) -> None:
         """Append observations without refitting hyperparameters or re-normalizing (the
@@ -430,10 +445,10 @@ class GaussianProcess:
             raise MethodError("the GP has no data (call fit first)")
         X_new, y_new = self._checked_xy(X_new, y_new, self._X.shape[1])
         hp = self._hp
-        Xs_new = X_new * (_SQRT5 / hp.lengthscales)
-        sq_new = _row_sq(Xs_new)
+        Xs_new = X_new * (SQRT5 / hp.lengthscales)
+        sq_new = row_sq(Xs_new)
         L21, L22 = self._extension(Xs_new, sq_new)
-        L22inv = _inverse_lower(L22)
+        L22inv = inverse_lower(L22)
         n, m = len(self._X), len(X_new)
         Linv = np.zeros((n + m, n + m))
         Linv[:n, :n] = self._Linv
@@ -453,9 +468,9 @@ class GaussianProcess:
     def _posterior_normalized(self, Xc: np.ndarray, pending: np.ndarray | None
                               ) -> tuple[np.ndarray, np.ndarray]:
         hp = self._hp
-        Xcs = self._checked_x(Xc) * (_SQRT5 / hp.lengthscales)
-        sqc = _row_sq(Xcs)
-        Kc = _matern52_scaled(Xcs, self._Xs, sqc, self._sq, hp.variance)
+        Xcs = self._checked_x(Xc) * (SQRT5 / hp.lengthscales)
+        sqc = row_sq(Xcs)
+        Kc = matern52_scaled(Xcs, self._Xs, sqc, self._sq, hp.variance)
         mean = Kc @ self._alpha
         mean += hp.mean
         # V^T = Linv Kc^T, by a triangular product written over Kc (C-ordered, so Kc^T is
@@ -465,14 +480,41 @@ class GaussianProcess:
         if pending is not None and len(pending):
             # Kriging believer: pending rows join as observations whose targets are the current
             # posterior means; the mean is then unchanged everywhere and only the variance drops.
-            Xps = self._checked_x(pending) * (_SQRT5 / hp.lengthscales)
-            sqp = _row_sq(Xps)
+            Xps = self._checked_x(pending) * (SQRT5 / hp.lengthscales)
+            sqp = row_sq(Xps)
             L21, L22 = self._extension(Xps, sqp)
-            U = _matern52_scaled(Xps, Xcs, sqp, sqc, hp.variance)
+            U = matern52_scaled(Xps, Xcs, sqp, sqc, hp.variance)
             U -= L21 @ Vt
             W = solve_triangular(L22, U, lower=True, check_finite=False)
             var -= np.einsum("ij,ij->j", W, W)
-        return mean, np.maximum(var, _MIN_POSTERIOR_VARIANCE, out=var)
+        return mean, np.maximum(var, MIN_POSTERIOR_VARIANCE, out=var)
+
+    def predictor(self, pending: np.ndarray | None = None):
+        """A function ``Xc -> (mean, std)``, the same as ``posterior(Xc, pending=pending)`` with the
+        pending block factorized once (for many calls with the same pending rows)."""
+        if pending is None or not len(pending):
+            return self.posterior
+        hp = self._hp
+        Xps = self._checked_x(pending) * (SQRT5 / hp.lengthscales)
+        sqp = row_sq(Xps)
+        L21, L22 = self._extension(Xps, sqp)
+
+        def predict(Xc: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+            Xcs = self._checked_x(Xc) * (SQRT5 / hp.lengthscales)
+            sqc = row_sq(Xcs)
+            Kc = matern52_scaled(Xcs, self._Xs, sqc, self._sq, hp.variance)
+            mean = Kc @ self._alpha
+            mean += hp.mean
+            Vt = blas.dtrmm(1.0, self._Linv.T, Kc.T, lower=0, trans_a=1, overwrite_b=1)
+            var = hp.variance - np.einsum("ij,ij->j", Vt, Vt)
+            U = matern52_scaled(Xps, Xcs, sqp, sqc, hp.variance)
+            U -= L21 @ Vt
+            W = solve_triangular(L22, U, lower=True, check_finite=False)
+            var -= np.einsum("ij,ij->j", W, W)
+            var = np.maximum(var, MIN_POSTERIOR_VARIANCE, out=var)
+            return self._y_mean + self._y_scale * mean, self._y_scale * np.sqrt(var)
+
+        return predict
 
     def posterior(self, Xc: np.ndarray, *, pending: np.ndarray | None = None
                   ) -> tuple[np.ndarray, np.ndarray]:
@@ -482,12 +524,29 @@ class GaussianProcess:
         mean, var = self._posterior_normalized(Xc, pending)
         return self._y_mean + self._y_scale * mean, self._y_scale * np.sqrt(var)
 
+    def posterior_covariance(self, Xc: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Posterior mean and full covariance of the latent function at the rows of ``Xc``, in
+        original target units (for joint posterior samples)."""
+        hp = self._hp
+        Xcs = self._checked_x(Xc) * (SQRT5 / hp.lengthscales)
+        sqc = row_sq(Xcs)
+        Kc = matern52_scaled(Xcs, self._Xs, sqc, self._sq, hp.variance)
+        V = self._Linv @ Kc.T
+        cov = matern52_scaled(Xcs, Xcs, sqc, sqc, hp.variance) - V.T @ V
+        mean = Kc @ self._alpha + hp.mean
+        return self._y_mean + self._y_scale * mean, self._y_scale ** 2 * cov
+
+    @property
+    def normalization(self) -> tuple[float, float]:
+        """``(mean, scale)`` of the target normalization of the last ``fit``."""
+        return self._y_mean, self._y_scale
+
     def expected_improvement(self, Xc: np.ndarray, best: float, *,
                              pending: np.ndarray | None = None) -> np.ndarray:
         """Expected improvement below ``best`` (minimization) at the rows of ``Xc``, in original
         target units; >= 0, the std is floored (variance 1e-12 in normalized units)."""
         mean, std = self.posterior(Xc, pending=pending)
-        return std * _ei_factor((float(best) - mean) / std)
+        return std * ei_factor((float(best) - mean) / std)
 
     def log_marginal_likelihood(self) -> float:
         """Log marginal likelihood of the current normalized targets (no priors)."""

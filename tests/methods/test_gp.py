@@ -11,7 +11,7 @@ from sklearn.gaussian_process import GaussianProcessRegressor
 from sklearn.gaussian_process.kernels import ConstantKernel, Matern, WhiteKernel
 
 from methods.base import MethodError
-from methods.gp import GaussianProcess, GPHyperparameters, Matern52, _ei_factor, _neg_log_posterior
+from methods.gp import GaussianProcess, GPHyperparameters, Matern52, ei_factor, neg_log_posterior
 
 
 def _fixed_gp(hp: GPHyperparameters, X: np.ndarray, y: np.ndarray) -> GaussianProcess:
@@ -63,10 +63,10 @@ def test_analytic_gradient_matches_central_differences():
     for _ in range(5):
         theta = np.concatenate([rng.normal(-1.0, 0.7, d), rng.normal(0.0, 0.7, 1),
                                 rng.normal(-3.0, 1.5, 1), rng.normal(0.0, 1.0, 1)])
-        _, grad = _neg_log_posterior(theta, X, z)
+        _, grad = neg_log_posterior(theta, X, z)
         h = 1e-6
-        fd = np.array([(_neg_log_posterior(theta + h * e, X, z)[0]
-                        - _neg_log_posterior(theta - h * e, X, z)[0]) / (2 * h)
+        fd = np.array([(neg_log_posterior(theta + h * e, X, z)[0]
+                        - neg_log_posterior(theta - h * e, X, z)[0]) / (2 * h)
                        for e in np.eye(len(theta))])
         np.testing.assert_allclose(grad, fd, rtol=1e-5, atol=1e-5 * np.abs(fd).max())
 
@@ -77,7 +77,7 @@ def test_objective_is_minus_log_marginal_likelihood_plus_priors():
     y = rng.standard_normal(15)
     hp = GPHyperparameters(np.array([0.4, 1.5]), variance=0.8, noise=0.1, mean=0.3)
     gp = _fixed_gp(hp, X, y)
-    value, _ = _neg_log_posterior(hp.to_theta(), X, (y - y.mean()) / y.std())
+    value, _ = neg_log_posterior(hp.to_theta(), X, (y - y.mean()) / y.std())
     assert value == pytest.approx(-gp.log_marginal_likelihood() + _log_priors(hp), rel=1e-12)
 
 
@@ -171,9 +171,9 @@ def test_fitted_hyperparameters_are_sensible():
     upper = np.log([1e4] * 3 + [1e3, 1e6])
     assert np.all(theta[:5] >= lower - 1e-12) and np.all(theta[:5] <= upper + 1e-12)
     # a refit starts from the previous optimum and does not get worse on the same data
-    value = _neg_log_posterior(theta, X, (y - y.mean()) / y.std())[0]
+    value = neg_log_posterior(theta, X, (y - y.mean()) / y.std())[0]
     gp.fit(X, y)
-    assert _neg_log_posterior(gp.hyperparameters.to_theta(), X,
+    assert neg_log_posterior(gp.hyperparameters.to_theta(), X,
                               (y - y.mean()) / y.std())[0] <= value + 1e-9
 
 
@@ -181,13 +181,13 @@ def test_fitted_hyperparameters_are_sensible():
 def test_ei_factor_is_accurate_nonnegative_and_silent():
     u = np.linspace(-8, 8, 161)
     reference = norm.pdf(u) + u * norm.cdf(u)
-    np.testing.assert_allclose(_ei_factor(u), reference, rtol=1e-9, atol=1e-300)
+    np.testing.assert_allclose(ei_factor(u), reference, rtol=1e-9, atol=1e-300)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        far = _ei_factor(np.array([-30.0, -40.0, -1e3, -1e150, 1e150]))
+        far = ei_factor(np.array([-30.0, -40.0, -1e3, -1e150, 1e150]))
     assert np.all(far >= 0) and np.all(np.isfinite(far))
     assert far[0] > 0 and far[0] < 1e-190 and far[2] == 0.0 and far[4] == 1e150
-    assert np.all(np.diff(_ei_factor(u)) > 0)               # larger for a lower mean
+    assert np.all(np.diff(ei_factor(u)) > 0)               # larger for a lower mean
 
 
 def test_expected_improvement_of_the_gp():
@@ -208,11 +208,11 @@ def test_expected_improvement_of_the_gp():
         exact = _fixed_gp(GPHyperparameters(np.array([0.3]), 1.0, 1e-9, 0.0), X, y)
         ei_exact = exact.expected_improvement(X, best=-1.0)
     assert np.all(np.isfinite(ei_exact)) and np.all(ei_exact >= 0)
-    np.testing.assert_allclose(ei, std * _ei_factor((0.5 - mean) / std), rtol=1e-12)
+    np.testing.assert_allclose(ei, std * ei_factor((0.5 - mean) / std), rtol=1e-12)
     # pending points are passed through to the posterior
     _, std_p = gp.posterior(Xc, pending=Xc[2:3])
     np.testing.assert_allclose(gp.expected_improvement(Xc, best=0.5, pending=Xc[2:3]),
-                               std_p * _ei_factor((0.5 - mean) / std_p), rtol=1e-9)
+                               std_p * ei_factor((0.5 - mean) / std_p), rtol=1e-9)
 
 
 # ------------------------------------------------------------------ (7) determinism
