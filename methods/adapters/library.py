@@ -73,5 +73,7 @@ def build(module: ModuleType, name: Any, args: Mapping[str, Any] | None, *, base
     kwargs.update(args)
     try:
         return cls(**kwargs)
+    except ImportError as e:
+        raise MethodError(f"{what} {name} needs a library that is not installed: {e}") from None
     except (TypeError, ValueError, AssertionError) as e:
         raise MethodError(f"{what} {name} could not be built with arguments {kwargs}: {e}") from None
