@@ -75,14 +75,16 @@ def optuna_distributions(config_space: ConfigurationSpace) -> tuple[dict[str, An
 
 @contextlib.contextmanager
 def _quiet(optuna: Any) -> Iterator[None]:
-    """Optuna's log at WARNING while the adapter calls it (one INFO line per trial otherwise)."""
+    """Optuna's log at WARNING while the adapter calls it, when it is at Optuna's default INFO (one line
+    per trial otherwise)."""
     before = optuna.logging.get_verbosity()
-    if before <= optuna.logging.INFO:
+    quiet = before == optuna.logging.INFO         # Optuna's default; a user's own setting is kept
+    if quiet:
         optuna.logging.set_verbosity(optuna.logging.WARNING)
     try:
         yield
     finally:
-        if before <= optuna.logging.INFO:
+        if quiet:
             optuna.logging.set_verbosity(before)
 
 

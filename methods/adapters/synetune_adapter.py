@@ -28,10 +28,11 @@ samples them; encoded by rank), constants as plain values. Syne Tune is imported
 """
 from __future__ import annotations
 
+import contextlib
 import datetime
 import logging
 import math
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, Callable, Iterator, Mapping, Sequence
 
 import numpy as np
 
@@ -79,6 +80,18 @@ def synetune_space(config_space: ConfigurationSpace) -> dict[str, Any]:
             raise MethodError(f"hyperparameter {name!r}: no Syne Tune domain for a {type(dom).__name__} domain; "
                               f"allowed: float, int, choice, ordinal, constant")
     return out
+
+
+@contextlib.contextmanager
+def _syne_tune_log_at(level: int) -> Iterator[None]:
+    """Syne Tune's loggers at ``level`` at least, for the duration."""
+    logger = logging.getLogger("syne_tune")
+    before = logger.level
+    logger.setLevel(max(level, before))
+    try:
+        yield
+    finally:
+        logger.setLevel(before)
 
 
 def _plain(value: Any) -> Any:
@@ -139,13 +152,8 @@ class SyneTuneScheduler(Scheduler):
                                   f"instance (set them when building it)")
             self.scheduler = scheduler
         else:
-            quiet = logging.getLogger("syne_tune")
-            level = quiet.level
-            quiet.setLevel(logging.ERROR)      # e.g. ASHA warns about points_to_evaluate on every build
-            try:
+            with _syne_tune_log_at(logging.ERROR):     # e.g. ASHA warns about points_to_evaluate on every build
                 self.scheduler = self._call(self._build, baselines, TrialScheduler, scheduler, named, scheduler_args)
-            finally:
-                quiet.setLevel(level)
         self.resource_attr = (resource_attr or getattr(self.scheduler, "time_attr", None)
                               or getattr(self.scheduler, "resource_attr", None) or RESOURCE_ATTR)
         self._matcher = None if self.candidates is None else CandidateMatcher(self.config_space, self.candidates)
@@ -243,6 +251,8 @@ class SyneTuneScheduler(Scheduler):
         if st is None:
             return
         if status is TrialStatus.FAILED:
-            self._call(self.scheduler.on_trial_error, st)
+            # Syne Tune logs a warning per failed trial; the results table records every failure
+            with _syne_tune_log_at(logging.ERROR):
+                self._call(self.scheduler.on_trial_error, st)
         elif status is TrialStatus.COMPLETED and not removed and last is not None:
             self._call(self.scheduler.on_trial_complete, st, last)
