@@ -158,7 +158,7 @@ class OptunaScheduler(Scheduler):
         integral = all(float(f).is_integer() and f >= 0 for f in fids)
         self._step = {f: (int(f) if integral else i) for i, f in enumerate(fids)}
         self._matcher = None if self.candidates is None else CandidateMatcher(self.config_space, self.candidates)
-        self._asked: dict[int, Any] = {}          # id(config) -> Optuna trial, until started or discarded
+        self._asked: dict[int, tuple] = {}        # id(config) -> (config, Optuna trial), until started or discarded
         self._spare: deque = deque()              # (config, Optuna trial) of discarded suggestions
         self._trials: dict[int, Any] = {}         # hposim trial id -> Optuna trial
         self._last: dict[int, float] = {}         # hposim trial id -> last reported value
@@ -184,8 +184,8 @@ class OptunaScheduler(Scheduler):
         """The storage's parameters of ``otrial`` become ``config``'s (a table row replacing the proposal)."""
         for name, dist in self.distributions.items():
             if proposed[name] != config[name]:
-                self._storage.set_trial_param(otrial._trial_id, name,
-                                                    dist.to_internal_repr(self._param_of(name, config[name])), dist)
+                internal = dist.to_internal_repr(self._param_of(name, config[name]))
+                self._storage.set_trial_param(otrial._trial_id, name, internal, dist)
 
     # ------------------------------------------------------------------ the protocol
     def suggest(self, time: float) -> Suggestion | None:
@@ -200,18 +200,18 @@ class OptunaScheduler(Scheduler):
             if self._matcher is not None:
                 config = self._matcher.take(proposed)
                 self._set_params(otrial, proposed, config)
-        self._asked[id(config)] = otrial
+        self._asked[id(config)] = (config, otrial)
         return Suggestion(config=config, max_fidelity=self.max_fidelity)
 
     def on_start(self, trial: Trial) -> None:
-        otrial = self._asked.pop(id(trial.config))
+        _, otrial = self._asked.pop(id(trial.config))
         otrial.set_user_attr("hposim_trial_id", trial.trial_id)
         self._trials[trial.trial_id] = otrial
 
     def on_discard(self, suggestion: Suggestion) -> None:
-        otrial = self._asked.pop(id(suggestion.config), None)
-        if otrial is not None:
-            self._spare.append((suggestion.config, otrial))
+        asked = self._asked.pop(id(suggestion.config), None)
+        if asked is not None:
+            self._spare.append(asked)
 
     def on_report(self, trial: Trial, fidelity: Any, metrics: Mapping[str, float], time: float) -> Decision:
         value = float(metrics.get(self.metric, math.nan))
