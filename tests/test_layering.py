@@ -36,7 +36,7 @@ LAYERS: dict[str, dict[str, tuple[str, ...]]] = {
         "may_import_in_functions": ("optuna", "syne_tune"),
         "import_loads_of_the_project": ("blackbox_repo", "blackbox_repo.configspace",
                                         "blackbox_repo.errors"),
-        "import_never_loads": ("pandas", "pyarrow", "sklearn"),
+        "import_never_loads": ("pandas", "pyarrow", "sklearn", "optuna", "syne_tune"),
     },
     # the public conformance suite drives the real simulator on a synthetic table; it is test
     # support, never imported by ``import methods``

@@ -1,0 +1,79 @@
+"""Importing an optional library and building its classes by name, with errors that say what is allowed.
+
+Used by the Optuna and Syne Tune adapters: ``import_optional`` imports the library when an
+adapter is built (``import methods`` never does), ``classes_of`` lists the public subclasses of a
+base class in a module (the names a study spec may use), ``build`` instantiates one by name with
+its arguments checked against its signature.
+
+Example:
+    >>> import fractions
+    >>> classes_of(fractions, object)["Fraction"] is fractions.Fraction
+    True
+    >>> build(fractions, "Fraction", {"numerator": 3, "denominator": 6}, base=object, what="number")
+    Fraction(1, 2)
+"""
+from __future__ import annotations
+
+import importlib
+import inspect
+from types import ModuleType
+from typing import Any, Mapping
+
+from methods.arguments import check_keywords
+from methods.base import MethodError
+
+__all__ = ["import_optional", "classes_of", "build", "accepts"]
+
+
+def import_optional(module: str, extra: str) -> ModuleType:
+    """``import module``, or a ``MethodError`` telling how to install it (``pip install 'hposim[extra]'``)."""
+    try:
+        return importlib.import_module(module)
+    except ImportError as e:
+        raise MethodError(f"this method needs the optional library {module!r}, which is not installed ({e}); "
+                          f"install it with: pip install 'hposim[{extra}]'") from None
+
+
+def classes_of(module: ModuleType, base: type) -> dict[str, type]:
+    """Public classes of ``module`` (its ``__all__`` or its names) that subclass ``base``."""
+    names = getattr(module, "__all__", None) or [n for n in dir(module) if not n.startswith("_")]
+    out = {}
+    for name in names:
+        obj = getattr(module, name, None)
+        if inspect.isclass(obj) and issubclass(obj, base) and not name.startswith("Base"):
+            out[name] = obj
+    return out
+
+
+def accepts(cls: type, name: str) -> bool:
+    """Whether ``cls(...)`` takes a keyword argument ``name``."""
+    params = inspect.signature(cls.__init__).parameters
+    return name in params or any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
+
+
+def build(module: ModuleType, name: Any, args: Mapping[str, Any] | None, *, base: type, what: str,
+          defaults: Mapping[str, Any] | None = None) -> Any:
+    """``module.<name>(**defaults, **args)`` for a class ``name`` subclassing ``base``.
+
+    ``defaults`` apply only where the class takes them and ``args`` does not set them. A name
+    that is not such a class, unknown arguments or a failing constructor give a ``MethodError``
+    naming what is allowed."""
+    allowed = classes_of(module, base)
+    if not isinstance(name, str) or name not in allowed:
+        raise MethodError(f"{what} {name!r} is not valid; allowed: {sorted(allowed)} (names in {module.__name__}), "
+                          f"or an instance")
+    cls = allowed[name]
+    args = dict(args or {})
+    if not isinstance(args, dict):
+        raise MethodError(f"{what} arguments must be a mapping of argument names to values, got {args!r}")
+    params = inspect.signature(cls.__init__).parameters
+    if not any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
+        check_keywords(f"{what} {name}", args, [p for p in params if p != "self"])
+    kwargs = {k: v for k, v in (defaults or {}).items() if k not in args and accepts(cls, k)}
+    kwargs.update(args)
+    try:
+        return cls(**kwargs)
+    except ImportError as e:
+        raise MethodError(f"{what} {name} needs a library that is not installed: {e}") from None
+    except (TypeError, ValueError, AssertionError) as e:
+        raise MethodError(f"{what} {name} could not be built with arguments {kwargs}: {e}") from None
