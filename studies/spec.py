@@ -210,9 +210,12 @@ class Study:
             args = {k: v for k, v in m.items() if k != "method"}
             methods[str(label)] = MethodSpec(str(label), str(m["method"]), args)
         benchmarks: dict[str, BenchmarkSpec] = {}
-        raw_bench = data.get("benchmarks")
+        n_problems = len(problems)
+        raw_bench = _named_benchmarks(data.get("benchmarks"), problems)
         if not isinstance(raw_bench, Mapping) or not raw_bench:
-            problems.append("'benchmarks' must be a non-empty mapping label -> {blackbox: <name>/<task>, ...}")
+            if len(problems) == n_problems:       # else the names were reported already
+                problems.append("'benchmarks' must be a non-empty list of benchmark names (`hposim benchmark "
+                                "list`) or mapping label -> {blackbox: <name>/<task>, ...} or name -> {overrides}")
             raw_bench = {}
         for label, b in raw_bench.items():
             problems += _check_label("benchmark", label)
@@ -345,6 +348,13 @@ def _parse_benchmark(label: str, b: Any, problems: list[str]) -> list[BenchmarkS
         problems.append(f"benchmark {label!r}: {e}")
         return []
     return [BenchmarkSpec(f"{label}-{t}", name, t, **common) for t in tasks]
+
+
+def _named_benchmarks(raw: Any, problems: list[str]) -> Any:
+    """``benchmarks:`` with registered benchmark names expanded (``studies.benchmarks``)."""
+    from studies.benchmarks import expand_benchmarks
+
+    return expand_benchmarks(raw, problems)
 
 
 def _check_blackbox(b: BenchmarkSpec) -> list[str]:
