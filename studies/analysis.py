@@ -276,13 +276,17 @@ class StudyResults:
         return panel_seeds(self.runs, benchmark, self.methods)
 
     def ended_early(self) -> pd.DataFrame:
-        """Done runs the simulator ended before their time budget (table exhausted, max_trials, ...):
-        benchmark, method, seed, end_reason, end_time."""
+        """Done runs the simulator ended before the end of the time axis: with a time budget
+        (``max_time``), any end before it (table exhausted, max_trials, target, ...); without
+        one, a table that ran out. Columns: benchmark, method, seed, end_reason, end_time."""
         cols = ["benchmark", "method", "seed", "end_reason", "end_time"]
         d = self.done
         if "end_reason" not in d:
             return pd.DataFrame(columns=cols)
-        early = d["end_reason"].isin(EARLY_END_REASONS) & d["end_time"].notna()
+        budget = pd.to_numeric(d["max_time"], errors="coerce")
+        before = budget.notna() & (d["end_time"] < budget * (1 - 1e-9))
+        early = d["end_time"].notna() & ((d["end_reason"] == "exhausted")
+                                         | (d["end_reason"].isin(EARLY_END_REASONS) & before))
         return d.loc[early, cols].reset_index(drop=True)
 
     # ------------------------------------------------------------------ ranks
