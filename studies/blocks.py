@@ -76,10 +76,19 @@ class Blocks:
         by_bench: dict[str, list[tuple[int, str]]] = {}
         for (b, s), why in self.left_out_blocks.items():
             by_bench.setdefault(b, []).append((s, why))
+        # benchmarks that lost the same seeds for the same reasons are named together
+        same: dict[tuple[str, str], list[str]] = {}
         for b, items in by_bench.items():
-            whys = list(dict.fromkeys(w for _, w in items))
-            seeds = ", ".join(str(s) for s, _ in items)
-            out.append(f"{b} seed{'s' if len(items) > 1 else ''} {seeds} ({'; '.join(whys)})")
+            whys = "; ".join(dict.fromkeys(w for _, w in items))
+            seeds = f"seed{'s' if len(items) > 1 else ''} {', '.join(str(s) for s, _ in items)}"
+            same.setdefault((seeds, whys), []).append(b)
+        for (seeds, whys), benches in same.items():
+            if len(benches) == 1:
+                out.append(f"{benches[0]} {seeds} ({whys})")
+            elif len(benches) <= 3:
+                out.append(f"{seeds} of {', '.join(benches)} ({whys})")
+            else:
+                out.append(f"{seeds} of {len(benches)} benchmarks ({', '.join(benches[:2])}, ...) ({whys})")
         return out
 
     def note(self) -> str:

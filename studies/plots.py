@@ -21,7 +21,7 @@ import numpy as np  # noqa: E402
 from studies.analysis import StudyResults  # noqa: E402
 from studies.stats import critical_difference  # noqa: E402
 
-__all__ = ["method_colors", "plot_anytime", "plot_average_rank", "plot_final_boxplots",
+__all__ = ["same_curves", "method_colors", "plot_anytime", "plot_average_rank", "plot_final_boxplots",
            "plot_critical_difference", "plot_decision_time", "plot_all", "save_figure", "FIGURES"]
 
 FIGURES = ("anytime", "average_rank", "final_boxplots", "critical_difference", "decision_time")
@@ -47,16 +47,22 @@ def _wrap(text: str, width_in: float, fontsize: float = 8.5) -> str:
 
 def _legend_below(fig, methods: Sequence[str], colors: Mapping[str, Any], extra: Sequence[tuple[Any, str]] = ()
                   ) -> float:
-    """A legend in rows below the panels (never over them); returns its height in inches."""
-    handles = [plt.Line2D([], [], color=colors[m], lw=2.5) for m in methods] + [h for h, _ in extra]
-    labels = list(methods) + [t for _, t in extra]
+    """The methods' legend in rows below the panels (never over them), and under it one row for
+    each ``extra`` (handle, text) entry; returns the height they take in inches."""
     width = fig.get_figwidth()
-    longest = max((len(t) for t in labels), default=1)
-    ncol = max(1, min(len(labels), int(width * 72 / (0.6 * 9 * longest + 40))))
-    rows = math.ceil(len(labels) / ncol)
-    fig.legend(handles, labels, loc="lower center", ncol=ncol, frameon=False, bbox_to_anchor=(0.5, 0.0),
-               fontsize=9)
-    return 0.28 * rows + 0.15
+    longest = max((len(m) for m in methods), default=1)
+    ncol = max(1, min(len(methods), 8, int(width * 72 / (0.6 * 9 * longest + 45))))
+    rows = math.ceil(len(methods) / ncol) if methods else 0
+    row_in = 0.25
+    base = (0.1 + row_in * len(extra)) / fig.get_figheight()
+    if methods:
+        fig.legend([plt.Line2D([], [], color=colors[m], lw=2.5) for m in methods], list(methods),
+                   loc="lower center", ncol=ncol, frameon=False, bbox_to_anchor=(0.5, base), fontsize=9,
+                   borderaxespad=0.1)
+    for i, (handle, text) in enumerate(extra):
+        fig.legend([handle], [text], loc="lower center", frameon=False, fontsize=8.5, borderaxespad=0.1,
+                   bbox_to_anchor=(0.5, (0.05 + row_in * (len(extra) - 1 - i)) / fig.get_figheight()))
+    return 0.15 + row_in * (rows + len(extra))
 
 
 def _layout(fig, top_in: float, bottom_in: float) -> None:
@@ -64,6 +70,26 @@ def _layout(fig, top_in: float, bottom_in: float) -> None:
     ``bottom_in`` inches for the legend and notes, so neither overlaps a panel or its title."""
     h = fig.get_figheight()
     fig.tight_layout(rect=(0, min(bottom_in / h, 0.45), 1, 1 - min(top_in / h, 0.3)))
+
+
+def same_curves(curves: Mapping[str, np.ndarray]) -> list[list[str]]:
+    """Groups (2 or more) of methods whose curves are equal point by point (NaNs equal): drawn
+    on top of each other, all but one would be invisible, so figures name them.
+
+    Example:
+        >>> same_curves({"A": np.array([1.0, np.nan]), "B": np.array([1.0, np.nan]), "C": np.array([2.0, 1])})
+        [['A', 'B']]
+    """
+    groups: list[list[str]] = []
+    for m, c in curves.items():
+        for g in groups:
+            ref = curves[g[0]]
+            if ref.shape == c.shape and np.allclose(ref, c, rtol=0, atol=1e-12, equal_nan=True):
+                g.append(m)
+                break
+        else:
+            groups.append([m])
+    return [g for g in groups if len(g) > 1]
 
 
 EARLY_LABEL = "a run ended before the budget (e.g. table exhausted, max_trials)"
@@ -98,6 +124,8 @@ def plot_anytime(study: StudyResults, stat: str = "mean_se", log_x: bool = False
         scale, unit = _time_unit(float(g["time"].max()))
         metric, mode = study.metric_of(bench)
         shown = []
+        same = same_curves({m: g[g["method"] == m]["center"].to_numpy(dtype=float) for m in methods
+                            if (g["method"] == m).any()})
         for m in methods:
             gm = g[g["method"] == m]
             if gm.empty:
@@ -127,7 +155,8 @@ def plot_anytime(study: StudyResults, stat: str = "mean_se", log_x: bool = False
             ax.set_ylim(lo - pad, hi + pad)
         if log_x:
             ax.set_xscale("log")
-        ax.set_title(bench + "\n" + _wrap(panel.caption(), 4.4), fontsize=9.5)
+        caption = panel.caption() + "".join(f"; same curve: {' = '.join(grp)}" for grp in same)
+        ax.set_title(bench + "\n" + _wrap(caption, 4.4), fontsize=9.5)
         ax.set_xlabel(f"simulated time ({unit})")
         label = "normalized regret" if value == "regret" else f"best {metric} so far"
         ax.set_ylabel(f"{label} ({'lower' if mode == 'min' or value == 'regret' else 'higher'} is better)",
@@ -157,10 +186,13 @@ def plot_average_rank(study: StudyResults, log_x: bool = False, n_points: int = 
     note = _wrap("Blocks: " + blocks.note() + ".", 9.2)
     n_note = note.count("\n") + 1
     fig, ax = plt.subplots(figsize=(9.6, 4.2 + 0.17 * n_note))
+    same = {m: grp for grp in same_curves({m: ar[ar["method"] == m]["rank"].to_numpy(dtype=float)
+                                           for m in methods}) for m in grp}
     for m in methods:
         g = ar[ar["method"] == m]
         if not g.empty:
-            ax.plot(100 * g["fraction"], g["rank"], color=colors[m], lw=2, label=m)
+            label = m + (f" (= {', '.join(o for o in same[m] if o != m)})" if m in same else "")
+            ax.plot(100 * g["fraction"], g["rank"], color=colors[m], lw=2, label=label)
     ax.set_xlabel("budget used (% of each benchmark's simulated time" + (", log grid)" if log_x else ")"))
     ax.set_ylabel("average rank (1 = best)")
     ax.set_ylim(0.9, max(1, len(methods)) + 0.1)

@@ -152,7 +152,7 @@ def test_ended_early_runs_are_marked(study):
     assert len(marks) == 1 and len(marks[0].get_xdata()) == 3
     assert not any(ln.get_marker() == "x" for ln in titles["b1"].get_lines())
     assert "not shown: C (no done run: 4 failed), D" in titles["b3"].get_title().replace("\n", " ")
-    assert EARLY_LABEL in [t.get_text() for t in fig.legends[0].get_texts()]
+    assert EARLY_LABEL in [t.get_text() for leg in fig.legends for t in leg.get_texts()]
 
 
 def test_complete_blocks_on_a_table():
