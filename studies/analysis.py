@@ -350,10 +350,17 @@ class StudyResults:
         return last[["benchmark", "method", "seed", "best", "regret"]].reset_index(drop=True)
 
     def final_table(self) -> pd.DataFrame:
-        """Per benchmark and method: mean, s.e., median of the final best value, normalized
-        regret, number of seeds and failures, and the average final rank over the benchmark's
+        """Per benchmark and method: mean, s.e., median of the final best value and normalized
+        regret over the benchmark's common seeds (those where every method with a done run there
+        is done, ``panel``; ``n``), failures, and the average final rank over the benchmark's
         blocks (``n_blocks``; NaN for a method or benchmark left out of the blocks)."""
         fv = self.final_values()
+        common = pd.Series(False, index=fv.index)
+        for bench in self.benchmarks:
+            panel = self.panel(bench)
+            in_bench = fv["benchmark"] == bench
+            common |= in_bench & (fv["seed"].isin(panel.seeds) if panel.shared else True)
+        fv = fv[common]
         ranks = self.ranks()
         final_rank = ranks[ranks["step"] == ranks["step"].max()] if not ranks.empty else ranks
         rows = []

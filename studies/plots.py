@@ -217,8 +217,10 @@ def plot_final_boxplots(study: StudyResults, value: str = "best", colors: Mappin
     fig, axes = plt.subplots(rows, cols, figsize=(width * cols, 3.9 * rows + 0.5), squeeze=False)
     for ax, bench in zip(axes.flat, benches):
         g = fv[fv["benchmark"] == bench]
-        present = [m for m in methods if m in set(g["method"])]
         panel = study.panel(bench)
+        if panel.shared:                    # the panel's common seeds, as in the anytime figure
+            g = g[g["seed"].isin(panel.seeds)]
+        present = [m for m in methods if m in set(g["method"])]
         data = [g[g["method"] == m][value].dropna().to_numpy() for m in present]
         bp = ax.boxplot(data, patch_artist=True, widths=0.6, medianprops={"color": "black"}, showfliers=False)
         ax.set_xticks(range(1, len(present) + 1), present, rotation=20 if len(present) > 4 else 0)
@@ -232,13 +234,12 @@ def plot_final_boxplots(study: StudyResults, value: str = "best", colors: Mappin
         label = "normalized regret" if value == "regret" else f"final best {metric}"
         ax.set_ylabel(f"{label} ({'lower' if mode == 'min' or value == 'regret' else 'higher'} is better)",
                       fontsize=9)
-        caption = ("not shown: " + ", ".join(f"{m} ({why})" for m, why in panel.not_shown.items())
-                   if panel.not_shown else "")
-        ax.set_title(bench + ("\n" + _wrap(caption, width - 0.3) if caption else ""), fontsize=9.5)
+        ax.set_title(bench + "\n" + _wrap(panel.caption(), width - 0.3), fontsize=9.5)
         ax.grid(alpha=0.3, axis="y")
     for ax in list(axes.flat)[len(benches):]:
         ax.set_visible(False)
-    fig.suptitle("Final performance at the end of the budget (one point per done seed)", fontsize=12)
+    fig.suptitle("Final performance at the end of the budget (one point per seed of each panel's common seeds)",
+                 fontsize=12)
     _layout(fig, 0.45, 0.0)
     return fig
 

@@ -81,11 +81,11 @@ def _fmt(v: float) -> str:
 
 
 def final_table_display(study: StudyResults) -> pd.DataFrame:
-    """Benchmarks x methods, cells ``mean ± se`` (with ``(n=k)`` when a method has fewer done
-    seeds than the benchmark has seeds) with the best mean per benchmark marked, plus an
-    "average rank" row over the complete (benchmark, seed) blocks only. Returns the table of
-    strings; ``attrs["best"]`` is the boolean mask of best cells, ``attrs["note"]`` says which
-    blocks the ranks use and what was left out."""
+    """Benchmarks x methods, cells ``mean ± se`` over the benchmark's common seeds (the
+    benchmark cell says ``(k of n seeds)`` when some were left out) with the best mean per
+    benchmark marked, plus an "average rank" row over the complete (benchmark, seed) blocks
+    only. Returns the table of strings; ``attrs["best"]`` is the boolean mask of best cells,
+    ``attrs["note"]`` says which seeds and blocks were used and what was left out."""
     table = study.final_table()
     methods = study.methods
     blocks = study.blocks()
@@ -98,10 +98,10 @@ def final_table_display(study: StudyResults) -> pd.DataFrame:
         mode = study.metric_of(bench)[1]
         means = g["mean"].reindex(methods)
         best = means.min() if mode == "min" else means.max()
-        rows.append([bench, study.metric_of(bench)[0]] + [
-            f"{_fmt(g.loc[m, 'mean'])} ± {_fmt(g.loc[m, 'se'])}"
-            + (f" (n={int(g.loc[m, 'n'])})" if int(g.loc[m, "n"]) < int(n_seeds.get(bench, 0)) else "")
-            if m in g.index else "–" for m in methods])
+        used = len(study.panel(bench).seeds)
+        label = bench + (f" ({used} of {int(n_seeds.get(bench, 0))} seeds)" if used < n_seeds.get(bench, 0) else "")
+        rows.append([label, study.metric_of(bench)[0]] + [
+            f"{_fmt(g.loc[m, 'mean'])} ± {_fmt(g.loc[m, 'se'])}" if m in g.index else "–" for m in methods])
         best_mask.append([False, False] + [bool(m in g.index and g.loc[m, "mean"] == best) for m in methods])
     ranked = table[table["benchmark"].isin(blocks.benchmarks) & table["method"].isin(blocks.methods)]
     avg_rank = ranked.groupby("method")["rank"].mean().reindex(methods)
@@ -110,8 +110,8 @@ def final_table_display(study: StudyResults) -> pd.DataFrame:
     best_mask.append([False, False] + [bool(avg_rank[m] == best_rank) for m in methods])
     out = pd.DataFrame(rows, columns=["benchmark", "metric", *methods])
     out.attrs["best"] = np.array(best_mask, dtype=bool)
-    out.attrs["note"] = (f"Cells: mean ± s.e. over each method's done seeds ((n=k) when fewer than the "
-                         f"benchmark's seeds). Ranks (the average rank row, the average-rank figure and the "
+    out.attrs["note"] = (f"Cells: mean ± s.e. over the seeds where every method with a done run on the "
+                         f"benchmark is done ((k of n seeds) when some were left out; '–': no done run). Ranks (the average rank row, the average-rank figure and the "
                          f"critical-difference diagram) use {blocks.note()}.")
     return out
 

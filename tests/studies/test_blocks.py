@@ -110,9 +110,16 @@ def test_table_states_blocks(study):
     t = final_table_display(study)
     assert list(t.columns) == ["benchmark", "metric", "A", "B", "C", "D"]
     assert t.iloc[-1]["benchmark"] == "average rank (5 blocks)" and t.iloc[-1]["D"] == "–"
-    assert t.set_index("benchmark").loc["b1", "C"].endswith("(n=2)")
-    assert t.set_index("benchmark").loc["b2", "B"].endswith("(n=3)")
-    assert t.set_index("benchmark").loc["b3", "C"] == "–"
+    assert list(t["benchmark"]) == ["b1 (2 of 4 seeds)", "b2 (3 of 4 seeds)", "b3", "average rank (5 blocks)"]
+    cells = t.set_index("benchmark")
+    assert cells.loc["b3", "C"] == "–" and cells.loc["b3", "D"] == "–"
+    # the cells of b1 are over its common seeds 0 and 3 only
+    fv = study.final_values()
+    a = fv[(fv.benchmark == "b1") & (fv.method == "A") & fv.seed.isin([0, 3])]["best"]
+    assert cells.loc["b1 (2 of 4 seeds)", "A"].startswith(f"{a.mean():.4f} ± ")
+    table = study.final_table()
+    assert table[table.benchmark == "b1"]["n"].tolist() == [2, 2, 2]
+    assert table[table.benchmark == "b3"]["n"].tolist() == [4, 4]
     assert NOTE in t.attrs["note"]
 
 
