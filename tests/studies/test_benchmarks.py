@@ -97,3 +97,30 @@ def test_register_benchmark_makes_a_name_usable_in_specs():
         BenchmarkDefinition("b", "x", "y", "m", "low", 1, 1)
     with pytest.raises(InputError, match="max_time must be a positive"):
         BenchmarkDefinition("b", "x", "y", "m", "min", 1, 0)
+
+
+def test_docs_list_every_named_benchmark():
+    from pathlib import Path
+
+    text = (Path(__file__).parents[2] / "docs" / "benchmarks.md").read_text()
+    listed = [line.split("|")[1].strip().strip("`") for line in text.splitlines()
+              if line.startswith("| `")]
+    assert listed == list(BENCHMARKS)
+    for d in BENCHMARKS.values():
+        assert f"| `{d.name}` | `{d.blackbox}/{d.task}`" in text and f"| {d.budget()} |" in text
+
+
+def test_docs_spec_example_parses():
+    import re
+    from pathlib import Path
+
+    import yaml
+
+    text = (Path(__file__).parents[2] / "docs" / "benchmarks.md").read_text()
+    blocks = re.findall(r"```yaml\n(.*?)```", text, re.S)
+    spec = yaml.safe_load(blocks[0])
+    s = Study.from_dict(spec)
+    assert list(s.benchmarks) == ["lcdb-40996", "lcdb-554", "mlp-digits", "nas201-final-cifar10"]
+    s = Study.from_dict({**spec, "benchmarks": yaml.safe_load(blocks[1])["benchmarks"]})
+    assert s.benchmarks["nas201-cifar100"].n_workers == 8 and s.benchmarks["nb10-short"].stop == \
+        {"max_time": 3600, "max_trials": 200}
