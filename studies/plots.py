@@ -41,7 +41,7 @@ def _grid(n: int, max_cols: int = 3) -> tuple[int, int]:
 
 def _wrap(text: str, width_in: float, fontsize: float = 8.5) -> str:
     """``text`` wrapped to lines that fit ``width_in`` inches at ``fontsize`` points."""
-    chars = max(20, int(width_in * 72 / (0.55 * fontsize)))
+    chars = max(20, int(width_in * 72 / (0.62 * fontsize)))   # DejaVu Sans: about 0.6 em per character
     return "\n".join(textwrap.wrap(text, chars, break_on_hyphens=False)) if text else ""
 
 
@@ -156,7 +156,7 @@ def plot_anytime(study: StudyResults, stat: str = "mean_se", log_x: bool = False
         if log_x:
             ax.set_xscale("log")
         caption = panel.caption() + "".join(f"; same curve: {' = '.join(grp)}" for grp in same)
-        ax.set_title(bench + "\n" + _wrap(caption, 4.4), fontsize=9.5)
+        ax.set_title(bench + "\n" + _wrap(caption, 4.0, 9.5), fontsize=9.5)
         ax.set_xlabel(f"simulated time ({unit})")
         label = "normalized regret" if value == "regret" else f"best {metric} so far"
         ax.set_ylabel(f"{label} ({'lower' if mode == 'min' or value == 'regret' else 'higher'} is better)",
@@ -234,7 +234,7 @@ def plot_final_boxplots(study: StudyResults, value: str = "best", colors: Mappin
         label = "normalized regret" if value == "regret" else f"final best {metric}"
         ax.set_ylabel(f"{label} ({'lower' if mode == 'min' or value == 'regret' else 'higher'} is better)",
                       fontsize=9)
-        ax.set_title(bench + "\n" + _wrap(panel.caption(), width - 0.3), fontsize=9.5)
+        ax.set_title(bench + "\n" + _wrap(panel.caption(), width - 0.6, 9.5), fontsize=9.5)
         ax.grid(alpha=0.3, axis="y")
     for ax in list(axes.flat)[len(benches):]:
         ax.set_visible(False)
@@ -250,7 +250,10 @@ def plot_critical_difference(study: StudyResults, alpha: float = 0.05, colors: M
     fv = study.final_values(blocks_only=True)
     modes = {b: study.metric_of(b)[1] for b in study.benchmarks}
     res = critical_difference(fv, modes, alpha=alpha)
-    note = _wrap("Blocks: " + blocks.note() + ".", 7.2)
+    # side margins wide enough for the longest "method (rank)" label, so none is cut
+    margin = max(1.5, 0.62 * 9 / 72 * max(len(f"{m} (0.00)") for m in res.avg_ranks) + 0.3)
+    fig_w = 4.5 + 2 * margin
+    note = _wrap("Blocks: " + blocks.note() + ".", fig_w - 0.3)
     n_note = note.count("\n") + 1
     methods = sorted(res.avg_ranks, key=res.avg_ranks.get)
     colors = colors or method_colors(study.methods)
@@ -258,7 +261,7 @@ def plot_critical_difference(study: StudyResults, alpha: float = 0.05, colors: M
     half = math.ceil(k / 2)
     y_bottom = -0.45 - 0.28 * len(res.cliques) - 0.55 * (half - 1) - 0.35
     height = 0.55 * (2.0 - y_bottom) + 0.5 + 0.17 * n_note
-    fig, ax = plt.subplots(figsize=(7.5, height))
+    fig, ax = plt.subplots(figsize=(fig_w, height))
     ax.set_xlim(0.5, k + 0.5)
     ax.set_ylim(y_bottom, 1.85)
     ax.axis("off")
@@ -288,7 +291,8 @@ def plot_critical_difference(study: StudyResults, alpha: float = 0.05, colors: M
                  f"{res.n_blocks} benchmark × seed blocks; {test} test p = {res.friedman_pvalue:.3g}",
                  fontsize=10)
     fig.text(0.02, 0.01, note, ha="left", va="bottom", fontsize=8.5, color="0.25")
-    fig.subplots_adjust(left=0.2, right=0.8, top=1 - 0.75 / height, bottom=(0.17 * n_note + 0.1) / height)
+    fig.subplots_adjust(left=margin / fig_w, right=1 - margin / fig_w, top=1 - 0.75 / height,
+                        bottom=(0.17 * n_note + 0.1) / height)
     return fig
 
 
