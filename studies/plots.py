@@ -181,6 +181,8 @@ def plot_average_rank(study: StudyResults, log_x: bool = False, n_points: int = 
     figure says how many and what was left out."""
     ar = study.average_rank(n_points=n_points, log_x=log_x)
     blocks = study.blocks()
+    if ar.empty:
+        raise ValueError(f"no (benchmark, seed) block where every method has a done run: {blocks.note()}")
     methods = [m for m in study.methods if m in blocks.methods]
     colors = colors or method_colors(study.methods)
     note = _wrap("Blocks: " + blocks.note() + ".", 9.2)

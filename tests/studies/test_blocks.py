@@ -169,3 +169,33 @@ def test_complete_blocks_on_a_table():
     assert b.methods == ["A", "B"] and b.left_out_methods == {"Z": "no done run: no run stored"}
     assert b.blocks == [("x", 0)] and b.left_out_blocks == {("x", 1): "B corrupt"}
     assert b.left_out_benchmarks == {"y": "no seed where every method is done (B: 1 failed)"}
+
+
+def disjoint_run(run):
+    if (run.method, run.seed) in {("A", 1), ("B", 0)}:
+        raise RuntimeError("disjoint on purpose")
+    return fake_run(run)
+
+
+def test_no_complete_block_is_said_not_hidden(tmp_path):
+    from studies.report import write_report
+
+    spec = {"name": "disjoint", "seeds": 2, "methods": {"A": "RandomSearch", "B": "RandomSearch"},
+            "benchmarks": {"b1": {"blackbox": "toy/b1", "max_trials": 4, "n_workers": 2}}}
+    run_study(Study.from_dict(spec), str(tmp_path), run_fn=disjoint_run, validate=False, progress=False)
+    st = load_study(str(tmp_path / "disjoint"))
+    assert st.blocks().n_blocks == 0 and st.ranks().empty and st.average_rank().empty
+    assert st.blocks().note() == ("0 of 2 (benchmark, seed) blocks where all 2 methods (A, B) have a done run; "
+                                  "left out: benchmark b1 (no seed where every method is done)")
+    panel = st.panel("b1")
+    assert not panel.shared and panel.caption() == "seed sets differ per method"
+    assert set(st.aggregate()["method"]) == {"A", "B"}
+    with pytest.warns(UserWarning) as caught:
+        paths = write_report(st, str(tmp_path / "report"), formats=("png",))
+    skipped = sorted(str(w.message).split("'")[1] for w in caught if "skipped" in str(w.message))
+    assert skipped == ["average_rank", "critical_difference"]
+    assert any("figure 'average_rank' skipped: no (benchmark, seed) block where every method has a done run: 0 of 2"
+               in str(w.message) for w in caught)
+    md = (tmp_path / "report" / "report.md").read_text()
+    assert "average rank (0 blocks)" in md and "0 of 2 (benchmark, seed) blocks" in md
+    assert "figure:anytime" in paths and "figure:average_rank" not in paths
