@@ -29,12 +29,13 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 from blackbox_repo.configspace import ConfigurationSpace
+from blackbox_repo.errors import InputError
 
 __all__ = ["Decision", "TrialStatus", "Trial", "Suggestion", "Scheduler", "MethodError"]
 
 
-class MethodError(ValueError):
-    """Bad arguments to a method."""
+class MethodError(InputError):
+    """Bad arguments to a method (an ``InputError``: exit status 2 on the command line)."""
 
 
 class Decision(str, enum.Enum):
@@ -177,6 +178,9 @@ class Scheduler(ABC):
             raise MethodError(f"fidelity_values must be strictly increasing, got {self.fidelity_values}")
         self.max_fidelity = self.fidelity_values[-1].item()
         self.min_fidelity = self.fidelity_values[0].item()
+        if seed is not None:
+            from methods.arguments import check_seed
+            seed = check_seed("seed", seed)
         self.seed = seed
         self.rng = np.random.default_rng(seed)
         #: the finite set of configurations to choose from (e.g. a table's rows), or None

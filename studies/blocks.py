@@ -23,7 +23,7 @@ import pandas as pd
 __all__ = ["Blocks", "complete_blocks", "panel_seeds", "PanelSeeds", "EARLY_END_REASONS"]
 
 #: simulator end reasons that stop a run before its time budget
-EARLY_END_REASONS = ("exhausted", "max_trials", "max_completed", "max_reports", "max_cost", "target")
+EARLY_END_REASONS = ("exhausted", "max_trials", "max_completed", "max_reports", "max_cost", "target", "no_progress")
 
 
 def _status_counts(runs: pd.DataFrame) -> str:
