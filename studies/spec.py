@@ -427,13 +427,6 @@ def _parse_benchmark(label: str, b: Any, problems: list[str]) -> list[BenchmarkS
     return [BenchmarkSpec(f"{label}-{t}", name, t, **common) for t in tasks]
 
 
-def _named_benchmarks(raw: Any, problems: list[str]) -> Any:
-    """``benchmarks:`` with registered benchmark names expanded (``studies.benchmarks``)."""
-    from studies.benchmarks import expand_benchmarks
-
-    return expand_benchmarks(raw, problems)
-
-
 def _check_blackbox(b: BenchmarkSpec) -> list[str]:
     from studies.cache import get_blackbox
 
@@ -451,3 +444,10 @@ def _check_blackbox(b: BenchmarkSpec) -> list[str]:
         out.append(f"benchmark {b.label!r}: blackbox_seed {b.blackbox_seed} is not valid; "
                    f"{b.blackbox}/{b.task} has seeds 0..{n_seeds - 1}")
     return out
+
+
+def _named_benchmarks(raw: Any, problems: list[str]) -> Any:
+    """``benchmarks:`` with registered benchmark names expanded (``studies.benchmarks``)."""
+    from studies.benchmarks import expand_benchmarks
+
+    return expand_benchmarks(raw, problems)
