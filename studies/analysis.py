@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from blackbox_repo.errors import InputError
+from studies.blocks import EARLY_END_REASONS, Blocks, PanelSeeds, complete_blocks, panel_seeds
 from studies.layout import RESULTS, RunIntegrityError, StudyStore
 
 __all__ = ["load_study", "StudyResults", "aggregate", "STATS", "interquartile_mean"]
@@ -31,7 +32,7 @@ __all__ = ["load_study", "StudyResults", "aggregate", "STATS", "interquartile_me
 STATS = ("mean_se", "median_iqr", "iqm")
 RUN_COLUMNS = ["benchmark", "method", "seed", "status", "metric", "mode", "wall_seconds", "n_trials",
                "n_reports", "best", "final_time", "decision_time_total", "optimum", "worst", "max_time",
-               "error", "path", "source"]
+               "error", "path", "source", "end_reason", "end_time"]
 
 
 def interquartile_mean(x: np.ndarray, axis: int = 0) -> np.ndarray:
@@ -75,11 +76,16 @@ def _center_bands(m: np.ndarray, stat: str, n_boot: int, ci: float, rng: np.rand
 
 
 def aggregate(traj: pd.DataFrame, stat: str = "mean_se", value: str = "best", *, n_boot: int = 500,
-              ci: float = 0.95, seed: int = 0) -> pd.DataFrame:
+              ci: float = 0.95, seed: int = 0, fixed_seeds: bool = True) -> pd.DataFrame:
     """Aggregate trajectories over seeds: one row per (benchmark, method, grid point).
 
     ``stat``: ``mean_se`` (mean, +- standard error), ``median_iqr`` (median, quartiles) or
     ``iqm`` (interquartile mean with a bootstrap ``ci`` interval over seeds).
+
+    With ``fixed_seeds`` (default), the statistic is computed over the same seeds at every grid
+    point: it is NaN until every seed of the (benchmark, method) has a value (a run's last
+    value is carried forward after it ends), so a best-so-far aggregate never rises (min) or
+    falls (max) because the set of seeds changed. ``n`` is the number of seeds used.
     """
     if stat not in STATS:
         import difflib
@@ -93,10 +99,15 @@ def aggregate(traj: pd.DataFrame, stat: str = "mean_se", value: str = "best", *,
         m = g.pivot(index="seed", columns="step", values=value)
         steps = m.columns.to_numpy()
         times = g.drop_duplicates("step").set_index("step").loc[steps, "time"].to_numpy()
-        c, lo, hi = _center_bands(m.to_numpy(dtype=float), stat, n_boot, ci, rng)
+        values = m.to_numpy(dtype=float)
+        c, lo, hi = _center_bands(values, stat, n_boot, ci, rng)
+        n = np.sum(~np.isnan(values), axis=0)
+        if fixed_seeds:
+            partial = n < values.shape[0]
+            c, lo, hi = (np.where(partial, np.nan, a) for a in (c, lo, hi))
+            n = np.where(partial, 0, n)
         out.append(pd.DataFrame({"benchmark": bench, "method": method, "step": steps, "time": times,
-                                 "center": c, "lower": lo, "upper": hi,
-                                 "n": np.sum(~np.isnan(m.to_numpy(dtype=float)), axis=0)}))
+                                 "center": c, "lower": lo, "upper": hi, "n": n}))
     if not out:
         return pd.DataFrame(columns=["benchmark", "method", "step", "time", "center", "lower", "upper", "n"])
     return pd.concat(out, ignore_index=True)
@@ -237,39 +248,86 @@ class StudyResults:
 
     def aggregate(self, stat: str = "mean_se", value: str = "best", n_points: int = 100,
                   log_x: bool = False, **kw: Any) -> pd.DataFrame:
-        """``aggregate(self.trajectories(...), stat, value)``: center and band per method over time."""
-        return aggregate(self.trajectories(n_points, log_x), stat, value, **kw)
+        """Center and band per method over time, over each benchmark's fixed set of seeds.
+
+        Per benchmark, the seeds are those where every method with a done run there is done
+        (``panel_seeds``); the statistic starts once all of them have a first report."""
+        traj = self.trajectories(n_points, log_x)
+        keep = np.zeros(len(traj), dtype=bool)
+        for bench in self.benchmarks:
+            panel = self.panel(bench)
+            in_bench = (traj["benchmark"] == bench).to_numpy()
+            if panel.shared:
+                keep |= in_bench & traj["seed"].isin(panel.seeds).to_numpy()
+            else:
+                keep |= in_bench
+        return aggregate(traj[keep], stat, value, **kw)
+
+    # ------------------------------------------------------------------ blocks
+    def blocks(self, methods: Sequence[str] | None = None) -> Blocks:
+        """The (benchmark, seed) blocks where every compared method has a done run (see ``studies.blocks``)."""
+        key = ("blocks", tuple(methods) if methods is not None else None)
+        if key not in self._cache:
+            self._cache[key] = complete_blocks(self.runs, self.methods if methods is None else methods,
+                                               self.benchmarks)
+        return self._cache[key]
+
+    def panel(self, benchmark: str) -> PanelSeeds:
+        """What a figure panel of ``benchmark`` shows: methods, fixed seeds, methods not shown and why."""
+        return panel_seeds(self.runs, benchmark, self.methods)
+
+    def ended_early(self) -> pd.DataFrame:
+        """Done runs the simulator ended before the end of the time axis: with a time budget
+        (``max_time``), any end before it (table exhausted, max_trials, target, ...); without
+        one, a table that ran out. Columns: benchmark, method, seed, end_reason, end_time."""
+        cols = ["benchmark", "method", "seed", "end_reason", "end_time"]
+        d = self.done
+        if "end_reason" not in d:
+            return pd.DataFrame(columns=cols)
+        budget = pd.to_numeric(d["max_time"], errors="coerce")
+        before = budget.notna() & (d["end_time"] < budget * (1 - 1e-9))
+        early = d["end_time"].notna() & ((d["end_reason"] == "exhausted")
+                                         | (d["end_reason"].isin(EARLY_END_REASONS) & before))
+        return d.loc[early, cols].reset_index(drop=True)
 
     # ------------------------------------------------------------------ ranks
     def ranks(self, n_points: int = 100, log_x: bool = False) -> pd.DataFrame:
         """Rank of each method per benchmark over time (1 = best), averaged over seeds.
 
-        At each grid point and seed, the methods are ranked by best-so-far (ties share the
-        average rank; a run with no report yet ranks last); ranks are then averaged over seeds.
-        Columns: benchmark, method, step, time, rank.
+        Only the blocks of ``blocks()`` count: the (benchmark, seed) pairs where every compared
+        method has a done run. At each grid point and block, the methods are ranked by
+        best-so-far (ties share the average rank; a run with no report yet ranks last); ranks
+        are then averaged over the benchmark's blocks. Columns: benchmark, method, step, time, rank.
         """
         traj = self.trajectories(n_points, log_x)
         if traj.empty:
             return pd.DataFrame(columns=["benchmark", "method", "step", "time", "rank"])
+        blocks = self.blocks()
         frames = []
         for bench, g in traj.groupby("benchmark", sort=False):
+            seeds = blocks.seeds(bench)
+            g = g[g["seed"].isin(seeds) & g["method"].isin(blocks.methods)]
+            if g.empty:
+                continue
             _, mode = self.metric_of(bench)
             wide = g.pivot_table(index=["seed", "step"], columns="method", values="best", dropna=False)
+            wide = wide.reindex(columns=blocks.methods)
             score = wide.to_numpy(dtype=float) * (1 if mode == "min" else -1)
             score = np.where(np.isnan(score), np.inf, score)
-            present = ~wide.isna().all(axis=0).to_numpy()
             ranks = pd.DataFrame(score, index=wide.index, columns=wide.columns).rank(axis=1, method="average")
-            ranks = ranks.loc[:, present] if present.any() else ranks
             mean = ranks.groupby(level="step").mean()
             times = g.drop_duplicates("step").set_index("step")["time"]
             long = mean.reset_index().melt(id_vars="step", var_name="method", value_name="rank")
             long["time"] = times.loc[long["step"]].to_numpy()
             long.insert(0, "benchmark", bench)
             frames.append(long[["benchmark", "method", "step", "time", "rank"]])
+        if not frames:
+            return pd.DataFrame(columns=["benchmark", "method", "step", "time", "rank"])
         return pd.concat(frames, ignore_index=True)
 
     def average_rank(self, n_points: int = 100, log_x: bool = False) -> pd.DataFrame:
-        """Rank per method averaged over benchmarks, against the fraction of the budget (0..1)."""
+        """Rank per method averaged over benchmarks (each over its blocks), against the fraction
+        of the budget (0..1). Every method is averaged over the same benchmarks and blocks."""
         r = self.ranks(n_points, log_x)
         if r.empty:
             return pd.DataFrame(columns=["method", "step", "fraction", "rank"])
@@ -278,18 +336,32 @@ class StudyResults:
         return out
 
     # ------------------------------------------------------------------ final results
-    def final_values(self) -> pd.DataFrame:
-        """Best-so-far at the end of the budget: benchmark, method, seed, best, regret."""
+    def final_values(self, blocks_only: bool = False) -> pd.DataFrame:
+        """Best-so-far at the end of the budget: benchmark, method, seed, best, regret.
+
+        ``blocks_only``: only the compared methods on the blocks of ``blocks()``."""
         traj = self.trajectories()
         if traj.empty:
             return pd.DataFrame(columns=["benchmark", "method", "seed", "best", "regret"])
         last = traj[traj["step"] == traj["step"].max()]
+        if blocks_only:
+            b = self.blocks()
+            keys = pd.MultiIndex.from_frame(last[["benchmark", "seed"]])
+            last = last[keys.isin(b.blocks) & last["method"].isin(b.methods).to_numpy()]
         return last[["benchmark", "method", "seed", "best", "regret"]].reset_index(drop=True)
 
     def final_table(self) -> pd.DataFrame:
-        """Per benchmark and method: mean, s.e., median of the final best value, normalized
-        regret, number of seeds and failures, and the average final rank."""
+        """Per benchmark and method: mean, s.e., median of the final best value and normalized
+        regret over the benchmark's common seeds (those where every method with a done run there
+        is done, ``panel``; ``n``), failures, and the average final rank over the benchmark's
+        blocks (``n_blocks``; NaN for a method or benchmark left out of the blocks)."""
         fv = self.final_values()
+        common = pd.Series(False, index=fv.index)
+        for bench in self.benchmarks:
+            panel = self.panel(bench)
+            in_bench = fv["benchmark"] == bench
+            common |= in_bench & (fv["seed"].isin(panel.seeds) if panel.shared else True)
+        fv = fv[common]
         ranks = self.ranks()
         final_rank = ranks[ranks["step"] == ranks["step"].max()] if not ranks.empty else ranks
         rows = []
@@ -305,7 +377,8 @@ class StudyResults:
                              "mode": self.metric_of(bench)[1], "mean": np.nanmean(v),
                              "se": np.nanstd(v, ddof=1) / np.sqrt(n) if n > 1 else 0.0,
                              "median": np.nanmedian(v), "regret": np.nanmean(g["regret"].to_numpy(dtype=float)),
-                             "rank": float(rk.iloc[0]) if len(rk) else np.nan, "n": n, "failed": failed})
+                             "rank": float(rk.iloc[0]) if len(rk) else np.nan, "n": n, "failed": failed,
+                             "n_blocks": len(self.blocks().seeds(bench))})
         return pd.DataFrame(rows)
 
     # ------------------------------------------------------------------ decision time
@@ -377,7 +450,7 @@ def _runs_row(st: Any, source: str = "hposim") -> dict:
     info = meta.get("benchmark_info", {})
     err = meta.get("error") or {}
     stop = run.get("stop", {}) or {}
-    return {"benchmark": st.benchmark, "method": st.method, "seed": st.seed, "status": st.status,
+    return {**_end_of_run(meta), "benchmark": st.benchmark, "method": st.method, "seed": st.seed, "status": st.status,
             "metric": meta.get("metric", run.get("metric")), "mode": meta.get("mode", run.get("mode")) or "min",
             "wall_seconds": meta.get("wall_seconds"), "n_trials": s.get("n_trials"),
             "n_reports": s.get("n_reports"), "best": s.get("best"), "final_time": s.get("final_time"),
@@ -386,6 +459,13 @@ def _runs_row(st: Any, source: str = "hposim") -> dict:
             "error": st.problem if st.status == "corrupt" else (f"{err.get('type')}: {err.get('message')}"
                                                                  if err else None), "path": st.path,
             "source": source}
+
+
+def _end_of_run(meta: Mapping[str, Any]) -> dict:
+    """Why and when the simulator ended a run (``simulation.end_reason`` / ``end_time``)."""
+    sim = meta.get("simulation") or {}
+    end = pd.to_numeric(sim.get("end_time"), errors="coerce")
+    return {"end_reason": sim.get("end_reason"), "end_time": float(end) if pd.notna(end) else np.nan}
 
 
 def _load_hposim(path: str, storage_options: Mapping[str, Any] | None) -> StudyResults:

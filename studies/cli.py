@@ -41,7 +41,7 @@ __all__ = ["main", "build_parser", "SUBCOMMAND_MODULES", "UsageError", "CommandE
 
 #: modules that each add subcommands with ``register(subparsers)``
 SUBCOMMAND_MODULES: tuple[str, ...] = ("studies.cli_blackbox", "studies.cli_simulate", "studies.cli_study",
-                                        "studies.cli_methods")
+                                        "studies.cli_methods", "studies.cli_benchmark")
 
 EXIT_RUNTIME = 1
 EXIT_USAGE = EXIT_INPUT

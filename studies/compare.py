@@ -57,6 +57,8 @@ class Comparison:
     mean_difference: float
     per_benchmark: pd.DataFrame = field(repr=False, default_factory=pd.DataFrame)
     pairs: pd.DataFrame = field(repr=False, default_factory=pd.DataFrame)
+    #: which (benchmark, seed) pairs were used and which were left out, and why
+    note: str = ""
 
     @property
     def worse(self) -> bool:
@@ -68,6 +70,8 @@ class Comparison:
                  f"(one-sided Wilcoxon p = {self.pvalue:.3g}, alpha = {self.alpha}; rank-biserial effect "
                  f"= {self.effect_size:+.2f}, threshold {self.min_effect:+.2f}; {self.n_pairs} paired runs; "
                  f"mean normalized-AUC difference {self.mean_difference:+.4f}, > 0 means the candidate is worse)"]
+        if self.note:
+            lines.append(f"  pairs: {self.note}")
         for r in self.per_benchmark.itertuples(index=False):
             lines.append(f"  {r.benchmark}: baseline AUC {r.baseline_auc:.4f}, candidate AUC {r.candidate_auc:.4f}, "
                          f"p = {r.pvalue:.3g}, effect {r.effect_size:+.2f} (n = {r.n})")
@@ -77,6 +81,8 @@ class Comparison:
 def paired_scores(study: StudyResults, baseline: str, candidate: str, n_points: int = 100) -> pd.DataFrame:
     """Normalized area under the best-so-far curve per (benchmark, seed) for both methods.
 
+    Only the (benchmark, seed) blocks where both methods have a done run are paired
+    (``studies.blocks.complete_blocks``); ``attrs["blocks"]`` says which were left out.
     Columns: benchmark, seed, baseline, candidate, diff (candidate - baseline)."""
     for m in (baseline, candidate):
         if m not in study.methods:
@@ -85,8 +91,13 @@ def paired_scores(study: StudyResults, baseline: str, candidate: str, n_points: 
             close = difflib.get_close_matches(m, study.methods, n=1)
             raise InputError(f"method {m!r} is not in the study; methods: {study.methods}."
                              + (f" Did you mean {close[0]!r}?" if close else ""))
+    from studies.blocks import complete_blocks
+
+    blocks = complete_blocks(study.runs, [baseline, candidate], study.benchmarks)
     traj = study.trajectories(n_points)
     traj = traj[traj["method"].isin([baseline, candidate])]
+    keys = pd.MultiIndex.from_frame(traj[["benchmark", "seed"]])
+    traj = traj[keys.isin(blocks.blocks)]
     rows = []
     for bench, g in traj.groupby("benchmark", sort=False):
         _, mode = study.metric_of(bench)
@@ -105,7 +116,9 @@ def paired_scores(study: StudyResults, baseline: str, candidate: str, n_points: 
         for seed, r in auc.iterrows():
             rows.append({"benchmark": bench, "seed": int(seed), "baseline": r[baseline],
                          "candidate": r[candidate], "diff": r[candidate] - r[baseline]})
-    return pd.DataFrame(rows, columns=["benchmark", "seed", "baseline", "candidate", "diff"])
+    out = pd.DataFrame(rows, columns=["benchmark", "seed", "baseline", "candidate", "diff"])
+    out.attrs["blocks"] = blocks
+    return out
 
 
 def wilcoxon_worse(diff: np.ndarray) -> tuple[float, float]:
@@ -155,7 +168,8 @@ def compare(study: "StudyResults | str | None" = None, *, baseline: str, candida
         study = load_study(study, storage_options)
     pairs = paired_scores(study, baseline, candidate, n_points)
     if pairs.empty:
-        raise InputError(f"no (benchmark, seed) pair has done runs of both {baseline!r} and {candidate!r}")
+        raise InputError(f"no (benchmark, seed) pair has done runs of both {baseline!r} and {candidate!r}: "
+                         f"{pairs.attrs['blocks'].note()}")
     p, eff = wilcoxon_worse(pairs["diff"].to_numpy())
     per = []
     for bench, g in pairs.groupby("benchmark", sort=False):
@@ -163,7 +177,7 @@ def compare(study: "StudyResults | str | None" = None, *, baseline: str, candida
         per.append({"benchmark": bench, "n": len(g), "baseline_auc": g["baseline"].mean(),
                     "candidate_auc": g["candidate"].mean(), "pvalue": pb, "effect_size": eb})
     return Comparison(baseline, candidate, len(pairs), p, eff, alpha, min_effect, float(pairs["diff"].mean()),
-                      pd.DataFrame(per), pairs)
+                      pd.DataFrame(per), pairs, note=pairs.attrs["blocks"].note())
 
 
 def measure_false_alarm_rate(study: "StudyResults | str", method: str, *, n_splits: int = 200,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import math
+import textwrap
 from typing import Any, Mapping, Sequence
 
 import matplotlib
@@ -21,7 +22,7 @@ from blackbox_repo.errors import InputError  # noqa: E402
 from studies.analysis import StudyResults  # noqa: E402
 from studies.stats import critical_difference  # noqa: E402
 
-__all__ = ["method_colors", "plot_anytime", "plot_average_rank", "plot_final_boxplots",
+__all__ = ["same_curves", "method_colors", "plot_anytime", "plot_average_rank", "plot_final_boxplots",
            "plot_critical_difference", "plot_decision_time", "plot_all", "save_figure", "FIGURES"]
 
 FIGURES = ("anytime", "average_rank", "final_boxplots", "critical_difference", "decision_time")
@@ -39,10 +40,60 @@ def _grid(n: int, max_cols: int = 3) -> tuple[int, int]:
     return math.ceil(n / cols), cols
 
 
-def _legend_below(fig, methods: Sequence[str], colors: Mapping[str, Any]) -> None:
-    handles = [plt.Line2D([], [], color=colors[m], lw=2.5) for m in methods]
-    fig.legend(handles, methods, loc="lower center", ncol=min(len(methods), 6), frameon=False,
-               bbox_to_anchor=(0.5, 0.0))
+def _wrap(text: str, width_in: float, fontsize: float = 8.5) -> str:
+    """``text`` wrapped to lines that fit ``width_in`` inches at ``fontsize`` points."""
+    chars = max(20, int(width_in * 72 / (0.62 * fontsize)))   # DejaVu Sans: about 0.6 em per character
+    return "\n".join(textwrap.wrap(text, chars, break_on_hyphens=False)) if text else ""
+
+
+def _legend_below(fig, methods: Sequence[str], colors: Mapping[str, Any], extra: Sequence[tuple[Any, str]] = ()
+                  ) -> float:
+    """The methods' legend in rows below the panels (never over them), and under it one row for
+    each ``extra`` (handle, text) entry; returns the height they take in inches."""
+    width = fig.get_figwidth()
+    longest = max((len(m) for m in methods), default=1)
+    ncol = max(1, min(len(methods), 8, int(width * 72 / (0.6 * 9 * longest + 45))))
+    rows = math.ceil(len(methods) / ncol) if methods else 0
+    row_in = 0.25
+    base = (0.1 + row_in * len(extra)) / fig.get_figheight()
+    if methods:
+        fig.legend([plt.Line2D([], [], color=colors[m], lw=2.5) for m in methods], list(methods),
+                   loc="lower center", ncol=ncol, frameon=False, bbox_to_anchor=(0.5, base), fontsize=9,
+                   borderaxespad=0.1)
+    for i, (handle, text) in enumerate(extra):
+        fig.legend([handle], [text], loc="lower center", frameon=False, fontsize=8.5, borderaxespad=0.1,
+                   bbox_to_anchor=(0.5, (0.05 + row_in * (len(extra) - 1 - i)) / fig.get_figheight()))
+    return 0.15 + row_in * (rows + len(extra))
+
+
+def _layout(fig, top_in: float, bottom_in: float) -> None:
+    """``tight_layout`` inside a band that keeps ``top_in`` inches for the figure title and
+    ``bottom_in`` inches for the legend and notes, so neither overlaps a panel or its title."""
+    h = fig.get_figheight()
+    fig.tight_layout(rect=(0, min(bottom_in / h, 0.45), 1, 1 - min(top_in / h, 0.3)))
+
+
+def same_curves(curves: Mapping[str, np.ndarray]) -> list[list[str]]:
+    """Groups (2 or more) of methods whose curves are equal point by point (NaNs equal): drawn
+    on top of each other, all but one would be invisible, so figures name them.
+
+    Example:
+        >>> same_curves({"A": np.array([1.0, np.nan]), "B": np.array([1.0, np.nan]), "C": np.array([2.0, 1])})
+        [['A', 'B']]
+    """
+    groups: list[list[str]] = []
+    for m, c in curves.items():
+        for g in groups:
+            ref = curves[g[0]]
+            if ref.shape == c.shape and np.allclose(ref, c, rtol=0, atol=1e-12, equal_nan=True):
+                g.append(m)
+                break
+        else:
+            groups.append([m])
+    return [g for g in groups if len(g) > 1]
+
+
+EARLY_LABEL = "a run ended before the budget (e.g. table exhausted, max_trials)"
 
 
 def _time_unit(t_max: float) -> tuple[float, str]:
@@ -55,18 +106,27 @@ def _time_unit(t_max: float) -> tuple[float, str]:
 
 def plot_anytime(study: StudyResults, stat: str = "mean_se", log_x: bool = False, value: str = "best",
                  n_points: int = 100, colors: Mapping[str, Any] | None = None):
-    """Best value so far against simulated time, one panel per benchmark, bands over seeds."""
+    """Best value so far against simulated time, one panel per benchmark, bands over seeds.
+
+    Each panel aggregates a fixed set of seeds (those where every method shown there is done;
+    the curve starts once all of them have reported), says how many, names the methods it
+    does not show and why, and marks with a cross where a run ended before the budget."""
     agg = study.aggregate(stat, value=value, n_points=n_points, log_x=log_x)
     benches = [b for b in study.benchmarks if b in set(agg["benchmark"])]
     methods = study.methods
     colors = colors or method_colors(methods)
+    early = study.ended_early()
     rows, cols = _grid(max(1, len(benches)))
-    fig, axes = plt.subplots(rows, cols, figsize=(4.6 * cols, 3.6 * rows + 0.6), squeeze=False)
+    fig, axes = plt.subplots(rows, cols, figsize=(4.6 * cols, 3.7 * rows + 0.9), squeeze=False)
+    any_early = False
     for ax, bench in zip(axes.flat, benches):
         g = agg[agg["benchmark"] == bench]
+        panel = study.panel(bench)
         scale, unit = _time_unit(float(g["time"].max()))
         metric, mode = study.metric_of(bench)
         shown = []
+        same = same_curves({m: g[g["method"] == m]["center"].to_numpy(dtype=float) for m in methods
+                            if (g["method"] == m).any()})
         for m in methods:
             gm = g[g["method"] == m]
             if gm.empty:
@@ -75,6 +135,13 @@ def plot_anytime(study: StudyResults, stat: str = "mean_se", log_x: bool = False
             ax.plot(t, gm["center"], color=colors[m], lw=1.8, label=m)
             ax.fill_between(t, gm["lower"], gm["upper"], color=colors[m], alpha=0.18, lw=0)
             shown.append(gm)
+            ends = early[(early["benchmark"] == bench) & (early["method"] == m)
+                         & early["seed"].isin(panel.seeds)]["end_time"].to_numpy(dtype=float)
+            ok = np.isfinite(gm["center"].to_numpy(dtype=float))
+            if len(ends) and ok.any():
+                y = np.interp(ends / scale, t[ok], gm["center"].to_numpy(dtype=float)[ok])
+                ax.plot(ends / scale, y, "x", color=colors[m], ms=7, mew=1.8, zorder=4)
+                any_early = True
         # focus the y-axis on the part of the curves after the first tenth of the budget
         late = np.concatenate([s[s["step"] >= n_points // 10][["lower", "upper", "center"]].to_numpy().ravel()
                                for s in shown]) if shown else np.array([])
@@ -89,7 +156,8 @@ def plot_anytime(study: StudyResults, stat: str = "mean_se", log_x: bool = False
             ax.set_ylim(lo - pad, hi + pad)
         if log_x:
             ax.set_xscale("log")
-        ax.set_title(bench, fontsize=11)
+        caption = panel.caption() + "".join(f"; same curve: {' = '.join(grp)}" for grp in same)
+        ax.set_title(bench + "\n" + _wrap(caption, 4.0, 9.5), fontsize=9.5)
         ax.set_xlabel(f"simulated time ({unit})")
         label = "normalized regret" if value == "regret" else f"best {metric} so far"
         ax.set_ylabel(f"{label} ({'lower' if mode == 'min' or value == 'regret' else 'higher'} is better)",
@@ -99,31 +167,45 @@ def plot_anytime(study: StudyResults, stat: str = "mean_se", log_x: bool = False
         ax.set_visible(False)
     what = "Normalized regret (0 = best value in the table, 1 = worst)" if value == "regret" else \
         "Anytime performance"
-    fig.suptitle(f"{what}; {STAT_LABELS.get(stat, stat)} over seeds", fontsize=12)
-    _legend_below(fig, methods, colors)
-    fig.tight_layout(rect=(0, 0.07 if rows == 1 else 0.04, 1, 1))
+    fig.suptitle(f"{what}; {STAT_LABELS.get(stat, stat)} over each panel's fixed set of seeds", fontsize=12)
+    extra = [(plt.Line2D([], [], color="dimgray", marker="x", lw=0, ms=7, mew=1.8), EARLY_LABEL)] if any_early else []
+    legend_h = _legend_below(fig, methods, colors, extra)
+    _layout(fig, 0.45, legend_h)
     return fig
 
 
 def plot_average_rank(study: StudyResults, log_x: bool = False, n_points: int = 100,
                       colors: Mapping[str, Any] | None = None):
-    """Rank averaged over benchmarks and seeds, against the fraction of the budget."""
+    """Rank averaged over benchmarks and their blocks, against the fraction of the budget.
+
+    Only (benchmark, seed) blocks where every compared method has a done run count; the
+    figure says how many and what was left out."""
     ar = study.average_rank(n_points=n_points, log_x=log_x)
-    methods = study.methods
-    colors = colors or method_colors(methods)
-    fig, ax = plt.subplots(figsize=(7.6, 4.2))
+    blocks = study.blocks()
+    if ar.empty:
+        raise ValueError(f"no (benchmark, seed) block where every method has a done run: {blocks.note()}")
+    methods = [m for m in study.methods if m in blocks.methods]
+    colors = colors or method_colors(study.methods)
+    note = _wrap("Blocks: " + blocks.note() + ".", 9.2)
+    n_note = note.count("\n") + 1
+    fig, ax = plt.subplots(figsize=(9.6, 4.2 + 0.17 * n_note))
+    same = {m: grp for grp in same_curves({m: ar[ar["method"] == m]["rank"].to_numpy(dtype=float)
+                                           for m in methods}) for m in grp}
     for m in methods:
         g = ar[ar["method"] == m]
         if not g.empty:
-            ax.plot(100 * g["fraction"], g["rank"], color=colors[m], lw=2, label=m)
+            label = m + (f" (= {', '.join(o for o in same[m] if o != m)})" if m in same else "")
+            ax.plot(100 * g["fraction"], g["rank"], color=colors[m], lw=2, label=label)
     ax.set_xlabel("budget used (% of each benchmark's simulated time" + (", log grid)" if log_x else ")"))
     ax.set_ylabel("average rank (1 = best)")
     ax.set_ylim(0.9, max(1, len(methods)) + 0.1)
     ax.set_xlim(0, 100)
     ax.grid(alpha=0.3)
-    ax.set_title(f"Average rank over {len(study.benchmarks)} benchmark(s) and all seeds", fontsize=11)
+    ax.set_title(f"Average rank over {len(blocks.benchmarks)} benchmark(s) and {blocks.n_blocks} "
+                 f"(benchmark, seed) blocks", fontsize=11)
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=9, frameon=False)
-    fig.tight_layout()
+    fig.text(0.01, 0.01, note, ha="left", va="bottom", fontsize=8.5, color="0.25")
+    _layout(fig, 0.05, 0.17 * n_note + 0.15)
     return fig
 
 
@@ -134,10 +216,13 @@ def plot_final_boxplots(study: StudyResults, value: str = "best", colors: Mappin
     methods = study.methods
     colors = colors or method_colors(methods)
     rows, cols = _grid(max(1, len(benches)))
-    fig, axes = plt.subplots(rows, cols, figsize=(max(4.6, 0.9 * len(methods) + 1.5) * cols, 3.8 * rows),
-                             squeeze=False)
+    width = max(4.6, 0.9 * len(methods) + 1.5)
+    fig, axes = plt.subplots(rows, cols, figsize=(width * cols, 3.9 * rows + 0.5), squeeze=False)
     for ax, bench in zip(axes.flat, benches):
         g = fv[fv["benchmark"] == bench]
+        panel = study.panel(bench)
+        if panel.shared:                    # the panel's common seeds, as in the anytime figure
+            g = g[g["seed"].isin(panel.seeds)]
         present = [m for m in methods if m in set(g["method"])]
         data = [g[g["method"] == m][value].dropna().to_numpy() for m in present]
         bp = ax.boxplot(data, patch_artist=True, widths=0.6, medianprops={"color": "black"}, showfliers=False)
@@ -152,27 +237,34 @@ def plot_final_boxplots(study: StudyResults, value: str = "best", colors: Mappin
         label = "normalized regret" if value == "regret" else f"final best {metric}"
         ax.set_ylabel(f"{label} ({'lower' if mode == 'min' or value == 'regret' else 'higher'} is better)",
                       fontsize=9)
-        ax.set_title(bench, fontsize=11)
+        ax.set_title(bench + "\n" + _wrap(panel.caption(), width - 0.6, 9.5), fontsize=9.5)
         ax.grid(alpha=0.3, axis="y")
     for ax in list(axes.flat)[len(benches):]:
         ax.set_visible(False)
-    fig.suptitle("Final performance at the end of the budget (one point per seed)", fontsize=12)
-    fig.tight_layout()
+    fig.suptitle("Final performance at the end of the budget (one point per seed of each panel's common seeds)",
+                 fontsize=12)
+    _layout(fig, 0.45, 0.0)
     return fig
 
 
 def plot_critical_difference(study: StudyResults, alpha: float = 0.05, colors: Mapping[str, Any] | None = None):
     """Critical-difference diagram of final performance (Friedman + Nemenyi, blocks = benchmark x seed)."""
-    fv = study.final_values()
+    blocks = study.blocks()
+    fv = study.final_values(blocks_only=True)
     modes = {b: study.metric_of(b)[1] for b in study.benchmarks}
     res = critical_difference(fv, modes, alpha=alpha)
+    # side margins wide enough for the longest "method (rank)" label, so none is cut
+    margin = max(1.5, 0.62 * 9 / 72 * max(len(f"{m} (0.00)") for m in res.avg_ranks) + 0.3)
+    fig_w = 4.5 + 2 * margin
+    note = _wrap("Blocks: " + blocks.note() + ".", fig_w - 0.3)
+    n_note = note.count("\n") + 1
     methods = sorted(res.avg_ranks, key=res.avg_ranks.get)
     colors = colors or method_colors(study.methods)
     k = len(methods)
     half = math.ceil(k / 2)
     y_bottom = -0.45 - 0.28 * len(res.cliques) - 0.55 * (half - 1) - 0.35
-    height = 0.55 * (2.0 - y_bottom) + 0.5
-    fig, ax = plt.subplots(figsize=(7.5, height))
+    height = 0.55 * (2.0 - y_bottom) + 0.5 + 0.17 * n_note
+    fig, ax = plt.subplots(figsize=(fig_w, height))
     ax.set_xlim(0.5, k + 0.5)
     ax.set_ylim(y_bottom, 1.85)
     ax.axis("off")
@@ -201,7 +293,9 @@ def plot_critical_difference(study: StudyResults, alpha: float = 0.05, colors: M
     ax.set_title(f"Critical difference of final performance (Nemenyi, α = {alpha})\n"
                  f"{res.n_blocks} benchmark × seed blocks; {test} test p = {res.friedman_pvalue:.3g}",
                  fontsize=10)
-    fig.subplots_adjust(left=0.2, right=0.8, top=0.8, bottom=0.02)
+    fig.text(0.02, 0.01, note, ha="left", va="bottom", fontsize=8.5, color="0.25")
+    fig.subplots_adjust(left=margin / fig_w, right=1 - margin / fig_w, top=1 - 0.75 / height,
+                        bottom=(0.17 * n_note + 0.1) / height)
     return fig
 
 

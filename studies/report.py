@@ -30,12 +30,15 @@ from studies.plots import plot_all
 __all__ = ["write_report", "run_status_table", "config_data_table", "final_table_display", "report_warnings"]
 
 FIGURE_CAPTIONS = {
-    "anytime": "Anytime performance: best value found so far against simulated time (bands over seeds).",
+    "anytime": "Anytime performance: best value found so far against simulated time (bands over each panel's "
+               "fixed set of seeds; a cross marks a run that ended before the budget).",
     "anytime_regret": "Normalized regret (0 = the table's best value, 1 = its worst) against simulated time.",
-    "average_rank": "Average rank of each method over time (averaged over benchmarks and seeds).",
+    "average_rank": "Average rank of each method over time, averaged over the (benchmark, seed) blocks where "
+                    "every method has a done run (the figure lists what was left out).",
     "final_boxplots": "Final performance at the end of the budget, one point per seed.",
-    "critical_difference": "Critical-difference diagram of final performance: methods joined by a bar "
-                           "are not significantly different (Nemenyi).",
+    "critical_difference": "Critical-difference diagram of final performance over the (benchmark, seed) "
+                           "blocks where every method has a done run: methods joined by a bar are not "
+                           "significantly different (Nemenyi).",
     "decision_time": "Wall-clock time the optimizer spent deciding (per decision and per run).",
 }
 
@@ -109,10 +112,15 @@ def _fmt(v: float) -> str:
 
 
 def final_table_display(study: StudyResults) -> pd.DataFrame:
-    """Benchmarks x methods, cells ``mean ± se`` with the best mean per benchmark marked, plus
-    an "average rank" row. Returns (table of strings, boolean mask of best cells)."""
+    """Benchmarks x methods, cells ``mean ± se`` over the benchmark's common seeds (the
+    benchmark cell says ``(k of n seeds)`` when some were left out) with the best mean per
+    benchmark marked, plus an "average rank" row over the complete (benchmark, seed) blocks
+    only. Returns the table of strings; ``attrs["best"]`` is the boolean mask of best cells,
+    ``attrs["note"]`` says which seeds and blocks were used and what was left out."""
     table = study.final_table()
     methods = study.methods
+    blocks = study.blocks()
+    n_seeds = study.runs.groupby("benchmark")["seed"].nunique()
     rows, best_mask = [], []
     for bench in study.benchmarks:
         g = table[table["benchmark"] == bench].set_index("method")
@@ -121,15 +129,21 @@ def final_table_display(study: StudyResults) -> pd.DataFrame:
         mode = study.metric_of(bench)[1]
         means = g["mean"].reindex(methods)
         best = means.min() if mode == "min" else means.max()
-        rows.append([bench, study.metric_of(bench)[0]] + [
+        used = len(study.panel(bench).seeds)
+        label = bench + (f" ({used} of {int(n_seeds.get(bench, 0))} seeds)" if used < n_seeds.get(bench, 0) else "")
+        rows.append([label, study.metric_of(bench)[0]] + [
             f"{_fmt(g.loc[m, 'mean'])} ± {_fmt(g.loc[m, 'se'])}" if m in g.index else "–" for m in methods])
         best_mask.append([False, False] + [bool(m in g.index and g.loc[m, "mean"] == best) for m in methods])
-    avg_rank = table.groupby("method")["rank"].mean().reindex(methods)
+    ranked = table[table["benchmark"].isin(blocks.benchmarks) & table["method"].isin(blocks.methods)]
+    avg_rank = ranked.groupby("method")["rank"].mean().reindex(methods)
     best_rank = avg_rank.min()
-    rows.append(["average rank", ""] + [_fmt(avg_rank[m]) for m in methods])
+    rows.append([f"average rank ({blocks.n_blocks} blocks)", ""] + [_fmt(avg_rank[m]) for m in methods])
     best_mask.append([False, False] + [bool(avg_rank[m] == best_rank) for m in methods])
     out = pd.DataFrame(rows, columns=["benchmark", "metric", *methods])
     out.attrs["best"] = np.array(best_mask, dtype=bool)
+    out.attrs["note"] = (f"Cells: mean ± s.e. over the seeds where every method with a done run on the "
+                         f"benchmark is done ((k of n seeds) when some were left out; '–': no done run). Ranks (the average rank row, the average-rank figure and the "
+                         f"critical-difference diagram) use {blocks.note()}.")
     return out
 
 
@@ -206,8 +220,9 @@ def write_report(study: "StudyResults | str", out: str | None = None, *,
     md += [summary, ""]
     h.append(f"<p>{html.escape(summary)}</p>")
     if not table.empty:
-        md += ["## Final performance", "", _md_table(table, table.attrs["best"]), ""]
-        h += ["<h2>Final performance</h2>", _html_table(table, table.attrs["best"])]
+        md += ["## Final performance", "", _md_table(table, table.attrs["best"]), "", table.attrs["note"], ""]
+        h += ["<h2>Final performance</h2>", _html_table(table, table.attrs["best"]),
+              f"<p>{html.escape(table.attrs['note'])}</p>"]
     if figures:
         md += ["## Figures", ""]
         h += ["<h2>Figures</h2>"]

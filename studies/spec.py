@@ -260,9 +260,12 @@ class Study:
             args = {k: v for k, v in m.items() if k != "method"}
             methods[str(label)] = MethodSpec(str(label), str(m["method"]), args)
         benchmarks: dict[str, BenchmarkSpec] = {}
-        raw_bench = data.get("benchmarks")
+        n_problems = len(problems)
+        raw_bench = _named_benchmarks(data.get("benchmarks"), problems)
         if not isinstance(raw_bench, Mapping) or not raw_bench:
-            problems.append("'benchmarks' must be a non-empty mapping label -> {blackbox: <name>/<task>, ...}")
+            if len(problems) == n_problems:       # else the names were reported already
+                problems.append("'benchmarks' must be a non-empty list of benchmark names (`hposim benchmark "
+                                "list`) or mapping label -> {blackbox: <name>/<task>, ...} or name -> {overrides}")
             raw_bench = {}
         origin: dict[str, str] = {}
         for label, b in raw_bench.items():
@@ -494,3 +497,10 @@ def _check_blackbox(b: BenchmarkSpec) -> list[str]:
         out.append(f"benchmark {b.label!r}: blackbox_seed {b.blackbox_seed} is not valid; "
                    f"{b.blackbox}/{b.task} has seeds 0..{n_seeds - 1}")
     return out
+
+
+def _named_benchmarks(raw: Any, problems: list[str]) -> Any:
+    """``benchmarks:`` with registered benchmark names expanded (``studies.benchmarks``)."""
+    from studies.benchmarks import expand_benchmarks
+
+    return expand_benchmarks(raw, problems)

@@ -1,7 +1,9 @@
 """Statistics across methods: the Friedman test with the Nemenyi critical difference.
 
-Blocks are (benchmark, seed) pairs where every method has a final value; within a block
-methods are ranked (1 = best, ties share the average rank). The Friedman test asks whether
+Blocks are (benchmark, seed) pairs where every method has a row (a done run); the pairs where
+some method has none are left out and counted (``n_dropped``, ``dropped``); a done run without
+any reported value ranks last in its block. Within a block methods are ranked (1 = best,
+ties share the average rank). The Friedman test asks whether
 the average ranks differ; the Nemenyi critical difference ``CD = q_alpha / sqrt(2) *
 sqrt(k (k + 1) / (6 N))`` (``q_alpha`` from the studentized range distribution with ``k``
 groups and infinite degrees of freedom) says which pairs do (Demsar, JMLR 2006).
@@ -48,27 +50,39 @@ class CDResult:
     friedman_statistic: float = float("nan")
     friedman_pvalue: float = float("nan")
     cliques: list[list[str]] = field(default_factory=list)
+    #: (benchmark, seed) pairs left out because some method has no row there, and the count
+    dropped: list[tuple[str, int]] = field(default_factory=list)
+
+    @property
+    def n_dropped(self) -> int:
+        return len(self.dropped)
 
 
 def critical_difference(final_values: pd.DataFrame, mode: Mapping[str, str] | str = "min",
                         alpha: float = 0.05, value: str = "best") -> CDResult:
     """Friedman + Nemenyi on ``final_values`` (columns benchmark, method, seed, ``value``)."""
-    fv = final_values.dropna(subset=[value])
-    wide = fv.pivot_table(index=["benchmark", "seed"], columns="method", values=value)
-    wide = wide.dropna(axis=0, how="any")
-    methods = list(wide.columns)
+    methods = list(dict.fromkeys(final_values["method"]))
+    keyed = final_values.set_index(["benchmark", "seed", "method"])
+    wide = keyed[value].unstack("method").reindex(columns=methods)
+    present = keyed.assign(_row=1.0)["_row"].unstack("method").reindex(columns=methods).notna().all(axis=1)
+    dropped = [(str(b), int(s)) for b, s in wide.index[~present.to_numpy()]]
+    wide = wide[present.to_numpy()]
     k, n = len(methods), len(wide)
     if k < 2 or n < 1:
         raise ValueError(f"a critical-difference diagram needs >= 2 methods with values on common "
-                         f"(benchmark, seed) blocks; got {k} methods and {n} blocks")
+                         f"(benchmark, seed) blocks; got {k} methods and {n} blocks"
+                         + (f" ({len(dropped)} pairs lack some method)" if dropped else ""))
     sign = np.array([1.0 if (mode if isinstance(mode, str) else mode.get(b, "min")) == "min" else -1.0
                      for b in wide.index.get_level_values("benchmark")])
     scores = wide.to_numpy(dtype=float) * sign[:, None]
+    finite = scores[np.isfinite(scores)]
+    worst = (finite.max() + (finite.max() - finite.min()) + 1.0) if finite.size else 1.0
+    scores = np.where(np.isnan(scores), worst, scores)       # a done run with no value ranks last
     ranks = np.apply_along_axis(stats.rankdata, 1, scores)
     avg = dict(zip(methods, ranks.mean(axis=0).tolist()))
     q = stats.studentized_range.ppf(1 - alpha, k, np.inf) / np.sqrt(2)
     cd = float(q * np.sqrt(k * (k + 1) / (6.0 * n)))
-    res = CDResult(avg, cd, n, alpha)
+    res = CDResult(avg, cd, n, alpha, dropped=dropped)
     if k >= 3 and n >= 2:
         f = stats.friedmanchisquare(*[scores[:, j] for j in range(k)])
         res.friedman_statistic, res.friedman_pvalue = float(f.statistic), float(f.pvalue)
