@@ -10,6 +10,7 @@ from methods.registry import METHODS, create, method_arguments, register
 from methods.searcher import SEARCHERS, Searcher, make_searcher  # noqa: E402
 from methods import (fifo, random_search, grid_search, asha, sync_hyperband, median_stopping,  # noqa: E402,F401
                      bayesopt, tpe, rea, pasha, dehb)  # (register)
+from methods import mo_random_search, moasha, morea  # noqa: E402,F401  (register: multi-objective)
 
 __all__ = ["Decision", "MethodError", "Scheduler", "Suggestion", "Trial", "TrialStatus",
            "METHODS", "create", "method_arguments", "register", "SEARCHERS", "Searcher", "make_searcher"]

@@ -52,6 +52,8 @@ FIDELITIES = tuple(range(1, 28))
 OBJECTIVES = ("loss", "acc", "time")
 #: seeds (repetitions) of the synthetic problem
 N_SEEDS = 3
+#: the second metric a multi-objective scheduler gets in every check (minimized)
+SECOND_OBJECTIVE = "time"
 #: fraction of the configurations that fail (NaN from some level on; half at the first level)
 FAIL_FRACTION = 0.3
 
@@ -341,6 +343,9 @@ class SchedulerConformance:
     max_trials: ClassVar[int] = 40
     #: False: the scheduler cannot be restricted to a table's rows (``candidates``)
     supports_candidates: ClassVar[bool] = True
+    #: True: the scheduler optimizes several metrics (``None``: its class's ``multi_objective``);
+    #: each check then gives it ``[metric, SECOND_OBJECTIVE]`` with modes ``[mode, "min"]``
+    multi_objective: ClassVar[bool | None] = None
 
     # ------------------------------------------------------------------ set-up
     def make_scheduler(self, config_space: ConfigurationSpace, fidelity_values: Sequence[Any], *,
@@ -352,11 +357,31 @@ class SchedulerConformance:
         if method is None:
             raise AssertionError(f"{type(self).__name__}: set the class attribute `method` to the Scheduler "
                                  f"subclass (or registered method name) under test")
+        metric, mode = self.objectives(metric, mode)
         common = dict(metric=metric, mode=mode, fidelity_values=np.asarray(fidelity_values), seed=seed,
                       candidates=candidates)
         if isinstance(method, str):
             return create(method, config_space, **common, **self.method_args)
         return method(config_space, **common, **self.method_args)
+
+    def is_multi_objective(self) -> bool:
+        """Whether the scheduler under test optimizes several metrics (the class attribute
+        ``multi_objective``, else the method class's)."""
+        if type(self).multi_objective is not None:
+            return bool(type(self).multi_objective)
+        method = type(self).method
+        if isinstance(method, str):
+            from methods.registry import METHODS
+            method = METHODS.get(method)
+        return bool(getattr(method, "multi_objective", False))
+
+    def objectives(self, metric: str, mode: str) -> tuple[Any, Any]:
+        """``(metric, mode)`` for a single-objective scheduler; for a multi-objective one
+        ``([metric, SECOND_OBJECTIVE], [mode, "min"])``: the checks' metric (its "max" twin
+        ``acc = -loss`` included) traded off against the cumulative training time."""
+        if not self.is_multi_objective():
+            return metric, mode
+        return [metric, SECOND_OBJECTIVE], [mode, "min"]
 
     @classmethod
     def conformance_table(cls) -> Any:

@@ -96,9 +96,9 @@ def make_scheduler(method_name: str, blackbox: Blackbox, *, metric: str | None =
         'loss'
     """
     import methods
+    from methods.registry import check_objectives
 
-    metric = metric if metric is not None else blackbox.metric
-    mode = mode if mode is not None else blackbox.mode
+    metric, mode = _objectives_for(method_name, blackbox, metric, mode, check_objectives)
     check_metric(blackbox, metric, mode)
     kw = dict(kwargs)
     kw.setdefault("fidelity_values", np.asarray(blackbox.fidelity_values))
@@ -111,6 +111,26 @@ def make_scheduler(method_name: str, blackbox: Blackbox, *, metric: str | None =
     except TypeError:  # not weak-referenceable
         pass
     return sched
+
+
+def _objectives_for(method_name: str, blackbox: Blackbox, metric: Any, mode: Any,
+                    check_objectives: Any) -> tuple[Any, Any]:
+    """The metric and mode ``method_name`` is created with: the blackbox's by default; for
+    several metrics (a list or ``"a,b"``), lists with one mode per metric (required). Raises
+    ``methods.MethodError`` (an ``InputError``) naming what is allowed."""
+    import methods
+
+    several = isinstance(metric, (list, tuple)) or (isinstance(metric, str) and "," in metric)
+    if several and mode is None:
+        raise methods.MethodError(
+            f"several metrics ({metric!r}) need one mode each, e.g. mode='max,min' (on the command line "
+            f"--mode max,min); modes: 'min' or 'max'")
+    metric = metric if metric is not None else blackbox.metric
+    mode = mode if mode is not None else blackbox.mode
+    metrics, modes = check_objectives(method_name, metric, mode)   # existence: check_metric
+    if getattr(methods.METHODS.get(method_name), "multi_objective", False):
+        return metrics, modes
+    return metrics[0], modes[0]
 
 
 # ---------------------------------------------------------------------- simulate
@@ -567,6 +587,8 @@ def _metadata(blackbox: Blackbox, scheduler: Any, st: Settings, results: pd.Data
                      "objectives": st.names, "metric_elapsed_time": blackbox.metric_elapsed_time,
                      "shape": list(blackbox.shape) if st.tabular else None},
         "method": method or {"name": type(scheduler).__name__, "args": None},
+        **({"metrics": list(scheduler.metric), "modes": list(scheduler.mode)}
+           if isinstance(getattr(scheduler, "metric", None), (list, tuple)) else {}),
         "n_trials": int(len(trials)),
         "n_reports": int(len(results)),
     }
