@@ -172,6 +172,10 @@ def crowding_distance(Y: Sequence[Sequence[float]] | np.ndarray) -> np.ndarray:
 
 
 def _normalized(Y: np.ndarray) -> np.ndarray:
+    if np.isfinite(Y).all():                          # the usual case, fast
+        lo = Y.min(axis=0)
+        span = Y.max(axis=0) - lo
+        return (Y - lo) / np.where(span > 0, span, 1.0)
     finite = np.where(np.isfinite(Y), Y, np.nan)
     with np.errstate(all="ignore"):
         lo = np.nanmin(finite, axis=0) if np.isfinite(Y).any() else np.zeros(Y.shape[1])
@@ -196,15 +200,19 @@ def epsilon_net_order(Y: Sequence[Sequence[float]] | np.ndarray, first: int = 0)
     n = len(Y)
     if n == 0:
         return np.zeros(0, dtype=np.int64)
-    Z = _normalized(Y)
     start = int(np.argmin(Y[:, first]))
+    if n <= 2:
+        return np.asarray([start, 1 - start][:n], dtype=np.int64)
+    Z = _normalized(Y)
+    diff = Z[:, None, :] - Z[None, :, :]
+    D = np.sqrt(np.einsum("ijk,ijk->ij", diff, diff))
     order = [start]
-    dmin = np.linalg.norm(Z - Z[start], axis=1)
+    dmin = D[start].copy()
     dmin[start] = -1.0
     for _ in range(n - 1):
         nxt = int(np.argmax(dmin))
         order.append(nxt)
-        dmin = np.minimum(dmin, np.linalg.norm(Z - Z[nxt], axis=1))
+        np.minimum(dmin, D[nxt], out=dmin)
         dmin[order] = -1.0
     return np.asarray(order, dtype=np.int64)
 
@@ -318,9 +326,11 @@ def rank_order(Y: Sequence[Sequence[float]] | np.ndarray, tie_break: str = "eps_
     front = non_dominated_sort(Y)
     ref = default_reference(Y) if tie_break == "hypervolume" and len(Y) else None
     out = []
-    for f in range(int(front.max()) + 1 if len(front) else 0):
-        members = np.flatnonzero(front == f)
-        out.append(members[_front_order(Y[members], tie_break, ref)])
+    by_front = np.argsort(front, kind="stable")
+    bounds = np.searchsorted(front[by_front], np.arange(int(front.max()) + 2 if len(front) else 0))
+    for f in range(len(bounds) - 1):
+        members = by_front[bounds[f]:bounds[f + 1]]
+        out.append(members if len(members) == 1 else members[_front_order(Y[members], tie_break, ref)])
     return np.concatenate(out) if out else np.zeros(0, dtype=np.int64)
 
 
