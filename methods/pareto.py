@@ -40,6 +40,9 @@ __all__ = ["TIE_BREAKS", "dominates", "non_dominated_mask", "non_dominated_sort"
            "epsilon_net_order", "hypervolume", "hypervolume_contributions", "default_reference", "rank_order",
            "priorities"]
 
+#: rows per block when the front of many rows in 3 or more dimensions is found block by block
+_CHUNK = 1024
+
 #: ways to order the points of one front: epsilon-net (Syne Tune's default), hypervolume
 #: contribution (largest first) and NSGA-II's crowding distance (largest first)
 TIE_BREAKS = ("eps_net", "hypervolume", "crowding")
@@ -144,7 +147,23 @@ def non_dominated_mask(Y: Sequence[Sequence[float]] | np.ndarray) -> np.ndarray:
         >>> non_dominated_mask([[1, 2], [2, 1], [2, 2], [1, 2]]).tolist()
         [True, True, False, True]
     """
-    return non_dominated_sort(Y) == 0
+    Y = _matrix(Y)
+    if Y.shape[1] > 2 and len(Y) > _CHUNK:
+        # the front of a union is the front of (the first part's front + the rest): chunk by chunk
+        keep = np.zeros(0, dtype=np.int64)
+        for start in range(0, len(Y), _CHUNK):
+            cand = np.concatenate([keep, np.arange(start, min(start + _CHUNK, len(Y)))])
+            keep = cand[non_dominated_sort(Y[cand]) == 0]
+        mask = np.zeros(len(Y), dtype=bool)
+        mask[keep] = True
+        return mask
+    if Y.shape[1] != 2 or len(Y) == 0:
+        return non_dominated_sort(Y) == 0
+    # 2-D, vectorized: among distinct rows in lexicographic order, a row is non-dominated iff its
+    # second objective is below every earlier row's (identical rows share their verdict)
+    U, inverse = np.unique(Y, axis=0, return_inverse=True)      # sorted lexicographically
+    earlier = np.minimum.accumulate(np.concatenate([[np.inf], U[:-1, 1]]))
+    return (U[:, 1] < earlier)[inverse.reshape(-1)]
 
 
 def crowding_distance(Y: Sequence[Sequence[float]] | np.ndarray) -> np.ndarray:
@@ -218,14 +237,11 @@ def epsilon_net_order(Y: Sequence[Sequence[float]] | np.ndarray, first: int = 0)
 
 
 def _hv2(P: np.ndarray, ref: np.ndarray) -> float:
-    """2-D hypervolume of points that all dominate ``ref`` strictly."""
-    P = P[np.lexsort((P[:, 1], P[:, 0]))]
-    hv, y_prev = 0.0, ref[1]
-    for x, y in P.tolist():
-        if y < y_prev:
-            hv += (ref[0] - x) * (y_prev - y)
-            y_prev = y
-    return hv
+    """2-D hypervolume of points that all dominate ``ref`` strictly: the front sorted by the
+    first objective (the second then decreases) cut into slabs."""
+    F = np.unique(P[non_dominated_mask(P)], axis=0)
+    upper = np.concatenate([[ref[1]], F[:-1, 1]])
+    return float(np.sum((ref[0] - F[:, 0]) * (upper - F[:, 1])))
 
 
 def _hv(P: np.ndarray, ref: np.ndarray) -> float:

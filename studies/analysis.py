@@ -30,7 +30,7 @@ __all__ = ["load_study", "StudyResults", "aggregate", "STATS", "interquartile_me
 STATS = ("mean_se", "median_iqr", "iqm")
 RUN_COLUMNS = ["benchmark", "method", "seed", "status", "metric", "mode", "wall_seconds", "n_trials",
                "n_reports", "best", "final_time", "decision_time_total", "optimum", "worst", "max_time",
-               "error", "path", "source"]
+               "error", "path", "source", "metrics", "modes"]
 
 
 def interquartile_mean(x: np.ndarray, axis: int = 0) -> np.ndarray:
@@ -383,7 +383,7 @@ def _runs_row(st: Any, source: str = "hposim") -> dict:
             "decision_time_total": s.get("decision_time_total"), "optimum": info.get("optimum"),
             "worst": info.get("worst"), "max_time": stop.get("max_time"),
             "error": (f"{err.get('type')}: {err.get('message')}" if err else None), "path": st.path,
-            "source": source}
+            "source": source, "metrics": meta.get("metrics"), "modes": meta.get("modes")}
 
 
 def _load_hposim(path: str, storage_options: Mapping[str, Any] | None) -> StudyResults:

@@ -102,6 +102,17 @@ def final_table_display(study: StudyResults) -> pd.DataFrame:
     return out
 
 
+def _multi_objective_figures(study: StudyResults, out: str, formats: Sequence[str], log_x: bool, stat: str,
+                             storage_options: Mapping[str, Any] | None) -> dict[str, list[str]]:
+    """Hypervolume-over-time and Pareto-front figures when some benchmark has several metrics
+    (``studies.pareto_plots``); their captions join ``FIGURE_CAPTIONS``."""
+    from studies.pareto_plots import MO_CAPTIONS, plot_multi_objective
+
+    FIGURE_CAPTIONS.update(MO_CAPTIONS)
+    return plot_multi_objective(study, f"{out.rstrip('/')}/figures", formats=formats, log_x=log_x, stat=stat,
+                                storage_options=storage_options)
+
+
 def _md_table(df: pd.DataFrame, bold: np.ndarray | None = None) -> str:
     cells = df.astype(str).to_numpy()
     if bold is not None:
@@ -156,6 +167,7 @@ def write_report(study: "StudyResults | str", out: str | None = None, *,
             names.insert(1, "anytime_regret")
         figures = plot_all(study, f"{str(out).rstrip('/')}/figures", formats=formats, log_x=log_x, stat=stat,
                            storage_options=storage_options, figures=names)
+        figures.update(_multi_objective_figures(study, str(out), formats, log_x, stat, storage_options))
         table = final_table_display(study)
 
     n_done = int((status["status"] == "done").sum()) if len(status) else 0

@@ -104,3 +104,19 @@ def test_rank_order_fronts_first_then_tie_break():
 def test_nan_is_refused():
     with pytest.raises(ValueError, match="NaN"):
         non_dominated_sort([[1.0, np.nan]])
+
+
+def test_non_dominated_mask_2d_matches_the_sort():
+    rng = np.random.default_rng(5)
+    for _ in range(30):
+        Y = rng.integers(0, 6, size=(int(rng.integers(1, 40)), 2)).astype(float)
+        assert non_dominated_mask(Y).tolist() == [f == 0 for f in brute_fronts(Y)]
+
+
+def test_non_dominated_mask_3d_in_blocks_matches_one_block(monkeypatch):
+    import methods.pareto as pareto
+
+    Y = np.random.default_rng(3).integers(0, 8, size=(300, 3)).astype(float)
+    whole = non_dominated_mask(Y)
+    monkeypatch.setattr(pareto, "_CHUNK", 37)
+    assert non_dominated_mask(Y).tolist() == whole.tolist() == [f == 0 for f in brute_fronts(Y)]
