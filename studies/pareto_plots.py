@@ -26,7 +26,7 @@ MO_CAPTIONS = {
                    "point of each benchmark is printed in its panel: per metric the worst value observed over all "
                    "runs of the benchmark, 10% of the observed range further.",
     "pareto_fronts": "Pareto front of each method at the end of the budget (the reports of all its seeds pooled); "
-                     "the first two metrics, with the reference point marked.",
+                     "the first two metrics, with the reference point printed in the panel.",
 }
 
 
@@ -78,7 +78,7 @@ def plot_hypervolume(study: StudyResults, stat: str = "mean_se", log_x: bool = F
 
 def plot_pareto_fronts(study: StudyResults, colors: Mapping[str, Any] | None = None):
     """Each method's Pareto front (all seeds pooled) in the plane of the first two metrics, one
-    panel per multi-objective benchmark; the reference point is marked with a cross."""
+    panel per multi-objective benchmark; the reference point is printed in the panel."""
     benches = multi_objective_benchmarks(study)
     if not benches:
         raise ValueError("no multi-objective benchmark")
@@ -95,21 +95,19 @@ def plot_pareto_fronts(study: StudyResults, colors: Mapping[str, Any] | None = N
             f = fronts[fronts["method"] == m]
             if f.empty:
                 continue
-            # the attained region's staircase: sorted by x in the direction of its mode
-            f = f.sort_values(x, ascending=modes[0] == "min")
-            ax.step(f[x], f[y], where="post", color=colors[m], lw=1.5)
+            # the boundary of the dominated region: a staircase through the front, sorted by x
+            f = f.sort_values(x)
+            ax.step(f[x], f[y], where="post" if modes[0] == "min" else "pre", color=colors[m], lw=1.5)
             ax.plot(f[x], f[y], "o", ms=3.5, color=colors[m])
-        r = refs[refs["benchmark"] == bench].set_index("metric")["reference"]
-        ax.plot([r[x]], [r[y]], "x", color="0.2", ms=7)
         ax.set_title(bench + ("" if len(metrics) == 2 else f" (first 2 of {len(metrics)} metrics)"), fontsize=11)
         ax.set_xlabel(f"{x} ({'lower' if modes[0] == 'min' else 'higher'} is better)", fontsize=9)
         ax.set_ylabel(f"{y} ({'lower' if modes[1] == 'min' else 'higher'} is better)", fontsize=9)
-        ax.text(0.02, 0.97, _reference_text(refs, bench), transform=ax.transAxes, fontsize=7.5, va="top",
-                color="0.3")
+        ax.text(0.02, 0.02 if modes[1] == "max" else 0.97, _reference_text(refs, bench), transform=ax.transAxes,
+                fontsize=7.5, va="bottom" if modes[1] == "max" else "top", color="0.3")
         ax.grid(alpha=0.3)
     for ax in list(axes.flat)[len(benches):]:
         ax.set_visible(False)
-    fig.suptitle("Pareto fronts at the end of the budget (all seeds pooled; x = reference point)", fontsize=12)
+    fig.suptitle("Pareto fronts at the end of the budget (seeds pooled)", fontsize=12)
     _legend_below(fig, methods, colors)
     fig.tight_layout(rect=(0, 0.07 if rows == 1 else 0.04, 1, 1))
     return fig
