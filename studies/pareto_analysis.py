@@ -38,7 +38,7 @@ import pandas as pd
 from methods.pareto import hypervolume, non_dominated_mask
 from studies.analysis import StudyResults, aggregate
 
-__all__ = ["objectives_of", "multi_objective_benchmarks", "run_scores", "reference_points", "pareto_front",
+__all__ = ["objectives_of", "multi_objective_benchmarks", "run_scores", "reference_points", "front_of", "pareto_front",
            "pareto_fronts", "hypervolume_trajectories", "final_hypervolumes", "aggregate"]
 
 #: the reference point's margin beyond the worst observed value, as a fraction of the range
@@ -141,6 +141,23 @@ def reference_points(study: StudyResults) -> pd.DataFrame:
                                  f"{'+' if mode == 'min' else '-'} {MARGIN:.0%} of its observed range"})
     return pd.DataFrame(rows, columns=["benchmark", "metric", "mode", "reference", "worst_observed",
                                        "best_observed", "rule"])
+
+
+def front_of(reports: pd.DataFrame, metrics: Sequence[str], modes: Sequence[str]) -> pd.DataFrame:
+    """The rows of a results table (e.g. ``SimulationResult.results``) on its Pareto front for
+    ``metrics`` with ``modes``; rows with a NaN metric are left out. Sorted by the first metric.
+
+    Example:
+        >>> df = pd.DataFrame({"acc": [0.9, 0.8, 0.95, 0.7], "latency": [2.0, 1.0, 3.0, 1.5]})
+        >>> front_of(df, ["acc", "latency"], ["max", "min"])["acc"].tolist()
+        [0.8, 0.9, 0.95]
+    """
+    values = reports[list(metrics)].to_numpy(dtype=float)
+    keep = np.isfinite(values).all(axis=1)
+    rows, Y = reports[keep], values[keep] * _signs(modes)
+    if len(rows) == 0:
+        return rows
+    return rows[non_dominated_mask(Y)].sort_values(list(metrics)[0], kind="stable")
 
 
 def pareto_front(study: StudyResults, benchmark: str, method: str, seed: int) -> pd.DataFrame:
