@@ -189,8 +189,10 @@ class Scheduler(ABC):
     #: accepted keyword arguments besides the common ones (for error messages)
     arguments: tuple[str, ...] = ()
     #: True for methods that optimize several metrics at once: they take ``metric`` as a list
-    #: (or ``"a,b"``) with one ``mode`` per metric, and ``self.metric``/``self.mode`` are lists
-    multi_objective: bool = False
+    #: (or ``"a,b"``) with one ``mode`` per metric, and ``self.metric``/``self.mode`` are lists;
+    #: None for a method that takes either (e.g. an adapter whose wrapped optimizer decides):
+    #: lists when given several metrics, a name and a mode when given one
+    multi_objective: bool | None = False
     #: the paper the method follows, for ``hposim methods``
     paper: str = ""
     #: the ``methods.searcher.Searcher`` choosing new configurations, for methods that use one
@@ -222,12 +224,13 @@ class Scheduler(ABC):
                 raise MethodError(f"metric must be a non-empty objective name, got {metric!r}")
             metrics, modes = parse_objectives(metric, mode)
         check_objective_count(type(self).__name__, self.multi_objective, metrics)
+        several = bool(self.multi_objective) or (self.multi_objective is None and len(metrics) > 1)
         self.config_space = config_space
         #: the objectives as lists (one entry for a single-objective method)
         self.metrics, self.modes = metrics, modes
         #: a name and "min"/"max"; lists for a multi-objective method
-        self.metric = list(metrics) if self.multi_objective else metrics[0]
-        self.mode = list(modes) if self.multi_objective else modes[0]
+        self.metric = list(metrics) if several else metrics[0]
+        self.mode = list(modes) if several else modes[0]
         mode = modes[0]
         self.fidelity_values = np.asarray(fidelity_values if fidelity_values is not None else [1])
         if self.fidelity_values.ndim != 1 or len(self.fidelity_values) == 0:
@@ -335,10 +338,11 @@ def score_vector(metrics: Mapping[str, float], names: Sequence[str], signs: np.n
     return v
 
 
-def check_objective_count(method: str, multi_objective: bool, metrics: Sequence[str],
+def check_objective_count(method: str, multi_objective: bool | None, metrics: Sequence[str],
                           alternatives: Sequence[str] = ()) -> None:
     """Raise ``MethodError`` unless a multi-objective method gets >= 2 metrics and a
-    single-objective one exactly 1; ``alternatives`` names methods that would fit.
+    single-objective one exactly 1 (``multi_objective=None``: any number); ``alternatives``
+    names methods that would fit.
 
     Example:
         >>> check_objective_count("ASHA", False, ["acc", "latency"])
@@ -346,6 +350,8 @@ def check_objective_count(method: str, multi_objective: bool, metrics: Sequence[
         ...
         methods.base.MethodError: method 'ASHA' optimizes one metric, got 2: ['acc', 'latency']; give one metric, or use a multi-objective method
     """
+    if multi_objective is None:
+        return
     if multi_objective and len(metrics) < 2:
         hint = f" ({', '.join(alternatives)})" if alternatives else ""
         raise MethodError(

@@ -78,8 +78,9 @@ def check_objectives(name: str, metric: Any, mode: Any = "min",
     """
     cls = _lookup(name)
     metrics, modes = parse_objectives(metric, mode)
-    multi = bool(getattr(cls, "multi_objective", False))
-    alternatives = [m for m in sorted(METHODS) if bool(getattr(METHODS[m], "multi_objective", False)) != multi]
+    multi = getattr(cls, "multi_objective", False)
+    alternatives = [m for m in sorted(METHODS) if getattr(METHODS[m], "multi_objective", False) is not None
+                    and bool(getattr(METHODS[m], "multi_objective", False)) != bool(multi)]
     check_objective_count(name, multi, metrics, alternatives[:12])
     if objectives is not None:
         names = list(objectives)
@@ -103,7 +104,7 @@ def create(name: str, config_space: ConfigurationSpace, *, metric: str | Sequenc
     """
     cls = _lookup(name)
     if not isinstance(metric, str) or not isinstance(mode, str) or "," in metric + mode \
-            or getattr(cls, "multi_objective", False):
+            or getattr(cls, "multi_objective", False) is not False:
         check_objectives(name, metric, mode)
     allowed = method_arguments(name)
     bad = [k for k in kwargs if k not in allowed and k not in COMMON_ARGUMENTS]

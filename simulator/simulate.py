@@ -128,7 +128,8 @@ def _objectives_for(method_name: str, blackbox: Blackbox, metric: Any, mode: Any
     metric = metric if metric is not None else blackbox.metric
     mode = mode if mode is not None else blackbox.mode
     metrics, modes = check_objectives(method_name, metric, mode)   # existence: check_metric
-    if getattr(methods.METHODS.get(method_name), "multi_objective", False):
+    flag = getattr(methods.METHODS.get(method_name), "multi_objective", False)
+    if flag or (flag is None and len(metrics) > 1):
         return metrics, modes
     return metrics[0], modes[0]
 

@@ -400,7 +400,9 @@ def _objective_count_problems(methods: Mapping[str, MethodSpec], benchmarks: Map
         cls = METHODS.get(m.method)
         if cls is None:
             continue
-        multi = bool(getattr(cls, "multi_objective", False))
+        multi = getattr(cls, "multi_objective", False)
+        if multi is None:           # takes one metric or several
+            continue
         fits = [n for n in sorted(METHODS) if bool(getattr(METHODS[n], "multi_objective", False)) != multi]
         for b in benchmarks.values():
             metrics = b.metric if isinstance(b.metric, list) else [b.metric or "<the blackbox's metric>"]

@@ -66,3 +66,14 @@ def test_scheduler_attributes_and_score_vector():
     one = create("RandomSearch", SPACE, metric="loss", mode="max")
     assert (one.metric, one.mode, one.metrics) == ("loss", "max", ["loss"])
     assert np.array_equal(one.score_vector({"loss": 2.0}), [-2.0]) and one.score({"loss": 2.0}) == -2.0
+
+
+def test_a_method_taking_either_one_or_several_metrics():
+    from methods.random_search import RandomSearch
+
+    class Either(RandomSearch):
+        multi_objective = None
+
+    assert Either(SPACE, metric="loss").metric == "loss"
+    both = Either(SPACE, metric="acc,latency", mode="max,min")
+    assert both.metric == ["acc", "latency"] and both.mode == ["max", "min"]
