@@ -18,12 +18,14 @@ import pandas as pd
 
 from blackbox_repo.configspace import (Choice, ConfigurationError, ConfigurationSpace, Ordinal,
                                        nearest_values)
+from blackbox_repo.errors import InputError
 
 __all__ = ["Blackbox", "TabularBlackbox", "BlackboxError"]
 
 
-class BlackboxError(ValueError):
-    """Bad input to a blackbox (unknown objective, fidelity, seed, or configuration)."""
+class BlackboxError(InputError):
+    """Bad input to a blackbox (unknown objective, fidelity, seed, or configuration); an
+    ``InputError`` (exit status 2), hence also a ``ValueError``."""
 
 
 class Blackbox(ABC):

@@ -32,6 +32,8 @@ from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
 import numpy as np
 
+from blackbox_repo.errors import InputError
+
 __all__ = [
     "Domain", "Choice", "Ordinal", "Integer", "Float", "Constant", "ConfigurationSpace",
     "choice", "ordinal", "randint", "lograndint", "uniform", "loguniform", "constant",
@@ -56,7 +58,7 @@ def values_getter(names: Sequence[str]) -> Callable[[Mapping[str, Any]], tuple]:
     return operator.itemgetter(*names)
 
 
-class ConfigurationError(ValueError):
+class ConfigurationError(InputError):
     """A configuration or a value does not belong to its space."""
 
 

@@ -3,7 +3,9 @@
 ``download(url, dest, sha256=...)`` streams ``url`` into ``dest.part`` with a progress bar,
 resumes an interrupted ``.part`` with an HTTP ``Range`` request, retries transient errors
 (connection errors, truncated bodies, time-outs, HTTP 5xx and 429) with exponential
-back-off, verifies the sha256 and only then renames ``.part`` to ``dest`` (atomic).
+back-off, verifies the sha256 and only then renames ``.part`` to ``dest`` (atomic). A host
+that refuses the connection or whose name cannot be resolved (offline) fails at once with
+one message: retrying cannot help.
 
 With ``HPOSIM_OFFLINE=1`` nothing here touches the network: ``fetch_files`` raises an
 :class:`OfflineError` that lists every missing file, its URL and the path to put it at.
@@ -24,12 +26,15 @@ import os
 import socket
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
 from tqdm.auto import tqdm
+
+from blackbox_repo.errors import EXIT_INTEGRITY, IntegrityError, StorageError
 
 __all__ = ["RawFile", "DownloadError", "ChecksumError", "OfflineError", "download", "fetch_files",
            "is_offline", "missing_files", "offline_message", "sha256_file", "OFFLINE_ENV"]
@@ -39,12 +44,15 @@ _CHUNK = 1 << 20
 _USER_AGENT = "hposim-blackbox-download"
 
 
-class DownloadError(RuntimeError):
-    """A raw file could not be downloaded (after retries, or a permanent HTTP error)."""
+class DownloadError(StorageError):
+    """A raw file could not be downloaded (after retries, a permanent HTTP error, or a host
+    that cannot be reached): a ``StorageError`` (exit status 4)."""
 
 
-class ChecksumError(DownloadError):
-    """A downloaded or cached raw file does not have the expected sha256."""
+class ChecksumError(DownloadError, IntegrityError):
+    """A downloaded or cached raw file does not have the expected sha256 (exit status 3)."""
+
+    exit_code = EXIT_INTEGRITY
 
 
 class OfflineError(DownloadError):
@@ -85,6 +93,21 @@ class _Transient(Exception):
     """An error worth retrying (the ``.part`` file keeps what arrived)."""
 
 
+def _unreachable(url: str, reason: object) -> str | None:
+    """The message for a host that cannot be reached at all (connection refused, name not
+    resolved): retrying cannot help, so the download fails at once; None for other errors."""
+    host = urllib.parse.urlsplit(url).netloc or url
+    if isinstance(reason, ConnectionRefusedError):
+        what = f"{host} refused the connection"
+    elif isinstance(reason, socket.gaierror):
+        what = f"the host name {urllib.parse.urlsplit(url).hostname!r} cannot be resolved"
+    else:
+        return None
+    return (f"cannot download {url}: {what} ({reason}); check the network connection and the URL, "
+            f"use a mirror (--mirror / $HPOSIM_MIRROR), or put the file in place by hand and set "
+            f"{OFFLINE_ENV}=1")
+
+
 def _open(url: str, offset: int, timeout: float):
     headers = {"User-Agent": _USER_AGENT, "Accept-Encoding": "identity"}
     if offset:
@@ -110,6 +133,9 @@ def _stream_once(url: str, part: Path, timeout: float, progress: bool | None, de
                             f"$HPOSIM_MIRROR)") from e
     except (urllib.error.URLError, ConnectionError, socket.timeout, TimeoutError,
             http.client.HTTPException) as e:
+        unreachable = _unreachable(url, getattr(e, "reason", e))
+        if unreachable is not None:
+            raise DownloadError(unreachable) from None
         raise _Transient(f"{type(e).__name__}: {getattr(e, 'reason', e)}") from e
     with resp:
         status = getattr(resp, "status", 200)
@@ -161,9 +187,12 @@ def download(url: str, dest: str | os.PathLike, *, sha256: str | None = None, re
         except _Transient as e:
             errors.append(str(e))
             if attempt == retries:
+                distinct = list(dict.fromkeys(errors))
+                said = "; ".join(f"{m} ({errors.count(m)} times)" if errors.count(m) > 1 else m
+                                 for m in distinct)
                 raise DownloadError(
-                    f"downloading {url} failed after {retries + 1} attempts: {'; '.join(errors)}. "
-                    f"The partial file {part} is kept; run again to resume.") from e
+                    f"downloading {url} failed after {retries + 1} attempts: {said}. "
+                    f"The partial file {part} is kept; run again to resume.") from None
             sleep(min(max_backoff, backoff * 2 ** attempt))
     if not part.exists():
         raise DownloadError(f"downloading {url} produced no data")

@@ -40,7 +40,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from blackbox_repo.blackbox import TabularBlackbox
+from blackbox_repo.blackbox import BlackboxError, TabularBlackbox
 from blackbox_repo.configspace import ConfigurationSpace, choice, loguniform, lograndint, ordinal, randint
 
 __all__ = ["SPACE", "TASKS", "OBJECTIVES", "NAME", "train_mlp", "load_task", "quality_figures",
@@ -99,7 +99,7 @@ def load_task(task: str) -> TaskData:
         import difflib
         close = difflib.get_close_matches(task, TASKS, n=1)
         hint = f" (did you mean {close[0]!r}?)" if close else ""
-        raise ValueError(f"unknown task {task!r}{hint}; known tasks: {sorted(TASKS)}")
+        raise BlackboxError(f"unknown task {task!r}{hint}; known tasks: {sorted(TASKS)}")
     X, y = getattr(sklearn.datasets, TASKS[task][0])(return_X_y=True)
     X_train, X_rest, y_train, y_rest = train_test_split(
         X, y, test_size=0.4, random_state=SPLIT_SEED, stratify=y)

@@ -15,8 +15,10 @@ curves, and it costs one training run per pair rather than one per fidelity leve
   records a fingerprint of the generation (configurations, seeds, fidelities, objectives);
   reusing it for a different generation is an error.
 - What ``fn`` returns is validated: a missing or unknown objective, a sequence of the wrong
-  length, non-numeric values, or a decreasing elapsed time raise ``GenerationError`` naming
-  the configuration, the seed and the objective.
+  length, non-numeric, infinite or beyond-float32 values, or a negative or decreasing
+  elapsed time raise ``GenerationError`` naming the configuration, the seed and the
+  objective (NaN is a failed evaluation). A metric named like a simulator result column
+  (``time``, ``fidelity``, ...) is refused before anything runs.
 - A call that raises an exception is recorded as failed: its cells are NaN ("evaluation
   failed/missing"), it is counted in the report (``bb.metadata["generation"]``) and a
   warning is issued; the other calls go on. Failed chunks are not checkpointed, so a rerun
@@ -57,12 +59,14 @@ from tqdm.auto import tqdm
 
 from blackbox_repo.blackbox import BlackboxError, TabularBlackbox, _row_key
 from blackbox_repo.configspace import ConfigurationSpace, Float
+from blackbox_repo.reserved_columns import RESULT_COLUMNS, reserved_metric_error
 
 __all__ = ["generate", "GenerationError", "GenerationReport"]
 
 EvalFn = Callable[[dict, int], Mapping[str, Sequence[float]]]
 
 _MANIFEST = "manifest.json"
+_FLOAT32_MAX = float(np.finfo(np.float32).max)
 _MAX_LISTED_FAILURES = 20
 
 
@@ -322,6 +326,19 @@ def _validate(result: Any, config: dict, ci: int, seed: int, objectives_names: l
             raise GenerationError(
                 f"{where} returned {got} for objective {name!r}; expected a sequence of {n_fid} "
                 f"values, one per fidelity")
+        with np.errstate(invalid="ignore"):
+            bad = np.flatnonzero(np.isinf(values) | (np.abs(values) > _FLOAT32_MAX))
+        if len(bad):
+            k = int(bad[0])
+            raise GenerationError(
+                f"{where} returned {float(values[k])!r} for objective {name!r} at fidelity index {k}: "
+                f"objectives are stored as float32 and must be finite within ±{_FLOAT32_MAX:.4g}; "
+                f"return NaN for a failed or missing evaluation")
+        if name == metric_elapsed_time and np.any(values < 0):
+            k = int(np.flatnonzero(values < 0)[0])
+            raise GenerationError(
+                f"{where} returned a negative elapsed time {float(values[k])!r} for {name!r} at fidelity "
+                f"index {k}; elapsed time is the seconds since the trial started and must be >= 0")
         out[:, j] = values
     if metric_elapsed_time is not None:
         t = out[:, objectives_names.index(metric_elapsed_time)]
@@ -406,6 +423,10 @@ def generate(
             f"metric_elapsed_time={metric_elapsed_time!r} is not among objectives_names {objectives_names}")
     if metric is not None and metric not in objectives_names:
         raise GenerationError(f"metric={metric!r} is not among objectives_names {objectives_names}")
+    default_metric = metric if metric is not None else next(
+        (o for o in objectives_names if o != metric_elapsed_time), objectives_names[0])
+    if default_metric in RESULT_COLUMNS:
+        raise reserved_metric_error(default_metric, GenerationError)
     if mode not in ("min", "max"):
         raise GenerationError(f"mode={mode!r} is not valid; allowed: 'min' or 'max'")
     fid = np.asarray(list(fidelities))

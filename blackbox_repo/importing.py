@@ -18,7 +18,16 @@ rows import in seconds. Rules:
   (0-based positions in the input table).
 * The elapsed-time objective must be non-decreasing along the fidelity for every
   (configuration, seed); ``repair_elapsed_time=True`` replaces it by its cumulative maximum
-  and the report counts the repaired cells.
+  and the report counts the repaired cells. It must be >= 0 and finite (NaN = missing).
+* Objective values are stored as float32: infinities and finite values beyond float32's range
+  (e.g. ``1e300``) are errors naming the rows (a NaN, i.e. an empty cell, is a failed or
+  missing evaluation and is counted in the report). Every stored cell equals the input value
+  rounded to float32, or is NaN where the input has no row.
+* The metric may not be named like a column the simulator adds to its results (``time``,
+  ``fidelity``, ... see ``blackbox_repo.reserved_columns``); other objectives named so are
+  renamed in simulation results (``objective_<name>``), which the report notes.
+* The report also notes a config column mixing numbers and text (its values are all kept
+  as text) and an objective that is NaN in every cell of a task.
 
 Example:
     >>> import pandas as pd
@@ -43,6 +52,7 @@ import pandas as pd
 
 from blackbox_repo.blackbox import BlackboxError, TabularBlackbox
 from blackbox_repo.configspace import ConfigurationSpace
+from blackbox_repo.reserved_columns import RESULT_COLUMNS, reserved_metric_error
 
 __all__ = ["from_dataframe", "import_table", "ImportResult", "ImportReport", "TaskImportReport",
            "TableImportError", "read_table", "TABLE_SUFFIXES"]
@@ -249,6 +259,67 @@ def _numeric(df: pd.DataFrame, col: str, role: str) -> np.ndarray:
     return conv.to_numpy(dtype=np.float64, na_value=np.nan)
 
 
+_FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+
+def _objective_values(df: pd.DataFrame, col: str, role: str) -> np.ndarray:
+    """The objective column as float64, checked to be storable as float32 without turning
+    into something else: no infinities, nothing beyond float32's range; for the elapsed
+    time also nothing negative. NaN (missing) is allowed."""
+    v = _numeric(df, col, role)
+    with np.errstate(invalid="ignore"):
+        inf = np.flatnonzero(np.isinf(v))
+        big = np.flatnonzero(np.isfinite(v) & (np.abs(v) > _FLOAT32_MAX))
+        neg = np.flatnonzero(v < 0) if role == "elapsed-time" else np.empty(0, dtype=np.int64)
+    if len(inf):
+        row = int(inf[0])
+        raise TableImportError(
+            f"{role} column {col!r} holds {len(inf)} infinite value{'s' if len(inf) > 1 else ''} "
+            f"({float(v[row])!r} at row {row}; rows {_rows_text(inf)}); hposim reads a missing or failed "
+            f"evaluation as NaN: replace the infinities by NaN (an empty cell) or by finite values")
+    if len(big):
+        row = int(big[0])
+        raise TableImportError(
+            f"{role} column {col!r} holds {len(big)} value{'s' if len(big) > 1 else ''} beyond the "
+            f"float32 range (±{_FLOAT32_MAX:.4g}) in which objectives are stored ({float(v[row])!r} at row "
+            f"{row}; rows {_rows_text(big)}); they would become infinite: rescale the column or "
+            f"replace those values by NaN")
+    if len(neg):
+        row = int(neg[0])
+        raise TableImportError(
+            f"elapsed-time column {col!r} holds {len(neg)} negative value{'s' if len(neg) > 1 else ''} "
+            f"({float(v[row])!r} at row {row}; rows {_rows_text(neg)}); elapsed time is the seconds since "
+            f"the trial started and must be >= 0 (NaN for a missing value)")
+    return v
+
+
+def _mixed_type_notes(df: pd.DataFrame, config_cols: Sequence[str]) -> list[str]:
+    """Notes for config columns that mix numbers and text: all their values are kept as
+    text (a CSV reader cannot give them two types), so ``3`` becomes the string ``'3'``."""
+    notes = []
+    for col in config_cols:
+        s = df[col]
+        if not pd.api.types.is_object_dtype(s.dtype) and not pd.api.types.is_string_dtype(s.dtype):
+            continue
+        values = pd.unique(s.dropna())
+        texts = [v for v in values if isinstance(v, str)]
+        numeric = [v for v in texts if _parses_as_number(v)]
+        if numeric and len(numeric) < len(texts):
+            other = next(v for v in texts if not _parses_as_number(v))
+            notes.append(f"config column {col!r} mixes numbers and text (e.g. {numeric[0]!r} and "
+                         f"{other!r}): all its values are imported as text (categorical), so "
+                         f"{numeric[0]!r} is the string {numeric[0]!r}, not a number")
+    return notes
+
+
+def _parses_as_number(text: str) -> bool:
+    try:
+        float(text)
+        return True
+    except ValueError:
+        return False
+
+
 def _is_numeric_column(s: pd.Series) -> bool:
     return pd.api.types.is_numeric_dtype(s.dtype) and not pd.api.types.is_bool_dtype(s.dtype)
 
@@ -377,6 +448,8 @@ def _resolve(df: pd.DataFrame, *, config_cols, fidelity_col, seed_col, task_col,
         close = difflib.get_close_matches(metric, objectives, n=1)
         hint = f"; did you mean {close[0]!r}?" if close else ""
         raise TableImportError(f"metric {metric!r} is not among the objectives {objectives}{hint}")
+    if metric in RESULT_COLUMNS:
+        raise reserved_metric_error(metric, TableImportError)
     space = configuration_space
     if space is not None and set(space) != set(configs):
         raise TableImportError(
@@ -544,9 +617,15 @@ def _import(df: pd.DataFrame, source: str, **kwargs: Any) -> ImportResult:
             _check_no_nan(df, col, role)
     objectives = np.empty((len(df), len(spec.objectives)), dtype=np.float32)
     for j, col in enumerate(spec.objectives):
-        role = "metric" if col == spec.metric else (
-            "elapsed-time" if col == spec.elapsed_time_col else "objective")
-        objectives[:, j] = _numeric(df, col, role)
+        role = "elapsed-time" if col == spec.elapsed_time_col else (
+            "metric" if col == spec.metric else "objective")
+        objectives[:, j] = _objective_values(df, col, role)
+    notes = _mixed_type_notes(df, spec.config_cols)
+    renamed = [o for o in spec.objectives if o in RESULT_COLUMNS]
+    if renamed:
+        notes.append(f"objective(s) {renamed} are named like columns the simulator adds to its results; "
+                     f"in simulation results they appear as "
+                     f"{[f'objective_{o}' for o in renamed]} and cannot be the metric")
     fid_all = _numeric(df, spec.fidelity_col, "fidelity") if spec.fidelity_col is not None else None
 
     blackboxes: dict[str, TabularBlackbox] = {}
@@ -570,12 +649,28 @@ def _import(df: pd.DataFrame, source: str, **kwargs: Any) -> ImportResult:
                     mode=spec.mode, fidelity_name=spec.fidelity_name,
                     elapsed_time_col=spec.elapsed_time_col, source=source,
                     repair_elapsed_time=spec.repair)
-    report = ImportReport(tasks=reports, n_rows=len(df), **settings)
+    task_notes = {task: _all_nan_notes(bb, task if spec.task_col is not None else None)
+                  for task, bb in blackboxes.items()}
+    report = ImportReport(tasks=reports, n_rows=len(df), **settings,
+                          notes=notes + [n for ns in task_notes.values() for n in ns])
     for task, bb in blackboxes.items():
         rep = reports[task]
-        bb.metadata["import_report"] = ImportReport(tasks={task: rep}, n_rows=rep.n_rows,
-                                                    **settings).to_dict()
+        bb.metadata["import_report"] = ImportReport(tasks={task: rep}, n_rows=rep.n_rows, **settings,
+                                                    notes=notes + task_notes[task]).to_dict()
     return ImportResult(blackboxes=blackboxes, report=report)
+
+
+def _all_nan_notes(bb: TabularBlackbox, task: str | None) -> list[str]:
+    """A warning for every objective that is NaN in every cell of the task."""
+    obj = np.asarray(bb.objectives).reshape(-1, bb.shape[3])
+    where = f" of task {task!r}" if task is not None else ""
+    out = []
+    for j, name in enumerate(bb.objectives_names):
+        if obj.shape[0] and np.isnan(obj[:, j]).all():
+            what = ("the metric: every evaluation will count as failed and no run can find a best "
+                    "value" if name == bb.metric else "every value of it is missing")
+            out.append(f"WARNING: objective {name!r} is NaN in every cell{where} ({what})")
+    return out
 
 
 def from_dataframe(

@@ -26,6 +26,7 @@ from pathlib import Path
 import fsspec
 
 from blackbox_repo.download import sha256_file
+from blackbox_repo.errors import StorageError
 
 __all__ = ["Mirror", "MirrorError", "mirror_url", "open_mirror", "MIRROR_ENV"]
 
@@ -34,8 +35,9 @@ _MARKER = "recipe.json"
 _METADATA = "metadata.json"
 
 
-class MirrorError(RuntimeError):
-    """The mirror could not be read or written, or its copy failed verification."""
+class MirrorError(StorageError):
+    """The mirror could not be read or written, or its copy failed verification (a
+    ``StorageError``: exit status 4)."""
 
 
 def mirror_url(explicit: str | None = None) -> str | None:
@@ -127,7 +129,9 @@ class Mirror:
                     raise MirrorError(f"mirror {self.url}: {name}/{task}/{fname} has sha256 {got}, "
                                       f"expected {entry.get('sha256')}; the mirror copy is corrupt "
                                       f"(re-upload it, or get with --force and no mirror)")
-            problems = [p for p in verify_folder(local) if "cache" not in p.lower()]
+            # the derived cache is not copied (its problems start with "cache: "); a path that
+            # merely contains "cache" (the default home is ~/.cache/hposim) is no reason to skip
+            problems = [p for p in verify_folder(local) if not p.startswith("cache: ")]
             if problems:
                 raise MirrorError(f"mirror {self.url}: {name}/{task} failed verification: "
                                   + "; ".join(problems))

@@ -32,19 +32,23 @@ import difflib
 import importlib
 import json
 import os
+import shutil
+import tempfile
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, Mapping
 
 from blackbox_repo.blackbox import Blackbox, BlackboxError, TabularBlackbox
-from blackbox_repo.storage import METADATA, load_tabular, save_tabular, validate_name
+from blackbox_repo.storage import (METADATA, CorruptBlackboxError, hold_lock, load_tabular, remove_leftovers,
+                                   save_tabular, swap_in, validate_name, verify_folder)
 
 __all__ = [
     "DEFAULT_BLACKBOX", "BlackboxRecord", "BlackboxProvider", "FolderProvider", "CacheProvider",
     "EmbeddedProvider", "UnknownBlackboxError", "hposim_home", "blackboxes_root", "cache_root",
     "default_cache_dir", "embedded_root", "blackbox_folder", "save_blackbox", "load_blackbox",
-    "list_blackboxes", "parse_blackbox_ref", "providers", "register_provider",
+    "list_blackboxes", "parse_blackbox_ref", "providers", "register_provider", "save_blackboxes",
+    "BlackboxExistsError", "check_free_name", "repair_advice", "damaged_tasks", "verify_task",
 ]
 
 DEFAULT_BLACKBOX = "mlp-sklearn"
@@ -52,6 +56,10 @@ DEFAULT_BLACKBOX = "mlp-sklearn"
 
 class UnknownBlackboxError(BlackboxError):
     """No provider knows the requested blackbox name or task."""
+
+
+class BlackboxExistsError(BlackboxError):
+    """A save would replace a blackbox in the cache, and ``force=True`` was not given."""
 
 
 # ---------------------------------------------------------------------------- locations
@@ -235,8 +243,14 @@ class CacheProvider(FolderProvider):
         return blackboxes_root()
 
     def load(self, name: str, task: str) -> TabularBlackbox:
-        return load_tabular(self.folder(name, task), remedy=(
-            f"run `hposim blackbox get {name} --force`, or re-import / re-save it if you created it"))
+        folder = self.folder(name, task)
+        try:
+            return load_tabular(folder, remedy=repair_advice(name, task))
+        except (CorruptBlackboxError, BlackboxError):
+            # a save of the family (e.g. `hposim blackbox import --force`) may have swapped the
+            # folder under us: writers hold the family lock, so a retry under it is final
+            with hold_lock(folder.parent):
+                return load_tabular(folder, remedy=repair_advice(name, task))
 
 
 class EmbeddedProvider(FolderProvider):
@@ -296,7 +310,7 @@ def register_provider(provider: BlackboxProvider, *, before: str | None = None) 
     ``before`` is the kind of the provider it goes in front of; default: last.
     """
     if not isinstance(provider, BlackboxProvider):
-        raise TypeError(f"expected a BlackboxProvider, got {type(provider).__name__}")
+        raise BlackboxError(f"expected a BlackboxProvider, got {type(provider).__name__}")
     kinds = [p.kind for p in _registered()]
     if provider.kind in kinds:
         _PROVIDERS[kinds.index(provider.kind)] = provider
@@ -329,6 +343,76 @@ def _unknown_name(name: str) -> UnknownBlackboxError:
         f"unknown blackbox {name!r}{_suggest(name, known)}; known blackboxes: {known}")
 
 
+def _is_recipe(name: str) -> bool:
+    return any(p.kind == "recipe" and name in p.names() for p in _registered())
+
+
+def repair_advice(name: str, task: str) -> str:
+    """How to repair a damaged cached blackbox ``name/task``, depending on where it came
+    from: a recipe is fetched again, a surrogate refitted, an imported table re-imported
+    (naming the file it came from when ``metadata.json`` still says), anything else re-saved.
+
+    Example:
+        >>> repair_advice("my-table", "default")
+        're-import it (`hposim blackbox import FILE --name my-table --force ...`) or re-save it (save_blackbox(..., force=True))'
+    """
+    if _is_recipe(name):
+        return f"run `hposim blackbox get {name} --force` to fetch it again"
+    folder = blackboxes_root() / name / task
+    meta = _peek_metadata(folder)
+    extra = meta.get("extra") if isinstance(meta.get("extra"), dict) else {}
+    if (folder / "surrogate.json").exists() or (folder / "surrogate.joblib").exists() \
+            or "surrogate_report_card" in extra:
+        return (f"refit it: `hposim blackbox surrogate NAME/{task} --name {name} --force` "
+                f"(NAME: the tabulated blackbox it imitates)")
+    source = meta.get("source")
+    if "import_report" in extra and isinstance(source, str) and source != "DataFrame":
+        return f"re-import it: `hposim blackbox import {source} --name {name} --force ...` (same options as before)"
+    return (f"re-import it (`hposim blackbox import FILE --name {name} --force ...`) or re-save it "
+            f"(save_blackbox(..., force=True))")
+
+
+def damaged_tasks(name: str) -> list[str]:
+    """Task folders of the cached blackbox ``name`` that lack ``metadata.json`` (damaged:
+    they cannot be loaded, and are not listed as tasks)."""
+    family = blackboxes_root() / name
+    return [p.name for p in FolderProvider._visible_dirs(family) if not (p / METADATA).is_file()]
+
+
+def _damaged_error(name: str, task: str) -> CorruptBlackboxError:
+    folder = blackboxes_root() / name / task
+    return CorruptBlackboxError(
+        folder / METADATA, f"blackbox {name}/{task} is damaged: {folder / METADATA} is missing, so its "
+                           f"files cannot be checked or read; {repair_advice(name, task)}")
+
+
+def verify_task(folder: str | os.PathLike, cache_dir: str | os.PathLike | None = None) -> list[str]:
+    """Every problem of one stored task: its table and derived cache (``storage.verify_folder``,
+    which invalidates a corrupt cache so the next load rebuilds it) and, for a surrogate,
+    its model files. Empty list = fine.
+
+    Example:
+        >>> import numpy as np, pandas as pd
+        >>> from blackbox_repo.blackbox import TabularBlackbox
+        >>> bb = TabularBlackbox(pd.DataFrame({"x": [1]}), np.ones((1, 1, 1, 1), np.float32),
+        ...                      fidelity_values=[1], objectives_names=["y"])
+        >>> verify_task(save_blackbox(bb, "checked"))
+        []
+    """
+    folder = Path(folder)
+    if not (folder / METADATA).is_file():
+        return [f"{folder / METADATA} is missing (the folder is damaged)"]
+    problems = verify_folder(folder, cache_dir=cache_dir)
+    if (folder / "surrogate.json").exists() or (folder / "surrogate.joblib").exists():
+        from blackbox_repo.surrogate import SURROGATE_JSON, verify_surrogate
+        if not (folder / SURROGATE_JSON).exists():
+            problems.append(f"{folder / SURROGATE_JSON} is missing: the surrogate model cannot be checked "
+                            f"and the folder would load as a plain table")
+        else:
+            problems += verify_surrogate(folder)
+    return problems
+
+
 def _tasks_of(name: str) -> list[tuple[str, BlackboxProvider]]:
     """(task, first provider that has it) for every task of ``name``, in provider order."""
     seen: dict[str, BlackboxProvider] = {}
@@ -359,6 +443,10 @@ def load_blackbox(name: str, task: str | None = None) -> dict[str, Blackbox] | B
     if task is not None:
         validate_name(task, "task name")
     tasks = _tasks_of(name)
+    damaged = damaged_tasks(name)
+    if damaged and (task in damaged or (task is None and (not tasks or any(t not in dict(tasks)
+                                                                              for t in damaged)))):
+        raise _damaged_error(name, task if task is not None else damaged[0])
     if not tasks:
         raise _unknown_name(name)
     if task is None:
@@ -397,9 +485,44 @@ def list_blackboxes() -> list[BlackboxRecord]:
     return out
 
 
+def check_free_name(name: str) -> str:
+    """``name`` if the cache may hold a blackbox of that name: not the name of an embedded
+    blackbox or a recipe (those names are reserved: a table saved under one would silently
+    replace the benchmark everyone means by it).
+
+    Example:
+        >>> check_free_name("my-table")
+        'my-table'
+    """
+    validate_name(name, "blackbox name")
+    for p in _registered():
+        if p.kind != CacheProvider.kind and name in p.names():
+            what = "an embedded blackbox" if p.kind == "embedded" else f"a {p.kind}"
+            raise BlackboxError(f"{name!r} is the name of {what} and is reserved; choose another name")
+    return name
+
+
+def _check_metric_name(bb: Any) -> None:
+    """A metric named like a simulator result column would be read from the wrong column."""
+    from blackbox_repo.reserved_columns import RESULT_COLUMNS, reserved_metric_error
+    if isinstance(bb, TabularBlackbox) and bb.metric in RESULT_COLUMNS:
+        raise reserved_metric_error(bb.metric, BlackboxError)
+
+
+def _family(name: str) -> Path:
+    return blackboxes_root() / validate_name(name, "blackbox name")
+
+
 def save_blackbox(bb: TabularBlackbox, name: str, task: str = "default", *, source: Any = None,
-                  extra: dict | None = None) -> Path:
-    """Save ``bb`` into the cache as ``name/task`` (replacing an existing copy atomically).
+                  extra: dict | None = None, force: bool = False,
+                  write_extra: Callable[[Path], None] | None = None) -> Path:
+    """Save ``bb`` into the cache as ``name/task``; returns its folder.
+
+    An existing ``name/task`` is an error unless ``force=True`` (then it is replaced
+    atomically). The check and the write are one step under the lock of the family
+    ``name``, so of two concurrent saves without ``force`` exactly one succeeds. Names of
+    embedded blackboxes and recipes are reserved (``check_free_name``). ``write_extra``
+    adds files to the folder before it appears (see ``storage.save_tabular``).
 
     Example:
         >>> import numpy as np, pandas as pd
@@ -408,5 +531,73 @@ def save_blackbox(bb: TabularBlackbox, name: str, task: str = "default", *, sour
         ...                      fidelity_values=[1], objectives_names=["y"])
         >>> save_blackbox(bb, "mine").name
         'default'
+        >>> save_blackbox(bb, "mine", force=True).name
+        'default'
     """
-    return save_tabular(bb, blackbox_folder(name, task), name=name, task=task, source=source, extra=extra)
+    check_free_name(name)
+    _check_metric_name(bb)
+    folder = blackbox_folder(name, task)
+    with hold_lock(folder.parent):
+        remove_leftovers(folder)
+        if folder.exists() and not force:
+            state = "" if (folder / METADATA).is_file() else f" (damaged: {METADATA} is missing)"
+            raise BlackboxExistsError(
+                f"blackbox {name}/{task} already exists in the cache{state} at {folder}; pass "
+                f"force=True to replace it, or choose another name or task")
+        return save_tabular(bb, folder, name=name, task=task, source=source, extra=extra,
+                            write_extra=write_extra)
+
+
+def save_blackboxes(blackboxes: Mapping[str, TabularBlackbox], name: str, *, force: bool = False,
+                    source: Any = None, extra: dict | None = None) -> dict[str, Path]:
+    """Save every task of a family at once as blackbox ``name``; returns ``{task: folder}``.
+
+    All or nothing: the tasks are written into a hidden staging folder which then replaces
+    the family folder in one rename, under the family's lock. An existing blackbox ``name``
+    (any task) is an error unless ``force=True``, which replaces the whole family (tasks
+    not in ``blackboxes`` are removed). Reserved names as in ``save_blackbox``.
+
+    Example:
+        >>> import numpy as np, pandas as pd
+        >>> from blackbox_repo.blackbox import TabularBlackbox
+        >>> bb = TabularBlackbox(pd.DataFrame({"x": [1]}), np.ones((1, 1, 1, 1), np.float32),
+        ...                      fidelity_values=[1], objectives_names=["y"])
+        >>> sorted(save_blackboxes({"a": bb, "b": bb}, "pair"))
+        ['a', 'b']
+    """
+    check_free_name(name)
+    if not blackboxes:
+        raise BlackboxError(f"save_blackboxes({name!r}) got no tasks to save")
+    for task, bb in blackboxes.items():
+        validate_name(task, "task name")
+        if not isinstance(bb, TabularBlackbox):
+            raise BlackboxError(f"task {task!r}: expected a TabularBlackbox, got {type(bb).__name__}")
+        _check_metric_name(bb)
+    family = _family(name)
+    family.parent.mkdir(parents=True, exist_ok=True)
+    with hold_lock(family):
+        remove_leftovers(family)
+        existing = FolderProvider._visible_dirs(family)
+        if existing and not force:
+            raise BlackboxExistsError(
+                f"a blackbox named {name!r} already exists in the cache (tasks: "
+                f"{', '.join(p.name for p in existing)}) at {family}; pass force=True to replace it, "
+                f"or choose another name")
+        staging = Path(tempfile.mkdtemp(prefix=f".{name}.tmp-", dir=family.parent))
+        try:
+            os.chmod(staging, 0o777 & ~_umask())
+            for task, bb in blackboxes.items():
+                save_tabular(bb, staging / task, name=name, task=task, source=source, extra=extra)
+            for lock in staging.glob("*.lock"):
+                lock.unlink()
+            swap_in(staging, family)
+        finally:
+            if staging.exists():
+                shutil.rmtree(staging, ignore_errors=True)
+    return {task: family / task for task in blackboxes}
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask

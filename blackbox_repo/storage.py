@@ -62,7 +62,7 @@ import warnings
 from datetime import datetime, timezone
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 import filelock
 import numpy as np
@@ -73,11 +73,12 @@ import pyarrow.parquet as pq
 from blackbox_repo.blackbox import BlackboxError, TabularBlackbox
 from blackbox_repo.checksums import FileStamp, sha256_bytes, sha256_file
 from blackbox_repo.configspace import ConfigurationError, ConfigurationSpace
+from blackbox_repo.errors import IntegrityError, StorageError
 
 __all__ = [
     "FORMAT_VERSION", "CorruptBlackboxError", "CacheRebuildWarning", "save_tabular", "load_tabular",
     "verify_folder", "read_metadata", "validate_name", "folder_lock", "HYPERPARAMETERS", "OBJECTIVES",
-    "METADATA", "CACHE_NPY", "CACHE_JSON", "CACHE_LOG",
+    "METADATA", "CACHE_NPY", "CACHE_JSON", "CACHE_LOG", "hold_lock", "remove_leftovers", "swap_in",
 ]
 
 FORMAT_VERSION = 1
@@ -90,14 +91,20 @@ CACHE_JSON = "cache.json"
 CACHE_LOG = "cache.log"
 INDEX_COLUMNS = ("config_id", "seed", "fidelity_index")
 LOCK_TIMEOUT = 900.0
+#: caches up to this size are re-hashed on their first load in a process (bit rot that left
+#: size and modification time alone is then found and repaired); bigger ones by ``verify``
+HASH_ON_FIRST_LOAD_BYTES = 64 * 2 ** 20
+# npy path -> (stamp, sha256) of the caches hashed by this process
+_HASHED: dict[str, tuple[FileStamp, str]] = {}
 _ROWS_PER_GROUP = 1 << 20
 # keys of metadata.json that describe the stored copy, not the blackbox: not copied into ``extra``
 _RESERVED = frozenset({"name", "task", "source", "created", "hposim_version", "format_version",
                        "folder", "files", "metadata_sha256"})
 
 
-class CorruptBlackboxError(BlackboxError):
-    """A stored blackbox file does not match its recorded checksum or is unreadable.
+class CorruptBlackboxError(IntegrityError):
+    """A stored blackbox file does not match its recorded checksum, is unreadable, or is
+    missing from a blackbox folder (an ``IntegrityError``: exit status 3).
 
     Attributes: ``path`` (the file), ``expected`` and ``actual`` sha256 (``None`` when
     not applicable, e.g. unparseable JSON).
@@ -164,13 +171,24 @@ class _Locked:
         try:
             self.lock.acquire()
         except filelock.Timeout:
-            raise BlackboxError(
+            raise StorageError(
                 f"could not acquire {self.lock.lock_file} within {LOCK_TIMEOUT:.0f} s: another "
                 f"process is writing this blackbox; wait for it to finish") from None
         return self
 
     def __exit__(self, *exc: Any) -> None:
         self.lock.release()
+
+
+def hold_lock(path: str | os.PathLike) -> _Locked:
+    """A context manager holding ``folder_lock(path)``; a time-out is a ``StorageError``.
+
+    Example:
+        >>> import tempfile
+        >>> with hold_lock(tempfile.mkdtemp() + "/family"):
+        ...     pass
+    """
+    return _Locked(Path(path))
 
 
 @lru_cache(maxsize=1)
@@ -402,12 +420,17 @@ def swap_in(staging: Path, folder: Path, tag: str = "") -> None:
 
 def save_tabular(bb: TabularBlackbox, folder: str | os.PathLike, *, name: str, task: str,
                  source: Any = None, extra: Mapping[str, Any] | None = None,
-                 build_cache: bool = True) -> Path:
+                 build_cache: bool = True,
+                 write_extra: Callable[[Path], None] | None = None) -> Path:
     """Write ``bb`` as a blackbox folder (atomically, under ``<folder>.lock``); returns the folder.
 
     ``source`` (provenance: a URL, a file name, a dict) defaults to ``bb.metadata["source"]``;
     ``extra`` adds metadata entries to those of ``bb.metadata``. With ``build_cache`` the
     memory-mapped cache is written too, so the first load does not convert the Parquet file.
+    ``write_extra(staging)`` writes more files (e.g. a surrogate model) into the staging
+    folder before it is renamed into place, so they appear together with the table.
+    An existing folder is replaced: callers that must not overwrite check under a lock
+    (``repository.save_blackbox``).
 
     Example:
         >>> import tempfile, numpy as np, pandas as pd
@@ -429,6 +452,8 @@ def save_tabular(bb: TabularBlackbox, folder: str | os.PathLike, *, name: str, t
         try:
             _write_folder(bb, tmp, name=name, task=task, source=source, extra=extra,
                           build_cache=build_cache)
+            if write_extra is not None:
+                write_extra(tmp)
             swap_in(tmp, folder)
         finally:
             if tmp.exists():
@@ -590,11 +615,13 @@ def _write_cache(array: np.ndarray | None, cache_dir: Path, *, source_folder: Pa
     finally:
         tmp.unlink(missing_ok=True)
     stamp = FileStamp.of(npy)
+    npy_sha = sha256_file(npy)
+    _HASHED[str(npy)] = (stamp, npy_sha)
     record = {
         "cache_format_version": CACHE_FORMAT_VERSION,
         "source_sha256": source_sha,
         "source_stamp": FileStamp.of(source_folder / OBJECTIVES).to_dict(),
-        "npy_sha256": sha256_file(npy),
+        "npy_sha256": npy_sha,
         "npy_bytes": stamp.size,
         "npy_stamp": stamp.to_dict(),
         "builds": builds + 1,
@@ -687,6 +714,18 @@ def _open_cache(folder: Path, cache_dir: Path, meta: Mapping[str, Any], *, locke
                                  f"{record['npy_sha256']} (recorded in {cj})")
             else:
                 update_stamps = True
+                _HASHED[str(npy)] = (npy_stamp, actual)
+        elif (npy_stamp is not None and npy_stamp.size <= HASH_ON_FIRST_LOAD_BYTES
+              and _HASHED.get(str(npy)) != (npy_stamp, record["npy_sha256"])):
+            # first load of this cache in this process: re-hash it (bit rot keeps size and mtime)
+            actual = sha256_file(npy)
+            if actual == record["npy_sha256"]:
+                _HASHED[str(npy)] = (npy_stamp, actual)
+            elif not locked:
+                raise _NeedsLock
+            else:
+                reason = warn = (f"{npy} is corrupt: sha256 {actual}, expected {record['npy_sha256']} "
+                                 f"(recorded in {cj}; size and modification time unchanged)")
     if reason is None:
         try:
             arr = np.load(npy, mmap_mode="r")
@@ -779,17 +818,50 @@ def load_tabular(folder: str | os.PathLike, *, cache_dir: str | os.PathLike | No
 
 
 # ---------------------------------------------------------------------------- verify
+def _verify_cache(cdir: Path) -> list[str]:
+    """Re-hash the derived cache in ``cdir``; a corrupt one is invalidated (removed, under
+    the cache lock), so the next load rebuilds it whatever its size."""
+    cj, npy = cdir / CACHE_JSON, cdir / CACHE_NPY
+    if not (cj.exists() or npy.exists()):
+        return []
+    record, problem = _read_cache_record(cj)
+    if record is None:
+        bad = f"{cj} is missing" if problem == "missing" else problem
+    elif not npy.is_file():
+        bad = f"{npy} is missing"
+    else:
+        actual = sha256_file(npy)
+        bad = None if actual == record["npy_sha256"] else (
+            f"{npy}: sha256 {actual}, expected {record['npy_sha256']} (recorded in {cj})")
+    if bad is None:
+        return []
+    try:
+        with _Locked(cdir):
+            cj.unlink(missing_ok=True)
+            npy.unlink(missing_ok=True)          # open memory maps keep their (old) pages
+            _HASHED.pop(str(npy), None)
+            with open(cdir / CACHE_LOG, "a", encoding="utf-8") as fh:
+                stamp = datetime.now(timezone.utc).isoformat(timespec="seconds")
+                fh.write(f"{stamp} pid={os.getpid()} invalidated by verify: {bad}\n")
+    except OSError as e:
+        return [f"cache: {bad}; it cannot be invalidated ({e}): delete {cdir} to have it rebuilt"]
+    return [f"cache: {bad} (invalidated: it will be rebuilt on the next load)"]
+
+
 def verify_folder(folder: str | os.PathLike, *, cache_dir: str | os.PathLike | None = None) -> list[str]:
     """Re-hash every file of a blackbox folder (and its cache); one string per problem found.
 
     An empty list means every canonical file matches its recorded sha256, the metadata is
-    consistent with the data, and the cache (if built) matches its own record.
+    consistent with the data, and the cache (if built) matches its own record. The cache
+    is looked for where ``load_tabular`` puts it (``cache_dir``, else the folder, else the
+    default cache folder of a read-only blackbox); a corrupt cache is invalidated, so the
+    next load rebuilds it.
     """
     folder = Path(folder).absolute()
     problems: list[str] = []
     try:
         meta = read_metadata(folder, remedy="re-import or re-fetch it")
-    except BlackboxError as e:
+    except (BlackboxError, CorruptBlackboxError) as e:
         return [str(e)]
     files = meta.get("files") or {}
     ok: set[str] = set()
@@ -808,7 +880,7 @@ def verify_folder(folder: str | os.PathLike, *, cache_dir: str | os.PathLike | N
     try:
         hp = _read_hyperparameters(folder, meta, "") if HYPERPARAMETERS in ok else None
         _check_consistency(folder, meta, hp, "")
-    except BlackboxError as e:
+    except (BlackboxError, CorruptBlackboxError) as e:
         problems.append(str(e).rstrip("; "))
     if OBJECTIVES in ok:
         try:
@@ -818,16 +890,10 @@ def verify_folder(folder: str | os.PathLike, *, cache_dir: str | os.PathLike | N
                 problems.append(f"{folder / OBJECTIVES} has {n_rows} rows, expected {n * s * f}")
         except (pa.ArrowException, OSError, KeyError, TypeError, ValueError) as e:
             problems.append(f"{folder / OBJECTIVES} cannot be read ({e})")
-    cdir = Path(cache_dir) if cache_dir is not None else folder
-    cj = cdir / CACHE_JSON
-    if cj.exists() or (cdir / CACHE_NPY).exists():
-        record, problem = _read_cache_record(cj)
-        if record is None:
-            problems.append(f"cache: {problem} (it will be rebuilt on the next load)")
-        elif (cdir / CACHE_NPY).is_file():
-            actual = sha256_file(cdir / CACHE_NPY)
-            if actual != record["npy_sha256"]:
-                problems.append(f"cache: {cdir / CACHE_NPY}: sha256 {actual}, expected "
-                                f"{record['npy_sha256']} (it will be rebuilt on the next load)")
+    cdir = _cache_location(folder, cache_dir)
+    if cdir is None:
+        from blackbox_repo.repository import default_cache_dir
+        cdir = default_cache_dir(str(meta.get("name")), str(meta.get("task")))
+    problems += _verify_cache(cdir)
     return problems
 

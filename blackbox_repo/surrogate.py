@@ -955,35 +955,29 @@ class SurrogateBlackbox(Blackbox):
                 "table_predicted": self._table_pred is not None}
 
     # ------------------------------------------------------------------ storage
-    def save(self, name: str, task: str | None = None) -> Path:
+    def save(self, name: str, task: str | None = None, *, force: bool = False) -> Path:
         """Save into the blackbox cache as ``name/task`` (default task: the table's): the
         table's folder, ``surrogate.joblib`` (the fitted model) and ``surrogate.json``
-        (settings, report card, sha256 of the model file). ``load_blackbox(name, task)``
-        returns it as a ``SurrogateBlackbox``; ``hposim blackbox info`` shows the card."""
+        (settings, report card, sha256 of the model file), all renamed into place at once.
+        ``load_blackbox(name, task)`` returns it as a ``SurrogateBlackbox``; ``hposim
+        blackbox info`` shows the card. An existing ``name/task`` is an error unless
+        ``force=True``; names of embedded blackboxes and recipes are reserved."""
         import joblib
 
         from blackbox_repo.checksums import sha256_file
-        from blackbox_repo.repository import blackbox_folder
-        from blackbox_repo.storage import folder_lock, save_tabular
+        from blackbox_repo.repository import save_blackbox
 
         task = task or str(self.table.metadata.get("task") or "default")
-        folder = blackbox_folder(name, task)
         origin = "/".join(str(x) for x in (self.table.metadata.get("name"),
                                            self.table.metadata.get("task")) if x)
         table_source = self.table.metadata.get("source")
         source = f"{self.card.model} surrogate of {origin or 'a table'}" + (
             f" (table source: {table_source})" if table_source else "")
         card = self.card.to_dict()
-        save_tabular(self.table, folder, name=name, task=task, source=source,
-                     extra={"surrogate_report_card": card})
-        with folder_lock(folder):
-            tmp = folder / f".{SURROGATE_MODEL}.tmp-{uuid.uuid4().hex[:8]}"
-            try:
-                joblib.dump({"model": self._model, "features": self._features}, tmp, compress=3)
-                os.replace(tmp, folder / SURROGATE_MODEL)
-            finally:
-                tmp.unlink(missing_ok=True)
-            model_file = folder / SURROGATE_MODEL
+
+        def write_model(staging: Path) -> None:
+            model_file = staging / SURROGATE_MODEL
+            joblib.dump({"model": self._model, "features": self._features}, model_file, compress=3)
             doc = {
                 "format_version": SURROGATE_FORMAT_VERSION,
                 "name": name, "task": task, "surrogate_of": origin or None,
@@ -994,7 +988,10 @@ class SurrogateBlackbox(Blackbox):
                                             "bytes": model_file.stat().st_size}},
                 "report_card": card,
             }
-            _write_doc(folder / SURROGATE_JSON, doc)
+            _write_doc(staging / SURROGATE_JSON, doc)
+
+        folder = save_blackbox(self.table, name, task, source=source,
+                               extra={"surrogate_report_card": card}, force=force, write_extra=write_model)
         self.metadata.update({"name": name, "task": task, "folder": str(folder)})
         return folder
 
@@ -1057,9 +1054,10 @@ def verify_surrogate(folder: str | os.PathLike) -> list[str]:
     the table beside them is checked by ``storage.verify_folder``. Empty list = fine."""
     from blackbox_repo.checksums import sha256_file
     folder = Path(folder)
+    from blackbox_repo.storage import CorruptBlackboxError
     try:
         doc = _read_doc(folder)
-    except BlackboxError as e:
+    except (BlackboxError, CorruptBlackboxError) as e:
         return [str(e)]
     problems = []
     for fname, entry in (doc.get("files") or {}).items():
@@ -1290,9 +1288,15 @@ class SurrogateProvider(CacheProvider):
     """
 
     def load(self, name: str, task: str) -> Blackbox:
+        from blackbox_repo.storage import CorruptBlackboxError
         folder = self.folder(name, task)
         if (folder / SURROGATE_JSON).is_file():
             return load_surrogate(folder)
+        if (folder / SURROGATE_MODEL).is_file():
+            # the model without its record would silently load as the plain table
+            raise CorruptBlackboxError(folder / SURROGATE_JSON, f"{folder / SURROGATE_JSON} is missing beside "
+                                       f"{SURROGATE_MODEL}: the surrogate cannot be checked or loaded; refit it "
+                                       f"with `hposim blackbox surrogate ... --name {name} --force`")
         return super().load(name, task)
 
     def record(self, name: str) -> BlackboxRecord:

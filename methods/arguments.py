@@ -1,7 +1,9 @@
 """Checks of method and searcher arguments: each names the bad value and what is allowed.
 
-Booleans must be booleans (a string "false" is not accepted as False), integers integers
-(``True`` is not 1), numbers finite.
+Booleans must be booleans: ``True``/``False``, or the words a command line or a YAML file
+gives (``"true"``/``"false"``, ``"yes"``/``"no"``, ``"1"``/``"0"``, any case) and the integers 1/0;
+any other value, e.g. the string ``"maybe"``, is an error (never "non-empty, so true").
+Integers must be integers (``True`` is not 1), numbers finite, seeds in ``[0, 2**32 - 1]``.
 
 Example:
     >>> check_int("population_size", 50, low=2)
@@ -21,7 +23,13 @@ import numpy as np
 
 from methods.base import MethodError
 
-__all__ = ["check_int", "check_float", "check_bool", "check_choice", "check_keywords"]
+__all__ = ["check_int", "check_float", "check_bool", "check_choice", "check_keywords", "check_seed",
+           "SEED_MAX", "BOOL_WORDS"]
+
+#: the largest seed accepted (numpy's and scikit-learn's seeds are 32-bit)
+SEED_MAX = 2**32 - 1
+#: the words accepted for a boolean argument (lower case)
+BOOL_WORDS = {"true": True, "false": False, "yes": True, "no": False, "1": True, "0": False}
 
 
 def _range_text(low: float | None, high: float | None, low_open: bool = False, high_open: bool = False) -> str:
@@ -62,10 +70,40 @@ def check_float(name: str, value: Any, low: float | None = None, high: float | N
 
 
 def check_bool(name: str, value: Any) -> bool:
-    """``value`` as a bool: only ``True``/``False`` (and numpy's) are accepted."""
+    """``value`` as a bool: ``True``/``False`` (numpy's too), a word of ``BOOL_WORDS`` (any
+    case, e.g. ``"False"`` from ``--method-arg allow_duplicates=False``) or the integer 1/0.
+
+    Example:
+        >>> check_bool("allow_duplicates", "False"), check_bool("allow_duplicates", "YES")
+        (False, True)
+        >>> check_bool("allow_duplicates", "off")
+        Traceback (most recent call last):
+        ...
+        methods.base.MethodError: allow_duplicates must be a boolean: true or false (also yes/no, 1/0), got 'off'
+    """
     if isinstance(value, (bool, np.bool_)):
         return bool(value)
-    raise MethodError(f"{name} must be true or false (a boolean), got {value!r}")
+    if isinstance(value, str) and value.strip().lower() in BOOL_WORDS:
+        return BOOL_WORDS[value.strip().lower()]
+    if isinstance(value, (int, np.integer)) and value in (0, 1):
+        return bool(value)
+    raise MethodError(f"{name} must be a boolean: true or false (also yes/no, 1/0), got {value!r}")
+
+
+def check_seed(name: str, value: Any, error: type[Exception] = MethodError) -> int:
+    """``value`` as a seed: an integer in ``[0, SEED_MAX]``. ``name`` is what the message calls
+    it: a parameter (``seed`` -> ``seed=-1``) or a command-line flag (``--seed`` -> ``--seed -1``).
+
+    Example:
+        >>> check_seed("--seed", -1)
+        Traceback (most recent call last):
+        ...
+        methods.base.MethodError: --seed -1 is not valid; a seed must be an integer in [0, 4294967295]
+    """
+    if not isinstance(value, bool) and isinstance(value, (int, np.integer)) and 0 <= value <= SEED_MAX:
+        return int(value)
+    shown = f"{name} {value!r}" if name.startswith("-") else f"{name}={value!r}"
+    raise error(f"{shown} is not valid; a seed must be an integer in [0, {SEED_MAX}]")
 
 
 def check_choice(name: str, value: Any, allowed: Iterable[Any]) -> Any:

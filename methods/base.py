@@ -239,6 +239,9 @@ class Scheduler(ABC):
             raise MethodError(f"fidelity_values must be strictly increasing, got {self.fidelity_values}")
         self.max_fidelity = self.fidelity_values[-1].item()
         self.min_fidelity = self.fidelity_values[0].item()
+        if seed is not None:
+            from methods.arguments import check_seed
+            seed = check_seed("seed", seed)
         self.seed = seed
         self.rng = np.random.default_rng(seed)
         #: the finite set of configurations to choose from (e.g. a table's rows), or None

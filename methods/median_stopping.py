@@ -71,8 +71,11 @@ class MedianStopping(Scheduler):
         if grace_period is None:
             grace_period = self.min_fidelity
         if isinstance(grace_period, bool) or not isinstance(grace_period, (int, float, np.number)) \
-                or not math.isfinite(grace_period):
-            raise MethodError(f"grace_period must be a number (a fidelity), got {grace_period!r}")
+                or not math.isfinite(grace_period) or grace_period > self.max_fidelity \
+                or not (grace_period > 0 or grace_period >= self.min_fidelity):
+            raise MethodError(
+                f"grace_period must be a fidelity > 0 and <= the largest fidelity {self.max_fidelity} "
+                f"(fidelities: {self.min_fidelity}..{self.max_fidelity}), got {grace_period!r}")
         if isinstance(min_samples, bool) or not isinstance(min_samples, (int, np.integer)) or min_samples < 1:
             raise MethodError(f"min_samples must be an integer >= 1, got {min_samples!r}")
         self.grace_period = grace_period.item() if isinstance(grace_period, np.generic) else grace_period

@@ -35,6 +35,7 @@ import pandas as pd
 
 from blackbox_repo.blackbox import Blackbox
 from blackbox_repo.configspace import values_getter
+from blackbox_repo.reserved_columns import RESULT_COLUMNS, TRIAL_COLUMNS
 from simulator.results import DECISIONS, STATUSES
 from simulator.settings import Settings
 
@@ -43,7 +44,6 @@ __all__ = ["Buffers", "assemble", "CONTINUE", "PAUSE", "STOP", "COMPLETE", "FAIL
 #: decision codes in ``Buffers.b_dec`` (index into ``results.DECISIONS``)
 CONTINUE, PAUSE, STOP, COMPLETE, FAILED = range(5)
 
-_RESERVED = ("trial_id", "fidelity", "time", "worker", "decision", "blackbox_seed", "decision_time")
 _DECISION_DTYPE = pd.CategoricalDtype(list(DECISIONS))
 _STATUS_DTYPE = pd.CategoricalDtype(list(STATUSES))
 
@@ -80,14 +80,15 @@ class Buffers:
 
 
 def _column_names(hp_names: list[str], obj_names: list[str]) -> tuple[list[str], list[str], dict]:
-    """Hyperparameter and objective column names, renamed when they clash with reserved ones.
+    """Hyperparameter and objective column names, renamed when they clash with reserved ones
+    (hyperparameters: those of both tables; objectives, only in the results: its columns).
 
     Example:
-        >>> _column_names(["time", "lr"], ["loss", "worker"])
-        (['config_time', 'lr'], ['loss', 'objective_worker'], {'time': 'config_time', 'worker': 'objective_worker'})
+        >>> _column_names(["time", "lr", "status"], ["loss", "worker", "status"])[2]
+        {'time': 'config_time', 'status': 'config_status', 'worker': 'objective_worker'}
     """
     renamed: dict[str, str] = {}
-    taken = set(_RESERVED)
+    taken = set(RESULT_COLUMNS) | set(TRIAL_COLUMNS)
 
     def claim(names: list[str], prefix: str) -> list[str]:
         out = []
@@ -100,6 +101,7 @@ def _column_names(hp_names: list[str], obj_names: list[str]) -> tuple[list[str],
         return out
 
     hp_out = claim(hp_names, "config_")
+    taken = set(RESULT_COLUMNS) | set(hp_out)
     obj_out = claim(obj_names, "objective_")
     return hp_out, obj_out, renamed
 

@@ -28,12 +28,13 @@ import math
 from dataclasses import dataclass
 from typing import Any, Mapping
 
+from blackbox_repo.errors import InputError
 from simulator.fields import from_mapping
 
 __all__ = ["Overhead", "OverheadError"]
 
 
-class OverheadError(ValueError):
+class OverheadError(InputError):
     """Invalid overhead settings."""
 
 

@@ -105,8 +105,13 @@ class SimulationResult:
                 f"(ended by {md.get('end_reason', '?')})")
 
     # ------------------------------------------------------------------ Parquet
-    def to_parquet(self, path: str | os.PathLike) -> None:
-        """Write the results table, with metadata and trials in the key-value metadata."""
+    def to_parquet(self, path: str | os.PathLike, *, overwrite: bool = True) -> None:
+        """Write the results table, with metadata and trials in the key-value metadata.
+
+        The file is written beside ``path`` and moved into place, so ``path`` is either the
+        old file or the whole new one; nothing is left behind when writing fails. With
+        ``overwrite=False`` an existing ``path`` is never replaced (``FileExistsError``), even
+        if it appears while the file is being written. A directory is never replaced."""
         table = pa.Table.from_pandas(self.results, preserve_index=False)
         buf = io.BytesIO()
         pq.write_table(pa.Table.from_pandas(self.trials, preserve_index=False), buf, compression="zstd")
@@ -115,11 +120,32 @@ class SimulationResult:
         kv[TRIALS_KEY] = base64.b64encode(buf.getvalue())
         table = table.replace_schema_metadata(kv)
         path = Path(path)
+        if path.is_dir():
+            raise IsADirectoryError(f"{path} is a directory; give a file path, e.g. {path / 'run.parquet'}")
+        if not overwrite and os.path.lexists(path):
+            raise FileExistsError(f"{path} exists; it is not overwritten")
         if path.parent and not path.parent.exists():
             path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.name + ".tmp")
-        pq.write_table(table, tmp, compression="zstd")
-        os.replace(tmp, path)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        try:
+            pq.write_table(table, tmp, compression="zstd")
+            if overwrite:
+                os.replace(tmp, path)
+            else:
+                try:
+                    os.link(tmp, path)   # fails if path exists: no check-then-write race
+                except FileExistsError:
+                    raise
+                except OSError:          # no hard links here: check, then move
+                    if os.path.lexists(path):
+                        raise FileExistsError(path) from None
+                    os.replace(tmp, path)
+        except FileExistsError:
+            raise FileExistsError(f"{path} exists (it appeared while the run was written); it is not "
+                                  f"overwritten") from None
+        finally:
+            if tmp.exists():
+                tmp.unlink()
 
     @classmethod
     def read_parquet(cls, path: str | os.PathLike) -> "SimulationResult":

@@ -18,20 +18,30 @@ Example:
 from __future__ import annotations
 
 import math
+import warnings
+import weakref
 from dataclasses import dataclass
 from typing import Any, Mapping
 
 import numpy as np
 
 from blackbox_repo.blackbox import Blackbox, TabularBlackbox
+from blackbox_repo.errors import InputError, ProtocolError
+from blackbox_repo.reserved_columns import RESULT_COLUMNS, reserved_metric_error
+from methods.arguments import check_seed
 from simulator.overhead import Overhead
 from simulator.stopping import Stop
 
-__all__ = ["Settings", "SimulationError", "resolve_settings", "check_metric"]
+__all__ = ["Settings", "SimulationError", "SchedulerProtocolError", "resolve_settings", "check_metric"]
 
 
-class SimulationError(ValueError):
-    """Bad simulation input, or a scheduler breaking the protocol."""
+class SimulationError(InputError):
+    """Bad simulation input: an argument, a blackbox or a stopping criterion (exit status 2)."""
+
+
+class SchedulerProtocolError(ProtocolError):
+    """The scheduler broke the protocol during a run: the message says which call, what it
+    returned and what is expected (exit status 1)."""
 
 
 @dataclass(frozen=True)
@@ -100,6 +110,19 @@ def check_metric(blackbox: Blackbox, metric: str | list[str], mode: str | list[s
             f"{blackbox.objectives_names}.{hint}")
     if mode not in ("min", "max"):
         raise SimulationError(f"mode {mode!r} is not valid; allowed: 'min' or 'max'")
+    if metric in RESULT_COLUMNS:
+        raise reserved_metric_error(metric, SimulationError)
+
+
+def _check_metric_column(blackbox: Blackbox, metric: str) -> None:
+    """The metric's results column must carry the metric's name: a hyperparameter of the
+    same name would keep it and the metric would be renamed (``objective_<metric>``)."""
+    hp = list(blackbox.hyperparameters.columns) if isinstance(blackbox, TabularBlackbox) \
+        else list(blackbox.configuration_space)
+    if metric in hp:
+        raise SimulationError(
+            f"metric {metric!r} is also the name of a hyperparameter of this blackbox, so the results "
+            f"column {metric!r} would hold the hyperparameter; rename one of them")
 
 
 def resolve_settings(blackbox: Blackbox, scheduler: Any, *, n_workers: int = 4,
@@ -113,8 +136,7 @@ def resolve_settings(blackbox: Blackbox, scheduler: Any, *, n_workers: int = 4,
         raise SimulationError(f"n_workers={n_workers!r} is not valid; it must be an integer >= 1")
     stop = Stop.coerce(stop)
     overhead = Overhead.coerce(overhead)
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-        raise SimulationError(f"seed={seed!r} is not valid; it must be an integer")
+    seed = check_seed("seed", seed, SimulationError)
     if not isinstance(blackbox, Blackbox):
         raise SimulationError(f"blackbox must be a Blackbox, got {type(blackbox).__name__}")
     for attr in ("suggest", "on_report"):
@@ -127,6 +149,8 @@ def resolve_settings(blackbox: Blackbox, scheduler: Any, *, n_workers: int = 4,
     metric = metric if metric is not None else (sched_metric or blackbox.metric)
     mode = mode if mode is not None else getattr(scheduler, "mode", None) or blackbox.mode
     check_metric(blackbox, metric, mode)
+    for one in (metric if isinstance(metric, (list, tuple)) else [metric]):
+        _check_metric_column(blackbox, one)
     if isinstance(metric, (list, tuple)):   # multi-objective: the first metric is the run's (target, summary)
         metric, mode = metric[0], (mode[0] if isinstance(mode, (list, tuple)) else mode)
     fidelities = np.asarray(blackbox.fidelity_values)
@@ -140,15 +164,47 @@ def resolve_settings(blackbox: Blackbox, scheduler: Any, *, n_workers: int = 4,
     level_of = {v: i for i, v in enumerate(fid_list)}
     sched_mask = _observed_levels(scheduler, fid_list, level_of)
     tpf, ei = _elapsed_source(blackbox, names, time_per_fidelity)
+    _check_target_reachable(blackbox, stop, names.index(metric), metric, mode)
     if blackbox_seed is not None:
-        blackbox_seed = blackbox.check_seed(blackbox_seed)
+        try:
+            blackbox_seed = blackbox.check_seed(blackbox_seed)
+        except (ValueError, TypeError):
+            raise SimulationError(f"blackbox_seed={blackbox_seed!r} is not valid; the blackbox's seeds are "
+                                  f"0..{int(blackbox.num_seeds) - 1}") from None
     return Settings(
-        n_workers=int(n_workers), stop=stop, overhead=overhead, seed=int(seed),
+        n_workers=int(n_workers), stop=stop, overhead=overhead, seed=seed,
         blackbox_seed=blackbox_seed, metric=metric, mode=mode,
         sign=1.0 if mode == "min" else -1.0, names=names, mi=names.index(metric), ei=ei, tpf=tpf,
         time_per_fidelity=time_per_fidelity, fidelities=fidelities, fid_list=fid_list,
         level_of=level_of, max_level=len(fid_list) - 1, sched_mask=tuple(sched_mask),
         next_obs=tuple(_next_observed(sched_mask)), tabular=isinstance(blackbox, TabularBlackbox))
+
+
+#: per table: objective index -> (lowest, highest) value over the whole table (NaN: none)
+_RANGES: "weakref.WeakKeyDictionary[Any, dict[int, tuple[float, float]]]" = weakref.WeakKeyDictionary()
+
+
+def _check_target_reachable(blackbox: Blackbox, stop: Stop, mi: int, metric: str, mode: str) -> None:
+    """A target that no cell of a table reaches, with no other criterion that always ends the
+    run (time, trials, reports or cost), would run forever: rejected up front."""
+    if stop.target is None or not isinstance(blackbox, TabularBlackbox) or stop.max_completed is not None \
+            or any(v is not None for v in (stop.max_time, stop.max_trials, stop.max_reports, stop.max_cost)):
+        return
+    ranges = _RANGES.setdefault(blackbox, {})
+    if mi not in ranges:
+        col = np.asarray(blackbox.objectives)[..., mi]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)     # an all-NaN column
+            ranges[mi] = (float(np.nanmin(col)), float(np.nanmax(col)))
+    low, high = ranges[mi]
+    best = low if mode == "min" else high
+    if not (best <= stop.target if mode == "min" else best >= stop.target):
+        shown = f"the best {metric} in this blackbox is {best:g} (mode {mode})" if best == best \
+            else f"this blackbox has no {metric} value at all (every cell is NaN)"
+        raise SimulationError(
+            f"target={stop.target:g} can never be reached: {shown}, and no other stopping criterion would "
+            f"end the run; choose a reachable target or add a budget (max_time, max_trials, max_reports "
+            f"or max_cost)")
 
 
 def _observed_levels(scheduler: Any, fid_list: list, level_of: dict) -> list[bool]:

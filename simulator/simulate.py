@@ -58,11 +58,18 @@ from simulator.lookup import curve_source, row_index
 from simulator.seeds import TrialSeeds
 from simulator.overhead import Overhead
 from simulator.results import SimulationResult
-from simulator.settings import Settings, SimulationError, check_metric, resolve_settings
+from simulator.settings import (SchedulerProtocolError, Settings, SimulationError, check_metric,
+                                resolve_settings)
 from simulator.stopping import Stop
 
-__all__ = ["simulate", "make_scheduler", "SimulationError"]
+__all__ = ["simulate", "make_scheduler", "SimulationError", "SchedulerProtocolError"]
 
+
+#: the run ends ("no_progress") after this many trial starts and resumes in a row (and at least
+#: as many as before the last progress) without progress toward a stopping criterion that can
+#: end it: simulated time advancing (max_time, max_cost), a trial completing (max_completed), the
+#: best metric improving (target). Runs with max_trials or max_reports always end; never checked.
+NO_PROGRESS_LIMIT = 10_000
 
 # trial states during the loop
 _RUNNING, _PAUSED, _DONE = 0, 1, 2
@@ -96,8 +103,16 @@ def make_scheduler(method_name: str, blackbox: Blackbox, *, metric: str | None =
         'loss'
     """
     import methods
+    from methods.arguments import check_seed
     from methods.registry import check_objectives
 
+    if not isinstance(blackbox, Blackbox):
+        raise SimulationError(f"make_scheduler needs a Blackbox (e.g. blackbox_repo.load_blackbox(name, task)), "
+                              f"got {type(blackbox).__name__}: {blackbox!r}")
+    if not isinstance(method_name, str):
+        raise SimulationError(f"method_name must be a registered method name (a string, see "
+                              f"'hposim methods'), got {type(method_name).__name__}: {method_name!r}")
+    seed = check_seed("seed", seed, SimulationError)
     metric, mode = _objectives_for(method_name, blackbox, metric, mode, check_objectives)
     check_metric(blackbox, metric, mode)
     kw = dict(kwargs)
@@ -165,13 +180,14 @@ def simulate(blackbox: Blackbox, scheduler: Any, *, n_workers: int = 4,
     buf = Buffers()
     threads = getattr(scheduler, "blas_threads", None)
     with (threadpool_limits(limits=threads, user_api="blas") if threads else contextlib.nullcontext()):
-        t, cut_time, end_reason, wall, sugg_seconds = _run(blackbox, scheduler, st, buf)
+        t, cut_time, end_reason, wall, sugg_seconds, end_message = _run(blackbox, scheduler, st, buf)
     results, trials, end_time, renamed = assemble(blackbox, st, cut_time, buf)
     if cut_time is None:
         end_time = t
     metadata = _metadata(blackbox, scheduler, st, results, trials)
     metadata.update({
         "end_reason": end_reason,
+        "end_message": end_message,
         "end_time": float(end_time),
         "wall_seconds": wall,
         "suggest_seconds": sugg_seconds,
@@ -183,11 +199,13 @@ def simulate(blackbox: Blackbox, scheduler: Any, *, n_workers: int = 4,
 
 
 def _run(blackbox: Blackbox, scheduler: Any, st: Settings,
-         buf: Buffers) -> tuple[float, float | None, str, float, float]:
-    """The event loop: runs until a stopping criterion or until nothing is left to run,
-    filling ``buf``. Returns ``(last event time, cut time or None, end reason, wall
-    seconds of the loop, seconds spent in suggest())``; reports are recorded in ``buf``
-    up to the cut time (running trials included), the finer cuts are ``assemble``'s."""
+         buf: Buffers) -> tuple[float, float | None, str, float, float, str | None]:
+    """The event loop: runs until a stopping criterion, until nothing is left to run or
+    until no progress is made (``NO_PROGRESS_LIMIT``), filling ``buf``. Returns ``(last
+    event time, cut time or None, end reason, wall seconds of the loop, seconds spent in
+    suggest(), a message when the run ended without reaching a criterion)``; reports are
+    recorded in ``buf`` up to the cut time (running trials included), the finer cuts are
+    ``assemble``'s."""
     # the settings, bound to locals for the loop
     n_workers = st.n_workers
     stop = st.stop
@@ -212,6 +230,15 @@ def _run(blackbox: Blackbox, scheduler: Any, st: Settings,
     max_cost = stop.max_cost
     target = stop.target
     tgt = sign * target if target is not None else None
+    # no-progress watch (see NO_PROGRESS_LIMIT): n_segs counts starts and resumes, mark is
+    # n_segs at the last progress
+    watch_time = stop.max_time is not None or max_cost is not None
+    watch_done = stop.max_completed is not None
+    stall_limit = NO_PROGRESS_LIMIT if stop.max_trials is None and stop.max_reports is None else sys.maxsize
+    n_segs = 0
+    mark = 0
+    best_seen = math.inf
+    stalled = False
     ov_start = overhead.startup
     charge = overhead.charges_decisions
     measured = overhead.measured
@@ -234,7 +261,7 @@ def _run(blackbox: Blackbox, scheduler: Any, st: Settings,
         computed_curve = curve_source(blackbox, scheduler, names, trial_seeds.upcoming,
                                       first_batch=sys.maxsize if stop.max_trials is not None else None)
 
-    from methods.base import Decision, Trial, TrialStatus
+    from methods.base import Decision, Suggestion, Trial, TrialStatus
     D_CONTINUE, D_PAUSE, D_STOP = Decision.CONTINUE, Decision.PAUSE, Decision.STOP
     ST_COMPLETED, ST_STOPPED, ST_FAILED = TrialStatus.COMPLETED, TrialStatus.STOPPED, TrialStatus.FAILED
     suggest = scheduler.suggest
@@ -247,7 +274,8 @@ def _run(blackbox: Blackbox, scheduler: Any, st: Settings,
     on_skipped = scheduler.on_skipped_reports if getattr(scheduler, "wants_skipped_reports", False) else None
     perf = _time.perf_counter
     isnan = math.isnan
-    np_isnan = np.isnan
+    np_isfinite = np.isfinite
+    INF = math.inf
 
     # per trial (index = trial id); the recorded ones live in buf
     t_cid = buf.t_cid
@@ -309,21 +337,32 @@ def _run(blackbox: Blackbox, scheduler: Any, st: Settings,
             k = m
         curve = t_curve[tid]
         if k - lo > 1:
-            # reports lo+1..k-1 are not observed by the scheduler: find a failure or the target
+            # reports lo+1..k-1 are not observed by the scheduler: find a failure (NaN), a value
+            # the simulator refuses (an infinite metric, a negative or infinite elapsed time: the
+            # event at that level raises) or the target
             if k - lo <= 33:
                 j = lo + 1
                 for row in curve[lo + 1:k].tolist():
                     v = row[mi]
-                    if v != v or (ei >= 0 and row[ei] != row[ei]) or (tgt is not None and sign * v <= tgt):
+                    if v - v != 0 or (ei >= 0 and not 0.0 <= row[ei] < INF) \
+                            or (tgt is not None and sign * v <= tgt):
                         k = j
                         break
                     j += 1
             else:
                 seg = curve[lo + 1:k]
                 col = seg[:, mi]
-                chk = col.sum() if ei < 0 else col.sum() + seg[:, ei].sum()
-                if chk != chk:
-                    bad = np_isnan(col) if ei < 0 else (np_isnan(col) | np_isnan(seg[:, ei]))
+                if ei < 0:
+                    chk = float(col.sum())
+                else:
+                    el = seg[:, ei]
+                    chk = float(col.sum()) + float(el.sum())
+                    if el.min() < 0:
+                        chk = math.nan
+                if chk - chk != 0:
+                    bad = ~np_isfinite(col)
+                    if ei >= 0:
+                        bad |= ~np_isfinite(el) | (el < 0)
                     nz = np.flatnonzero(bad)
                     if len(nz):
                         k = lo + 1 + int(nz[0])
@@ -335,8 +374,11 @@ def _run(blackbox: Blackbox, scheduler: Any, st: Settings,
             tk = t_origin[tid] + tpf * (k + 1)
         else:
             ek = float(curve[k, ei])
-            if ek != ek:   # failed cell without a time: fails right after its last timed report
-                ek = _last_finite_elapsed(curve, lo, k, ei)
+            if not 0.0 <= ek < INF:
+                if ek != ek:   # failed cell without a time: fails right after its last timed report
+                    ek = _last_finite_elapsed(curve, lo, k, ei)
+                else:
+                    raise _value_error(blackbox, st, tid, k, ei, ek, t_cid, t_seed, t_configs)
             tk = t_origin[tid] + ek
         if tk < now:
             tk = now
@@ -361,12 +403,19 @@ def _run(blackbox: Blackbox, scheduler: Any, st: Settings,
             if free and changed and t < max_time and (n_started < max_trials or n_paused):
                 changed = False
                 while free:
+                    if n_segs - mark >= stall_limit and n_segs >= 2 * mark:
+                        stalled = True
+                        break
                     t0 = perf()
                     s = suggest(t)
                     dt = perf() - t0
                     sugg_seconds += dt
                     if s is None:
                         break
+                    if type(s) is not Suggestion and not isinstance(s, Suggestion):
+                        raise _protocol_error(f"suggest(time={t!r}) returned {_shown(s)}; expected a "
+                                              f"methods.base.Suggestion (Suggestion.start(config) or "
+                                              f"Suggestion.resume_trial(trial_id)) or None for nothing now")
                     resume = s.resume
                     mf = s.max_fidelity
                     if mf is None:
@@ -388,7 +437,7 @@ def _run(blackbox: Blackbox, scheduler: Any, st: Settings,
                             try:
                                 cid = row_of[tuple([cfg[h] for h in hp_keys])]
                             except (KeyError, TypeError):
-                                cid = slow_config_id(cfg)
+                                cid = _table_row(slow_config_id, cfg, t)
                             curve = objectives[cid, bseed]
                         else:
                             cid = -1
@@ -414,12 +463,12 @@ def _run(blackbox: Blackbox, scheduler: Any, st: Settings,
                         if not (isinstance(tid, int) and 0 <= tid < n_started) or t_state[tid] != _PAUSED:
                             state = _STATE_NAMES[t_state[tid]] if isinstance(tid, int) and 0 <= tid < n_started \
                                 else "never started"
-                            raise SimulationError(
+                            raise _protocol_error(
                                 f"scheduler asked to resume trial {tid!r} at time {t}, but that trial is {state}; "
                                 f"only paused trials can be resumed")
                         r = t_level[tid]
                         if m <= r:
-                            raise SimulationError(
+                            raise _protocol_error(
                                 f"scheduler asked to resume trial {tid} to fidelity {fid_list[m]!r}, but it is "
                                 f"already at {fid_list[r]!r}; the max_fidelity of a resume must be larger")
                         w = heappop(free)
@@ -437,7 +486,11 @@ def _run(blackbox: Blackbox, scheduler: Any, st: Settings,
                     s_trial.append(tid)
                     s_start.append(t)
                     s_worker.append(w)
+                    n_segs += 1
                     schedule(tid, t)
+                if stalled:        # everything up to now is kept (trials started now included)
+                    end_reason = "no_progress"
+                    break
             # ---------------------------------------------------- next time step
             if not heap:
                 end_reason = "exhausted" if n_started < max_trials else "max_trials"
@@ -450,6 +503,8 @@ def _run(blackbox: Blackbox, scheduler: Any, st: Settings,
                 tc = (max_cost - closed_cost + sum_since) / n_busy
                 end_reason, cut_time = "max_cost", max(tc, t)
                 break
+            if watch_time and tn > t:
+                mark = n_segs
             t = tn
             while heap and heap[0][0] == t:
                 _, cls, w, tid, _, k = heappop(heap)
@@ -459,6 +514,8 @@ def _run(blackbox: Blackbox, scheduler: Any, st: Settings,
                 curve = t_curve[tid]
                 vals = curve[k].tolist()
                 mv = vals[mi]
+                if mv - mv != 0 and mv == mv:      # +-inf (NaN: a failed evaluation)
+                    raise _value_error(blackbox, st, tid, k, mi, mv, t_cid, t_seed, t_configs)
                 lo = t_level[tid] + 1
                 origin0 = t_origin[tid]
                 n_rows += k - lo + 1
@@ -477,9 +534,13 @@ def _run(blackbox: Blackbox, scheduler: Any, st: Settings,
                     on_end(t_trial[tid], ST_FAILED)
                     release(w, t)
                 else:
-                    if tgt is not None and sign * mv <= tgt:
-                        triggered = True
-                        end_reason = "target"
+                    if tgt is not None:
+                        if sign * mv < best_seen:
+                            best_seen = sign * mv
+                            mark = n_segs
+                        if sign * mv <= tgt:
+                            triggered = True
+                            end_reason = "target"
                     is_end = k == t_end[tid]
                     if sched_mask[k] or is_end:
                         t0 = perf()
@@ -493,6 +554,8 @@ def _run(blackbox: Blackbox, scheduler: Any, st: Settings,
                                 dec = _COMPLETE
                                 t_state[tid] = _DONE
                                 n_completed += 1
+                                if watch_done:
+                                    mark = n_segs
                                 on_end(t_trial[tid], ST_COMPLETED)
                             elif d is D_STOP:
                                 dec = _STOP
@@ -535,9 +598,30 @@ def _run(blackbox: Blackbox, scheduler: Any, st: Settings,
         if gc_was_enabled:
             gc.enable()
     wall = perf() - wall0
-    if cut_time is not None:
-        _record_running(heap, cut_time, t_level, t_origin, st, buf)
-    return t, cut_time, end_reason, wall, sugg_seconds
+    if cut_time is not None or stalled:
+        _record_running(heap, t if stalled else cut_time, t_level, t_origin, st, buf)
+    message = None
+    if stalled:
+        message = _no_progress_message(st, n_segs - mark, t, n_completed, sign * best_seen,
+                                       watch_time, watch_done)
+    return t, cut_time, end_reason, wall, sugg_seconds, message
+
+
+def _no_progress_message(st: Settings, n: int, t: float, n_completed: int, best: float,
+                         watch_time: bool, watch_done: bool) -> str:
+    """Why a run was ended for making no progress, and what to do."""
+    facts = []
+    if watch_time:
+        facts.append(f"simulated time stayed at {t:g} s")
+    if watch_done:
+        facts.append(f"no trial completed (completed so far: {n_completed})")
+    if st.stop.target is not None:
+        facts.append(f"the best {st.metric} stayed {best:g} (target {st.stop.target:g})"
+                     if math.isfinite(best) else f"no finite {st.metric} was reported (target {st.stop.target:g})")
+    return (f"no progress toward the stopping criteria {st.stop.active()} in the last {n:,} trial starts "
+            f"and resumes: {'; '.join(facts)}. The run was ended at simulated time {t:g} s and its "
+            f"results are kept. Bound the run with a trial or report budget (max_trials, max_reports; "
+            f"--max-trials, --max-reports on the command line), or check the blackbox and the target")
 
 
 def _record_running(heap: list, cut_time: float, t_level: list[int], t_origin: list[float],
@@ -603,21 +687,64 @@ def _weakrefable(x: Any) -> bool:
         return False
 
 
+def _shown(x: Any) -> str:
+    """``x`` for a message: its type and a short repr."""
+    text = repr(x)
+    return f"{type(x).__name__} {text[:200] + '...' if len(text) > 200 else text}"
+
+
+def _protocol_error(message: str) -> SchedulerProtocolError:
+    return SchedulerProtocolError(f"scheduler protocol broken: {message}")
+
+
+def _table_row(config_id: Any, cfg: Any, t: float) -> int:
+    """The table row of a suggested configuration; one the table does not have is the
+    scheduler's fault (it was given the table's rows as candidates)."""
+    try:
+        return config_id(cfg)
+    except (BlackboxError, TypeError, ValueError, KeyError) as e:
+        raise _protocol_error(f"suggest(time={t!r}) returned the configuration {_shown(cfg)}, which this "
+                              f"tabulated blackbox does not have ({e}); a scheduler must suggest rows of the "
+                              f"table (make_scheduler passes them as candidates)") from None
+
+
 def _decision(d: Any, tid: int):
     from methods.base import Decision
     try:
         return Decision(d)
-    except ValueError:
-        raise SimulationError(
-            f"on_report for trial {tid} returned {d!r}; expected a Decision "
-            f"(continue, pause or stop)") from None
+    except (ValueError, TypeError):
+        raise _protocol_error(
+            f"on_report for trial {tid} returned {_shown(d)}; expected a methods.base.Decision "
+            f"(Decision.CONTINUE, Decision.PAUSE or Decision.STOP)") from None
 
 
 def _level_or_error(blackbox: Blackbox, mf: Any, s: Any) -> int:
     try:
         return blackbox.fidelity_index(mf)
-    except BlackboxError as e:
-        raise SimulationError(f"suggestion {s!r} has max_fidelity {mf!r}: {e}") from None
+    except (BlackboxError, TypeError, ValueError) as e:
+        raise _protocol_error(f"suggestion {s!r} has max_fidelity {mf!r}: {e}") from None
+
+
+def _value_error(blackbox: Blackbox, st: Settings, tid: int, k: int, j: int, value: float,
+                 t_cid: list, t_seed: list, t_configs: list) -> SimulationError:
+    """The error for a value the simulator refuses: an infinite metric, or a negative or
+    infinite elapsed time (NaN is not one: it is a failed evaluation)."""
+    name = st.names[j]
+    if j == st.ei:
+        why = ("negative: the report would come before the trial started" if value < 0
+               else "infinite: the trial would never end")
+        what = f"elapsed time {name!r}"
+        allowed = "finite elapsed times >= 0 (NaN: the evaluation failed)"
+    else:
+        why = "infinite"
+        what = f"metric {name!r}"
+        allowed = "finite metric values (NaN: the evaluation failed)"
+    fidelity = st.fid_list[k]
+    where = f"configuration {t_configs[tid]!r}" + (f" (row {t_cid[tid]})" if t_cid[tid] >= 0 else "")
+    return SimulationError(
+        f"the blackbox's {what} is {value!r} ({why}) for {where}, seed {t_seed[tid]}, "
+        f"{blackbox.fidelity_name or 'fidelity'} {fidelity!r}; the simulator needs {allowed}. "
+        f"Fix the table (e.g. replace the value by NaN to mark a failed evaluation)")
 
 
 def _last_finite_elapsed(curve: np.ndarray, lo: int, k: int, ei: int) -> float:

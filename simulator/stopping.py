@@ -17,6 +17,12 @@ the run:
 "At the report" means that report is the last row of the results (reports at the same
 time that come later in the documented order, see ``simulator.events``, are not).
 
+A run also ends when nothing is left to run (``end_reason`` "exhausted"), and when it makes
+no progress toward its criteria for ``simulator.simulate.NO_PROGRESS_LIMIT`` trial starts in a
+row ("no_progress", with ``metadata["end_message"]`` saying why): a criterion that can never
+be met (a target no trial reaches, ``max_completed`` when every evaluation fails, a scheduler
+that only pauses) must not run forever. ``max_trials`` and ``max_reports`` always end a run.
+
 Example:
     >>> Stop(max_time=3600, target=0.05).active()
     {'max_time': 3600.0, 'target': 0.05}
@@ -30,12 +36,13 @@ import math
 from dataclasses import dataclass
 from typing import Any, Mapping
 
+from blackbox_repo.errors import InputError
 from simulator.fields import from_mapping
 
 __all__ = ["Stop", "StopError"]
 
 
-class StopError(ValueError):
+class StopError(InputError):
     """Invalid stopping criteria."""
 
 
@@ -65,17 +72,17 @@ class Stop:
             if v is None:
                 continue
             if isinstance(v, bool) or not isinstance(v, (int, float)) or v != int(v) or v < 1:
-                raise StopError(f"{name}={v!r} is not valid; it must be an integer >= 1 (or None)")
+                raise StopError(f"{name}={v!r} is not valid; it must be an integer >= 1")
             object.__setattr__(self, name, int(v))
         for name in _FLOAT_FIELDS:
             v = getattr(self, name)
             if v is None:
                 continue
-            if isinstance(v, bool) or not isinstance(v, (int, float)) or math.isnan(v):
-                raise StopError(f"{name}={v!r} is not valid; it must be a number (or None)")
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+                raise StopError(f"{name}={v!r} is not valid; it must be a finite number")
             v = float(v)
             if name != "target" and not v > 0:
-                raise StopError(f"{name}={v!r} is not valid; it must be > 0 (or None)")
+                raise StopError(f"{name}={v!r} is not valid; it must be > 0")
             object.__setattr__(self, name, v)
         if not self.active():
             raise StopError(

@@ -23,6 +23,7 @@ from typing import Any, Callable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from blackbox_repo.errors import InputError
 from studies.layout import RESULTS, StudyStore
 
 __all__ = ["load_study", "StudyResults", "aggregate", "STATS", "interquartile_mean"]
@@ -70,7 +71,7 @@ def _center_bands(m: np.ndarray, stat: str, n_boot: int, ci: float, rng: np.rand
             a = (1 - ci) / 2 * 100
             lo, hi = np.nanpercentile(boots, [a, 100 - a], axis=0)
             return c, lo, hi
-    raise ValueError(f"unknown statistic {stat!r}; allowed: {list(STATS)}")
+    raise InputError(f"unknown statistic {stat!r}; allowed: {list(STATS)}")
 
 
 def aggregate(traj: pd.DataFrame, stat: str = "mean_se", value: str = "best", *, n_boot: int = 500,
@@ -84,7 +85,7 @@ def aggregate(traj: pd.DataFrame, stat: str = "mean_se", value: str = "best", *,
         import difflib
 
         close = difflib.get_close_matches(stat, STATS, n=1)
-        raise ValueError(f"unknown statistic {stat!r}; allowed: {list(STATS)}."
+        raise InputError(f"unknown statistic {stat!r}; allowed: {list(STATS)}."
                          + (f" Did you mean {close[0]!r}?" if close else ""))
     rng = np.random.default_rng(seed)
     out = []
@@ -382,20 +383,29 @@ def _runs_row(st: Any, source: str = "hposim") -> dict:
             "n_reports": s.get("n_reports"), "best": s.get("best"), "final_time": s.get("final_time"),
             "decision_time_total": s.get("decision_time_total"), "optimum": info.get("optimum"),
             "worst": info.get("worst"), "max_time": stop.get("max_time"),
-            "error": (f"{err.get('type')}: {err.get('message')}" if err else None), "path": st.path,
+            "error": st.problem if st.status == "corrupt" else (f"{err.get('type')}: {err.get('message')}"
+                                                                 if err else None), "path": st.path,
             "source": source, "metrics": meta.get("metrics"), "modes": meta.get("modes")}
 
 
 def _load_hposim(path: str, storage_options: Mapping[str, Any] | None) -> StudyResults:
     store = StudyStore.from_study_path(path, storage_options)
     store.check_readable()
-    states = store.read_states()
+    # every done run's results file is hashed here, where the study is first read in this process
+    states = store.read_states(warn=False, verify=True)
     rows, readers = [], {}
     for key in sorted(states):
         st = states[key]
         rows.append(_runs_row(st))
         if st.status == "done":
             readers[key] = _hposim_reader(store, st.path)
+    corrupt = [st for st in states.values() if st.status == "corrupt"]
+    if corrupt:
+        names = ", ".join(f"{st.benchmark}/{st.method}/{st.seed}" for st in corrupt[:5])
+        more = f" and {len(corrupt) - 5} more" if len(corrupt) > 5 else ""
+        warnings.warn(f"{len(corrupt)} corrupt run(s) of {store.url} are EXCLUDED from the analysis "
+                      f"({names}{more}): {corrupt[0].problem}. 'hposim study verify' lists them; "
+                      f"'hposim study run' recomputes them", stacklevel=3)
     runs = pd.DataFrame(rows, columns=RUN_COLUMNS)
     for c in ("wall_seconds", "best", "final_time", "decision_time_total", "optimum", "worst", "max_time"):
         runs[c] = pd.to_numeric(runs[c], errors="coerce")
@@ -409,7 +419,7 @@ def load_study(path: "str | Sequence[str]", storage_options: Mapping[str, Any] |
     if not isinstance(path, (str, bytes)) and hasattr(path, "__iter__"):
         paths = [str(p) for p in path]
         if not paths:
-            raise ValueError("load_study needs at least one path")
+            raise InputError("load_study needs at least one path")
         out = load_study(paths[0], storage_options)
         for p in paths[1:]:
             out = out + load_study(p, storage_options)

@@ -14,6 +14,8 @@ import os
 import threading
 from typing import Any
 
+from blackbox_repo.errors import InputError
+
 __all__ = ["get_blackbox", "blackbox_tasks", "cache_info", "clear_cache"]
 
 _CACHE: dict[tuple[str, str | None], Any] = {}
@@ -33,7 +35,7 @@ def get_blackbox(name: str, task: str | None) -> Any:
             bb = load_blackbox(name, task)
             if isinstance(bb, dict):
                 if len(bb) != 1:
-                    raise ValueError(f"blackbox {name!r} has tasks {sorted(bb)}; name one as {name}/<task>")
+                    raise InputError(f"blackbox {name!r} has tasks {sorted(bb)}; name one as {name}/<task>")
                 bb = next(iter(bb.values()))
             _CACHE[key] = bb
             _LOADS += 1

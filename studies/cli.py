@@ -5,8 +5,20 @@ through a module listed in ``SUBCOMMAND_MODULES`` that exposes ``register(subpar
 A subcommand sets ``func`` (``args -> int``) with ``parser.set_defaults(func=...)``.
 
 Errors never show a traceback (unless ``--debug``): they print one line
-``hposim: error: <message>`` to stderr and exit with 2 for a usage error (bad or missing
-arguments, raised as ``UsageError`` or by argparse) or 1 for a runtime error.
+``hposim: error: <message>`` to stderr and exit with the status of their kind in
+``blackbox_repo.errors`` (the README's exit-status table):
+
+====  ==========================================================================
+0     success (``study compare``: the candidate is not worse)
+1     a comparison found a regression, a run failed, a scheduler broke the protocol
+      (``ProtocolError``), or an unexpected error
+2     bad input: arguments (argparse usage errors, ``UsageError``), specs, tables,
+      names (``InputError``)
+3     integrity: a file hposim wrote no longer matches its checksum (``IntegrityError``)
+4     storage or network unavailable (``StorageError``)
+130   interrupted (Ctrl-C)
+141   the output pipe was closed (``hposim ... | head``), like a shell's SIGPIPE
+====  ==========================================================================
 
 Example:
     >>> main(["blackbox", "list"])      # doctest: +SKIP
@@ -16,27 +28,33 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 import traceback
+import warnings
 from typing import Sequence
 
+from blackbox_repo.errors import EXIT_INPUT, HposimError, InputError, exit_code
+
 __all__ = ["main", "build_parser", "SUBCOMMAND_MODULES", "UsageError", "CommandError",
-           "EXIT_RUNTIME", "EXIT_USAGE"]
+           "EXIT_RUNTIME", "EXIT_USAGE", "EXIT_INTERRUPTED", "EXIT_BROKEN_PIPE"]
 
 #: modules that each add subcommands with ``register(subparsers)``
 SUBCOMMAND_MODULES: tuple[str, ...] = ("studies.cli_blackbox", "studies.cli_simulate", "studies.cli_study",
                                         "studies.cli_methods")
 
 EXIT_RUNTIME = 1
-EXIT_USAGE = 2
+EXIT_USAGE = EXIT_INPUT
+EXIT_INTERRUPTED = 130
+EXIT_BROKEN_PIPE = 141      # 128 + SIGPIPE, what a shell reports for ``cmd | head``
 PROG = "hposim"
 
 
-class UsageError(Exception):
+class UsageError(InputError):
     """The command line is wrong (exit status 2)."""
 
 
-class CommandError(Exception):
+class CommandError(HposimError):
     """The command could not be carried out (exit status 1)."""
 
 
@@ -69,10 +87,28 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _fail(message: str, code: int, usage: str | None = None) -> int:
-    if usage:
-        sys.stderr.write(usage)
-    sys.stderr.write(f"{PROG}: error: {message}\n")
+    try:
+        if usage:
+            sys.stderr.write(usage)
+        sys.stderr.write(f"{PROG}: error: {message}\n")
+    except BrokenPipeError:    # stderr is a closed pipe too: the exit status says it
+        pass
     return code
+
+
+def _format_warning(message, category, filename, lineno, line=None) -> str:  # noqa: ANN001
+    """Warnings on the command line: one line ``hposim: warning: ...`` (no source location)."""
+    return f"{PROG}: warning: {message}\n"
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's final flush into a closed pipe is silent."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):  # stdout is not a real file (tests capture it): nothing to flush
+        pass
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -82,6 +118,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = [a for a in argv if a != "--debug"]
     if debug:
         argv.insert(0, "--debug")
+    warnings.formatwarning = _format_warning
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
@@ -90,20 +127,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as e:        # --help and --version exit through argparse
         return int(e.code or 0)
     try:
-        return int(args.func(args) or 0)
+        code = int(args.func(args) or 0)
+        sys.stdout.flush()         # a closed pipe shows here, not in the interpreter's exit
+        return code
+    except BrokenPipeError:        # ``hposim ... | head``: the reader has all it wanted
+        _silence_stdout()
+        return EXIT_BROKEN_PIPE
     except KeyboardInterrupt:
-        return _fail("interrupted", EXIT_RUNTIME)
-    except UsageError as e:
-        if debug:
-            traceback.print_exc()
-        return _fail(str(e), EXIT_USAGE)
+        return _fail("interrupted", EXIT_INTERRUPTED)
     except Exception as e:  # noqa: BLE001 - every error becomes one line (traceback with --debug)
         if debug:
             traceback.print_exc()
         message = str(e) or type(e).__name__
-        if not isinstance(e, (CommandError, ValueError, LookupError, OSError)):
+        if not isinstance(e, (HposimError, ValueError, LookupError, OSError)):
             message = f"{type(e).__name__}: {message}"
-        return _fail(message, EXIT_RUNTIME)
+        return _fail(message, exit_code(e))
 
 
 if __name__ == "__main__":

@@ -15,18 +15,18 @@ from __future__ import annotations
 import argparse
 import difflib
 import json
-import shutil
+import re
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 import numpy as np
 
 from blackbox_repo import repository
-from blackbox_repo.blackbox import TabularBlackbox
+from blackbox_repo.blackbox import BlackboxError, TabularBlackbox
+from blackbox_repo.errors import InputError, IntegrityError
 from blackbox_repo.configspace import Constant, Domain, Float, Integer
-from blackbox_repo.importing import ImportReport, format_table, import_table
+from blackbox_repo.importing import ImportReport, TableImportError, format_table, import_table
 from blackbox_repo.storage import validate_name
-from studies.cli import CommandError
 
 __all__ = ["register", "format_bytes", "describe_domain", "compact_values", "info_text", "list_text"]
 
@@ -365,10 +365,15 @@ def summary_text(blackboxes: Mapping[str, TabularBlackbox], name: str, record: A
 
 def cmd_list(args: argparse.Namespace) -> int:
     records = repository.list_blackboxes()
-    if not records:
+    damaged = [f"{t[0]}/{t[1]}" for t in _verify_targets() if t[2] == "cached"
+               and not (t[3] / "metadata.json").is_file()]
+    if not records and not damaged:
         print("no blackboxes known")
         return 0
-    print(list_text(records))
+    if records:
+        print(list_text(records))
+    if damaged:
+        print(f"damaged (metadata.json missing; see `hposim blackbox verify`): {', '.join(damaged)}")
     return 0
 
 
@@ -397,33 +402,62 @@ def cmd_info(args: argparse.Namespace) -> int:
 
 
 # ---------------------------------------------------------------------------- import
+def _exists_message(name: str, tasks: Sequence[str]) -> str:
+    return (f"a blackbox named {name!r} already exists in the cache (tasks: {_tasks_text(tasks)}); "
+            f"pass --force to overwrite it or choose another --name")
+
+
+_PARAMETER_FLAGS = {
+    "repair_elapsed_time=True (CLI: --repair-elapsed-time)": "--repair-elapsed-time",
+    "repair_elapsed_time=True": "--repair-elapsed-time",
+    "config_cols": "--config-cols", "objective_cols": "--objective-cols", "fidelity_col": "--fidelity-col",
+    "seed_col": "--seed-col", "task_col": "--task-col", "elapsed_time_col": "--elapsed-time-col",
+}
+
+
+def flag_names(message: str) -> str:
+    """An import error as the command line says it: Python parameter names become flags.
+
+    Example:
+        >>> flag_names("name them with fidelity_col / seed_col")
+        'name them with --fidelity-col / --seed-col'
+    """
+    for param, flag in _PARAMETER_FLAGS.items():
+        message = re.sub(rf"(?<![\w'-]){re.escape(param)}(?![\w'])", flag, message)
+    return message
+
+
 def cmd_import(args: argparse.Namespace) -> int:
     validate_name(args.name, "blackbox name")
-    existing = _record(args.name)
-    if existing is not None and existing.kind == "embedded":
-        raise CommandError(f"{args.name!r} is the name of an embedded blackbox; choose another --name")
-    if existing is not None and not args.force:
-        where = "in the cache" if existing.cached else f"as a {existing.kind}"
-        raise CommandError(
-            f"a blackbox named {args.name!r} already exists {where} (tasks: "
-            f"{_tasks_text(existing.tasks)}); pass --force to overwrite it or choose another --name")
-    result = import_table(
-        args.file, config_cols=args.config_cols, fidelity_col=args.fidelity_col,
-        seed_col=args.seed_col, task_col=args.task_col, elapsed_time_col=args.elapsed_time_col,
-        objective_cols=args.objective_cols, metric=args.metric, mode=args.mode,
-        fidelity_name=args.fidelity_name, repair_elapsed_time=args.repair_elapsed_time,
-        name=args.name)
+    try:
+        repository.check_free_name(args.name)
+    except BlackboxError as e:
+        raise InputError(f"--name {str(e).replace('choose another name', 'choose another --name')}") from None
+    # early and friendly (before reading the table); the save checks again under the lock
+    existing = repository.CacheProvider().tasks(args.name) + [
+        f"{t} (damaged)" for t in repository.damaged_tasks(args.name)]
+    if existing and not args.force:
+        raise InputError(_exists_message(args.name, existing))
+    try:
+        result = import_table(
+            args.file, config_cols=args.config_cols, fidelity_col=args.fidelity_col,
+            seed_col=args.seed_col, task_col=args.task_col, elapsed_time_col=args.elapsed_time_col,
+            objective_cols=args.objective_cols, metric=args.metric, mode=args.mode,
+            fidelity_name=args.fidelity_name, repair_elapsed_time=args.repair_elapsed_time,
+            name=args.name)
+    except TableImportError as e:
+        raise TableImportError(flag_names(str(e))) from None
     for task in result.blackboxes:
         validate_name(task, "task name")
     print(result.report)
-    if existing is not None and existing.cached:
-        for old in existing.tasks:
-            if old not in result.blackboxes:
-                folder = _folder(args.name, old)
-                if folder is not None:
-                    shutil.rmtree(folder)
-    for task, bb in result.blackboxes.items():
-        path = repository.save_blackbox(bb, args.name, task)
+    try:
+        # the existence check and the write are one step under the family's lock: of two
+        # concurrent imports of the same --name without --force, exactly one succeeds
+        paths = repository.save_blackboxes(result.blackboxes, args.name, force=args.force)
+    except repository.BlackboxExistsError:
+        raise InputError(_exists_message(args.name, repository.CacheProvider().tasks(args.name))
+                         + " (it was created while this import ran)") from None
+    for task, path in paths.items():
         print(f"saved {args.name}/{task} -> {path}")
     tasks = list(result.blackboxes)
     ref = args.name if len(tasks) > 1 else f"{args.name}/{tasks[0]}"
@@ -433,15 +467,10 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 # ---------------------------------------------------------------------------- get / verify
 def cmd_get(args: argparse.Namespace) -> int:
-    from blackbox_repo.download import DownloadError
-    from blackbox_repo.mirror import MirrorError
     from blackbox_repo.recipes import get_recipe
-    from blackbox_repo.recipes.base import RecipeError
-    try:
-        recipe = get_recipe(args.name)
-        tasks = recipe.get(force=args.force, mirror=args.mirror)
-    except (RecipeError, DownloadError, MirrorError) as e:
-        raise CommandError(str(e)) from e
+    # errors are HposimErrors of the right kind (input, storage, integrity): one line each
+    recipe = get_recipe(args.name)
+    tasks = recipe.get(force=args.force, mirror=args.mirror)
     origin = (recipe.marker() or {}).get("origin", "cache")
     size = sum(p.stat().st_size for p in recipe.family_folder().rglob("*") if p.is_file())
     print(f"{args.name}: {len(tasks)} task(s) ({_tasks_text(list(tasks))}) in {recipe.family_folder()} "
@@ -450,31 +479,44 @@ def cmd_get(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_verify(args: argparse.Namespace) -> int:
-    from blackbox_repo.recipes import RECIPES
-    from blackbox_repo.storage import verify_folder
+def _verify_targets() -> list[tuple[str, str, str, Path, Path | None]]:
+    """(name, task, kind, folder, cache_dir) of every stored task: cached ones (damaged
+    folders included) and embedded ones (whose derived cache lives in the home folder)."""
     cache = repository.CacheProvider()
-    wanted = [repository.parse_blackbox_ref(r) for r in args.refs]
     targets = []
-    for name in cache.names():
-        for task in cache.tasks(name):
-            if not wanted or any(n == name and t in (None, task) for n, t in wanted):
-                targets.append((name, task))
-    missing = [f"{n}/{t}" if t else n for n, t in wanted
-               if not any(n == name and t in (None, task) for name, task in targets)]
+    for name in sorted({*cache.names(), *(p.name for p in cache._visible_dirs(cache.root()))}):
+        for task in sorted({*cache.tasks(name), *repository.damaged_tasks(name)}):
+            targets.append((name, task, "cached", cache.folder(name, task), None))
+    embedded = repository.EmbeddedProvider()
+    for name in embedded.names():
+        for task in embedded.tasks(name):
+            targets.append((name, task, "embedded", embedded.folder(name, task),
+                            repository.default_cache_dir(name, task)))
+    return targets
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    wanted = [repository.parse_blackbox_ref(r) for r in args.refs]
+    targets = [t for t in _verify_targets()
+               if not wanted or any(n == t[0] and w in (None, t[1]) for n, w in wanted)]
+    missing = [f"{n}/{w}" if w else n for n, w in wanted
+               if not any(n == t[0] and w in (None, t[1]) for t in targets)]
     if missing:
-        raise CommandError(f"not in the cache: {missing}; cached: {cache.names()}")
+        known = sorted({t[0] for t in _verify_targets()})
+        raise InputError(f"not in the cache (nor embedded): {missing}; stored here: {known}")
     bad = 0
-    for name, task in targets:
-        problems = verify_folder(cache.folder(name, task))
+    for name, task, kind, folder, cache_dir in targets:
+        problems = repository.verify_task(folder, cache_dir=cache_dir)
         if problems:
             bad += 1
-            fix = (f"hposim blackbox get {name} --force" if name in RECIPES
-                   else f"re-import or re-save {name}/{task}")
-            print(f"CORRUPT {name}/{task}: " + "; ".join(problems) + f"\n  fix: {fix}")
+            fix = ("reinstall hposim (`pip install --force-reinstall hposim`, or `git checkout "
+                   "blackbox_repo/embedded` in a source checkout)" if kind == "embedded"
+                   else repository.repair_advice(name, task))
+            only_cache = all(p.startswith("cache: ") for p in problems)   # derived: repairs itself
+            print(f"CORRUPT {name}/{task}: " + "; ".join(problems) + ("" if only_cache else f"\n  fix: {fix}"))
         else:
-            print(f"ok      {name}/{task}")
-    print(f"{len(targets) - bad} of {len(targets)} cached task(s) verified")
+            print(f"ok      {name}/{task}" + (" (embedded)" if kind == "embedded" else ""))
+    print(f"{len(targets) - bad} of {len(targets)} stored task(s) verified")
     if bad:
-        raise CommandError(f"{bad} cached task(s) failed verification (see above)")
+        raise IntegrityError(f"{bad} stored task(s) failed verification (see above)")
     return 0

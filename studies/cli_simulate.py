@@ -6,18 +6,36 @@ Example (shell)::
         --n-workers 4 --max-time 72000 --seed 0 --out run.parquet
 
 ``--method-arg KEY=VALUE`` may repeat; VALUE is read as a JSON literal when it parses
-(``3``, ``0.5``, ``true``, ``[1, 2]``, ``"x"``), else taken as a string (``type=promotion``).
-The task may be omitted when the blackbox has a single task.
+(``3``, ``0.5``, ``true``, ``[1, 2]``, ``"x"``), else taken as a string (``type=promotion``;
+a boolean argument also takes ``False``, ``no``, ``0``, ...). The task may be omitted when
+the blackbox has a single task.
+
+``--out`` never replaces an existing file unless ``--force`` is given (and never a
+directory); it is checked before the run, and a name not ending in ``.parquet`` gets a
+warning (the file is Parquet whatever its name). Errors name the command-line flags
+(``--time-per-fidelity``), not the Python parameters behind them.
 """
 from __future__ import annotations
 
 import argparse
 import json
+import math
+import os
+import re
+import sys
+from pathlib import Path
 from typing import Any, Sequence
 
 from studies.cli import CommandError, UsageError
 
-__all__ = ["register", "parse_method_args", "load_one_blackbox", "cmd_simulate"]
+__all__ = ["register", "parse_method_args", "load_one_blackbox", "cmd_simulate", "flag_names",
+           "check_out_path"]
+
+#: ``simulate``/``Stop`` parameters -> the flags that set them
+_FLAGS = {name: "--" + name.replace("_", "-") for name in (
+    "n_workers", "seed", "blackbox_seed", "time_per_fidelity", "max_time", "max_trials", "max_completed",
+    "max_reports", "max_cost", "target")}
+_PARAM = re.compile(r"(?<![\w-])(" + "|".join(_FLAGS) + r")=")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -47,7 +65,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     g.add_argument("--max-reports", type=int, help="reports")
     g.add_argument("--max-cost", type=float, help="total worker-seconds")
     g.add_argument("--target", type=float, help="metric value to reach")
-    p.add_argument("--out", help="write the results (and metadata) to this Parquet file")
+    p.add_argument("--out", help="write the results (and metadata) to this Parquet file (.parquet); "
+                                 "an existing file is kept unless --force")
+    p.add_argument("--force", action="store_true", help="overwrite the --out file if it exists")
     p.set_defaults(func=cmd_simulate)
 
 
@@ -58,6 +78,40 @@ def _modes(text: str) -> str:
         raise argparse.ArgumentTypeError(f"{bad[0].strip()!r} is not a mode; allowed: min or max, comma-separated "
                                          f"with several metrics (e.g. --mode max,min)")
     return text
+
+
+def flag_names(message: str) -> str:
+    """``message`` with the Python parameters of ``simulate`` written as their flags.
+
+    Example:
+        >>> flag_names("time_per_fidelity=-1.0 must be a finite number > 0; max_time=3 and seed=2")
+        '--time-per-fidelity -1.0 must be a finite number > 0; --max-time 3 and --seed 2'
+        >>> flag_names("blackbox_seed=3 is not valid")
+        '--blackbox-seed 3 is not valid'
+    """
+    return _PARAM.sub(lambda m: _FLAGS[m.group(1)] + " ", message)
+
+
+def check_out_path(out: str, force: bool) -> Path:
+    """The ``--out`` path, checked before the run: not a directory, not an existing file
+    unless ``force``, its folder creatable; a warning when its suffix is not ``.parquet``."""
+    path = Path(out)
+    if path.is_dir():
+        raise UsageError(f"--out {out} is a directory; give a file path, e.g. --out {path / 'run.parquet'}")
+    if os.path.lexists(path) and not force:
+        raise UsageError(f"--out {out} exists; choose another file, or add --force to overwrite it "
+                         f"(it would be replaced by a Parquet file)")
+    for parent in path.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise UsageError(f"--out {out}: {parent} is a file, not a folder")
+            if not os.access(parent, os.W_OK | os.X_OK):
+                raise UsageError(f"--out {out}: the folder {parent} is not writable")
+            break
+    if path.suffix.lower() != ".parquet":
+        print(f"hposim: warning: --out {out} does not end in .parquet; the file written is Parquet "
+              f"whatever its name", file=sys.stderr)
+    return path
 
 
 def parse_method_args(items: Sequence[str]) -> dict[str, Any]:
@@ -97,6 +151,8 @@ def load_one_blackbox(ref: str):
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
+    from blackbox_repo.errors import InputError
+    from methods.arguments import check_seed
     from simulator import Stop, make_scheduler, simulate
 
     stop = {k: getattr(args, k) for k in ("max_time", "max_trials", "max_completed", "max_reports",
@@ -104,20 +160,38 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     if not stop:
         raise UsageError("no stopping criterion; give at least one of --max-time, --max-trials, "
                          "--max-completed, --max-reports, --max-cost, --target")
-    stop = Stop(**stop)
     if args.n_workers < 1:
         raise UsageError(f"--n-workers {args.n_workers} is not valid; it must be >= 1")
+    check_seed("--seed", args.seed, UsageError)
+    tpf = args.time_per_fidelity
+    if tpf is not None and not (math.isfinite(tpf) and tpf > 0):
+        raise UsageError(f"--time-per-fidelity {tpf} is not valid; it must be a finite number of seconds > 0")
+    out = check_out_path(args.out, args.force) if args.out else None
     method_args = parse_method_args(args.method_arg)
-    blackbox = load_one_blackbox(args.blackbox)
-    scheduler = make_scheduler(args.method, blackbox, metric=args.metric, mode=args.mode,
-                               seed=args.seed, **method_args)
-    result = simulate(blackbox, scheduler, n_workers=args.n_workers, stop=stop, seed=args.seed,
-                      blackbox_seed=args.blackbox_seed, time_per_fidelity=args.time_per_fidelity)
-    print(result.summary())
-    if args.out:
+    try:
+        stop = Stop(**stop)
+        blackbox = load_one_blackbox(args.blackbox)
+        scheduler = make_scheduler(args.method, blackbox, metric=args.metric, mode=args.mode,
+                                   seed=args.seed, **method_args)
+        result = simulate(blackbox, scheduler, n_workers=args.n_workers, stop=stop, seed=args.seed,
+                          blackbox_seed=args.blackbox_seed, time_per_fidelity=tpf)
+    except InputError as e:
+        mapped = flag_names(str(e))
+        if mapped == str(e):
+            raise
         try:
-            result.to_parquet(args.out)
+            mapped_error = type(e)(mapped)
+        except TypeError:        # an error class with other constructor arguments: as it is
+            raise e from None
+        raise mapped_error from e
+    print(result.summary())
+    message = result.metadata.get("end_message")
+    if message:
+        print(f"hposim: warning: {message}", file=sys.stderr)
+    if out is not None:
+        try:
+            result.to_parquet(out, overwrite=args.force)
         except OSError as e:
-            raise CommandError(f"cannot write {args.out}: {e}") from e
+            raise CommandError(f"cannot write --out {args.out}: {e}") from e
         print(f"wrote {len(result.results)} reports to {args.out}")
     return 0

@@ -1,4 +1,4 @@
-"""``hposim study run|status|plot|report|compare|export-tensorboard``.
+"""``hposim study run|status|verify|plot|report|compare|export-tensorboard``.
 
 Example:
     >>> from studies.cli import main
@@ -10,6 +10,9 @@ from __future__ import annotations
 import argparse
 import sys
 from typing import Any
+
+from blackbox_repo.errors import InputError
+from studies.spec import MAX_RUNS
 
 __all__ = ["register"]
 
@@ -28,6 +31,19 @@ def _storage_options(pairs: list[str] | None) -> dict[str, Any]:
     return out
 
 
+def _positive_int(flag: str):
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{flag} must be a positive integer, got {text!r}") from None
+        if value < 1:
+            raise argparse.ArgumentTypeError(f"{flag} must be a positive integer (>= 1), got {value}")
+        return value
+
+    return parse
+
+
 def _add_storage(p: argparse.ArgumentParser) -> None:
     p.add_argument("--storage-option", "-o", action="append", metavar="KEY=VALUE",
                    help="an fsspec storage option (repeatable), e.g. endpoint_url=http://host:9000; "
@@ -39,17 +55,20 @@ def cmd_run(args: argparse.Namespace) -> int:
     from studies.runner import run_study
     from studies.spec import Study
 
-    study = Study.from_yaml(args.spec)
+    study = Study.from_yaml(args.spec, max_runs=args.max_runs)
     summary = run_study(study, args.root, engine=args.engine, jobs=args.jobs, address=args.scheduler_address,
+                        max_runs=args.max_runs,
                         storage_options=_storage_options(args.storage_option),
                         progress=False if args.quiet else None)
     print(summary.format(), file=sys.stderr if not summary.ok else sys.stdout)
-    if args.report and summary.done + summary.skipped > 0:
+    if args.report:
         from studies.report import write_report
 
         paths = write_report(f"{args.root.rstrip('/')}/{study.name}",
                              storage_options=_storage_options(args.storage_option))
         print(f"report: {paths['md']} and {paths['html']}")
+        if summary.done + summary.skipped == 0:
+            print("the report has no results: every run failed (it lists why)", file=sys.stderr)
     return 0 if summary.ok else 1
 
 
@@ -71,7 +90,7 @@ def cmd_plot(args: argparse.Namespace) -> int:
     opts = _storage_options(args.storage_option)
     study = load_study(args.path, opts)
     if study.done.empty:
-        raise ValueError(f"study {args.path} has no done runs to plot")
+        raise InputError(f"study {args.path} has no done runs to plot")
     out = args.out or f"{args.path.rstrip('/')}/figures"
     paths = plot_all(study, out, formats=args.format, log_x=args.log_x, stat=args.stat)
     from studies.pareto_plots import plot_multi_objective    # hypervolume and Pareto fronts, if any
@@ -104,6 +123,18 @@ def cmd_compare(args: argparse.Namespace) -> int:
     return 1 if res.worse else 0
 
 
+def cmd_verify(args: argparse.Namespace) -> int:
+    from studies.layout import RunIntegrityError
+    from studies.verify import verify_path
+
+    report = verify_path(args.path, _storage_options(args.storage_option))
+    print(report.format())
+    if not report.ok:
+        raise RunIntegrityError(f"{len(report.problems)} corrupt file(s) (listed above); 'hposim study run' "
+                                f"recomputes corrupt runs")
+    return 0
+
+
 def cmd_export_tensorboard(args: argparse.Namespace) -> int:
     from studies.tensorboard import export_tensorboard
 
@@ -124,7 +155,12 @@ def register(subparsers: Any) -> None:
                    "any fsspec URL, e.g. s3://bucket/prefix")
     p.add_argument("--engine", default="local", choices=["serial", "local", "dask", "ray"],
                    help="where runs execute (default: local processes)")
-    p.add_argument("--jobs", "-j", type=int, default=2, help="worker processes (local, a LocalCluster, local Ray)")
+    p.add_argument("--jobs", "-j", type=_positive_int("--jobs"), default=2,
+                   help="worker processes (local, a LocalCluster, local Ray); at most one per pending batch "
+                        "of runs is started")
+    p.add_argument("--max-runs", type=_positive_int("--max-runs"), default=MAX_RUNS,
+                   help=f"refuse a spec that expands to more runs than this (default {MAX_RUNS}: "
+                        f"'seeds: 1000000000' is a typo, not a study)")
     p.add_argument("--scheduler-address", default=None,
                    help="an existing Dask scheduler (tcp://host:8786) or Ray cluster address")
     p.add_argument("--report", action="store_true", help="write the report when the runs are done")
@@ -161,6 +197,14 @@ def register(subparsers: Any) -> None:
                    help="also require a rank-biserial effect size above this (default 0)")
     _add_storage(p)
     p.set_defaults(func=cmd_compare)
+
+    p = sub.add_parser("verify", help="check every run file against its recorded sha256 (exit 3 if corrupt)",
+                       description="Check every file of a study (or of every study under a root): each "
+                                   "metadata.json parses, each done run's results.parquet has the size and "
+                                   "sha256 recorded in it. Exit status 3 when anything is corrupt.")
+    p.add_argument("path", help="the study folder <root>/<study>, or a root holding studies")
+    _add_storage(p)
+    p.set_defaults(func=cmd_verify)
 
     p = sub.add_parser("export-tensorboard", help="write TensorBoard event files of a study")
     p.add_argument("path", help="the study folder")

@@ -84,7 +84,7 @@ def cmd_surrogate(args: argparse.Namespace) -> int:
         raise UsageError(f"--max-configs {args.max_configs} is not valid; it must be at least 2")
     existing = next((r for r in repository.list_blackboxes() if r.name == new_name), None)
     if existing is not None and existing.kind != "cached":
-        raise CommandError(f"{new_name!r} is the name of a {existing.kind} blackbox; choose another --name")
+        raise UsageError(f"--name {new_name!r} is the name of a {existing.kind} blackbox; choose another --name")
     if existing is not None and task in existing.tasks and not args.force:
         raise CommandError(f"{new_name}/{task} already exists in the cache; pass --force to overwrite it "
                            f"or choose another --name")
@@ -94,7 +94,11 @@ def cmd_surrogate(args: argparse.Namespace) -> int:
     sur = add_surrogate(table, args.model, seeds=args.seeds, max_configs=args.max_configs,
                         random_state=args.random_state, **params)
     print(sur.card.text())
-    folder = sur.save(new_name, task)
+    try:
+        folder = sur.save(new_name, task, force=args.force)
+    except repository.BlackboxExistsError:
+        raise CommandError(f"{new_name}/{task} was created while the surrogate was fitted; pass --force "
+                           f"to overwrite it or choose another --name") from None
     print(f"saved {new_name}/{task} -> {folder}")
     print(f"Inspect it with: hposim blackbox info {new_name}/{task}")
     return 0

@@ -27,9 +27,11 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from blackbox_repo.errors import InputError
 from studies.analysis import StudyResults, load_study
 
-__all__ = ["compare", "Comparison", "paired_scores", "wilcoxon_worse", "measure_false_alarm_rate"]
+__all__ = ["compare", "Comparison", "paired_scores", "wilcoxon_worse", "measure_false_alarm_rate",
+           "check_compare_settings"]
 
 
 @dataclass
@@ -81,7 +83,7 @@ def paired_scores(study: StudyResults, baseline: str, candidate: str, n_points: 
             import difflib
 
             close = difflib.get_close_matches(m, study.methods, n=1)
-            raise ValueError(f"method {m!r} is not in the study; methods: {study.methods}."
+            raise InputError(f"method {m!r} is not in the study; methods: {study.methods}."
                              + (f" Did you mean {close[0]!r}?" if close else ""))
     traj = study.trajectories(n_points)
     traj = traj[traj["method"].isin([baseline, candidate])]
@@ -120,6 +122,25 @@ def wilcoxon_worse(diff: np.ndarray) -> tuple[float, float]:
     return p, effect
 
 
+def check_compare_settings(baseline: str, candidate: str, alpha: float, min_effect: float) -> None:
+    """``InputError`` unless ``0 < alpha < 1``, ``0 <= min_effect < 1`` (the rank-biserial effect
+    lies in [-1, 1] and must *exceed* ``min_effect``) and the two methods differ.
+
+    Example:
+        >>> check_compare_settings("ASHA", "ASHA", 0.05, 0.0)
+        Traceback (most recent call last):
+        ...
+        blackbox_repo.errors.InputError: --baseline and --candidate are both 'ASHA'; compare two different methods
+    """
+    if baseline == candidate:
+        raise InputError(f"--baseline and --candidate are both {baseline!r}; compare two different methods")
+    if isinstance(alpha, bool) or not isinstance(alpha, (int, float)) or not 0 < alpha < 1:
+        raise InputError(f"--alpha {alpha!r} is not valid; the significance level must be in (0, 1), e.g. 0.05")
+    if isinstance(min_effect, bool) or not isinstance(min_effect, (int, float)) or not 0 <= min_effect < 1:
+        raise InputError(f"--min-effect {min_effect!r} is not valid; the rank-biserial effect size lies in "
+                         f"[-1, 1] and must exceed it, so it must be in [0, 1), e.g. 0.2")
+
+
 def compare(study: "StudyResults | str | None" = None, *, baseline: str, candidate: str,
             alpha: float = 0.05, min_effect: float = 0.0, n_points: int = 100,
             storage_options: Mapping[str, Any] | None = None) -> Comparison:
@@ -127,13 +148,14 @@ def compare(study: "StudyResults | str | None" = None, *, baseline: str, candida
 
     To run both first, use ``studies.testing.assert_not_worse`` or ``run_study`` on a spec
     holding both methods."""
+    check_compare_settings(baseline, candidate, alpha, min_effect)
     if study is None:
-        raise ValueError("compare needs the study (a path or a loaded StudyResults) holding both methods")
+        raise InputError("compare needs the study (a path or a loaded StudyResults) holding both methods")
     if isinstance(study, str):
         study = load_study(study, storage_options)
     pairs = paired_scores(study, baseline, candidate, n_points)
     if pairs.empty:
-        raise ValueError(f"no (benchmark, seed) pair has done runs of both {baseline!r} and {candidate!r}")
+        raise InputError(f"no (benchmark, seed) pair has done runs of both {baseline!r} and {candidate!r}")
     p, eff = wilcoxon_worse(pairs["diff"].to_numpy())
     per = []
     for bench, g in pairs.groupby("benchmark", sort=False):
@@ -152,12 +174,13 @@ def measure_false_alarm_rate(study: "StudyResults | str", method: str, *, n_spli
     The seeds of ``method`` are split at random into two halves, paired at random, and
     tested as baseline vs candidate, ``n_splits`` times. Returns the alarm rate and the
     settings. Under the null hypothesis the rate should be close to (at most) ``alpha``."""
+    check_compare_settings("baseline", "candidate", alpha, min_effect)
     if isinstance(study, str):
         study = load_study(study)
     traj = study.trajectories(n_points)
     traj = traj[traj["method"] == method]
     if traj.empty:
-        raise ValueError(f"method {method!r} has no done runs; methods: {study.methods}")
+        raise InputError(f"method {method!r} has no done runs; methods: {study.methods}")
     # normalized AUC per (benchmark, seed), normalized within the benchmark
     aucs: dict[str, pd.Series] = {}
     for bench, g in traj.groupby("benchmark", sort=False):

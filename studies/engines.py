@@ -1,7 +1,8 @@
 """Execution engines: the same batches of runs, run serially, on local processes, or on a cluster.
 
 - ``serial``: in this process.
-- ``local``: joblib's loky process pool (``jobs`` processes, reused between batches).
+- ``local``: joblib's loky process pool (``jobs`` processes, reused between batches); the
+  workers exit with the driver, even when it is killed with SIGKILL.
 - ``dask``: dask.distributed, on the cluster at ``address``, or on a ``LocalCluster`` of
   ``jobs`` worker processes started (and stopped) for you.
 - ``ray``: joblib's Ray backend, on the Ray cluster at ``address`` (``"auto"`` for the
@@ -19,14 +20,19 @@ from __future__ import annotations
 
 import contextlib
 import difflib
+import os
+import threading
+import time
 from typing import Any, Callable, Iterable, Iterator
+
+from blackbox_repo.errors import InputError
 
 __all__ = ["ENGINES", "map_unordered", "EngineError", "check_engine"]
 
 ENGINES = ("serial", "local", "dask", "ray")
 
 
-class EngineError(ValueError):
+class EngineError(InputError):
     """Unknown engine, or the engine's package is not installed."""
 
 
@@ -60,9 +66,29 @@ def map_unordered(fn: Callable[[Any], Any], items: Iterable[Any], *, engine: str
     return _ray_map(fn, items, jobs, address)
 
 
+def _exit_with_parent(parent_pid: int, interval: float = 0.2) -> None:
+    """loky worker initializer: exit as soon as the driver process is gone.
+
+    A driver killed with SIGKILL cannot shut its pool down, and idle loky workers would
+    linger for their idle timeout (300 s), holding memory-mapped blackboxes. A daemon thread
+    polls the parent pid (a worker is re-parented when its driver dies)."""
+    def watch() -> None:
+        while True:
+            time.sleep(interval)
+            if os.getppid() != parent_pid:
+                os._exit(1)
+
+    if os.getppid() == parent_pid:
+        threading.Thread(target=watch, daemon=True, name="hposim-exit-with-parent").start()
+
+
 def _joblib_map(fn: Callable, items: list, jobs: int, backend: str) -> Iterator[Any]:
     from joblib import Parallel, delayed
 
+    if backend == "loky":
+        from joblib._parallel_backends import LokyBackend
+
+        backend = LokyBackend(initializer=_exit_with_parent, initargs=(os.getpid(),))
     parallel = Parallel(n_jobs=max(1, jobs), backend=backend, return_as="generator_unordered",
                         batch_size=1, pre_dispatch="n_jobs")
     yield from parallel(delayed(_in_loky_worker)(fn, x) for x in items)

@@ -5,7 +5,7 @@ Layout under any fsspec URL ``root`` (a local folder, ``s3://bucket/prefix``, ..
     <root>/<study>/study.yaml                                  the spec (last run of the study)
     <root>/<study>/<benchmark>/<method>/<seed>/results.parquet one row per report
     <root>/<study>/<benchmark>/<method>/<seed>/metadata.json   status done|failed, versions, error, checksums
-    <root>/<study>/_running/<benchmark>/<method>/<seed>.json   "running" markers (removed when the run ends)
+    <root>/<study>/_running/<benchmark>/<method>/<seed>.json   run claims (removed when the run ends)
 
 Atomicity: locally a run is written into a hidden temporary folder beside its final place
 and renamed into place (a rename is atomic). On object stores, ``results.parquet`` is
@@ -14,6 +14,14 @@ only once everything else does. Either way a run counts as done only when
 ``metadata.json`` says ``done`` and ``results.parquet`` has the size it records. Files are
 not fsync'ed (a killed process loses nothing already written; after a power loss, a
 truncated file fails the size check and the run is recomputed).
+
+Claims: a worker computes a run only after claiming it (``StudyStore.claim``), so two
+``hposim study run`` on the same root never compute a run twice. Locally a claim is the
+marker file ``_running/.../<seed>.json`` (host, pid, start time) held under an exclusive
+``flock``: taking it is atomic, and the kernel releases it when its process dies, so the
+claim of a killed run is taken over at once. On object stores (no locks) a claim is the
+same marker, honoured while its process lives (same host) or, from another host, for
+``REMOTE_CLAIM_SECONDS``; two processes claiming in the same instant may both compute.
 
 Example:
     >>> store = StudyStore("/tmp/results", "demo")
@@ -38,7 +46,10 @@ from typing import Any, Iterable, Mapping
 import fsspec
 from fsspec.implementations.local import LocalFileSystem
 
-__all__ = ["StudyStore", "StorageError", "RunState", "RESULTS", "METADATA", "RUN_FORMAT", "open_store"]
+from blackbox_repo import errors
+
+__all__ = ["StudyStore", "StorageError", "NotAStudyError", "RunIntegrityError", "RunState", "RunClaim",
+           "results_problem", "RESULTS", "METADATA", "RUN_FORMAT", "open_store"]
 
 RESULTS = "results.parquet"
 METADATA = "metadata.json"
@@ -46,15 +57,41 @@ SPEC = "study.yaml"
 RUNNING = "_running"
 RUN_FORMAT = "hposim-run"
 RUN_FORMAT_VERSION = 1
+#: how long a claim written by another host is honoured on an object store (no locks there)
+REMOTE_CLAIM_SECONDS = 6 * 3600.0
 
 
-class StorageError(RuntimeError):
+class StorageError(errors.StorageError):
     """The study root cannot be reached or written (the message says which root and why)."""
+
+
+class RunIntegrityError(errors.IntegrityError):
+    """A stored run's files do not match what its ``metadata.json`` records (exit status 3)."""
+
+
+class NotAStudyError(errors.InputError):
+    """A path given as a study folder holds no study (no ``study.yaml`` and no runs).
+
+    The message suggests a nearby study folder when there is one.
+
+    Example:
+        >>> import tempfile
+        >>> store = StudyStore.from_study_path(tempfile.mkdtemp())
+        >>> try:
+        ...     store.check_readable()
+        ... except NotAStudyError as e:
+        ...     print("is not a study folder" in str(e))
+        True
+    """
 
 
 @dataclass
 class RunState:
-    """The state of one cell as stored: ``done``, ``failed``, ``running`` or ``missing``.
+    """The state of one cell as stored: ``done``, ``failed`` or ``corrupt``.
+
+    ``corrupt``: its ``metadata.json`` cannot be parsed, or it says ``done`` but its
+    ``results.parquet`` is missing, has another size, or (when verified) another sha256
+    than recorded; ``problem`` says which. A corrupt run is never used and is recomputed.
 
     Example:
         >>> import tempfile, pandas as pd
@@ -72,6 +109,7 @@ class RunState:
     status: str
     metadata: dict | None = None
     path: str = ""
+    problem: str | None = None
 
 
 def _explain_storage_error(root: str, e: BaseException) -> str:
@@ -182,13 +220,55 @@ class StudyStore:
             raise StorageError(_explain_storage_error(self.root, e)) from e
 
     def check_readable(self) -> None:
-        """The study folder exists and can be listed; ``StorageError`` says why not."""
+        """The study folder exists, can be listed and holds a study (``study.yaml`` or runs).
+
+        ``StorageError`` when storage cannot be reached; ``NotAStudyError`` (bad input) when
+        the folder does not exist or holds no study, suggesting a nearby study folder."""
         try:
-            ok = self.fs.isdir(self.path)
+            exists = self.fs.isdir(self.path)
+            is_study = exists and (self.fs.exists(self._join(self.path, SPEC)) or bool(self.metadata_paths()))
         except Exception as e:
             raise StorageError(_explain_storage_error(self.url, e)) from e
-        if not ok:
-            raise StorageError(f"study folder {self.url!r} does not exist (expected <root>/<study>)")
+        if is_study:
+            return
+        what = "does not exist" if not exists else "is not a study folder (no study.yaml and no runs)"
+        hint = self._suggest_study(exists)
+        raise NotAStudyError(f"{self.url!r} {what}; a study folder is <root>/<study>, as written by "
+                             f"'hposim study run SPEC --root <root>'.{hint}")
+
+    def _is_study_dir(self, path: str) -> bool:
+        return self.fs.exists(self._join(path, SPEC))
+
+    def _display(self, path: str) -> str:
+        return path if self.local else self.fs.unstrip_protocol(path)
+
+    def _suggest_study(self, exists: bool) -> str:
+        """`` Did you mean ...?`` naming nearby study folders: inside this folder (a root was given),
+        an enclosing study (a run or benchmark folder was given), or a sibling with a close name."""
+        import difflib
+
+        found: list[str] = []
+        with contextlib.suppress(Exception):
+            if exists:
+                found = [p for p in sorted(self.fs.ls(self.path, detail=False))
+                         if self.fs.isdir(p) and self._is_study_dir(p)]
+            if not found:
+                parent = self.path
+                for _ in range(4):
+                    parent = parent.rsplit("/", 1)[0] if "/" in parent.strip("/") else ""
+                    if not parent:
+                        break
+                    if self._is_study_dir(parent):
+                        found = [parent]
+                        break
+            if not found and "/" in self.path.strip("/"):
+                parent, name = self.path.rsplit("/", 1)
+                siblings = {p.rsplit("/", 1)[-1]: p for p in self.fs.ls(parent, detail=False)
+                            if self.fs.isdir(p) and self._is_study_dir(p)}
+                found = [siblings[n] for n in difflib.get_close_matches(name, list(siblings), n=3)]
+        if not found:
+            return ""
+        return " Did you mean " + " or ".join(repr(self._display(p)) for p in found[:3]) + "?"
 
     # ------------------------------------------------------------------ spec
     def write_spec(self, yaml_text: str) -> None:
@@ -212,7 +292,48 @@ class StudyStore:
         else:
             self.fs.pipe_file(path, data)
 
+    def claim(self, benchmark: str, method: str, seed: int) -> "RunClaim | None":
+        """Claim one run for this process; None when another live process holds its claim.
+
+        Release the claim (``RunClaim.release``) once the run is written. Locally the claim is
+        atomic and dies with its process; see the module docstring for object stores."""
+        path = self._running_marker(benchmark, method, seed)
+        info = {"host": socket.gethostname(), "pid": os.getpid(), "started": time.time()}
+        if self.local:
+            return _claim_local(path, info)
+        holder = self._remote_holder(path)
+        if holder is not None:
+            return None
+        token = uuid.uuid4().hex
+        self.fs.pipe_file(path, json.dumps({**info, "token": token}).encode())
+        with contextlib.suppress(Exception):        # read back: the last of two writers wins
+            if json.loads(self.fs.cat_file(path)).get("token") != token:
+                return None
+        return RunClaim(path, self, None)
+
+    def claim_holder(self, benchmark: str, method: str, seed: int) -> dict | None:
+        """The marker of whoever holds the run's claim now (host, pid, started), or None."""
+        path = self._running_marker(benchmark, method, seed)
+        if not self.local:
+            return self._remote_holder(path)
+        try:
+            with open(path) as f:
+                info = json.loads(f.read() or "{}")
+        except (OSError, ValueError):
+            return None
+        return info if info.get("host") != socket.gethostname() or _pid_alive(int(info.get("pid", -1))) else None
+
+    def _remote_holder(self, path: str) -> dict | None:
+        try:
+            info = json.loads(self.fs.cat_file(path))
+        except Exception:  # no claim (or an unreadable one, which nobody can hold)
+            return None
+        if info.get("host") == socket.gethostname():
+            return info if _pid_alive(int(info.get("pid", -1))) else None
+        return info if time.time() - float(info.get("started", 0)) < REMOTE_CLAIM_SECONDS else None
+
     def mark_running(self, benchmark: str, method: str, seed: int) -> None:
+        """Write a running marker without claiming (kept for callers that only inform)."""
         info = {"host": socket.gethostname(), "pid": os.getpid(), "started": time.time()}
         try:
             self._write_bytes(self._running_marker(benchmark, method, seed), json.dumps(info).encode())
@@ -220,10 +341,27 @@ class StudyStore:
             warnings.warn(f"could not write running marker for {benchmark}/{method}/{seed}: {e}")
 
     def clear_running(self, benchmark: str, method: str, seed: int) -> None:
-        # a marker is informative only; a stale one shows as "running" no longer once its
-        # process is gone (local) or is overwritten by the next attempt
         with contextlib.suppress(Exception):
             self.fs.rm_file(self._running_marker(benchmark, method, seed))
+
+    def read_state(self, benchmark: str, method: str, seed: int) -> RunState | None:
+        """The state of one run as stored now, its results hashed (None: nothing stored)."""
+        run_dir = self.run_dir(benchmark, method, seed)
+        try:
+            raw = self.fs.cat_file(self._join(run_dir, METADATA))
+        except FileNotFoundError:
+            return None
+        meta = _parse_metadata(raw)
+        if meta is None:
+            return RunState(benchmark, method, seed, "corrupt", None, run_dir, f"{METADATA} cannot be parsed")
+        if meta.get("status") != "done":
+            return RunState(benchmark, method, seed, str(meta.get("status")), meta, run_dir)
+        try:
+            data: Any = self.fs.cat_file(self._join(run_dir, RESULTS))
+        except FileNotFoundError as e:
+            data = e
+        problem = results_problem(meta, data)
+        return RunState(benchmark, method, seed, "corrupt" if problem else "done", meta, run_dir, problem)
 
     def write_run(self, benchmark: str, method: str, seed: int, metadata: dict,
                   results: bytes | None) -> str:
@@ -311,11 +449,13 @@ class StudyStore:
             out.append(p)
         return sorted(out)
 
-    def read_states(self, warn: bool = True) -> dict[tuple[str, str, int], RunState]:
+    def read_states(self, warn: bool = True, verify: bool = False) -> dict[tuple[str, str, int], RunState]:
         """The stored state of every run found, keyed (benchmark, method, seed).
 
-        A metadata file that cannot be parsed, is not an hposim run, or whose results file
-        is missing or has the wrong size is skipped with a warning naming the file.
+        A run whose ``metadata.json`` cannot be parsed, or whose results file is missing or
+        has the wrong size, or (``verify=True``: every done run's file is read and hashed) the
+        wrong sha256, is returned as ``corrupt`` with a warning naming the file. Metadata that
+        is not an hposim run's (foreign files) is skipped with a warning.
         """
         paths = self.metadata_paths()
         if not paths:
@@ -326,35 +466,55 @@ class StudyStore:
         for p in paths:
             run_dir = p.rsplit("/", 1)[0]
             bench, method, seed_s = run_dir.split("/")[-3:]
-            raw = contents.get(p)
-            meta = _parse_metadata(raw)
-            if meta is None:
-                if warn:
-                    warnings.warn(f"skipping {p}: not an hposim run metadata file (corrupt or foreign)",
-                                  stacklevel=2)
-                continue
             try:
                 seed = int(seed_s)
             except ValueError:
                 if warn:
                     warnings.warn(f"skipping {p}: seed folder {seed_s!r} is not an integer", stacklevel=2)
                 continue
-            status = meta.get("status")
-            if status == "done":
-                want = meta.get("files", {}).get(RESULTS, {}).get("bytes")
-                have = sizes.get(run_dir)
-                if want is None or have != want:
+            raw = contents.get(p)
+            meta = _parse_metadata(raw)
+            problem = None
+            status = None
+            if meta is None:
+                if _is_foreign(raw):
                     if warn:
-                        warnings.warn(f"skipping {run_dir}/{RESULTS}: missing or truncated "
-                                      f"({have} bytes, metadata says {want}); the run will be recomputed",
-                                      stacklevel=2)
+                        warnings.warn(f"skipping {p}: not an hposim run metadata file (foreign)", stacklevel=2)
                     continue
-            elif status != "failed":
-                if warn:
-                    warnings.warn(f"skipping {p}: unknown run status {status!r}", stacklevel=2)
-                continue
-            states[(bench, method, seed)] = RunState(bench, method, seed, status, meta, run_dir)
+                problem = f"{METADATA} cannot be read or parsed (corrupt)"
+            else:
+                status = meta.get("status")
+                if status == "done":
+                    want = meta.get("files", {}).get(RESULTS, {}).get("bytes")
+                    have = sizes.get(run_dir)
+                    if want is None or have != want:
+                        problem = (f"{RESULTS} is missing or truncated ({have} bytes, {METADATA} records "
+                                   f"{want})")
+                elif status != "failed":
+                    if warn:
+                        warnings.warn(f"skipping {p}: unknown run status {status!r}", stacklevel=2)
+                    continue
+            states[(bench, method, seed)] = RunState(bench, method, seed, "corrupt" if problem else status,
+                                                     meta, run_dir, problem)
+        if verify:
+            self._verify_checksums([st for st in states.values() if st.status == "done"])
+        if warn:
+            for st in states.values():
+                if st.status == "corrupt":
+                    warnings.warn(f"{self._display(st.path)} is corrupt: {st.problem}; it is left out of "
+                                  f"analyses and recomputed by the next 'hposim study run'", stacklevel=2)
         return states
+
+    def _verify_checksums(self, done: list[RunState], chunk: int = 64) -> None:
+        """Hash every done run's results file; mark a mismatch ``corrupt`` (reads ``chunk`` files at a time)."""
+        for i in range(0, len(done), chunk):
+            part = done[i:i + chunk]
+            data = self.fs.cat([self._join(st.path, RESULTS) for st in part], on_error="return")
+            for st in part:
+                blob = data.get(self._join(st.path, RESULTS))
+                problem = results_problem(st.metadata or {}, blob)
+                if problem:
+                    st.status, st.problem = "corrupt", problem
 
     def _results_sizes(self, run_dirs: Iterable[str]) -> dict[str, int]:
         out: dict[str, int] = {}
@@ -405,11 +565,99 @@ def open_store(root: str, study: str | None = None,
     return StudyStore(root, study, storage_options)
 
 
+@dataclass
+class RunClaim:
+    """A held claim on one run (``StudyStore.claim``); ``release()`` once the run is written.
+
+    Example:
+        >>> import tempfile
+        >>> store = StudyStore(tempfile.mkdtemp(), "demo")
+        >>> claim = store.claim("digits", "RS", 0)
+        >>> store.claim("digits", "RS", 0) is None       # held (here: by this very process)
+        True
+        >>> claim.release(); store.claim("digits", "RS", 0) is not None
+        True
+    """
+
+    path: str
+    store: "StudyStore"
+    fd: int | None
+
+    def release(self) -> None:
+        if self.fd is None:        # object store: remove the marker
+            with contextlib.suppress(Exception):
+                self.store.fs.rm_file(self.path)
+            return
+        with contextlib.suppress(OSError):
+            os.unlink(self.path)   # unlink while locked: a waiter that opened it retries on a fresh file
+        with contextlib.suppress(OSError):
+            os.close(self.fd)
+        self.fd = -1
+
+
+def _claim_local(path: str, info: dict) -> RunClaim | None:
+    """Open-or-create ``path`` and ``flock`` it without blocking; write ``info`` into it."""
+    import fcntl
+
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    for _ in range(100):
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            return None
+        try:
+            same = os.stat(path).st_ino == os.fstat(fd).st_ino
+        except FileNotFoundError:
+            same = False
+        if not same:               # the holder released (unlinked) it between our open and lock
+            os.close(fd)
+            continue
+        os.ftruncate(fd, 0)
+        os.write(fd, json.dumps(info).encode())
+        return RunClaim(path, None, fd)  # type: ignore[arg-type]
+    raise StorageError(f"cannot claim {path}: it keeps being replaced")
+
+
 def _parse_pid(parts: list[str]) -> int | None:
     for p in reversed(parts[:-1]):
         if p.isdigit():
             return int(p)
     return None
+
+
+def results_problem(metadata: Mapping[str, Any], data: Any) -> str | None:
+    """What is wrong with ``data`` as the results file recorded in ``metadata`` (None: nothing).
+
+    Example:
+        >>> meta = {"files": {RESULTS: {"bytes": 2, "sha256": hashlib.sha256(b"ok").hexdigest()}}}
+        >>> results_problem(meta, b"ok") is None, results_problem(meta, b"ko")[:36]
+        (True, 'results.parquet does not match its s')
+    """
+    if not isinstance(data, (bytes, bytearray)):
+        return f"{RESULTS} cannot be read ({type(data).__name__}: {data})"
+    rec = (metadata.get("files") or {}).get(RESULTS) or {}
+    if rec.get("bytes") is not None and rec["bytes"] != len(data):
+        return f"{RESULTS} is missing or truncated ({len(data)} bytes, {METADATA} records {rec['bytes']})"
+    want = rec.get("sha256")
+    if want is not None:
+        have = hashlib.sha256(data).hexdigest()
+        if have != want:
+            return (f"{RESULTS} does not match its sha256 recorded in {METADATA} (bit rot or an edit: "
+                    f"{have[:12]}... instead of {want[:12]}...)")
+    return None
+
+
+def _is_foreign(raw: Any) -> bool:
+    """Valid JSON that is not an hposim run's metadata (another tool's file)."""
+    if not isinstance(raw, (bytes, str)):
+        return False
+    try:
+        meta = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        return False
+    return not (isinstance(meta, dict) and meta.get("format") == RUN_FORMAT)
 
 
 def _parse_metadata(raw: Any) -> dict | None:

@@ -17,6 +17,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+from blackbox_repo.errors import InputError  # noqa: E402
 from studies.analysis import StudyResults  # noqa: E402
 from studies.stats import critical_difference  # noqa: E402
 
@@ -270,7 +271,7 @@ def plot_all(study: StudyResults, out: str, *, formats: Sequence[str] = ("png", 
     out_paths: dict[str, list[str]] = {}
     for name in figures:
         if name not in makers:
-            raise ValueError(f"unknown figure {name!r}; figures: {sorted(makers)}")
+            raise InputError(f"unknown figure {name!r}; figures: {sorted(makers)}")
         try:
             fig = makers[name]()
         except ValueError as e:

@@ -48,6 +48,7 @@ class Progress:
         self.stream = stream if stream is not None else sys.stderr
         self.done = 0
         self.failed = 0
+        self.elsewhere = 0
         self.skipped = skipped
         self.start = time.perf_counter()
         if bar is None:
@@ -62,7 +63,7 @@ class Progress:
 
     @property
     def finished(self) -> int:
-        return self.done + self.failed
+        return self.done + self.failed + self.elsewhere
 
     def eta(self) -> float | None:
         if not self.finished:
@@ -73,6 +74,8 @@ class Progress:
     def update(self, name: str, status: str, seconds: float | None = None) -> None:
         if status == "done":
             self.done += 1
+        elif status == "elsewhere":       # claimed by another process: not computed here
+            self.elsewhere += 1
         else:
             self.failed += 1
         if self._bar is not None:

@@ -23,10 +23,11 @@ import fsspec
 import numpy as np
 import pandas as pd
 
+from blackbox_repo.errors import InputError
 from studies.analysis import StudyResults, load_study
 from studies.plots import plot_all
 
-__all__ = ["write_report", "run_status_table", "config_data_table", "final_table_display"]
+__all__ = ["write_report", "run_status_table", "config_data_table", "final_table_display", "report_warnings"]
 
 FIGURE_CAPTIONS = {
     "anytime": "Anytime performance: best value found so far against simulated time (bands over seeds).",
@@ -69,6 +70,36 @@ def config_data_table(study: StudyResults) -> pd.DataFrame:
     if not frames:
         return pd.DataFrame(columns=["benchmark", "method", "seed", "trial_id"])
     return pd.concat(frames, ignore_index=True)
+
+
+def report_warnings(status: pd.DataFrame) -> list[str]:
+    """What a reader must know before trusting the numbers: corrupt runs left out, no done run at all.
+
+    Example:
+        >>> t = pd.DataFrame({"benchmark": ["b", "b"], "method": ["A", "A"], "seed": [0, 1],
+        ...                   "status": ["failed", "failed"], "error": ["ValueError: bad", "ValueError: bad"]})
+        >>> report_warnings(t)[0][:43]
+        'no run is done (2 of 2 failed): there are n'
+    """
+    out = []
+    if not len(status):
+        return ["the study has no stored runs: there is nothing to report yet."]
+    corrupt = status[status["status"] == "corrupt"]
+    if len(corrupt):
+        names = ", ".join(f"{r.benchmark}/{r.method}/{r.seed}" for r in corrupt.head(5).itertuples(index=False))
+        more = f" and {len(corrupt) - 5} more" if len(corrupt) > 5 else ""
+        out.append(f"{len(corrupt)} run(s) are corrupt and EXCLUDED from every table and figure ({names}{more}): "
+                   f"their files no longer match the checksums recorded when they were written. "
+                   f"'hposim study verify' lists them; 'hposim study run' recomputes them.")
+    if not (status["status"] == "done").any():
+        errors = status["error"].fillna("(no error recorded)").astype(str).str.split("\n").str[0]
+        common = errors.value_counts()
+        why = "; ".join(f"{n}x {e[:200]}" for e, n in common.head(3).items())
+        n_failed = int((status["status"] == "failed").sum())
+        out.append(f"no run is done ({n_failed} of {len(status)} failed"
+                   + (f", {len(corrupt)} corrupt" if len(corrupt) else "") + "): there are no results to compare. "
+                   f"Most common errors: {why}. Tracebacks are in each run's metadata.json.")
+    return out
 
 
 def _fmt(v: float) -> str:
@@ -163,7 +194,7 @@ def write_report(study: "StudyResults | str", out: str | None = None, *,
         study = load_study(study, storage_options)
     if out is None:
         if source is None:
-            raise ValueError("write_report needs out= when given a loaded study")
+            raise InputError("write_report needs out= when given a loaded study")
         out = source.rstrip("/") + "/report"
     fs, base = fsspec.core.url_to_fs(str(out), **dict(storage_options or {}))
     base = base.rstrip("/")
@@ -192,13 +223,20 @@ def write_report(study: "StudyResults | str", out: str | None = None, *,
 
     n_done = int((status["status"] == "done").sum()) if len(status) else 0
     failed = status[status["status"] != "done"] if len(status) else status
+    n_corrupt = int((status["status"] == "corrupt").sum()) if len(status) else 0
     title = f"Study report: {study.name}"
-    summary = (f"{len(status)} runs stored: {n_done} done, {len(failed)} failed; "
+    summary = (f"{len(status)} runs stored: {n_done} done, {len(failed) - n_corrupt} failed"
+               + (f", {n_corrupt} corrupt (excluded)" if n_corrupt else "") + "; "
                f"{len(study.methods)} methods × {len(study.benchmarks)} benchmarks. "
                f"Values are the best metric found by the end of each benchmark's budget, "
                f"mean ± standard error over seeds; bold = best per benchmark.")
-    md = [f"# {title}", "", summary, ""]
-    h = [f"<h1>{html.escape(title)}</h1>", f"<p>{html.escape(summary)}</p>"]
+    md = [f"# {title}", ""]
+    h = [f"<h1>{html.escape(title)}</h1>"]
+    for warning in report_warnings(status):
+        md += [f"> **Warning:** {warning}", ""]
+        h.append(f"<p style='border:2px solid #c00;padding:0.5em'><b>Warning:</b> {html.escape(warning)}</p>")
+    md += [summary, ""]
+    h.append(f"<p>{html.escape(summary)}</p>")
     if not table.empty:
         md += ["## Final performance", "", _md_table(table, table.attrs["best"]), ""]
         h += ["<h2>Final performance</h2>", _html_table(table, table.attrs["best"])]

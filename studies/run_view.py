@@ -21,9 +21,15 @@ import fsspec
 import numpy as np
 import pandas as pd
 
-from studies.layout import METADATA, RESULTS
+from blackbox_repo.errors import InputError
+from studies.layout import METADATA, RESULTS, RunIntegrityError, results_problem
 
-__all__ = ["load_run", "RunResults", "TrialResult", "RUN_BOOKKEEPING_COLUMNS"]
+__all__ = ["load_run", "RunResults", "TrialResult", "RUN_BOOKKEEPING_COLUMNS", "NotARunError"]
+
+
+class NotARunError(InputError, FileNotFoundError):
+    """``load_run`` was given a folder that holds no run (no ``metadata.json``)."""
+
 
 #: results columns that are neither hyperparameters nor objectives
 RUN_BOOKKEEPING_COLUMNS = ("trial_id", "fidelity", "time", "worker", "decision", "blackbox_seed",
@@ -133,10 +139,10 @@ class RunResults:
             import difflib
 
             close = difflib.get_close_matches(str(metric), self.metric_columns, n=1)
-            raise ValueError(f"unknown metric {metric!r}; this run reports {self.metric_columns}."
+            raise InputError(f"unknown metric {metric!r}; this run reports {self.metric_columns}."
                              + (f" Did you mean {close[0]!r}?" if close else ""))
         if mode not in ("min", "max"):
-            raise ValueError(f"mode {mode!r} is not valid; allowed: 'min' or 'max'")
+            raise InputError(f"mode {mode!r} is not valid; allowed: 'min' or 'max'")
         return metric, mode
 
     def get_dataframe(self, filter_metric: str | None = None, filter_mode: str | None = None) -> pd.DataFrame:
@@ -160,14 +166,14 @@ class RunResults:
         """The best trial by ``metric``: compared on each trial's last report (``scope="last"``)
         or on its best report (``scope="all"``). ``metrics`` is that report."""
         if scope not in ("last", "all"):
-            raise ValueError(f"scope {scope!r} is not valid; allowed: 'last' or 'all'")
+            raise InputError(f"scope {scope!r} is not valid; allowed: 'last' or 'all'")
         metric, mode = self._metric_mode(metric, mode)
         table = self.get_dataframe() if scope == "last" else self.get_dataframe(metric, mode)
         if table.empty:
-            raise ValueError(f"run {self.path or ''} has no reports")
+            raise InputError(f"run {self.path or ''} has no reports")
         v = table[metric].to_numpy(dtype=float)
         if not np.isfinite(v).any():
-            raise ValueError(f"no trial of run {self.path} reported a finite {metric!r}")
+            raise InputError(f"no trial of run {self.path} reported a finite {metric!r}")
         i = int(np.nanargmin(v) if mode == "min" else np.nanargmax(v))
         tid = int(table["trial_id"].iloc[i])
         rows = self.results[self.results["trial_id"] == tid]
@@ -214,14 +220,21 @@ def load_run(path: str, storage_options: Mapping[str, Any] | None = None) -> Run
     try:
         meta = json.loads(fs.cat_file(f"{p}/{METADATA}"))
     except FileNotFoundError:
-        raise FileNotFoundError(f"{path} is not a run folder: no {METADATA} (expected "
+        raise NotARunError(f"{path} is not a run folder: no {METADATA} (expected "
                                 f"<root>/<study>/<benchmark>/<method>/<seed>)") from None
     except ValueError as e:
-        raise ValueError(f"{path}/{METADATA} is corrupt: {e}") from None
+        raise RunIntegrityError(f"{path}/{METADATA} is corrupt: {e}") from None
     if meta.get("status") == "done":
         import pyarrow.parquet as pq
 
-        results = pq.read_table(io.BytesIO(fs.cat_file(f"{p}/{RESULTS}"))).to_pandas()
+        try:
+            data = fs.cat_file(f"{p}/{RESULTS}")
+        except FileNotFoundError:
+            data = FileNotFoundError("no such file")
+        problem = results_problem(meta, data)
+        if problem:
+            raise RunIntegrityError(f"run {path} is corrupt: {problem}; 'hposim study run' recomputes it")
+        results = pq.read_table(io.BytesIO(data)).to_pandas()
     else:
         results = pd.DataFrame(columns=["trial_id", "fidelity", "time"])
     return RunResults(results, meta, str(path))

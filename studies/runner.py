@@ -34,12 +34,16 @@ import pandas as pd
 from studies.engines import check_engine, map_unordered
 from studies.layout import RUN_FORMAT, RUN_FORMAT_VERSION, StudyStore, to_parquet_bytes
 from studies.progress import Progress
-from studies.spec import RunSpec, Study, load_study_spec
+from blackbox_repo.errors import InputError
+from studies.spec import MAX_RUNS, RunSpec, Study, load_study_spec
 
 __all__ = ["run_study", "RunOutcome", "StudyRunSummary", "simulate_run", "execute_batch", "RunBatch",
-           "package_versions", "make_batches"]
+           "package_versions", "make_batches", "ELSEWHERE"]
 
 RunFunction = Callable[[RunSpec], "tuple[pd.DataFrame, dict]"]
+
+#: the outcome of a run another process claimed (and computes, or has computed) meanwhile
+ELSEWHERE = "elsewhere"
 
 
 @dataclass
@@ -94,16 +98,22 @@ class StudyRunSummary:
         return sum(o.status == "done" for o in self.outcomes)
 
     @property
+    def elsewhere(self) -> list[RunOutcome]:
+        """Runs left to another process that claimed them (a concurrent ``study run``)."""
+        return [o for o in self.outcomes if o.status == ELSEWHERE]
+
+    @property
     def failures(self) -> list[RunOutcome]:
-        return [o for o in self.outcomes if o.status != "done"]
+        return [o for o in self.outcomes if o.status not in ("done", ELSEWHERE)]
 
     @property
     def ok(self) -> bool:
         return not self.failures
 
     def format(self) -> str:
+        other = f"{len(self.elsewhere)} left to another process, " if self.elsewhere else ""
         lines = [f"study {self.study!r} at {self.url}: {self.total} runs, {self.skipped} already done, "
-                 f"{self.done} done now, {len(self.failures)} failed ({self.wall_seconds:.1f}s)"]
+                 f"{self.done} done now, {other}{len(self.failures)} failed ({self.wall_seconds:.1f}s)"]
         if self.failures:
             lines.append("failed runs:")
             for o in self.failures:
@@ -220,7 +230,23 @@ def _execute_one(store: StudyStore, run: RunSpec, run_fn: RunFunction) -> RunOut
     global _VERSIONS
     if _VERSIONS is None:
         _VERSIONS = package_versions()
-    store.mark_running(run.benchmark, run.method, run.seed)
+    claim = store.claim(run.benchmark, run.method, run.seed)
+    if claim is None:          # another live process computes it (a second `hposim study run`)
+        holder = store.claim_holder(run.benchmark, run.method, run.seed) or {}
+        return RunOutcome(run.benchmark, run.method, run.seed, ELSEWHERE, 0.0,
+                          error=f"claimed by pid {holder.get('pid', '?')} on {holder.get('host', '?')}")
+    try:
+        state = store.read_state(run.benchmark, run.method, run.seed)
+        if state is not None and state.status == "done":   # finished by another process meanwhile
+            s = (state.metadata or {}).get("summary", {})
+            return RunOutcome(run.benchmark, run.method, run.seed, ELSEWHERE, 0.0, error="done by another process",
+                              n_trials=s.get("n_trials", 0), best=s.get("best"))
+        return _compute_one(store, run, run_fn)
+    finally:
+        claim.release()
+
+
+def _compute_one(store: StudyStore, run: RunSpec, run_fn: RunFunction) -> RunOutcome:
     started = time.time()
     t0 = time.perf_counter()
     meta: dict[str, Any] = {"format": RUN_FORMAT, "format_version": RUN_FORMAT_VERSION,
@@ -251,8 +277,6 @@ def _execute_one(store: StudyStore, run: RunSpec, run_fn: RunFunction) -> RunOut
         except Exception as e2:
             err += f" (and its failure record could not be written: {type(e2).__name__}: {e2})"
         return RunOutcome(run.benchmark, run.method, run.seed, "failed", wall, error=err.splitlines()[0][:500])
-    finally:
-        store.clear_running(run.benchmark, run.method, run.seed)
 
 
 def execute_batch(batch: RunBatch) -> list[RunOutcome]:
@@ -308,7 +332,7 @@ def make_batches(runs: Sequence[RunSpec], jobs: int, max_batch: int = 8) -> list
 def run_study(spec: "Study | str | Mapping", root: str, *, engine: str = "serial", jobs: int = 1,
               address: str | None = None, storage_options: Mapping[str, Any] | None = None,
               progress: bool | str | None = None, stream: Any = None, run_fn: RunFunction | None = None,
-              validate: bool = True, max_batch: int = 8) -> StudyRunSummary:
+              validate: bool = True, max_batch: int = 8, max_runs: int | None = MAX_RUNS) -> StudyRunSummary:
     """Run every failed or missing cell of a study under ``root`` (any fsspec URL).
 
     ``engine`` is one of ``serial``, ``local``, ``dask``, ``ray``; ``jobs`` the number of worker
@@ -317,9 +341,13 @@ def run_study(spec: "Study | str | Mapping", root: str, *, engine: str = "serial
     ``"lines"`` to force one, False = silent.
     ``run_fn(run) -> (results, metadata)`` replaces the simulator (tests, custom runs); a
     ``"trials"`` DataFrame in the metadata is stored in the Parquet file, the rest in metadata.json.
+    ``max_runs`` bounds the runs the spec may expand to (``InputError`` above it, before anything
+    is written; None: no bound). At most one worker per pending batch is started.
     """
     t0 = time.perf_counter()
-    study = load_study_spec(spec)
+    if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
+        raise InputError(f"jobs (--jobs) must be a positive integer, got {jobs!r}")
+    study = load_study_spec(spec, max_runs=max_runs)
     check_engine(engine)
     if validate:
         study.validate()
@@ -327,7 +355,7 @@ def run_study(spec: "Study | str | Mapping", root: str, *, engine: str = "serial
     store.check_writable()
     store.write_spec(study.to_yaml())
     store.cleanup_temporaries()
-    states = store.read_states()
+    states = store.read_states(verify=True)     # a done run is skipped only if its checksum holds
     runs = study.runs()
     todo = [r for r in runs if not (r.key in states and states[r.key].status == "done")]
     summary = StudyRunSummary(study.name, store.url, len(runs), len(runs) - len(todo))
@@ -337,8 +365,10 @@ def run_study(spec: "Study | str | Mapping", root: str, *, engine: str = "serial
                     label=study.name) if progress is not False else None
     # workers on this machine get the driver's blackbox cache and S3 settings; a remote cluster uses its own
     env = None if address else {k: os.environ.get(k) for k in ENV_VARS}
+    jobs = max(1, min(jobs, len(todo)))          # never more workers than pending runs
     batches = [RunBatch(root, dict(storage_options or {}), tuple(b), run_fn, env)
                for b in make_batches(todo, jobs if engine != "serial" else 1, max_batch)]
+    jobs = max(1, min(jobs, len(batches)))       # ... nor than batches to hand out
     expected = {r.key: r for r in todo}
     try:
         for outcomes in _map_batches(batches, engine, jobs, address):

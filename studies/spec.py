@@ -22,8 +22,14 @@ from typing import Any, Iterable, Mapping
 
 import yaml
 
+from blackbox_repo.errors import InputError
+
 __all__ = ["Study", "MethodSpec", "BenchmarkSpec", "RunSpec", "StudySpecError", "STOP_KEYS",
-           "load_study_spec"]
+           "load_study_spec", "MAX_RUNS", "load_yaml_unique"]
+
+#: the most runs a spec may expand to unless a larger ``max_runs`` is passed (``--max-runs``):
+#: ``seeds: 1000000000`` is a typo, not a study
+MAX_RUNS = 10_000
 
 #: stopping-criterion keys (those of ``simulator.Stop``)
 STOP_KEYS = ("max_time", "max_trials", "max_completed", "max_reports", "max_cost", "target")
@@ -32,8 +38,46 @@ BENCHMARK_KEYS = ("blackbox", "task", "metric", "mode", "n_workers", "blackbox_s
 _LABEL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+=-]*$")
 
 
-class StudySpecError(ValueError):
+class StudySpecError(InputError):
     """A study spec is invalid; the message lists every problem found."""
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """A safe YAML loader that refuses a key given twice in one mapping (YAML would keep the last)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
+        seen: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)
+            line = key_node.start_mark.line + 1
+            try:
+                first = seen.get(key)
+                seen.setdefault(key, line)
+            except TypeError:  # an unhashable key: the base class reports it
+                continue
+            if first is not None:
+                raise StudySpecError(f"key {key!r} is given twice in one mapping (lines {first} and {line}); "
+                                     f"YAML would silently keep the second: remove one")
+        return super().construct_mapping(node, deep=deep)
+
+
+def load_yaml_unique(text: str, source: str = "study spec") -> Any:
+    """Parse YAML like ``yaml.safe_load``, but a duplicate key is a ``StudySpecError`` naming it and its lines.
+
+    Example:
+        >>> load_yaml_unique("{a: 1, b: 2}")
+        {'a': 1, 'b': 2}
+        >>> load_yaml_unique("{a: 1, a: 2}", "s.yaml")
+        Traceback (most recent call last):
+        ...
+        studies.spec.StudySpecError: s.yaml: key 'a' is given twice in one mapping (lines 1 and 1); ...
+    """
+    try:
+        return yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
+    except StudySpecError as e:
+        raise StudySpecError(f"{source}: {e}") from None
+    except yaml.YAMLError as e:
+        raise StudySpecError(f"{source} is not valid YAML: {e}") from None
 
 
 def _suggest(key: str, allowed: Iterable[str]) -> str:
@@ -169,20 +213,26 @@ class Study:
 
     # ------------------------------------------------------------------ building
     @classmethod
-    def from_yaml(cls, path: str | Path) -> "Study":
-        """Read a YAML spec (a local path; use ``from_dict`` for other sources)."""
+    def from_yaml(cls, path: str | Path, max_runs: int | None = MAX_RUNS) -> "Study":
+        """Read a YAML spec (a local path; use ``from_dict`` for other sources).
+
+        A key given twice in one mapping is an error (YAML would keep the second silently)."""
         path = Path(path)
         if not path.exists():
             raise StudySpecError(f"study spec {str(path)!r} does not exist")
         try:
-            data = yaml.safe_load(path.read_text())
-        except yaml.YAMLError as e:
-            raise StudySpecError(f"study spec {str(path)!r} is not valid YAML: {e}") from None
-        return cls.from_dict(data, source=str(path))
+            text = path.read_text()
+        except (OSError, UnicodeDecodeError) as e:
+            raise StudySpecError(f"study spec {str(path)!r} cannot be read: {e}") from None
+        data = load_yaml_unique(text, f"study spec {str(path)!r}")
+        return cls.from_dict(data, source=str(path), max_runs=max_runs)
 
     @classmethod
-    def from_dict(cls, data: Any, source: str = "study spec") -> "Study":
-        """Parse the YAML-shaped dict; structural errors are collected and raised together."""
+    def from_dict(cls, data: Any, source: str = "study spec", max_runs: int | None = MAX_RUNS) -> "Study":
+        """Parse the YAML-shaped dict; structural errors are collected and raised together.
+
+        ``max_runs`` bounds the number of runs (seeds x methods x benchmarks) the spec may
+        expand to, checked before any list of seeds is built (None: no bound)."""
         if not isinstance(data, Mapping):
             raise StudySpecError(f"{source}: the top level must be a mapping with keys {list(STUDY_KEYS)}")
         problems: list[str] = []
@@ -194,7 +244,7 @@ class Study:
             problems.append("missing key 'name' (the study name, used as a folder name)")
         else:
             problems += _check_label("study", name)
-        seeds = _parse_seeds(data.get("seeds", 1), data.get("master_seed", 0), problems)
+        seeds = _parse_seeds(data.get("seeds", 1), data.get("master_seed", 0), problems, max_runs)
         methods: dict[str, MethodSpec] = {}
         raw_methods = data.get("methods")
         if not isinstance(raw_methods, Mapping) or not raw_methods:
@@ -215,10 +265,22 @@ class Study:
         if not isinstance(raw_bench, Mapping) or not raw_bench:
             problems.append("'benchmarks' must be a non-empty mapping label -> {blackbox: <name>/<task>, ...}")
             raw_bench = {}
+        origin: dict[str, str] = {}
         for label, b in raw_bench.items():
             problems += _check_label("benchmark", label)
             for spec in _parse_benchmark(str(label), b, problems):
+                if spec.label in benchmarks:
+                    problems.append(f"benchmarks {origin[spec.label]!r} and {label!r} both give a benchmark "
+                                    f"labelled {spec.label!r} (a blackbox without a task expands to "
+                                    f"<label>-<task>); rename one of them")
+                    continue
+                origin[spec.label] = str(label)
                 benchmarks[spec.label] = spec
+        n_runs = len(seeds) * len(methods) * len(benchmarks)
+        if max_runs is not None and n_runs > max_runs:
+            problems.append(f"the study expands to {n_runs} runs ({len(seeds)} seeds x {len(methods)} methods "
+                            f"x {len(benchmarks)} benchmarks), more than the limit of {max_runs}; if you mean "
+                            f"it, raise the limit (--max-runs {n_runs})")
         if problems:
             raise StudySpecError(f"{source} has {len(problems)} problem(s):\n  - " + "\n  - ".join(problems))
         return cls(name=str(name), methods=methods, benchmarks=benchmarks, seeds=seeds,
@@ -280,16 +342,21 @@ class Study:
         return self
 
 
-def load_study_spec(spec: "str | Path | Mapping | Study") -> Study:
-    """A ``Study`` from a path to YAML, a dict, or a ``Study`` (returned as is)."""
+def load_study_spec(spec: "str | Path | Mapping | Study", max_runs: int | None = MAX_RUNS) -> Study:
+    """A ``Study`` from a path to YAML, a dict, or a ``Study`` (returned as is), with at most
+    ``max_runs`` runs (None: no bound)."""
     if isinstance(spec, Study):
+        n = len(spec.seeds) * len(spec.methods) * len(spec.benchmarks)
+        if max_runs is not None and n > max_runs:
+            raise StudySpecError(f"study {spec.name!r} expands to {n} runs, more than the limit of {max_runs}; "
+                                 f"if you mean it, raise the limit (max_runs={n}, --max-runs {n})")
         return spec
     if isinstance(spec, Mapping):
-        return Study.from_dict(spec)
-    return Study.from_yaml(spec)
+        return Study.from_dict(spec, max_runs=max_runs)
+    return Study.from_yaml(spec, max_runs=max_runs)
 
 
-def _parse_seeds(seeds: Any, master_seed: Any, problems: list[str]) -> list[int]:
+def _parse_seeds(seeds: Any, master_seed: Any, problems: list[str], max_runs: int | None = None) -> list[int]:
     if isinstance(master_seed, bool) or not isinstance(master_seed, int):
         problems.append(f"'master_seed' must be an integer, got {master_seed!r}")
         master_seed = 0
@@ -299,6 +366,10 @@ def _parse_seeds(seeds: Any, master_seed: Any, problems: list[str]) -> list[int]
     if isinstance(seeds, int):
         if seeds < 1:
             problems.append(f"'seeds' must be a positive count or a list of integers, got {seeds}")
+            return []
+        if max_runs is not None and seeds > max_runs:   # fail before building a huge list
+            problems.append(f"'seeds: {seeds}' alone expands to more runs than the limit of {max_runs}; if "
+                            f"you mean it, raise the limit (--max-runs)")
             return []
         return [master_seed + i for i in range(seeds)]
     if isinstance(seeds, (list, tuple)) and seeds and all(
@@ -333,8 +404,14 @@ def _parse_benchmark(label: str, b: Any, problems: list[str]) -> list[BenchmarkS
     if isinstance(n_workers, bool) or not isinstance(n_workers, int) or n_workers < 1:
         problems.append(f"benchmark {label!r}: n_workers must be a positive integer, got {n_workers!r}")
         n_workers = 1
+    blackbox_seed = b.get("blackbox_seed")
+    if blackbox_seed is not None and (isinstance(blackbox_seed, bool) or not isinstance(blackbox_seed, int)
+                                      or blackbox_seed < 0):
+        problems.append(f"benchmark {label!r}: blackbox_seed must be a non-negative integer (an index into "
+                        f"the blackbox's seeds) or null, got {blackbox_seed!r}")
+        blackbox_seed = None
     common = dict(metric=metric, mode=mode, n_workers=n_workers, stop=stop,
-                  blackbox_seed=b.get("blackbox_seed"))
+                  blackbox_seed=blackbox_seed)
     if task:
         return [BenchmarkSpec(label, name, str(task), **common)]
     # no task: one benchmark per task of the blackbox, labelled <label>-<task>
@@ -360,6 +437,10 @@ def _check_blackbox(b: BenchmarkSpec) -> list[str]:
         if metric is not None and metric not in names:
             out.append(f"benchmark {b.label!r}: unknown metric {metric!r}; objectives of "
                        f"{b.blackbox}/{b.task}: {names}.{_suggest(metric, names)}")
+    n_seeds = int(getattr(bb, "num_seeds", 0) or 0)
+    if b.blackbox_seed is not None and n_seeds and not 0 <= b.blackbox_seed < n_seeds:
+        out.append(f"benchmark {b.label!r}: blackbox_seed {b.blackbox_seed} is not valid; "
+                   f"{b.blackbox}/{b.task} has seeds 0..{n_seeds - 1}")
     return out
 
 

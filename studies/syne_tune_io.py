@@ -26,6 +26,8 @@ import fsspec
 import numpy as np
 import pandas as pd
 
+from blackbox_repo.errors import InputError
+
 __all__ = ["is_syne_tune_path", "load_syne_tune", "read_experiment", "SYNE_TUNE_RESULTS"]
 
 SYNE_TUNE_RESULTS = "results.csv.zip"
@@ -73,7 +75,7 @@ def _metric_mode(meta: dict, df: pd.DataFrame) -> tuple[str, str]:
     cands = [c for c in df.columns if c not in skip and not c.startswith("config_")
              and pd.api.types.is_numeric_dtype(df[c])]
     if not cands:
-        raise ValueError("no metric column found")
+        raise InputError("no metric column found")
     return cands[0], str(mode)
 
 
@@ -116,7 +118,7 @@ def load_syne_tune(path: str, storage_options: Mapping[str, Any] | None = None):
             meta, raw = read_experiment(fs, d)
             metric, mode = _metric_mode(meta, raw)
             if "st_tuner_time" not in raw or "trial_id" not in raw:
-                raise ValueError("results lack the columns 'trial_id' and 'st_tuner_time'")
+                raise InputError("results lack the columns 'trial_id' and 'st_tuner_time'")
             df = _to_hposim(meta, raw, metric)
         except Exception as e:
             warnings.warn(f"skipping {d}: not a readable Syne Tune experiment ({type(e).__name__}: {e})",

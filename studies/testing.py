@@ -19,6 +19,7 @@ from typing import Any, Mapping, Sequence
 
 import yaml
 
+from blackbox_repo.errors import InputError
 from studies.compare import Comparison, compare
 from studies.runner import run_study
 from studies.spec import Study
@@ -54,10 +55,10 @@ def assert_not_worse(candidate: "str | Mapping[str, Any]", baseline: "str | Mapp
         store = StudyStore.from_study_path(baseline_study)
         spec = yaml.safe_load(store.read_spec() or "{}")
         if not spec:
-            raise ValueError(f"{baseline_study} has no study.yaml: record the baseline with run_study first")
+            raise InputError(f"{baseline_study} has no study.yaml: record the baseline with run_study first")
         label = baseline_label or (baseline if isinstance(baseline, str) else None) or next(iter(spec["methods"]))
         if label not in spec["methods"]:
-            raise ValueError(f"baseline {label!r} is not in {baseline_study}; methods: {list(spec['methods'])}")
+            raise InputError(f"baseline {label!r} is not in {baseline_study}; methods: {list(spec['methods'])}")
         cand_label = "candidate" if label != "candidate" else "candidate-new"
         spec["methods"] = {cand_label: cand}
         study = Study.from_dict(spec)
@@ -70,7 +71,7 @@ def assert_not_worse(candidate: "str | Mapping[str, Any]", baseline: "str | Mapp
         path = recorded + load_study(f"{root}/{study.name}")
     else:
         if baseline is None:
-            raise ValueError("give baseline= (a method) or baseline_study= (a recorded study folder)")
+            raise InputError("give baseline= (a method) or baseline_study= (a recorded study folder)")
         label, cand_label = "baseline", "candidate"
         study = Study.from_dict({"name": "not-worse", "seeds": seeds,
                                  "methods": {label: _method(baseline), cand_label: cand},

@@ -30,7 +30,7 @@ RECIPES: dict[str, Recipe] = {}
 def register(recipe: Recipe) -> Recipe:
     """Add ``recipe`` to ``RECIPES`` under its name (replacing one of the same name)."""
     if not isinstance(recipe, Recipe):
-        raise TypeError(f"expected a Recipe, got {type(recipe).__name__}")
+        raise RecipeError(f"expected a Recipe, got {type(recipe).__name__}")
     RECIPES[recipe.name] = recipe
     return recipe
 

@@ -87,13 +87,14 @@ def test_not_found_is_permanent(server, tmp_path):
     assert len(server.requests_for("nope.bin")) == 1
 
 
-def test_connection_refused_is_retried(tmp_path):
+def test_connection_refused_by_a_server_that_went_away_is_not_retried(tmp_path):
+    # issue 11: refused connections used to be retried (6 attempts, 17 s, the same error 6 times)
     with LoopbackServer() as srv:
         url = f"{srv.base_url}/gone.bin"
     waits: list[float] = []
-    with pytest.raises(DownloadError, match="after 3 attempts"):
+    with pytest.raises(DownloadError, match="refused the connection"):
         download(url, tmp_path / "gone.bin", retries=2, sleep=waits.append, progress=False)
-    assert len(waits) == 2
+    assert waits == []
 
 
 def test_fetch_files_reuses_verified_copies_and_replaces_corrupt_ones(server, tmp_path):
@@ -127,3 +128,57 @@ def test_offline_mode_names_every_missing_file_and_never_connects(server, tmp_pa
     with pytest.raises(OfflineError, match=os.fspath(tmp_path / "x.bin").replace("\\", "\\\\")):
         download(m1.url, tmp_path / "x.bin")
     assert server.requests == []
+
+
+def _refusing_url(name: str = "data.bin") -> str:
+    """A loopback URL on a port nothing listens on: the connection is refused."""
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    return f"http://127.0.0.1:{port}/{name}"
+
+
+def test_refused_connection_fails_at_once_with_one_message(tmp_path):
+    # issue 11: an uncached recipe offline retried 6 times over 17 s, printing the same
+    # URLError 6 times
+    import time
+
+    from blackbox_repo.errors import StorageError
+    slept = []
+    url = _refusing_url()
+    t0 = time.perf_counter()
+    with pytest.raises(DownloadError) as ei:
+        download(url, tmp_path / "data.bin", sha256=SHA, progress=False, sleep=slept.append)
+    assert time.perf_counter() - t0 < 5 and slept == []
+    msg = str(ei.value)
+    assert isinstance(ei.value, StorageError) and ei.value.exit_code == 4
+    assert msg.startswith(f"cannot download {url}: 127.0.0.1:") and "refused the connection" in msg
+    assert msg.count("Connection refused") == 1 and "HPOSIM_OFFLINE=1" in msg and "--mirror" in msg
+    assert not (tmp_path / "data.bin").exists()
+
+
+def test_unresolvable_host_fails_at_once(tmp_path):
+    slept = []
+    with pytest.raises(DownloadError, match=r"the host name 'no-such-host\.invalid' cannot be resolved"):
+        download("http://no-such-host.invalid/x.bin", tmp_path / "x.bin", progress=False, sleep=slept.append)
+    assert slept == []
+
+
+def test_repeated_transient_errors_are_said_once_with_a_count(server, tmp_path):
+    url = server.add("flaky.bin", DATA, faults=["error"] * 3)
+    with pytest.raises(DownloadError) as ei:
+        download(url, tmp_path / "flaky.bin", progress=False, retries=2, sleep=no_sleep)
+    assert str(ei.value).count("HTTP 503") == 1 and "HTTP 503 Service Unavailable (3 times)" in str(ei.value)
+
+
+def test_recipe_get_from_an_unreachable_source_is_one_storage_error(tmp_path, capsys, monkeypatch):
+    from blackbox_repo.recipes import RECIPES
+    from studies.cli import main
+    from toy_recipe import make_toy_recipe, toy_csv
+    data = toy_csv()
+    recipe = make_toy_recipe(_refusing_url("toy.csv"), data)
+    monkeypatch.setitem(RECIPES, recipe.name, recipe)
+    assert main(["blackbox", "get", recipe.name]) != 0
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "refused the connection" in err[0] and "Traceback" not in err[0]

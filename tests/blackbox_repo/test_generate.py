@@ -215,11 +215,26 @@ def test_all_calls_failing_raises():
     ({"loss": ["a", "b", "c", "d"], "time": [1, 2, 3, 4]}, r"non-numeric values for objective 'loss'"),
     ({"loss": [1, 2, 3, 4], "time": [1, 3, 2, 4]}, r"decreasing elapsed time 'time'"),
     ([1, 2, 3], r"returned a list; expected a dict objective -> sequence of 4 values"),
+    # issue 11: infinities and values beyond float32 were stored silently; negative elapsed time too
+    ({"loss": [1, 2, float("-inf"), 4], "time": [1, 2, 3, 4]},
+     r"returned -inf for objective 'loss' at fidelity index 2: .*return NaN for a failed"),
+    ({"loss": [1, 2, 3, 1e300], "time": [1, 2, 3, 4]}, r"returned 1e\+300 for objective 'loss' at fidelity index 3"),
+    ({"loss": [1, 2, 3, 4], "time": [1, 2, 3, float("inf")]}, r"returned inf for objective 'time'"),
+    ({"loss": [1, 2, 3, 4], "time": [-1, 2, 3, 4]}, r"negative elapsed time -1.0 for 'time' at fidelity index 0"),
 ])
 def test_bad_returns_are_rejected(bad, message):
     with pytest.raises(GenerationError, match=message):
         generate(lambda config, seed: bad, grid()[:2], FIDELITIES, 1,
                  objectives_names=OBJECTIVES, metric_elapsed_time="time", progress=False)
+
+
+def test_metric_named_like_a_result_column_is_refused_before_running():
+    calls = []
+    for objectives, kw in ((["time"], {}), (["loss", "fidelity"], {"metric": "fidelity"})):
+        with pytest.raises(GenerationError, match="is the name of a column the simulator adds"):
+            generate(lambda c, s: calls.append(1), grid(), FIDELITIES, 1, objectives_names=objectives,
+                     progress=False, **kw)
+    assert calls == []
 
 
 def test_bad_return_in_a_worker_process_is_rejected():

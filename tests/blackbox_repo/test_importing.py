@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from blackbox_repo import ConfigurationSpace, TabularBlackbox, choice, loguniform
@@ -323,3 +323,161 @@ def test_column_mixing_numbers_and_text():
     bb = from_dataframe(df, config_cols="x")
     assert bb.hyperparameters["x"].tolist() == [1, 2.5, "a", "b"]      # numbers first, then text
     assert [bb.evaluate({"x": v}, fidelity=1)["loss"] for v in (1, "a", 2.5, "b")] == [1, 2, 3, 4]
+
+
+# ---------------------------------------------------------------------------- hostile tables (issue 11)
+from blackbox_repo.errors import InputError  # noqa: E402
+from blackbox_repo.repository import load_blackbox, save_blackboxes  # noqa: E402
+from blackbox_repo.reserved_columns import RESULT_COLUMNS  # noqa: E402
+
+ODD_NAMES = ["loss", "time", "fidelity", "trial_id", "config_id", "_config_id", "seed", "λ", "a b", "a,b",
+             "1", "objective_time", " lead", "épsilon", "x" * 40]
+HOSTILE_VALUES = st.one_of(
+    st.floats(-1e3, 1e3, allow_nan=False, allow_infinity=False, allow_subnormal=False),
+    st.just(float("nan")), st.just(float("inf")), st.just(float("-inf")), st.just(1e300), st.just(-1e300),
+    st.just(0.0), st.just(-0.0), st.just(3.4e38))
+CLEAN_VALUES = st.one_of(st.floats(-1e3, 1e3, allow_nan=False, allow_infinity=False, allow_subnormal=False),
+                         st.just(float("nan")), st.just(-0.0), st.just(3.4e38), st.just(1e-50))
+FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+
+@st.composite
+def hostile_tables(draw):
+    """A long table with holes, NaN, infinities, overflowing values, duplicate rows and odd
+    column names; returns (df, settings, planted duplicates)."""
+    names = draw(st.lists(st.sampled_from(ODD_NAMES), min_size=2, max_size=4, unique=True))
+    config_col, objectives = names[0], names[1:]
+    n_cfg = draw(st.integers(1, 4))
+    fids = draw(st.lists(st.integers(1, 9), min_size=1, max_size=3, unique=True))
+    seeds = draw(st.lists(st.integers(0, 3), min_size=1, max_size=2, unique=True))
+    rows = [(c, f, s) for c in range(n_cfg) for f in fids for s in seeds]
+    keep = draw(st.lists(st.booleans(), min_size=len(rows), max_size=len(rows)))
+    rows = [r for r, k in zip(rows, keep) if k] or rows[:1]
+    df = pd.DataFrame(rows, columns=[config_col, "epoch_col", "seed_col"])
+    values = draw(st.sampled_from([HOSTILE_VALUES, CLEAN_VALUES, CLEAN_VALUES]))
+    for o in objectives:
+        df[o] = draw(st.lists(values, min_size=len(df), max_size=len(df)))
+    n_dup = draw(st.sampled_from([0, 0, 0, 1]))
+    if n_dup:
+        df = pd.concat([df, df.iloc[[draw(st.integers(0, len(df) - 1))]]], ignore_index=True)
+    df = df.sample(frac=1.0, random_state=draw(st.integers(0, 1000))).reset_index(drop=True)
+    metric = draw(st.sampled_from(objectives))
+    return df, dict(config_cols=[config_col], fidelity_col="epoch_col", seed_col="seed_col",
+                    objective_cols=objectives, metric=metric), n_dup
+
+
+def _expected_failures(df: pd.DataFrame, kw: dict, n_dup: int) -> list[str]:
+    """What the import must refuse, computed independently of the importer (empty: it must
+    succeed); the error names one of these problems."""
+    values = df[kw["objective_cols"]].to_numpy(float)
+    out = []
+    if kw["metric"] in RESULT_COLUMNS:
+        out.append("is the name of a column the simulator adds")
+    if n_dup:
+        out.append("duplicated key")
+    if np.isinf(values).any():
+        out.append("infinite value")
+    if (np.abs(values[np.isfinite(values)]) > FLOAT32_MAX).any():
+        out.append("beyond the float32 range")
+    return out
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(hostile_tables())
+def test_hostile_tables_import_exactly_or_fail_with_a_clear_input_error(table):
+    """Requirement 4 of issue 11: either a clear InputError, or a blackbox (saved and loaded
+    back) whose every cell equals the input rounded to float32, NaN where the input has no row."""
+    df, kw, n_dup = table
+    expected_failures = _expected_failures(df, kw, n_dup)
+    try:
+        result = import_table(df, **kw)
+    except InputError as e:
+        assert expected_failures, f"unexpected refusal: {e}"
+        assert any(f in str(e) for f in expected_failures), (expected_failures, str(e))
+        event("refused")
+        return
+    assert not expected_failures, f"imported although it should fail: {expected_failures}"
+    event("imported")
+    save_blackboxes(result.blackboxes, "hostile", force=True)
+    bb = load_blackbox("hostile", "default")
+    objectives = kw["objective_cols"]
+    assert bb.objectives_names == objectives
+    fids, seeds = sorted(df["epoch_col"].unique()), sorted(df["seed_col"].unique())
+    seen = np.zeros(bb.shape[:3], dtype=bool)
+    for _, row in df.iterrows():
+        i = bb.config_id({kw["config_cols"][0]: row[kw["config_cols"][0]]})
+        k, s = fids.index(row["epoch_col"]), seeds.index(row["seed_col"])
+        got = np.asarray(bb.objectives[i, s, k])
+        want = row[objectives].to_numpy(float).astype(np.float32)
+        np.testing.assert_array_equal(got, want)
+        assert (np.signbit(got) == np.signbit(want)).all()          # -0.0 stays -0.0
+        seen[i, s, k] = True
+    assert np.isnan(np.asarray(bb.objectives)[~seen]).all()
+    assert result.report.tasks["default"].nan_values == int(df[objectives].isna().to_numpy().sum())
+
+
+def test_metric_named_like_a_result_column_is_refused_at_import():
+    # issue 11: a metric column named `time` made `best` read the simulator's time column
+    for name in ("time", "fidelity", "worker", "trial_id"):
+        df = pd.DataFrame({"x": [1, 2], name: [0.5, 0.1]})
+        with pytest.raises(TableImportError, match=rf"metric '{name}' is the name of a column the simulator "
+                                                   rf"adds to its results.*Rename the objective"):
+            import_table(df, config_cols="x")
+    # as the elapsed time (not the metric), "time" is fine and the report says how it is renamed
+    df = pd.DataFrame({"x": [1, 1], "epoch": [1, 2], "loss": [0.5, 0.4], "time": [1.0, 2.0]})
+    res = import_table(df, config_cols="x", fidelity_col="epoch", elapsed_time_col="time")
+    assert res.blackboxes["default"].metric == "loss"
+    assert "appear as ['objective_time']" in str(res.report)
+
+
+@pytest.mark.parametrize("values, col, match", [
+    ([0.5, float("-inf")], "loss", r"metric column 'loss' holds 1 infinite value \(-inf at row 1"),
+    ([0.5, float("inf")], "loss", r"infinite value \(inf at row 1"),
+    ([1e300, 0.1], "loss", r"beyond the float32 range .*1e\+300 at row 0"),
+    ([1.0, -1e39], "loss", r"beyond the float32 range"),
+])
+def test_infinite_and_float32_overflowing_objectives_are_refused(values, col, match):
+    # issue 11: `best = -inf`, and 1e300 silently became inf on import
+    df = pd.DataFrame({"x": [1, 2], col: values})
+    with pytest.raises(TableImportError, match=match):
+        import_table(df, config_cols="x")
+
+
+@pytest.mark.parametrize("times, match", [
+    ([-1.0, 2.0], r"elapsed-time column 'time' holds 1 negative value \(-1.0 at row 0"),
+    ([1.0, float("inf")], r"elapsed-time column 'time' holds 1 infinite value"),
+])
+def test_negative_or_infinite_elapsed_time_is_refused(times, match):
+    df = pd.DataFrame({"x": [1, 1], "epoch": [1, 2], "loss": [0.5, 0.4], "time": times})
+    for repair in (False, True):
+        with pytest.raises(TableImportError, match=match):
+            import_table(df, config_cols="x", fidelity_col="epoch", elapsed_time_col="time",
+                         repair_elapsed_time=repair)
+
+
+def test_mixed_type_config_column_from_csv_is_made_explicit(tmp_path):
+    # issue 11: a CSV column holding 3, 5 and "auto" silently became strings
+    path = tmp_path / "mixed.csv"
+    pd.DataFrame({"depth": ["3", "5", "auto"], "loss": [0.3, 0.2, 0.4]}).to_csv(path, index=False)
+    res = import_table(path, config_cols="depth")
+    assert res.blackboxes["default"].hyperparameters["depth"].tolist() == ["3", "5", "auto"]
+    text = str(res.report)
+    assert "config column 'depth' mixes numbers and text (e.g. '3' and 'auto')" in text
+    assert "imported as text" in text
+    assert res.blackboxes["default"].metadata["import_report"]["notes"] == res.report.notes
+    clean = tmp_path / "clean.csv"
+    pd.DataFrame({"depth": [3, 5], "loss": [0.3, 0.2]}).to_csv(clean, index=False)
+    assert import_table(clean, config_cols="depth").report.notes == []
+
+
+def test_all_nan_metric_is_warned_in_the_report():
+    # issue 11: an all-NaN metric imported without a warning
+    df = pd.DataFrame({"x": [1, 2, 1, 2], "task": ["a", "a", "b", "b"], "loss": [np.nan, np.nan, 0.1, np.nan],
+                       "acc": [0.5, 0.6, np.nan, np.nan]})
+    res = import_table(df, config_cols="x", task_col="task", metric="loss")
+    notes = res.report.notes
+    assert notes == ["WARNING: objective 'loss' is NaN in every cell of task 'a' (the metric: every "
+                     "evaluation will count as failed and no run can find a best value)",
+                     "WARNING: objective 'acc' is NaN in every cell of task 'b' (every value of it is missing)"]
+    assert res.blackboxes["a"].metadata["import_report"]["notes"] == notes[:1]
+    assert notes[0] in str(res.report)

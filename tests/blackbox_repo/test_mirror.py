@@ -129,3 +129,21 @@ def test_mirror_errors_name_the_url(tmp_path):
     with pytest.raises(MirrorError, match=r"reading nothing/recipe.json"):
         m.marker("nothing")
     assert open_mirror(None) is None and os.environ.get("HPOSIM_MIRROR") is None
+
+
+def test_edited_mirror_metadata_is_rejected_even_under_a_cache_folder(toy, tmp_path, monkeypatch):
+    # the mirror's verification dropped every problem whose text contained "cache": with the
+    # default home ~/.cache/hposim that was all of them, so an edited metadata.json passed
+    import json
+    mirror_dir = tmp_path / ".cache" / "shared-mirror"
+    toy.get(mirror=f"file://{mirror_dir}", progress=False)
+    meta_path = mirror_dir / "toy-recipe" / "alpha" / "metadata.json"
+    meta = json.loads(meta_path.read_text())
+    meta["mode"] = "max"                                   # the checksums of the data files still match
+    meta_path.write_text(json.dumps(meta))
+    home = tmp_path / ".cache" / "hposim"
+    home.mkdir(parents=True)
+    monkeypatch.setenv("HPOSIM_HOME", str(home))
+    with pytest.warns(UserWarning, match=r"alpha failed verification: .*metadata.json is corrupt"):
+        d = toy.get(mirror=f"file://{mirror_dir}", progress=False)
+    assert d["alpha"].mode == "min" and toy.marker()["origin"] == "recipe"

@@ -14,6 +14,7 @@ from blackbox_repo.repository import (BlackboxProvider, BlackboxRecord, CachePro
                                       UnknownBlackboxError, blackbox_folder,
                                       blackboxes_root, list_blackboxes, load_blackbox,
                                       parse_blackbox_ref, register_provider, save_blackbox)
+from blackbox_repo.repository import BlackboxExistsError, save_blackboxes
 from blackbox_repo.storage import CorruptBlackboxError, save_tabular
 
 
@@ -85,10 +86,41 @@ def test_save_and_load_by_name_task_and_ref():
     assert list(load_blackbox("single")) == ["default"]
 
 
-def test_resave_replaces():
+def test_resave_refuses_an_existing_task_unless_forced():
     save_blackbox(table(0.1), "r", "t")
-    save_blackbox(table(0.7), "r", "t")
+    with pytest.raises(BlackboxExistsError, match=r"blackbox r/t already exists in the cache .*force=True"):
+        save_blackbox(table(0.7), "r", "t")
+    assert float(load_blackbox("r", "t").objectives[1, 1, 1, 0]) == np.float32(0.1)
+    save_blackbox(table(0.7), "r", "t", force=True)
     assert float(load_blackbox("r", "t").objectives[1, 1, 1, 0]) == np.float32(0.7)
+    save_blackbox(table(0.2), "r", "another-task")          # a new task of the family is no overwrite
+    assert sorted(load_blackbox("r")) == ["another-task", "t"]
+
+
+def test_save_blackbox_refuses_embedded_and_recipe_names(embedded):
+    register_provider(DictProvider({"far": {"t1": table(0.3)}}))
+    for name, what in (("emb", "an embedded blackbox"), ("far", "a recipe")):
+        for force in (False, True):
+            with pytest.raises(BlackboxError, match=f"'{name}' is the name of {what} and is reserved"):
+                save_blackbox(table(), name, "iris", force=force)
+            with pytest.raises(BlackboxError, match="reserved"):
+                save_blackboxes({"iris": table()}, name, force=force)
+    assert not (blackboxes_root() / "emb").exists() and not (blackboxes_root() / "far").exists()
+    assert float(load_blackbox("emb", "iris").objectives[0, 0, 0, 0]) == np.float32(0.1)
+
+
+def test_save_blackboxes_is_all_or_nothing_and_refuses_an_existing_family():
+    paths = save_blackboxes({"a": table(0.1), "b": table(0.2)}, "fam")
+    assert sorted(paths) == ["a", "b"] and all(p.is_dir() for p in paths.values())
+    with pytest.raises(BlackboxExistsError, match=r"'fam' already exists in the cache \(tasks: a, b\)"):
+        save_blackboxes({"c": table(0.3)}, "fam")
+    save_blackbox(table(0.4), "other", "x")
+    with pytest.raises(BlackboxError, match="expected a TabularBlackbox"):   # checked before anything is written
+        save_blackboxes({"c": table(0.3), "d": "not a table"}, "fam", force=True)
+    assert sorted(load_blackbox("fam")) == ["a", "b"]
+    save_blackboxes({"c": table(0.3)}, "fam", force=True)       # force replaces the whole family
+    assert sorted(load_blackbox("fam")) == ["c"]
+    assert not [p for p in blackboxes_root().iterdir() if p.name.startswith(".")]
 
 
 def test_unknown_name_and_task_errors():
@@ -150,8 +182,41 @@ def test_list_survives_corrupt_metadata(hposim_home):
     (folder / "metadata.json").write_text("{ truncated")
     rec = list_blackboxes()[0]
     assert (rec.name, rec.tasks, rec.description) == ("bad", ["t"], "")
-    with pytest.raises(CorruptBlackboxError, match="hposim blackbox get bad --force"):
+    # saved by the user: `hposim blackbox get bad --force` could not work (issue 11)
+    with pytest.raises(CorruptBlackboxError, match=r"re-import it .*--name bad --force.* or re-save it") as ei:
         load_blackbox("bad", "t")
+    assert "blackbox get" not in str(ei.value)
+
+
+def test_deleted_metadata_says_damaged_and_how_to_repair_not_unknown(tmp_path):
+    # issue 11: a deleted metadata.json made the blackbox "unknown (did you mean ...)"
+    src = tmp_path / "table.csv"
+    src.write_text("x,loss\n1,0.5\n2,0.25\n")
+    from blackbox_repo.importing import import_table
+    save_blackboxes(import_table(src, config_cols="x").blackboxes, "mine")
+    save_blackbox(table(), "other", "t")
+    folder = blackbox_folder("mine", "default")
+    assert repository.repair_advice("mine", "default") == (
+        f"re-import it: `hposim blackbox import {src.resolve()} --name mine --force ...` (same options as before)")
+    (folder / "metadata.json").unlink()
+    for call in (lambda: load_blackbox("mine"), lambda: load_blackbox("mine", "default"),
+                 lambda: load_blackbox("mine/default")):
+        with pytest.raises(CorruptBlackboxError, match=r"blackbox mine/default is damaged: .*metadata.json is "
+                                                       r"missing.*re-import it .*--name mine --force") as ei:
+            call()
+        assert "unknown" not in str(ei.value) and "did you mean" not in str(ei.value)
+    assert repository.damaged_tasks("mine") == ["default"]
+    assert repository.verify_task(folder) == [f"{folder / 'metadata.json'} is missing (the folder is damaged)"]
+    with pytest.raises(BlackboxExistsError, match="damaged"):
+        save_blackbox(table(), "mine", "default")
+    save_blackbox(table(), "mine", "default", force=True)
+    assert load_blackbox("mine", "default").shape == table().shape
+
+
+def test_repair_advice_depends_on_the_origin():
+    register_provider(DictProvider({"far": {"t1": table(0.3)}}))
+    assert repository.repair_advice("far", "t1") == "run `hposim blackbox get far --force` to fetch it again"
+    assert "re-save it" in repository.repair_advice("mine", "t")
 
 
 def test_embedded_blackbox_loads_with_cache_in_home(embedded, hposim_home):
@@ -167,8 +232,9 @@ def test_embedded_blackbox_loads_with_cache_in_home(embedded, hposim_home):
 
 
 def test_cache_takes_precedence_over_embedded(embedded):
-    save_blackbox(table(0.9), "emb", "iris")
-    save_blackbox(table(0.8), "emb", "extra-task")
+    # save_blackbox refuses embedded names; a copy in the cache still takes precedence
+    save_tabular(table(0.9), blackbox_folder("emb", "iris"), name="emb", task="iris")
+    save_tabular(table(0.8), blackbox_folder("emb", "extra-task"), name="emb", task="extra-task")
     bbs = load_blackbox("emb")
     assert sorted(bbs) == ["extra-task", "iris", "wine-2"]
     assert float(bbs["iris"].objectives[0, 0, 0, 0]) == np.float32(0.9)
@@ -220,7 +286,7 @@ def test_providers_are_tried_in_order():
     register_provider(remote)
     assert [p.kind for p in repository.providers()] == ["cached", "embedded", "recipe"]
     assert float(load_blackbox("far", "t2").objectives[0, 0, 0, 0]) == np.float32(0.4)
-    save_blackbox(table(0.6), "both", "x")
+    save_tabular(table(0.6), blackbox_folder("both", "x"), name="both", task="x")   # as a fetched recipe
     assert float(load_blackbox("both", "x").objectives[0, 0, 0, 0]) == np.float32(0.6)
     assert remote.loaded == [("far", "t2")]
     recs = {r.name: r for r in list_blackboxes()}
@@ -234,3 +300,13 @@ def test_providers_are_tried_in_order():
     assert repository.providers()[2] is replacement
     with pytest.raises(BlackboxError, match="no provider of kind 'nope'"):
         register_provider(type("P", (DictProvider,), {"kind": "mirror"})({}), before="nope")
+
+
+def test_save_refuses_a_metric_named_like_a_result_column():
+    # issue 11: `best` read the simulator's `time` column instead of an objective named `time`
+    bb = TabularBlackbox(pd.DataFrame({"x": [1, 2]}), np.ones((2, 1, 1, 1), np.float32), fidelity_values=[1],
+                         objectives_names=["time"])
+    for call in (lambda: save_blackbox(bb, "timed"), lambda: save_blackboxes({"t": bb}, "timed")):
+        with pytest.raises(BlackboxError, match="metric 'time' is the name of a column the simulator adds"):
+            call()
+    assert not (blackboxes_root() / "timed").exists()

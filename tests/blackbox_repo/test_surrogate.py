@@ -446,6 +446,14 @@ def test_save_and_load_round_trip_through_the_repository(continuous, hposim_home
     (folder / SURROGATE_JSON).write_text(json.dumps(doc))
     with pytest.raises(CorruptBlackboxError, match="does not match its checksum"):
         load_surrogate(folder)
+    # issue 11: a surrogate whose record is gone must not load as the plain table
+    (folder / SURROGATE_JSON).unlink()
+    with pytest.raises(CorruptBlackboxError, match=r"surrogate.json is missing beside surrogate.joblib"):
+        load_blackbox("toy-rf/t")
+    with pytest.raises(BlackboxError, match=r"toy-rf/t already exists"):
+        sur.save("toy-rf", "t")
+    sur.save("toy-rf", "t", force=True)
+    assert isinstance(load_blackbox("toy-rf/t"), SurrogateBlackbox)
 
 
 def test_tables_without_a_surrogate_still_load_as_tables(table):

@@ -60,7 +60,7 @@ def test_nan_stops(make_trial):
 
 @pytest.mark.parametrize("kwargs, message", [
     ({"min_samples": 0}, "min_samples must be an integer >= 1, got 0"),
-    ({"grace_period": "a"}, "grace_period must be a number"),
+    ({"grace_period": "a"}, "grace_period must be a fidelity > 0"),
 ])
 def test_bad_arguments(kwargs, message):
     with pytest.raises(MethodError, match=message):
@@ -69,5 +69,19 @@ def test_bad_arguments(kwargs, message):
 
 def test_numpy_arguments_are_accepted():
     import numpy as np
-    ms = create("MedianStopping", SPACE, metric="loss", grace_period=np.int64(2), min_samples=np.int64(4))
+    ms = create("MedianStopping", SPACE, metric="loss", fidelity_values=[1, 2, 3], grace_period=np.int64(2),
+                min_samples=np.int64(4))
     assert (ms.grace_period, ms.min_samples) == (2, 4) and type(ms.min_samples) is int
+
+
+@pytest.mark.parametrize("grace", [100, 5, -5, 0, float("nan"), "2", True])
+def test_grace_period_outside_the_fidelity_range_is_rejected(grace):
+    with pytest.raises(MethodError, match=r"grace_period must be a fidelity > 0 and <= the largest fidelity 4 "
+                                          r"\(fidelities: 1..4\), got"):
+        rule(grace_period=grace)
+
+
+def test_grace_period_between_fidelities_and_below_the_smallest_is_accepted():
+    assert rule(grace_period=2.5).grace_period == 2.5
+    assert rule(grace_period=0.5).grace_period == 0.5
+    assert rule(grace_period=4).grace_period == 4

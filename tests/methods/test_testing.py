@@ -20,7 +20,7 @@ from methods.fifo import FIFO
 from methods.searcher import Searcher
 from methods.testing import (OBJECTIVES, RecordingScheduler, SchedulerConformance, synthetic_function,
                              synthetic_space)
-from simulator import SimulationError
+from simulator import SchedulerProtocolError
 
 pytest_plugins = ["pytester"]
 
@@ -132,7 +132,7 @@ def test_resuming_a_trial_that_is_not_paused_fails():
         def suggest(self, time: float) -> Suggestion | None:
             return Suggestion.resume_trial(0) if self.started >= 2 else super().suggest(time)
 
-    with pytest.raises(SimulationError, match="only paused trials can be resumed"):
+    with pytest.raises(SchedulerProtocolError, match="only paused trials can be resumed"):
         conformance(ResumesRunning).test_failed_trials_are_handled()
 
 

@@ -11,6 +11,7 @@ from blackbox_repo.configspace import ConfigurationSpace, choice
 from blackbox_repo.repository import save_blackbox
 from methods import MethodError
 from methods.base import Suggestion
+from blackbox_repo.errors import ProtocolError
 from simulator import SimulationError, SimulationResult, Stop, make_scheduler, simulate
 from studies.cli import main
 from tests.simulator.helpers import Replay, nb201_like, table
@@ -33,7 +34,7 @@ def test_parquet_round_trip(bb, tmp_path):
     assert back.metadata["blackbox"]["label"] == "nb201-like/synthetic"
     assert set(back.metadata["versions"]) >= {"hposim", "numpy", "pandas"}
     assert back.metadata["settings"]["stop"]["max_time"] == 3000
-    assert not (tmp_path / "sub" / "run.parquet.tmp").exists()
+    assert list((tmp_path / "sub").iterdir()) == [path]          # no temporary file left
 
 
 def test_results_columns(bb):
@@ -85,11 +86,11 @@ def test_resuming_a_trial_that_is_not_paused_names_it(bb):
     c = bb.configs()
     sched = Replay(bb.configuration_space, fidelity_values=bb.fidelity_values,
                    plan=[Suggestion.start(c[0]), Suggestion.resume_trial(0)])
-    with pytest.raises(SimulationError, match="resume trial 0 .* running"):
+    with pytest.raises(ProtocolError, match="resume trial 0 .* running"):
         simulate(bb, sched, n_workers=2, stop=Stop(max_time=1000))
     sched = Replay(bb.configuration_space, fidelity_values=bb.fidelity_values,
                    plan=[Suggestion.resume_trial(5)])
-    with pytest.raises(SimulationError, match="resume trial 5 .* never started"):
+    with pytest.raises(ProtocolError, match="resume trial 5 .* never started"):
         simulate(bb, sched, n_workers=1, stop=Stop(max_time=1000))
 
 
@@ -125,7 +126,7 @@ def test_cli_simulate_writes_parquet(saved, tmp_path, capsys):
     (["--method", "ASHA", "--metric", "acc", "--max-time", "10"], "metric 'acc' is not an objective"),
     (["--method", "ASHA", "--n-workers", "0", "--max-time", "10"], "--n-workers 0"),
     (["--method", "ASHA"], "no stopping criterion"),
-    (["--method", "ASHA", "--max-trials", "0"], "max_trials=0"),
+    (["--method", "ASHA", "--max-trials", "0"], "--max-trials 0 is not valid"),
 ])
 def test_cli_bad_input(saved, capsys, argv, message):
     code = main(["simulate", "--blackbox", "toy/t1", *argv])

@@ -105,3 +105,11 @@ def test_stop_validation():
     with pytest.raises(StopError, match="did you mean 'max_time'"):
         Stop.coerce({"max_tme": 3})
     assert Stop.coerce({"target": 0.1}).active() == {"target": 0.1}
+
+
+@pytest.mark.parametrize("name", ["max_time", "max_cost", "target"])
+@pytest.mark.parametrize("value", [float("inf"), float("-inf"), float("nan")])
+def test_infinite_or_nan_criteria_are_rejected(name, value):
+    # max_time=inf is no bound at all: with an unreachable target the run would never end
+    with pytest.raises(StopError, match=f"{name}={value!r} is not valid; it must be a finite number"):
+        Stop(**{name: value})

@@ -1,10 +1,12 @@
 """A stand-in run function for runner tests that must not depend on the simulator's numbers.
 
 It produces a results table with the documented columns, deterministic in the run's seed.
-Method argument ``crash=True`` raises, ``sleep=<s>`` waits (to kill runs mid-way).
+Method argument ``crash=True`` raises, ``sleep=<s>`` waits (to kill runs mid-way),
+``log=<path>`` appends ``<run name> <pid>`` to a file (to count how often each run is computed).
 """
 from __future__ import annotations
 
+import os
 import time
 
 import numpy as np
@@ -15,6 +17,10 @@ def fake_run(run) -> tuple[pd.DataFrame, dict]:
     args = dict(run.method_args)
     if args.get("crash"):
         raise RuntimeError(f"method {run.method} crashed on purpose (seed {run.seed})")
+    if args.get("log"):
+        fd = os.open(args["log"], os.O_WRONLY | os.O_APPEND | os.O_CREAT)
+        os.write(fd, f"{run.name} {os.getpid()}\n".encode())
+        os.close(fd)
     if args.get("sleep"):
         time.sleep(float(args["sleep"]))
     rng = np.random.default_rng([run.seed, len(run.method), len(run.benchmark)])

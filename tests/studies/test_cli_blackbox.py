@@ -225,6 +225,44 @@ def test_decreasing_time_needs_repair_flag(capsys, tmp_path):
     assert "36 elapsed-time values were raised to the cumulative maximum along epoch" in out
 
 
+def test_import_errors_name_flags_not_python_parameters(capsys, tmp_path):
+    # issue 11: CLI messages named Python parameters (repair_elapsed_time=True, seed_col)
+    df = make_table()
+    df.loc[(df.dataset == "wine") & (df.epoch == 5), "time"] = 0.0
+    path = tmp_path / "t.csv"
+    df.to_csv(path, index=False)
+    code, _, err = run(capsys, "blackbox", "import", str(path), "--name", "tt", *IMPORT_ARGS)
+    assert "Pass --repair-elapsed-time to replace it" in err and "repair_elapsed_time" not in err
+    code, _, err = run(capsys, "blackbox", "import", str(path), "--name", "tt", "--config-cols", CONFIG_COLS,
+                       "--task-col", "dataset", "--fidelity-col", "epoch", "--metric", "valid_error")
+    assert code != 0 and "name them with --seed-col)" in err and "seed_col" not in err
+    df = pd.DataFrame({"x": [1, 2], "seed_col": [0, 0], "loss": [0.1, float("inf")]})
+    df.to_csv(path, index=False)
+    code, _, err = run(capsys, "blackbox", "import", str(path), "--name", "tt", "--config-cols", "x",
+                       "--seed-col", "seed_col")
+    assert "metric column 'loss' holds 1 infinite value" in err
+
+
+def test_import_over_a_damaged_blackbox_says_so_and_force_repairs_it(capsys, table_csv):
+    assert run(capsys, "blackbox", "import", str(table_csv), "--name", "dmg", *IMPORT_ARGS)[0] == 0
+    (blackbox_folder("dmg", "wine") / "metadata.json").unlink()
+    code, _, err = run(capsys, "blackbox", "import", str(table_csv), "--name", "dmg", *IMPORT_ARGS)
+    assert code != 0 and "(tasks: iris, wine (damaged))" in err and "--force" in err
+    code, out, _ = run(capsys, "blackbox", "list")
+    assert code == 0 and "damaged (metadata.json missing; see `hposim blackbox verify`): dmg/wine" in out
+    assert run(capsys, "blackbox", "import", str(table_csv), "--name", "dmg", *IMPORT_ARGS, "--force")[0] == 0
+    assert sorted(load_blackbox("dmg")) == ["iris", "wine"]
+
+
+def test_import_refuses_embedded_and_recipe_names(capsys, table_csv):
+    for name, what in (("mlp-sklearn", "an embedded blackbox"), ("lcdb", "a recipe")):
+        for extra in ([], ["--force"]):
+            code, _, err = run(capsys, "blackbox", "import", str(table_csv), "--name", name, *IMPORT_ARGS, *extra)
+            assert code != 0
+            assert err.strip() == (f"hposim: error: --name '{name}' is the name of {what} and is reserved; "
+                                   f"choose another --name")
+
+
 def test_debug_shows_traceback(capsys, tmp_path):
     code, _, err = run(capsys, "--debug", "blackbox", "info", "no-such-blackbox")
     assert code == 1

@@ -1,6 +1,7 @@
 """``hposim blackbox get`` and ``hposim blackbox verify`` through ``studies.cli.main``."""
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -58,3 +59,42 @@ def test_get_with_a_folder_mirror_uploads(toy, tmp_path, capsys):
     assert main(["blackbox", "get", "toy-recipe", "--mirror", f"file://{mirror}"]) == 0
     assert (mirror / "toy-recipe" / "recipe.json").is_file()
     assert (mirror / "toy-recipe" / "alpha" / "objectives.parquet").is_file()
+
+
+def test_verify_covers_embedded_cache_surrogates_and_damaged_folders(capsys, hposim_home):
+    # issue 11: verify skipped the embedded blackbox's derived cache, said "ok" for a corrupted
+    # cached surrogate, and a folder without metadata.json was invisible
+    import numpy as np
+    import pandas as pd
+
+    from blackbox_repo.blackbox import TabularBlackbox
+    from blackbox_repo.repository import blackbox_folder, load_blackbox, save_blackbox
+    from blackbox_repo.surrogate import SURROGATE_MODEL, add_surrogate
+
+    original = np.array(load_blackbox("mlp-sklearn", "digits").objectives)   # builds its cache in the home
+    npy = hposim_home / "cache" / "mlp-sklearn" / "digits" / "objectives.npy"
+    st = os.stat(npy)
+    with open(npy, "r+b") as fh:
+        fh.seek(st.st_size - 100)
+        fh.write(b"\x7f")
+    os.utime(npy, ns=(st.st_atime_ns, st.st_mtime_ns))
+    table = TabularBlackbox(pd.DataFrame({"x": np.arange(10.0)}), np.random.default_rng(0).random((10, 1, 2, 1)),
+                            fidelity_values=[1, 2], objectives_names=["loss"])
+    folder = add_surrogate(table).save("sur", "t")
+    with open(folder / SURROGATE_MODEL, "r+b") as fh:
+        fh.seek(50)
+        fh.write(b"\x00\x01")
+    save_blackbox(table, "dmg", "t")
+    (blackbox_folder("dmg", "t") / "metadata.json").unlink()
+
+    assert main(["blackbox", "verify"]) != 0
+    out = capsys.readouterr().out
+    assert "CORRUPT mlp-sklearn/digits: cache: " in out and "invalidated: it will be rebuilt" in out
+    assert "ok      mlp-sklearn/wine (embedded)" in out
+    assert "CORRUPT sur/t: " in out and "surrogate.joblib: sha256" in out and "fix: refit it" in out
+    assert "CORRUPT dmg/t: " in out and "metadata.json is missing" in out and "--name dmg --force" in out
+    assert main(["blackbox", "verify", "mlp-sklearn"]) == 0         # the corrupt cache was invalidated
+    assert "ok      mlp-sklearn/digits (embedded)" in capsys.readouterr().out
+    assert not npy.exists()
+    bb = load_blackbox("mlp-sklearn", "digits")                     # ... and the next load rebuilds it
+    assert npy.exists() and np.array_equal(np.asarray(bb.objectives), original, equal_nan=True)

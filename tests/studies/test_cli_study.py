@@ -78,9 +78,37 @@ def test_bad_spec_is_one_error_line(tmp_path, toy_blackboxes, capsys):
     p = tmp_path / "bad.yaml"
     p.write_text("name: x\nseeds: 2\nmethods: {RS: {method: RandomSearch}}\n"
                  "benchmarks: {t1: {blackbox: toy/t1, max_time: 10, n_worker: 2}}\n")
-    assert main(["study", "run", str(p), "--root", str(tmp_path / "r")]) == 1
+    assert main(["study", "run", str(p), "--root", str(tmp_path / "r")]) == 2   # bad input
     err = capsys.readouterr().err
     assert "hposim: error:" in err and "'n_worker'" in err and "Did you mean 'n_workers'" in err
     assert not (tmp_path / "r").exists()
-    assert main(["study", "status", str(tmp_path / "nope" / "study")]) == 1
+    assert main(["study", "status", str(tmp_path / "nope" / "study")]) == 2   # bad input
     assert "does not exist" in capsys.readouterr().err
+
+
+def test_not_a_study_folder_is_an_input_error_with_a_suggestion(tmp_path, capsys):
+    """status/report/plot/compare/export-tensorboard on a folder that is not a study: exit 2,
+    nothing written into it, and the study folder it probably meant is suggested."""
+    from fakes import fake_run, fake_study_dict
+    from studies import Study, run_study
+
+    run_study(Study.from_dict(fake_study_dict(name="demo", seeds=1)), str(tmp_path / "results"),
+              run_fn=fake_run, validate=False, progress=False)
+    stray = tmp_path / "stray"
+    stray.mkdir()
+    cases = [(["study", "status", str(stray)], None),
+             (["study", "report", str(stray)], None),
+             (["study", "plot", str(stray)], None),
+             (["study", "compare", str(stray), "--baseline", "A", "--candidate", "B"], None),
+             (["study", "export-tensorboard", str(stray), "--out", str(tmp_path / "tb")], None),
+             (["study", "status", str(tmp_path / "results")], "results/demo"),        # the root, not the study
+             (["study", "report", str(tmp_path / "results" / "demo" / "b1")], "results/demo"),  # inside it
+             (["study", "status", str(tmp_path / "results" / "dmeo")], "results/demo")]         # a typo
+    for argv, hint in cases:
+        assert main(argv) == 2, argv
+        err = capsys.readouterr().err
+        assert "not a study folder" in err or "does not exist" in err, err
+        if hint:
+            assert f"Did you mean '{tmp_path / hint}'" in err, err
+    assert list(stray.iterdir()) == [] and not (tmp_path / "results" / "report").exists()
+    assert not (tmp_path / "results" / "demo" / "b1" / "report").exists()

@@ -78,3 +78,23 @@ def test_critical_difference_numbers():
     assert r.cd == pytest.approx(1.048, abs=1e-3)        # Demsar's table: q_0.05(k=3) = 2.343
     assert r.avg_ranks["A"] < r.avg_ranks["B"] < r.avg_ranks["C"]
     assert r.friedman_pvalue < 0.01
+
+
+@pytest.mark.parametrize("flags,needle", [
+    (["--alpha", "nan"], "--alpha nan is not valid"), (["--alpha", "-1"], "--alpha -1.0 is not valid"),
+    (["--alpha", "2"], "--alpha 2.0 is not valid"), (["--alpha", "0"], "--alpha 0.0 is not valid"),
+    (["--min-effect", "5"], "--min-effect 5.0 is not valid"), (["--min-effect", "-0.5"], "in [0, 1)"),
+    (["--min-effect", "nan"], "--min-effect nan"), (["--candidate", "A"], "both 'A'")])
+def test_compare_settings_are_validated(tmp_path, capsys, flags, needle):
+    """Bad settings are input errors (exit 2) before the study is read, not silent verdicts."""
+    from fakes import fake_run, fake_study_dict
+    from studies.cli import main
+
+    run_study(Study.from_dict(fake_study_dict(seeds=2)), str(tmp_path), run_fn=fake_run, validate=False,
+              progress=False)
+    argv = ["study", "compare", str(tmp_path / "fake"), "--baseline", "A", "--candidate", "B"]
+    i = argv.index(flags[0]) if flags[0] in argv else len(argv)
+    argv = argv[:i] + flags + argv[i + 2:] if flags[0] in argv else argv + flags
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert needle in err and "Traceback" not in err and "sequence" not in err

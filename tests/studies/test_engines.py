@@ -103,3 +103,67 @@ def test_local_engine_keeps_its_workers_when_their_memory_grows():
     pids = list(map_unordered(_grow_and_report_pid, range(8), engine="local", jobs=2))
     # loky would replace a worker that grew by > 300 MB (and its cached blackboxes with it)
     assert len(pids) == 8 and len(set(pids)) <= 2
+
+
+_DRIVER = """
+import sys
+sys.path.insert(0, {here!r})
+from fakes import fake_run, fake_study_dict
+from studies import Study, run_study
+d = fake_study_dict(name="orphans", seeds=20, methods={{"A": {{"method": "RandomSearch", "sleep": 0.5}}}})
+run_study(Study.from_dict(d), {root!r}, engine="local", jobs=2, run_fn=fake_run, validate=False, progress=False)
+"""
+
+
+def _children(pid: int) -> set[int]:
+    import os
+
+    out = set()
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            try:
+                with open(f"/proc/{d}/stat") as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid and fields[0] != "Z":
+                out.add(int(d))
+    return out
+
+
+def test_local_engine_workers_exit_when_the_driver_is_killed(tmp_path):
+    """SIGKILL of the driver (only it, not its process group): its loky workers exit within
+    seconds instead of idling for loky's 300 s timeout."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    code = _DRIVER.format(here=str(Path(__file__).parent), root=str(tmp_path))
+    driver = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 60
+    while not list((tmp_path / "orphans").rglob("_running/**/*.json")) and time.time() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.3)
+    workers = _children(driver.pid)
+    assert workers, "the driver started no worker processes"
+    os.kill(driver.pid, signal.SIGKILL)
+    driver.wait()
+    deadline = time.time() + 15
+    alive = workers
+    while alive and time.time() < deadline:
+        time.sleep(0.1)
+        alive = {p for p in workers if _alive(p)}
+    for p in alive:                                   # do not leave them behind if the test fails
+        os.kill(p, signal.SIGKILL)
+    assert not alive, f"worker processes {alive} outlived their killed driver"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False

@@ -51,7 +51,7 @@ def test_failures_recorded_others_continue_then_retried(tmp_path):
     assert len(states) == 12 and all(st.status == "done" for st in states.values())
 
 
-def test_corrupt_and_foreign_files_are_skipped_with_a_warning(tmp_path):
+def test_corrupt_runs_are_marked_and_foreign_files_skipped_with_a_warning(tmp_path):
     _run(tmp_path, fake_study_dict(seeds=1))
     base = tmp_path / "fake"
     (base / "b1" / "A" / "0" / "metadata.json").write_text("{not json")
@@ -63,8 +63,10 @@ def test_corrupt_and_foreign_files_are_skipped_with_a_warning(tmp_path):
     with pytest.warns(UserWarning) as rec:
         states = store.read_states()
     text = " ".join(str(w.message) for w in rec)
-    assert "b1/A/0/metadata.json" in text and "b1/B/0/results.parquet" in text and "b2/other/0" in text
-    assert set(states) == {("b2", "A", 0), ("b2", "B", 0)}
+    assert "b1/A/0 is corrupt: metadata.json cannot be read" in text and "b2/other/0" in text
+    assert "b1/B/0 is corrupt: results.parquet is missing or truncated (9 bytes" in text
+    assert {k: st.status for k, st in states.items()} == {("b1", "A", 0): "corrupt", ("b1", "B", 0): "corrupt",
+                                                         ("b2", "A", 0): "done", ("b2", "B", 0): "done"}
     with pytest.warns(UserWarning):
         s = _run(tmp_path, fake_study_dict(seeds=1))
     assert s.done == 2 and s.ok     # the two damaged runs are recomputed
@@ -126,3 +128,102 @@ def test_status_shows_done_failed_running_missing(tmp_path):
     assert counts == {"done": 4, "failed": 3, "running": 1, "missing": 4}
     text = format_status(table)
     assert text.startswith("12 runs: 4 done, 3 failed, 1 running, 4 missing") and "failed b2/B/0" in text
+
+
+@pytest.mark.parametrize("jobs", [0, -1, 1.5, True])
+def test_jobs_must_be_a_positive_integer(tmp_path, jobs):
+    from blackbox_repo.errors import InputError
+
+    with pytest.raises(InputError, match="--jobs"):
+        _run(tmp_path / "r", fake_study_dict(seeds=1), engine="local", jobs=jobs)
+    assert not (tmp_path / "r").exists()
+
+
+def test_cli_jobs_zero_is_a_usage_error(tmp_path, capsys):
+    from studies.cli import main
+
+    p = tmp_path / "s.yaml"
+    p.write_text("name: x\nseeds: 1\nmethods: {RS: RandomSearch}\nbenchmarks: {b: {blackbox: toy/t1, max_trials: 2}}\n")
+    for bad in ("0", "-1", "two"):
+        assert main(["study", "run", str(p), "--root", str(tmp_path / "r"), "--jobs", bad]) == 2
+        assert "--jobs must be a positive integer" in capsys.readouterr().err
+
+
+def test_jobs_1000_for_two_runs_starts_at_most_two_workers(tmp_path):
+    import time
+
+    t0 = time.perf_counter()
+    s = _run(tmp_path, fake_study_dict(seeds=1, methods={"A": {"method": "RandomSearch"}}, max_trials=2),
+             engine="local", jobs=1000)
+    wall = time.perf_counter() - t0
+    assert s.ok and s.done == 2
+    pids = {json.loads(p.read_text())["pid"] for p in (tmp_path / "fake").rglob("metadata.json")}
+    assert len(pids) <= 2 and wall < 60, (pids, wall)     # 1000 loky workers took minutes
+
+
+_CONCURRENT = """
+import sys
+sys.path.insert(0, {here!r})
+from fakes import fake_run, fake_study_dict
+from studies import Study, run_study
+d = fake_study_dict(name="twice", seeds=10, max_trials=4,
+                    methods={{"A": {{"method": "RandomSearch", "sleep": 0.2, "log": {log!r}}},
+                              "B": {{"method": "RandomSearch", "sleep": 0.2, "log": {log!r}}}}})
+s = run_study(Study.from_dict(d), {root!r}, engine={engine!r}, jobs=2, run_fn=fake_run, validate=False,
+              progress=False)
+print(s.done, len(s.elsewhere), len(s.failures))
+sys.exit(0 if s.ok else 1)
+"""
+
+
+def test_two_concurrent_study_runs_compute_each_run_once(tmp_path):
+    """Two real `study run` processes on one root: every run is computed exactly once."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    log = tmp_path / "computed.log"
+    code = _CONCURRENT.format(here=str(Path(__file__).parent), log=str(log), root=str(tmp_path / "r"),
+                              engine="serial")
+    code_local = code.replace("engine='serial'", "engine='local'")
+    procs = [subprocess.Popen([sys.executable, "-c", c], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+             for c in (code_local, code)]       # loky's workers take longer to start
+    outs = [p.communicate(timeout=300) for p in procs]
+    for p, (out, err) in zip(procs, outs):
+        assert p.returncode == 0, err.decode()
+    names = [line.split()[0] for line in log.read_text().splitlines()]
+    assert len(names) == 40 and len(set(names)) == 40, sorted(n for n in set(names) if names.count(n) > 1)
+    done = [int(out.split()[0]) for out, _ in outs]
+    assert sum(done) == 40 and min(done) > 0, outs      # both worked, nothing twice
+    states = StudyStore(str(tmp_path / "r"), "twice").read_states(verify=True)
+    assert len(states) == 40 and all(st.status == "done" for st in states.values())
+
+
+_HOLD = """
+import sys, time
+from studies.layout import StudyStore
+claim = StudyStore({root!r}, "fake").claim("b1", "A", 0)
+print("held" if claim else "refused", flush=True)
+time.sleep(120)
+"""
+
+
+def test_a_live_claim_is_respected_and_a_dead_ones_taken_over(tmp_path):
+    import signal
+    import subprocess
+    import sys
+
+    holder = subprocess.Popen([sys.executable, "-c", _HOLD.format(root=str(tmp_path))], stdout=subprocess.PIPE)
+    try:
+        assert holder.stdout.readline().strip() == b"held"
+        s = _run(tmp_path, fake_study_dict(seeds=1))
+        assert s.ok and s.done == 3 and [(o.name, o.status) for o in s.elsewhere] == [("b1/A/0", "elsewhere")]
+        assert f"pid {holder.pid}" in s.elsewhere[0].error and "1 left to another process" in s.format()
+        assert not (tmp_path / "fake" / "b1" / "A" / "0").exists()
+    finally:
+        holder.send_signal(signal.SIGKILL)
+        holder.wait()
+    marker = tmp_path / "fake" / "_running" / "b1" / "A" / "0.json"
+    assert json.loads(marker.read_text())["pid"] == holder.pid           # a stale claim of a dead process
+    s = _run(tmp_path, fake_study_dict(seeds=1))
+    assert s.ok and [o.name for o in s.outcomes] == ["b1/A/0"] and s.done == 1   # taken over

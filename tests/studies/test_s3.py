@@ -45,10 +45,12 @@ def test_study_on_s3_run_status_report_resume(tmp_path, toy_blackboxes, s3_env):
     # damage: an interrupted upload (results without the metadata marker) and a lost results file
     fs.rm(f"{bucket}/team/results/sim/t1/RS/1/metadata.json")
     fs.rm(f"{bucket}/team/results/sim/t2/SyncHB/0/results.parquet")
-    with pytest.warns(UserWarning, match="t2/SyncHB/0/results.parquet"):
-        status = study_status(f"{root}/sim")
+    status = study_status(f"{root}/sim")
     assert sorted(status[status.status == "missing"][["benchmark", "method", "seed"]].itertuples(index=False,
-                  name=None)) == [("t1", "RS", 1), ("t2", "SyncHB", 0)]
+                  name=None)) == [("t1", "RS", 1)]
+    corrupt = status[status.status == "corrupt"]      # done in its metadata, but its results are gone
+    assert list(corrupt[["benchmark", "method", "seed"]].itertuples(index=False, name=None)) == [("t2", "SyncHB", 0)]
+    assert "results.parquet is missing" in corrupt["error"].iloc[0]
     with pytest.warns(UserWarning):
         again = run_study(toy_study(seeds=2), root, engine="serial", progress=False)
     assert again.ok and again.skipped == 10 and sorted(o.name for o in again.outcomes) == [
