@@ -20,7 +20,7 @@ array's values rather than the new trial's position in it; here ``p`` is the new
 A report with a missing or NaN metric stops the trial. ``brackets > 1`` draws brackets as
 ``ASHA`` does (asynchronous Hyperband); Syne Tune draws them with a softmax of rung counts.
 
-Cost per rung report: O(n log n) for two metrics, O(n^2) for more (n entries at the rung).
+Cost per rung report: O(n log n) for two metrics, O(n) plus O(d^2) per round for more (``MORung``).
 """
 from __future__ import annotations
 
@@ -55,6 +55,7 @@ class MORung:
 
     def __init__(self, n_objectives: int, tie_break: str = "eps_net"):
         self._Y = np.empty((16, n_objectives))
+        self._front = np.empty(16, dtype=np.int64)      # each entry's non-dominated-sorting front
         self.n = 0
         self.tie_break = tie_break
 
@@ -63,26 +64,70 @@ class MORung:
         """The recorded score vectors, in order of arrival."""
         return self._Y[: self.n]
 
+    @property
+    def fronts(self) -> np.ndarray:
+        """The front index of each recorded vector (0 = the rung's Pareto front)."""
+        return self._front[: self.n]
+
+    def _fronts_with(self, v: np.ndarray) -> tuple[int, np.ndarray]:
+        """``v``'s front and every recorded entry's front once ``v`` joins them, incrementally.
+
+        A front index is the length of the longest chain of dominating entries ending at the
+        entry, so ``v``'s is one more than its dominators' largest, and only entries ``v``
+        dominates can move back: each takes ``max(old, 1 + largest front of its dominators among
+        v and the entries v dominates)``, relaxed until nothing changes. O(n) per report plus
+        O(d^2) for the ``d`` entries ``v`` dominates (re-sorting the rung was O(n log n) in 2-D
+        and O(n^2) beyond)."""
+        Y, f = self._Y[: self.n], self._front[: self.n]
+        if Y.shape[1] == 2:        # two metrics: re-sorting is an O(n log n) sweep, cheaper than relaxing
+            fronts = non_dominated_sort(np.vstack([Y, v[None, :]]))
+            return int(fronts[-1]), fronts[:-1]
+        dominators = np.all(Y <= v, axis=1) & np.any(Y < v, axis=1)
+        fv = int(f[dominators].max()) + 1 if dominators.any() else 0
+        dominated = np.flatnonzero(np.all(Y >= v, axis=1) & np.any(Y > v, axis=1))
+        f_new = f.copy()
+        if len(dominated):
+            Z = Y[dominated]
+            dom = np.all(Z[:, None, :] <= Z[None, :, :], axis=2) & np.any(Z[:, None, :] < Z[None, :, :], axis=2)
+            cur = np.maximum(f[dominated], fv + 1)
+            while True:
+                nxt = np.maximum(cur, np.where(dom, cur[:, None], -1).max(axis=0) + 1)
+                if np.array_equal(nxt, cur):
+                    break
+                cur = nxt
+            f_new[dominated] = cur
+        return fv, f_new
+
     def position(self, v: np.ndarray) -> int:
-        """The 0-based rank ``v`` would have among the recorded vectors and itself (it is
-        ranked last among its front's equals)."""
-        if self.n == len(self._Y):
-            self._Y = np.concatenate([self._Y, np.empty_like(self._Y)])
-        self._Y[self.n] = v
-        Y = self._Y[: self.n + 1]
-        front = non_dominated_sort(Y)
-        mine = front[-1]
-        ahead = int(np.count_nonzero(front < mine))
-        members = np.flatnonzero(front == mine)
-        if len(members) == 1:
+        """The 0-based rank ``v`` would have among the recorded vectors and itself (nothing is
+        recorded): the entries of earlier fronts, then ``v``'s place in its front's order."""
+        v = np.asarray(v, dtype=float)
+        fv, f_new = self._fronts_with(v)
+        return self._place(v, fv, f_new)
+
+    def _place(self, v: np.ndarray, fv: int, f_new: np.ndarray) -> int:
+        ahead = int(np.count_nonzero(f_new < fv))
+        members = np.flatnonzero(f_new == fv)
+        if len(members) == 0:
             return ahead
-        ref = default_reference(Y) if self.tie_break == "hypervolume" else None
-        order = _front_order(Y[members], self.tie_break, ref)
-        return ahead + int(np.flatnonzero(order == len(members) - 1)[0])
+        F = np.vstack([self._Y[members], v[None, :]])
+        ref = None
+        if self.tie_break == "hypervolume":
+            ref = default_reference(np.vstack([self._Y[: self.n], v[None, :]]))
+        order = _front_order(F, self.tie_break, ref)
+        return ahead + int(np.flatnonzero(order == len(members))[0])
 
     def record_and_decide(self, v: np.ndarray, quantile: float) -> bool:
         """Record ``v``; True iff its rank ``p`` among the ``n`` entries has ``p / n <= quantile``."""
-        p = self.position(v)
+        v = np.asarray(v, dtype=float)
+        fv, f_new = self._fronts_with(v)
+        p = self._place(v, fv, f_new)
+        if self.n == len(self._Y):
+            self._Y = np.concatenate([self._Y, np.empty_like(self._Y)])
+            self._front = np.concatenate([self._front, np.empty_like(self._front)])
+        self._front[: self.n] = f_new
+        self._Y[self.n] = v
+        self._front[self.n] = fv
         self.n += 1
         return p / self.n <= quantile + 1e-12
 

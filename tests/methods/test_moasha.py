@@ -68,3 +68,21 @@ def test_bad_arguments():
         create("MOASHA", SPACE, metric="acc", mode="max", fidelity_values=LEVELS)
     with pytest.raises(MethodError, match="ranks one metric"):
         moasha(searcher="tpe")
+
+
+@pytest.mark.parametrize("k", [2, 3])
+def test_incremental_fronts_match_a_full_sort(k):
+    from methods.pareto import non_dominated_sort, priorities
+
+    rng = np.random.default_rng(k)
+    rung = MORung(k)
+    for i in range(120):
+        v = rng.integers(0, 6, size=k).astype(float)        # ties and copies included
+        expected = priorities(np.vstack([rung.scores, v]), "eps_net")[-1] if i else 0
+        before = rung.position(v)
+        rung.record_and_decide(v, 1 / 3)
+        assert rung.fronts.tolist() == non_dominated_sort(rung.scores).tolist()
+        # the new entry's rank: the entries of earlier fronts, then its place in its front
+        fronts = non_dominated_sort(rung.scores)
+        assert int(np.count_nonzero(fronts < fronts[-1])) <= before < int(np.count_nonzero(fronts <= fronts[-1]))
+        assert before == expected
