@@ -14,6 +14,7 @@ from methods import mf_gp, mobster, hypertune  # noqa: E402,F401  (register)
 # the Optuna and Syne Tune adapters register "optuna" and "synetune"; they import the libraries
 # only when built
 from methods.adapters import optuna_adapter, synetune_adapter  # noqa: E402,F401
+from methods import mo_random_search, moasha, morea  # noqa: E402,F401  (register: multi-objective)
 
 __all__ = ["Decision", "MethodError", "Scheduler", "Suggestion", "Trial", "TrialStatus",
            "METHODS", "create", "method_arguments", "register", "SEARCHERS", "Searcher", "make_searcher"]

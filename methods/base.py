@@ -31,11 +31,56 @@ import numpy as np
 from blackbox_repo.configspace import ConfigurationSpace
 from blackbox_repo.errors import InputError
 
-__all__ = ["Decision", "TrialStatus", "Trial", "Suggestion", "Scheduler", "MethodError"]
+__all__ = ["Decision", "TrialStatus", "Trial", "Suggestion", "Scheduler", "MethodError", "parse_objectives"]
 
 
 class MethodError(InputError):
     """Bad arguments to a method (an ``InputError``: exit status 2 on the command line)."""
+
+
+def _split(value: Any, what: str) -> list[str]:
+    if isinstance(value, str):
+        parts = [p.strip() for p in value.split(",")]
+    elif isinstance(value, (list, tuple)) and all(isinstance(p, str) for p in value):
+        parts = [p.strip() for p in value]
+    else:
+        raise MethodError(f"{what} must be a name, a comma-separated string or a list of names, got {value!r}")
+    if not parts or any(not p for p in parts):
+        raise MethodError(f"{what} {value!r} has an empty name; give e.g. 'loss' or 'val_acc,latency'")
+    return parts
+
+
+def parse_objectives(metric: Any, mode: Any = "min") -> tuple[list[str], list[str]]:
+    """``(metrics, modes)`` as two lists of equal length from a metric and a mode.
+
+    ``metric`` is a name, a comma-separated string (``"val_acc,latency"``) or a list of names;
+    ``mode`` likewise, each ``"min"`` or ``"max"``. A single mode given as a plain string
+    (``"min"``, no comma) applies to every metric (as in Syne Tune); otherwise there must be
+    exactly one mode per metric. Metric names must be distinct.
+
+    Example:
+        >>> parse_objectives("val_acc,latency", "max,min")
+        (['val_acc', 'latency'], ['max', 'min'])
+        >>> parse_objectives(["a", "b"], "min")
+        (['a', 'b'], ['min', 'min'])
+        >>> parse_objectives("a,b", ["max", "min", "min"])
+        Traceback (most recent call last):
+        ...
+        methods.base.MethodError: 2 metrics ['a', 'b'] but 3 modes ['max', 'min', 'min']; give one mode per metric (or one mode for all)
+    """
+    metrics = _split(metric, "metric")
+    modes = _split(mode, "mode")
+    bad = [m for m in modes if m not in ("min", "max")]
+    if bad:
+        raise MethodError(f"mode {bad[0]!r} is not valid; allowed: 'min' or 'max' (one per metric)")
+    if len(set(metrics)) != len(metrics):
+        raise MethodError(f"metrics {metrics} name an objective twice; give each objective once")
+    if len(modes) == 1 and isinstance(mode, str) and len(metrics) > 1:
+        modes = modes * len(metrics)
+    if len(modes) != len(metrics):
+        raise MethodError(f"{len(metrics)} metric{'s' if len(metrics) > 1 else ''} {metrics} but {len(modes)} "
+                          f"mode{'s' if len(modes) > 1 else ''} {modes}; give one mode per metric (or one mode for all)")
+    return metrics, modes
 
 
 class Decision(str, enum.Enum):
@@ -143,6 +188,11 @@ class Scheduler(ABC):
 
     #: accepted keyword arguments besides the common ones (for error messages)
     arguments: tuple[str, ...] = ()
+    #: True for methods that optimize several metrics at once: they take ``metric`` as a list
+    #: (or ``"a,b"``) with one ``mode`` per metric, and ``self.metric``/``self.mode`` are lists;
+    #: None for a method that takes either (e.g. an adapter whose wrapped optimizer decides):
+    #: lists when given several metrics, a name and a mode when given one
+    multi_objective: bool | None = False
     #: the paper the method follows, for ``hposim methods``
     paper: str = ""
     #: the ``methods.searcher.Searcher`` choosing new configurations, for methods that use one
@@ -159,18 +209,29 @@ class Scheduler(ABC):
     #: ``on_skipped_reports`` in one batch before each ``on_report`` (whole learning curves)
     wants_skipped_reports: bool = False
 
-    def __init__(self, config_space: ConfigurationSpace, *, metric: str, mode: str = "min",
+    def __init__(self, config_space: ConfigurationSpace, *, metric: str | Sequence[str],
+                 mode: str | Sequence[str] = "min",
                  fidelity_values: Sequence[Any] | None = None, seed: int = 0,
                  candidates: Sequence[Mapping[str, Any]] | None = None):
         if not isinstance(config_space, ConfigurationSpace):
             config_space = ConfigurationSpace(config_space)
-        if mode not in ("min", "max"):
+        if isinstance(mode, str) and "," not in mode and mode not in ("min", "max"):
             raise MethodError(f"mode {mode!r} is not valid; allowed: 'min' or 'max'")
-        if not isinstance(metric, str) or not metric:
-            raise MethodError(f"metric must be a non-empty objective name, got {metric!r}")
+        if isinstance(metric, str) and isinstance(mode, str) and metric and "," not in metric + mode:
+            metrics, modes = [metric], [mode]
+        else:
+            if not metric:
+                raise MethodError(f"metric must be a non-empty objective name, got {metric!r}")
+            metrics, modes = parse_objectives(metric, mode)
+        check_objective_count(type(self).__name__, self.multi_objective, metrics)
+        several = bool(self.multi_objective) or (self.multi_objective is None and len(metrics) > 1)
         self.config_space = config_space
-        self.metric = metric
-        self.mode = mode
+        #: the objectives as lists (one entry for a single-objective method)
+        self.metrics, self.modes = metrics, modes
+        #: a name and "min"/"max"; lists for a multi-objective method
+        self.metric = list(metrics) if several else metrics[0]
+        self.mode = list(modes) if several else modes[0]
+        mode = modes[0]
         self.fidelity_values = np.asarray(fidelity_values if fidelity_values is not None else [1])
         if self.fidelity_values.ndim != 1 or len(self.fidelity_values) == 0:
             raise MethodError(f"fidelity_values must be a non-empty 1-D sequence, got {fidelity_values!r}")
@@ -189,6 +250,7 @@ class Scheduler(ABC):
         if self.candidates is not None and not self.candidates:
             raise MethodError("candidates is empty: give at least one configuration, or None for the whole space")
         self._sign = 1.0 if mode == "min" else -1.0
+        self._signs = np.array([1.0 if m == "min" else -1.0 for m in modes])
 
     # the protocol ----------------------------------------------------------------
     @abstractmethod
@@ -246,8 +308,60 @@ class Scheduler(ABC):
         v = float(v)
         return math.inf if math.isnan(v) else self._sign * v
 
+    def score_vector(self, metrics: Mapping[str, float]) -> np.ndarray:
+        """The metrics (``self.metrics``, in order) turned into a vector where lower is better
+        in every entry (a "max" metric is negated); NaN or missing entries are +inf.
+
+        Example:
+            >>> from blackbox_repo.configspace import ConfigurationSpace, uniform
+            >>> from methods import create
+            >>> s = create("MORandomSearch", ConfigurationSpace({"x": uniform(0, 1)}),
+            ...            metric="acc,latency", mode="max,min")
+            >>> s.score_vector({"acc": 0.9, "latency": 3.0}).tolist()
+            [-0.9, 3.0]
+        """
+        return score_vector(metrics, self.metrics, self._signs)
+
     def snap_fidelity(self, value: float) -> Any:
         """The smallest tabulated fidelity >= ``value`` (the largest if none)."""
         i = int(np.searchsorted(self.fidelity_values, value, side="left"))
         return self.fidelity_values[min(i, len(self.fidelity_values) - 1)].item()
 
+
+
+def score_vector(metrics: Mapping[str, float], names: Sequence[str], signs: np.ndarray) -> np.ndarray:
+    """``signs * metrics[names]`` as a float vector; NaN or missing entries are +inf.
+
+    Example:
+        >>> score_vector({"a": 1.0, "b": float("nan")}, ["a", "b"], np.array([-1.0, 1.0])).tolist()
+        [-1.0, inf]
+    """
+    v = np.array([float(metrics.get(n, math.nan)) for n in names]) * signs
+    v[np.isnan(v)] = math.inf
+    return v
+
+
+def check_objective_count(method: str, multi_objective: bool | None, metrics: Sequence[str],
+                          alternatives: Sequence[str] = ()) -> None:
+    """Raise ``MethodError`` unless a multi-objective method gets >= 2 metrics and a
+    single-objective one exactly 1 (``multi_objective=None``: any number); ``alternatives``
+    names methods that would fit.
+
+    Example:
+        >>> check_objective_count("ASHA", False, ["acc", "latency"])
+        Traceback (most recent call last):
+        ...
+        methods.base.MethodError: method 'ASHA' optimizes one metric, got 2: ['acc', 'latency']; give one metric, or use a multi-objective method
+    """
+    if multi_objective is None:
+        return
+    if multi_objective and len(metrics) < 2:
+        hint = f" ({', '.join(alternatives)})" if alternatives else ""
+        raise MethodError(
+            f"method {method!r} is multi-objective: it needs at least two metrics with one mode each "
+            f"(e.g. metric=['val_acc', 'latency'], mode=['max', 'min']), got {list(metrics)}; for one "
+            f"metric use a single-objective method{hint}")
+    if not multi_objective and len(metrics) != 1:
+        hint = f" ({', '.join(alternatives)})" if alternatives else ""
+        raise MethodError(f"method {method!r} optimizes one metric, got {len(metrics)}: {list(metrics)}; "
+                          f"give one metric, or use a multi-objective method{hint}")

@@ -94,6 +94,8 @@ class MethodInfo:
     doc: str
     class_path: str
     searchers: tuple[str, ...] = ()
+    #: True for a method (or searcher) that optimizes several metrics at once
+    multi_objective: bool = False
 
     @property
     def takes_searcher(self) -> bool:
@@ -119,7 +121,8 @@ def _kind(cls: type[Scheduler]) -> str:
     space = ConfigurationSpace({"x": uniform(0.0, 1.0)})
     candidates = [{"x": 0.1}, {"x": 0.4}, {"x": 0.7}]
     try:
-        probe = cls(space, metric="loss", fidelity_values=_PROBE_LEVELS, seed=0, candidates=candidates)
+        metric = ["loss", "time"] if getattr(cls, "multi_objective", False) else "loss"
+        probe = cls(space, metric=metric, fidelity_values=_PROBE_LEVELS, seed=0, candidates=candidates)
     except MethodError as e:
         raise MethodError(f"cannot tell the kind of method {cls.__name__}: it rejects the probe (one "
                           f"uniform hyperparameter, fidelities {_PROBE_LEVELS}, three candidates): {e}") from e
@@ -141,8 +144,11 @@ def _method_arguments(cls: type) -> dict[str, Any]:
             and p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD)}
 
 
-def _searcher_names() -> tuple[str, ...]:
-    return tuple(name for info in all_searchers() for name in info.names)
+def _searcher_names(multi_objective: bool = False) -> tuple[str, ...]:
+    """Every registered searcher name; for a multi-objective method only those that rank several
+    metrics (or ignore them)."""
+    return tuple(name for info in all_searchers() for name in info.names
+                 if not multi_objective or SEARCHERS[name].multi_objective or not SEARCHERS[name].uses_observations)
 
 
 def _method_info(name: str, cls: type[Scheduler]) -> MethodInfo:
@@ -151,14 +157,17 @@ def _method_info(name: str, cls: type[Scheduler]) -> MethodInfo:
     return MethodInfo(name=name, names=(name,), kind=method_kind(cls), summary=doc.split("\n", 1)[0],
                       paper=cls.paper, reference=_reference(doc), arguments=arguments, doc=doc,
                       class_path=f"{cls.__module__}.{cls.__qualname__}",
-                      searchers=_searcher_names() if "searcher" in arguments else ())
+                      searchers=(_searcher_names(bool(getattr(cls, "multi_objective", False)))
+                                 if "searcher" in arguments else ()),
+                      multi_objective=bool(getattr(cls, "multi_objective", False)))
 
 
 def _searcher_info(cls: type[Searcher]) -> MethodInfo:
     doc = _docstring(cls)
     return MethodInfo(name=cls.names[0], names=tuple(cls.names), kind=SEARCHER, summary=doc.split("\n", 1)[0],
                       paper=cls.paper, reference=_reference(doc), arguments=searcher_arguments(cls), doc=doc,
-                      class_path=f"{cls.__module__}.{cls.__qualname__}")
+                      class_path=f"{cls.__module__}.{cls.__qualname__}",
+                      multi_objective=bool(getattr(cls, "multi_objective", False)))
 
 
 def _find(name: str, names: Sequence[str], what: str) -> str:
@@ -285,7 +294,8 @@ def markdown_table() -> str:
     for info in all_methods() + all_searchers():
         name = ", ".join(f"`{n}`" for n in info.names)
         arguments = "<br>".join(f"`{k}={v!r}`" for k, v in info.arguments.items())
-        lines.append(f"| {name} | {info.kind} | {_cell(info.paper)} | {_cell(arguments)} | "
+        kind = f"{info.kind}, multi-objective" if info.multi_objective else info.kind
+        lines.append(f"| {name} | {kind} | {_cell(info.paper)} | {_cell(arguments)} | "
                      f"{_cell(info.reference.replace('``', '`'))} |")
     common = ", ".join(f"`{k}`" if v is inspect.Parameter.empty else f"`{k}={v!r}`"
                        for k, v in common_arguments().items())

@@ -107,46 +107,87 @@ class REASearcher(Searcher):
             raise MethodError(f"regularized evolution needs a hyperparameter with at least two values "
                               f"to mutate; every hyperparameter of {self.config_space!r} is constant")
         size = self.population_size
-        self._scores = np.empty(size, dtype=float)       # ring buffer of the members' scores
+        self._scores = self.score_buffer(size)           # ring buffer of the members' scores
         self._configs: list[dict | None] = [None] * size
         self._owner = [-1] * size                        # trial id in each slot
         self._slot: dict[int, int] = {}                  # member trial id -> slot
         self._entered: set[int] = set()                  # every trial that ever entered
         self._n = 0                                      # members (<= population_size)
         self._head = 0                                   # next slot to write (the oldest when full)
+        #: increases with every change of the members' scores (subclasses cache rankings on it)
+        self.version = 0
+
+    # ------------------------------------------------------------------ hooks (MOREA, NSGA2)
+    def score_buffer(self, size: int) -> np.ndarray:
+        """The members' scores storage: one float per slot (a vector per slot for subclasses)."""
+        return np.empty(size, dtype=float)
+
+    def member_score(self, metrics: Mapping[str, float]) -> Any:
+        """What a report makes a member's score (lower is better), or None: not an observation."""
+        score = self.score(metrics)
+        return None if score != score else score
+
+    def replaced_slot(self, score: Any) -> int | None:
+        """The slot a new member takes when the population is full: the oldest (aging); None
+        would keep the newcomer out. Advances the ring."""
+        slot = self._head
+        self._head = (slot + 1) % self.population_size
+        return slot
+
+    def select_parent(self, picks: np.ndarray) -> int:
+        """The slot of the best member among the sampled slots ``picks`` (first among equals)."""
+        return int(picks[int(np.argmin(self._scores[picks]))])
+
+    def choose_parents(self) -> Any:
+        """The parent(s) of the next children: the best of ``sample_size`` members drawn
+        uniformly with replacement (tournament selection)."""
+        picks = self.rng.integers(self._n, size=self.sample_size)
+        return self._configs[self.select_parent(picks)]
+
+    def breed(self, parents: Any) -> dict:
+        """One child of ``parents`` (from ``choose_parents``): a one-hyperparameter mutation."""
+        return self.mutate(parents)
 
     # ------------------------------------------------------------------ population
     def observe(self, trial: Trial, fidelity: Any, metrics: Mapping[str, float]) -> None:
         """Record the report; the trial enters the population, or updates its member's score."""
         super().observe(trial, fidelity, metrics)
-        score = self.score(metrics)
-        if score != score:
+        score = self.member_score(metrics)
+        if score is None:
             return
         tid = trial.trial_id
         slot = self._slot.get(tid)
+        self.version += 1
         if slot is not None:
             self._scores[slot] = score
             return
         if tid in self._entered:                         # aged out: dead for good
             return
         self._entered.add(tid)
-        slot = self._head
         if self._n == self.population_size:
-            del self._slot[self._owner[slot]]            # the oldest member dies
+            slot = self.replaced_slot(score)
+            if slot is None:
+                return
+            del self._slot[self._owner[slot]]            # the oldest member dies (REA)
         else:
+            slot = self._head
             self._n += 1
+            self._head = (slot + 1) % self.population_size
         self._scores[slot] = score
         self._configs[slot] = trial.config
         self._owner[slot] = tid
         self._slot[tid] = slot
-        self._head = (slot + 1) % self.population_size
 
     @property
     def population(self) -> list[tuple[int, dict, float]]:
         """``(trial id, config, score)`` of the members, oldest first (score: lower is better)."""
         first = self._head if self._n == self.population_size else 0
         slots = [(first + k) % self.population_size for k in range(self._n)]
-        return [(self._owner[i], self._configs[i], float(self._scores[i])) for i in slots]
+        return [(self._owner[i], self._configs[i], self._score_of(i)) for i in slots]
+
+    def _score_of(self, slot: int) -> Any:
+        v = self._scores[slot]
+        return float(v) if np.ndim(v) == 0 else v.tolist()
 
     # ------------------------------------------------------------------ suggestions
     def mutate(self, config: Mapping[str, Any]) -> dict:
@@ -168,12 +209,11 @@ class REASearcher(Searcher):
     def suggest(self, pending: Sequence[dict]) -> dict | None:
         if self._n < self.population_size:
             return self.random_config()
-        picks = self.rng.integers(self._n, size=self.sample_size)
-        parent = self._configs[int(picks[int(np.argmin(self._scores[picks]))])]
+        parents = self.choose_parents()
         avoid = {self._key(c) for c in pending} if self.allow_duplicates and pending else None
         candidates = self.candidates
         for _ in range(MUTATION_TRIES):
-            child = self.mutate(parent)
+            child = self.breed(parents)
             if candidates is not None:
                 i = self.candidate_index(child)
                 if i is None:

@@ -15,13 +15,14 @@ from __future__ import annotations
 
 import difflib
 import inspect
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 from blackbox_repo.configspace import ConfigurationSpace
-from methods.base import MethodError, Scheduler
+from methods.base import MethodError, Scheduler, check_objective_count, parse_objectives
 from methods.presets import PRESETS, Preset
 
-__all__ = ["METHODS", "register", "create", "method_arguments", "resolve_method", "method_names"]
+__all__ = ["METHODS", "register", "create", "method_arguments", "resolve_method", "method_names",
+           "multi_objective_methods", "check_objectives"]
 
 METHODS: dict[str, type[Scheduler]] = {}
 
@@ -136,7 +137,49 @@ def _check_brackets_fit(name: str, preset: Preset, kwargs: dict[str, Any]) -> No
         f"{others + ', ' if others else ''}brackets <= {len(levels)} (e.g. brackets={len(levels)})")
 
 
-def create(name: str, config_space: ConfigurationSpace, *, metric: str, mode: str = "min",
+def multi_objective_methods() -> list[str]:
+    """Names of the registered methods that optimize several metrics at once.
+
+    Example:
+        >>> {"MOASHA", "NSGA2"} <= set(multi_objective_methods())
+        True
+    """
+    return sorted(n for n, cls in METHODS.items() if getattr(cls, "multi_objective", False))
+
+
+def check_objectives(name: str, metric: Any, mode: Any = "min",
+                     objectives: Sequence[str] | None = None) -> tuple[list[str], list[str]]:
+    """``parse_objectives(metric, mode)`` checked for method ``name``: as many metrics as the
+    method optimizes (one, or at least two for a multi-objective method) and, when
+    ``objectives`` (the blackbox's) are given, every metric among them. Errors name what is
+    allowed (``MethodError``, an ``InputError``).
+
+    Example:
+        >>> check_objectives("MOASHA", "acc,latency", "max,min", objectives=["acc", "latency", "time"])
+        (['acc', 'latency'], ['max', 'min'])
+        >>> check_objectives("MOASHA", "acc", "max")         # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        methods.base.MethodError: method 'MOASHA' is multi-objective: it needs at least two metrics ...
+    """
+    cls = METHODS[resolve_method(name)[0]]
+    metrics, modes = parse_objectives(metric, mode)
+    multi = getattr(cls, "multi_objective", False)
+    alternatives = [m for m in sorted(METHODS) if getattr(METHODS[m], "multi_objective", False) is not None
+                    and bool(getattr(METHODS[m], "multi_objective", False)) != bool(multi)]
+    check_objective_count(name, multi, metrics, alternatives[:12])
+    if objectives is not None:
+        names = list(objectives)
+        for m in metrics:
+            if m not in names:
+                close = difflib.get_close_matches(m, names, n=1)
+                hint = f" Did you mean {close[0]!r}?" if close else ""
+                raise MethodError(f"metric {m!r} is not an objective of this blackbox; objectives: {names}.{hint}")
+    return metrics, modes
+
+
+def create(name: str, config_space: ConfigurationSpace, *, metric: str | Sequence[str],
+           mode: str | Sequence[str] = "min",
            **kwargs: Any) -> Scheduler:
     """Instantiate a registered method or preset, checking its arguments first.
 
@@ -158,6 +201,9 @@ def create(name: str, config_space: ConfigurationSpace, *, metric: str, mode: st
             raise MethodError(
                 f"preset {name!r} ({preset.expansion()}) fixes {k}={fixed[k]!r}; it cannot be overridden "
                 f"(got {k}={v!r}); use method {method!r} to choose {k}")
+    if not isinstance(metric, str) or not isinstance(mode, str) or "," in metric + mode \
+            or getattr(cls, "multi_objective", False) is not False:
+        check_objectives(method, metric, mode)
     allowed = method_arguments(method)
     bad = [k for k in kwargs if k not in allowed and k not in COMMON_ARGUMENTS]
     if bad:

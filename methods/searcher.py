@@ -46,7 +46,7 @@ import numpy as np
 
 from blackbox_repo.configspace import Constant, ConfigurationSpace, FeatureEncoder, values_getter
 from methods.arguments import check_bool, check_keywords
-from methods.base import MethodError, Trial, TrialStatus
+from methods.base import MethodError, Trial, TrialStatus, score_vector
 from methods.history import History
 from methods.sampling import ConfigSampler
 
@@ -99,6 +99,9 @@ class Searcher(ABC):
     uses_observations: ClassVar[bool] = True
     #: True for searchers that model features (then ``encoder`` and history rows are set up)
     needs_features: ClassVar[bool] = False
+    #: True for searchers that rank several metrics at once (``score_vector``); a searcher that
+    #: uses observations and is not multi-objective cannot serve a multi-objective scheduler
+    multi_objective: ClassVar[bool] = False
 
     def __init__(self, *, allow_duplicates: bool = False):
         self.allow_duplicates = check_bool("allow_duplicates", allow_duplicates)
@@ -112,13 +115,23 @@ class Searcher(ABC):
         if self._bound:
             raise MethodError(f"this {type(self).__name__} is already used by a scheduler; create one "
                               f"searcher per scheduler")
-        if mode not in ("min", "max"):
-            raise MethodError(f"mode {mode!r} is not valid; allowed: 'min' or 'max'")
+        several = isinstance(metric, (list, tuple))
+        modes = list(mode) if isinstance(mode, (list, tuple)) else [mode]
+        if not modes or any(m not in ("min", "max") for m in modes):
+            raise MethodError(f"mode {mode!r} is not valid; allowed: 'min' or 'max' (one per metric)")
+        if several and self.uses_observations and not self.multi_objective:
+            mo = sorted(k for k, c in SEARCHERS.items() if c.multi_objective or not c.uses_observations)
+            raise MethodError(f"searcher {type(self).__name__} ranks one metric; with several metrics "
+                              f"{list(metric)} use a multi-objective searcher: {mo}")
         self._bound = True
         self.config_space = config_space
         self.metric = metric
         self.mode = mode
-        self.sign = 1.0 if mode == "min" else -1.0
+        self.sign = 1.0 if modes[0] == "min" else -1.0
+        #: the metrics as a list and their signs (+1 "min", -1 "max"), also for one metric
+        self.metrics = list(metric) if several else [metric]
+        self.signs = np.array([1.0 if m == "min" else -1.0 for m in modes])
+        self._metric0 = self.metrics[0]
         self.rng = rng
         self.candidates = None if candidates is None else list(candidates)
         self.fidelity_values = None if fidelity_values is None else list(np.asarray(fidelity_values).tolist())
@@ -146,8 +159,9 @@ class Searcher(ABC):
         """The next configuration to try, or ``None`` when nothing is left."""
 
     def observe(self, trial: Trial, fidelity: Any, metrics: Mapping[str, float]) -> None:
-        """A report of ``trial`` at ``fidelity``: recorded in the history as a score."""
-        v = metrics.get(self.metric)
+        """A report of ``trial`` at ``fidelity``: recorded in the history as a score (of the
+        first metric, for a multi-objective searcher)."""
+        v = metrics.get(self._metric0)
         self.history.observe(trial, fidelity, float("nan") if v is None else self.sign * float(v))
 
     def on_start(self, trial: Trial) -> None:
@@ -198,9 +212,15 @@ class Searcher(ABC):
 
     # ------------------------------------------------------------------ helpers for subclasses
     def score(self, metrics: Mapping[str, float]) -> float:
-        """The metric as a score, lower is better (NaN when missing)."""
-        v = metrics.get(self.metric)
+        """The metric as a score, lower is better (NaN when missing; the first metric for a
+        multi-objective searcher, see ``score_vector``)."""
+        v = metrics.get(self._metric0)
         return float("nan") if v is None else self.sign * float(v)
+
+    def score_vector(self, metrics: Mapping[str, float]) -> np.ndarray:
+        """``self.metrics`` as a vector where lower is better in every entry; NaN or missing
+        entries are +inf (``methods.base.score_vector``)."""
+        return score_vector(metrics, self.metrics, self.signs)
 
     def is_used(self, config: Mapping[str, Any]) -> bool:
         """True if ``config`` was handed out before (always False with duplicates allowed)."""

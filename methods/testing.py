@@ -48,10 +48,13 @@ __all__ = ["SchedulerConformance", "RecordingScheduler", "synthetic_space", "syn
 
 #: fidelity levels of the synthetic problem (ASHA's rungs 1, 3, 9, 27 with reduction factor 3)
 FIDELITIES = tuple(range(1, 28))
-#: objectives of the synthetic problem: the metric, its negation (for mode "max") and the time
-OBJECTIVES = ("loss", "acc", "time")
+#: objectives of the synthetic problem: the metric, its negation (for mode "max"), the time and a
+#: model size (the second metric of multi-objective checks)
+OBJECTIVES = ("loss", "acc", "time", "size")
 #: seeds (repetitions) of the synthetic problem
 N_SEEDS = 3
+#: the second metric a multi-objective scheduler gets in every check (minimized)
+SECOND_OBJECTIVE = "size"
 #: fraction of the configurations that fail (NaN from some level on; half at the first level)
 FAIL_FRACTION = 0.3
 
@@ -70,17 +73,18 @@ def synthetic_space() -> ConfigurationSpace:
 
 
 def synthetic_curve(config: Mapping[str, Any], seed: int) -> np.ndarray:
-    """The synthetic problem's learning curve of ``config`` for ``seed``: ``(27, 3)`` float32
-    (loss, acc, time per fidelity), deterministic (a hash of the values seeds its noise).
+    """The synthetic problem's learning curve of ``config`` for ``seed``: ``(27, 4)`` float32
+    (loss, acc, time, size per fidelity), deterministic (a hash of the values seeds its noise).
 
     The loss falls with the fidelity towards a final value best near ``x = 0.3``, ``lr = 10**-2.5``,
     ``n = 4``, ``c = "a"``; the curves cross. Failing configurations have NaN loss (and acc) from
-    their failure level on; the time is cumulative, 5 + 5 n seconds per epoch.
+    their failure level on; the time is cumulative, 5 + 5 n seconds per epoch; the size,
+    ``n + 2 x`` at every fidelity, conflicts with the loss (best near ``n = 4``, ``x = 0.3``).
 
     Example:
         >>> curve = synthetic_curve({"x": 0.3, "lr": 0.003, "n": 4, "c": "a"}, seed=0)
         >>> curve.shape, bool(curve[0, 0] > curve[-1, 0]), bool((curve[:, 1] == -curve[:, 0]).all())
-        ((27, 3), True, True)
+        ((27, 4), True, True)
     """
     x, lr, n, c = float(config["x"]), float(config["lr"]), int(config["n"]), str(config["c"])
     key = zlib.crc32(repr((x, lr, n, c)).encode())
@@ -94,7 +98,8 @@ def synthetic_curve(config: Mapping[str, Any], seed: int) -> np.ndarray:
         start = 0 if traits[2] < 0.5 else 1 + int(traits[3] * (len(FIDELITIES) - 1))
         loss[start:] = np.nan
     time = np.cumsum((5.0 + 5.0 * n) * (0.9 + 0.2 * noise[1:]))
-    return np.column_stack([loss, -loss, time]).astype(np.float32)
+    size = np.full(len(FIDELITIES), n + 2.0 * x)
+    return np.column_stack([loss, -loss, time, size]).astype(np.float32)
 
 
 def synthetic_table(n_configs: int = 200, seed: int = 0) -> Any:
@@ -104,7 +109,7 @@ def synthetic_table(n_configs: int = 200, seed: int = 0) -> Any:
     Example:
         >>> table = synthetic_table(20)
         >>> table.shape, table.configuration_space == synthetic_space()
-        ((20, 3, 27, 3), True)
+        ((20, 3, 27, 4), True)
     """
     import pandas as pd
 
@@ -341,6 +346,9 @@ class SchedulerConformance:
     max_trials: ClassVar[int] = 40
     #: False: the scheduler cannot be restricted to a table's rows (``candidates``)
     supports_candidates: ClassVar[bool] = True
+    #: True: the scheduler optimizes several metrics (``None``: its class's ``multi_objective``);
+    #: each check then gives it ``[metric, SECOND_OBJECTIVE]`` with modes ``[mode, "min"]``
+    multi_objective: ClassVar[bool | None] = None
 
     # ------------------------------------------------------------------ set-up
     def make_scheduler(self, config_space: ConfigurationSpace, fidelity_values: Sequence[Any], *,
@@ -352,11 +360,31 @@ class SchedulerConformance:
         if method is None:
             raise AssertionError(f"{type(self).__name__}: set the class attribute `method` to the Scheduler "
                                  f"subclass (or registered method name) under test")
+        metric, mode = self.objectives(metric, mode)
         common = dict(metric=metric, mode=mode, fidelity_values=np.asarray(fidelity_values), seed=seed,
                       candidates=candidates)
         if isinstance(method, str):
             return create(method, config_space, **common, **self.method_args)
         return method(config_space, **common, **self.method_args)
+
+    def is_multi_objective(self) -> bool:
+        """Whether the scheduler under test optimizes several metrics (the class attribute
+        ``multi_objective``, else the method class's)."""
+        if type(self).multi_objective is not None:
+            return bool(type(self).multi_objective)
+        method = type(self).method
+        if isinstance(method, str):
+            from methods.registry import METHODS
+            method = METHODS.get(method)
+        return bool(getattr(method, "multi_objective", False))
+
+    def objectives(self, metric: str, mode: str) -> tuple[Any, Any]:
+        """``(metric, mode)`` for a single-objective scheduler; for a multi-objective one
+        ``([metric, SECOND_OBJECTIVE], [mode, "min"])``: the checks' metric (its "max" twin
+        ``acc = -loss`` included) traded off against the model size ``size``."""
+        if not self.is_multi_objective():
+            return metric, mode
+        return [metric, SECOND_OBJECTIVE], [mode, "min"]
 
     @classmethod
     def conformance_table(cls) -> Any:

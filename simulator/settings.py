@@ -90,9 +90,17 @@ class Settings:
     tabular: bool
 
 
-def check_metric(blackbox: Blackbox, metric: str, mode: str) -> None:
+def check_metric(blackbox: Blackbox, metric: str | list[str], mode: str | list[str]) -> None:
     """Raise ``SimulationError`` unless ``metric`` is an objective of ``blackbox`` and
-    ``mode`` is "min" or "max"."""
+    ``mode`` is "min" or "max" (for lists -- a multi-objective scheduler's -- each of them)."""
+    if isinstance(metric, (list, tuple)):
+        modes = list(mode) if isinstance(mode, (list, tuple)) else [mode] * len(metric)
+        if len(modes) != len(metric):
+            raise SimulationError(f"{len(metric)} metrics {list(metric)} but {len(modes)} modes {modes}; "
+                                  f"give one mode per metric")
+        for m, md in zip(metric, modes):
+            check_metric(blackbox, m, md)
+        return
     if metric not in blackbox.objectives_names:
         import difflib
         close = difflib.get_close_matches(str(metric), blackbox.objectives_names, n=1)
@@ -141,7 +149,10 @@ def resolve_settings(blackbox: Blackbox, scheduler: Any, *, n_workers: int = 4,
     metric = metric if metric is not None else (sched_metric or blackbox.metric)
     mode = mode if mode is not None else getattr(scheduler, "mode", None) or blackbox.mode
     check_metric(blackbox, metric, mode)
-    _check_metric_column(blackbox, metric)
+    for one in (metric if isinstance(metric, (list, tuple)) else [metric]):
+        _check_metric_column(blackbox, one)
+    if isinstance(metric, (list, tuple)):   # multi-objective: the first metric is the run's (target, summary)
+        metric, mode = metric[0], (mode[0] if isinstance(mode, (list, tuple)) else mode)
     fidelities = np.asarray(blackbox.fidelity_values)
     fid_list = fidelities.tolist()
     sched_fids = getattr(scheduler, "fidelity_values", None)

@@ -106,6 +106,7 @@ def make_scheduler(method_name: str, blackbox: Blackbox, *, metric: str | None =
     """
     import methods
     from methods.arguments import check_seed
+    from methods.registry import check_objectives
 
     if not isinstance(blackbox, Blackbox):
         raise SimulationError(f"make_scheduler needs a Blackbox (e.g. blackbox_repo.load_blackbox(name, task)), "
@@ -114,8 +115,7 @@ def make_scheduler(method_name: str, blackbox: Blackbox, *, metric: str | None =
         raise SimulationError(f"method_name must be a registered method name (a string, see "
                               f"'hposim methods'), got {type(method_name).__name__}: {method_name!r}")
     seed = check_seed("seed", seed, SimulationError)
-    metric = metric if metric is not None else blackbox.metric
-    mode = mode if mode is not None else blackbox.mode
+    metric, mode = _objectives_for(method_name, blackbox, metric, mode, check_objectives)
     check_metric(blackbox, metric, mode)
     kw = dict(kwargs)
     kw.setdefault("fidelity_values", np.asarray(blackbox.fidelity_values))
@@ -128,6 +128,27 @@ def make_scheduler(method_name: str, blackbox: Blackbox, *, metric: str | None =
     except TypeError:  # not weak-referenceable
         pass
     return sched
+
+
+def _objectives_for(method_name: str, blackbox: Blackbox, metric: Any, mode: Any,
+                    check_objectives: Any) -> tuple[Any, Any]:
+    """The metric and mode ``method_name`` is created with: the blackbox's by default; for
+    several metrics (a list or ``"a,b"``), lists with one mode per metric (required). Raises
+    ``methods.MethodError`` (an ``InputError``) naming what is allowed."""
+    import methods
+
+    several = isinstance(metric, (list, tuple)) or (isinstance(metric, str) and "," in metric)
+    if several and mode is None:
+        raise methods.MethodError(
+            f"several metrics ({metric!r}) need one mode each, e.g. mode='max,min' (on the command line "
+            f"--mode max,min); modes: 'min' or 'max'")
+    metric = metric if metric is not None else blackbox.metric
+    mode = mode if mode is not None else blackbox.mode
+    metrics, modes = check_objectives(method_name, metric, mode)   # existence: check_metric
+    flag = getattr(methods.METHODS.get(method_name), "multi_objective", False)
+    if flag or (flag is None and len(metrics) > 1):
+        return metrics, modes
+    return metrics[0], modes[0]
 
 
 # ---------------------------------------------------------------------- simulate
@@ -649,6 +670,8 @@ def _metadata(blackbox: Blackbox, scheduler: Any, st: Settings, results: pd.Data
                      "objectives": st.names, "metric_elapsed_time": blackbox.metric_elapsed_time,
                      "shape": list(blackbox.shape) if st.tabular else None},
         "method": method or {"name": type(scheduler).__name__, "args": None},
+        **({"metrics": list(scheduler.metric), "modes": list(scheduler.mode)}
+           if isinstance(getattr(scheduler, "metric", None), (list, tuple)) else {}),
         "n_trials": int(len(trials)),
         "n_reports": int(len(results)),
     }

@@ -32,7 +32,7 @@ __all__ = ["load_study", "StudyResults", "aggregate", "STATS", "interquartile_me
 STATS = ("mean_se", "median_iqr", "iqm")
 RUN_COLUMNS = ["benchmark", "method", "seed", "status", "metric", "mode", "wall_seconds", "n_trials",
                "n_reports", "best", "final_time", "decision_time_total", "optimum", "worst", "max_time",
-               "error", "path", "source", "end_reason", "end_time"]
+               "error", "path", "source", "end_reason", "end_time", "metrics", "modes"]
 
 
 def interquartile_mean(x: np.ndarray, axis: int = 0) -> np.ndarray:
@@ -458,7 +458,7 @@ def _runs_row(st: Any, source: str = "hposim") -> dict:
             "worst": info.get("worst"), "max_time": stop.get("max_time"),
             "error": st.problem if st.status == "corrupt" else (f"{err.get('type')}: {err.get('message')}"
                                                                  if err else None), "path": st.path,
-            "source": source}
+            "source": source, "metrics": meta.get("metrics"), "modes": meta.get("modes")}
 
 
 def _end_of_run(meta: Mapping[str, Any]) -> dict:

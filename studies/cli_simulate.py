@@ -50,8 +50,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         "see 'hposim methods'")
     p.add_argument("--method-arg", action="append", default=[], metavar="KEY=VALUE",
                    help="method argument (repeatable); VALUE as a JSON literal, else a string")
-    p.add_argument("--metric", help="objective to optimize (default: the blackbox's)")
-    p.add_argument("--mode", choices=("min", "max"), help="min or max (default: the blackbox's)")
+    p.add_argument("--metric", help="objective to optimize (default: the blackbox's); several, comma-separated, "
+                                    "for a multi-objective method: --metric val_acc,latency")
+    p.add_argument("--mode", type=_modes, help="min or max (default: the blackbox's); one per metric, "
+                                              "comma-separated, with several metrics: --mode max,min")
     p.add_argument("--n-workers", type=int, default=4, help="parallel workers (default 4)")
     p.add_argument("--seed", type=int, default=0, help="seed of the run and of the method (default 0)")
     p.add_argument("--blackbox-seed", type=int, default=None,
@@ -69,6 +71,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                                  "an existing file is kept unless --force")
     p.add_argument("--force", action="store_true", help="overwrite the --out file if it exists")
     p.set_defaults(func=cmd_simulate)
+
+
+def _modes(text: str) -> str:
+    """``--mode``: ``min``, ``max`` or a comma-separated list of them (one per metric)."""
+    bad = [m for m in text.split(",") if m.strip() not in ("min", "max")]
+    if bad:
+        raise argparse.ArgumentTypeError(f"{bad[0].strip()!r} is not a mode; allowed: min or max, comma-separated "
+                                         f"with several metrics (e.g. --mode max,min)")
+    return text
 
 
 def flag_names(message: str) -> str:

@@ -128,6 +128,9 @@ def cmd_plot(args: argparse.Namespace) -> int:
         raise InputError(f"study {args.path} has no done runs to plot")
     out = args.out or f"{args.path.rstrip('/')}/figures"
     paths = plot_all(study, out, formats=args.format, log_x=args.log_x, stat=args.stat)
+    from studies.pareto_plots import plot_multi_objective    # hypervolume and Pareto fronts, if any
+    paths.update(plot_multi_objective(study, out, formats=args.format, log_x=args.log_x, stat=args.stat,
+                                      storage_options=opts))
     for name, files in paths.items():
         print(f"{name}: {', '.join(files)}")
     return 0

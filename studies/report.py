@@ -147,6 +147,37 @@ def final_table_display(study: StudyResults) -> pd.DataFrame:
     return out
 
 
+def _multi_objective_figures(study: StudyResults, out: str, formats: Sequence[str], log_x: bool, stat: str,
+                             storage_options: Mapping[str, Any] | None) -> dict[str, list[str]]:
+    """Hypervolume-over-time and Pareto-front figures when some benchmark has several metrics
+    (``studies.pareto_plots``); their captions join ``FIGURE_CAPTIONS``."""
+    from studies.pareto_plots import MO_CAPTIONS, plot_multi_objective
+
+    FIGURE_CAPTIONS.update(MO_CAPTIONS)
+    return plot_multi_objective(study, f"{out.rstrip('/')}/figures", formats=formats, log_x=log_x, stat=stat,
+                                storage_options=storage_options)
+
+
+def _multi_objective_section(study: StudyResults) -> tuple[list[str], list[str]]:
+    """Markdown and HTML of the final hypervolumes, with each benchmark's reference point and
+    its rule (empty without multi-objective benchmarks)."""
+    from studies.pareto_analysis import MARGIN, final_hypervolumes, multi_objective_benchmarks
+
+    if study.done.empty or not multi_objective_benchmarks(study):
+        return [], []
+    t = final_hypervolumes(study)
+    shown = pd.DataFrame({"benchmark": t["benchmark"], "method": t["method"],
+                          "hypervolume": [f"{_fmt(m)} ± {_fmt(e)}" for m, e in zip(t["mean"], t["se"])],
+                          "normalized": [_fmt(v) for v in t["normalized"]], "seeds": t["n"],
+                          "reference point": t["reference"]})
+    text = (f"Hypervolume of all reports by the end of the budget, mean ± standard error over seeds; normalized: "
+            f"divided by the hypervolume of every report of the benchmark. Reference point per benchmark: per "
+            f"metric the worst value observed over all runs of the benchmark, {MARGIN:.0%} of the observed "
+            f"range further.")
+    return (["## Multi-objective: final hypervolume", "", text, "", _md_table(shown), ""],
+            ["<h2>Multi-objective: final hypervolume</h2>", f"<p>{html.escape(text)}</p>", _html_table(shown)])
+
+
 def _md_table(df: pd.DataFrame, bold: np.ndarray | None = None) -> str:
     cells = df.astype(str).to_numpy()
     if bold is not None:
@@ -201,6 +232,7 @@ def write_report(study: "StudyResults | str", out: str | None = None, *,
             names.insert(1, "anytime_regret")
         figures = plot_all(study, f"{str(out).rstrip('/')}/figures", formats=formats, log_x=log_x, stat=stat,
                            storage_options=storage_options, figures=names)
+        figures.update(_multi_objective_figures(study, str(out), formats, log_x, stat, storage_options))
         table = final_table_display(study)
 
     n_done = int((status["status"] == "done").sum()) if len(status) else 0
@@ -223,6 +255,9 @@ def write_report(study: "StudyResults | str", out: str | None = None, *,
         md += ["## Final performance", "", _md_table(table, table.attrs["best"]), "", table.attrs["note"], ""]
         h += ["<h2>Final performance</h2>", _html_table(table, table.attrs["best"]),
               f"<p>{html.escape(table.attrs['note'])}</p>"]
+    mo_md, mo_html = _multi_objective_section(study)
+    md += mo_md
+    h += mo_html
     if figures:
         md += ["## Figures", ""]
         h += ["<h2>Figures</h2>"]

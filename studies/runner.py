@@ -179,9 +179,13 @@ def simulate_run(run: RunSpec) -> tuple[pd.DataFrame, dict]:
     mode = run.mode or bb.mode
     scheduler = make_scheduler(run.method_name, bb, metric=metric, mode=mode, seed=run.seed,
                                **dict(run.method_args))
+    objectives = {}
+    if isinstance(metric, (list, tuple)):     # multi-objective: the first metric is the run's metric
+        objectives = {"metrics": list(metric), "modes": list(mode)}
+        metric, mode = metric[0], mode[0]
     result = simulate(bb, scheduler, n_workers=run.n_workers, stop=dict(run.stop), seed=run.seed,
                       blackbox_seed=run.blackbox_seed, metric=metric, mode=mode)
-    meta = {"simulation": dict(result.metadata), "metric": metric, "mode": mode,
+    meta = {"simulation": dict(result.metadata), "metric": metric, "mode": mode, **objectives,
             "benchmark_info": _benchmark_info(bb, run.blackbox, run.task, metric, mode),
             "blackbox_cache_hit": cached, "trials": result.trials}
     return result.results, meta

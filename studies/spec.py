@@ -124,8 +124,9 @@ class BenchmarkSpec:
     label: str
     blackbox: str
     task: str | None
-    metric: str | None = None
-    mode: str | None = None
+    #: a name, or a list of names for multi-objective methods (then ``mode`` is a list too)
+    metric: str | list[str] | None = None
+    mode: str | list[str] | None = None
     n_workers: int = 4
     stop: Mapping[str, Any] = field(default_factory=dict)
     blackbox_seed: int | None = None
@@ -165,8 +166,8 @@ class RunSpec:
     method_args: Mapping[str, Any]
     blackbox: str
     task: str | None
-    metric: str | None
-    mode: str | None
+    metric: str | list[str] | None
+    mode: str | list[str] | None
     n_workers: int
     stop: Mapping[str, Any]
     blackbox_seed: int | None = None
@@ -326,6 +327,7 @@ class Study:
         for b in self.benchmarks.values():
             problems += _check_blackbox(b)
         problems += _check_methods_fit({k: self.methods[k] for k in named}, self.benchmarks)
+        problems += _objective_count_problems(self.methods, self.benchmarks)
         if problems:
             raise StudySpecError(f"study {self.name!r} has {len(problems)} problem(s):\n  - "
                                  + "\n  - ".join(problems))
@@ -389,9 +391,7 @@ def _parse_benchmark(label: str, b: Any, problems: list[str]) -> list[BenchmarkS
     for k, v in stop.items():
         if k != "target" and (isinstance(v, bool) or not isinstance(v, (int, float)) or v <= 0):
             problems.append(f"benchmark {label!r}: {k} must be a positive number, got {v!r}")
-    mode = b.get("mode")
-    if mode is not None and mode not in ("min", "max"):
-        problems.append(f"benchmark {label!r}: mode {mode!r} is not valid; allowed: 'min' or 'max'")
+    metric, mode = _parse_objectives(label, b, problems)
     n_workers = b.get("n_workers", 4)
     if isinstance(n_workers, bool) or not isinstance(n_workers, int) or n_workers < 1:
         problems.append(f"benchmark {label!r}: n_workers must be a positive integer, got {n_workers!r}")
@@ -402,7 +402,7 @@ def _parse_benchmark(label: str, b: Any, problems: list[str]) -> list[BenchmarkS
         problems.append(f"benchmark {label!r}: blackbox_seed must be a non-negative integer (an index into "
                         f"the blackbox's seeds) or null, got {blackbox_seed!r}")
         blackbox_seed = None
-    common = dict(metric=b.get("metric"), mode=mode, n_workers=n_workers, stop=stop,
+    common = dict(metric=metric, mode=mode, n_workers=n_workers, stop=stop,
                   blackbox_seed=blackbox_seed)
     if task:
         return [BenchmarkSpec(label, name, str(task), **common)]
@@ -489,9 +489,10 @@ def _check_blackbox(b: BenchmarkSpec) -> list[str]:
         return [f"benchmark {b.label!r}: cannot load blackbox {b.blackbox}/{b.task}: {e}"]
     out = []
     names = list(bb.objectives_names)
-    if b.metric is not None and b.metric not in names:
-        out.append(f"benchmark {b.label!r}: unknown metric {b.metric!r}; objectives of "
-                   f"{b.blackbox}/{b.task}: {names}.{_suggest(b.metric, names)}")
+    for metric in (b.metric if isinstance(b.metric, list) else [b.metric]):
+        if metric is not None and metric not in names:
+            out.append(f"benchmark {b.label!r}: unknown metric {metric!r}; objectives of "
+                       f"{b.blackbox}/{b.task}: {names}.{_suggest(metric, names)}")
     n_seeds = int(getattr(bb, "num_seeds", 0) or 0)
     if b.blackbox_seed is not None and n_seeds and not 0 <= b.blackbox_seed < n_seeds:
         out.append(f"benchmark {b.label!r}: blackbox_seed {b.blackbox_seed} is not valid; "
@@ -504,3 +505,55 @@ def _named_benchmarks(raw: Any, problems: list[str]) -> Any:
     from studies.benchmarks import expand_benchmarks
 
     return expand_benchmarks(raw, problems)
+
+
+def _parse_objectives(label: str, b: Mapping[str, Any], problems: list[str]) -> tuple[Any, Any]:
+    """A benchmark's ``metric`` and ``mode``: a name and "min"/"max", or -- for multi-objective
+    methods -- lists with one mode per metric (``metric: [val_acc, latency]``, ``mode: [max, min]``,
+    or the comma-separated ``"val_acc,latency"``)."""
+    from methods.base import MethodError, parse_objectives
+
+    metric, mode = b.get("metric"), b.get("mode")
+    several = isinstance(metric, (list, tuple)) or (isinstance(metric, str) and "," in metric)
+    if not several:
+        if mode is not None and mode not in ("min", "max"):
+            problems.append(f"benchmark {label!r}: mode {mode!r} is not valid; allowed: 'min' or 'max'"
+                            + (" (a list of modes goes with a list of metrics)" if isinstance(mode, list) else ""))
+        return metric, mode
+    if mode is None:
+        problems.append(f"benchmark {label!r}: several metrics {metric!r} need one mode each, e.g. "
+                        f"mode: [max, min] (allowed: 'min' or 'max')")
+        return None, None
+    try:
+        metrics, modes = parse_objectives(metric, mode)
+    except MethodError as e:
+        problems.append(f"benchmark {label!r}: {e}")
+        return None, None
+    return metrics, modes
+
+
+def _objective_count_problems(methods: Mapping[str, MethodSpec], benchmarks: Mapping[str, BenchmarkSpec]
+                              ) -> list[str]:
+    """A multi-objective method on a benchmark with one metric, or a single-objective method on
+    one with several: one problem per such pair, naming the methods that would fit."""
+    from methods import METHODS
+    from methods.base import MethodError, check_objective_count
+    from methods.registry import resolve_method
+
+    out = []
+    for m in methods.values():
+        try:
+            cls = METHODS[resolve_method(m.method)[0]]
+        except MethodError:         # an unknown name: reported by the name check
+            continue
+        multi = getattr(cls, "multi_objective", False)
+        if multi is None:           # takes one metric or several
+            continue
+        fits = [n for n in sorted(METHODS) if bool(getattr(METHODS[n], "multi_objective", False)) != multi]
+        for b in benchmarks.values():
+            metrics = b.metric if isinstance(b.metric, list) else [b.metric or "<the blackbox's metric>"]
+            try:
+                check_objective_count(m.method, multi, metrics, fits[:12])
+            except MethodError as e:
+                out.append(f"method {m.label!r} on benchmark {b.label!r}: {e}")
+    return out

@@ -61,7 +61,8 @@ def test_kind_matches_what_the_method_does(name):
     info = describe(name)
     if name in KNOWN_KINDS:
         assert info.kind == KNOWN_KINDS[name]
-    scheduler = METHODS[name](SPACE, metric="loss", fidelity_values=LEVELS, seed=0,
+    metric = ["loss", "time"] if METHODS[name].multi_objective else "loss"
+    scheduler = METHODS[name](SPACE, metric=metric, fidelity_values=LEVELS, seed=0,
                               candidates=[{"x": 0.2}, {"x": 0.5}])
     if info.kind == SINGLE_FIDELITY:
         assert list(scheduler.report_levels()) == []
@@ -77,7 +78,9 @@ def test_methods_taking_a_searcher_accept_every_registered_searcher():
     for info in all_methods():
         takes = "searcher" in info.arguments
         assert info.takes_searcher == takes
-        assert info.searchers == (every if takes else ())
+        usable = tuple(n for n in every if not info.multi_objective or SEARCHERS[n].multi_objective
+                       or not SEARCHERS[n].uses_observations)     # several metrics: not every searcher
+        assert info.searchers == (usable if takes else ())
     assert describe("ASHA").takes_searcher and not describe("RandomSearch").takes_searcher
 
 

@@ -18,6 +18,8 @@ VARIANTS: dict[str, list[dict[str, Any]]] = {
              {"searcher": "tpe"}, {"searcher": "rea"}, {"searcher": "bayesopt"}],
     "SyncHyperband": [{"brackets": 2}, {"searcher": "tpe"}, {"searcher": "rea"}],
     "RandomSearch": [{"allow_duplicates": True}],
+    "MOASHA": [{"tie_break": "hypervolume"}, {"tie_break": "crowding"}, {"brackets": 3}, {"searcher": "morea"}],
+    "MOREA": [{"tie_break": "crowding"}],
 }
 VARIANTS.update({
     "MOBSTER": [{"model": "independent"}, {"type": "promotion"}, {"type": "promotion", "model": "independent"}],
