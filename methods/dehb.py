@@ -223,6 +223,7 @@ class DEHB(Scheduler):
         self._used: set = set()                       # keys (space) or row indices (candidates) handed out
         self._rows: np.ndarray | None = None          # the candidates' encodings (built at first need)
         self._free: np.ndarray | None = None          # candidates not handed out
+        self._half_sq: np.ndarray | None = None       # |row|^2 / 2 per candidate (nearest-row search)
         self._row_of = None if self.candidates is None else {id(c): i for i, c in enumerate(self.candidates)}
         self._vectors: dict[int, np.ndarray] = {}     # trial id -> encoding
         self._trial_ids: list[int] = []               # trials started, in order
@@ -310,7 +311,8 @@ class DEHB(Scheduler):
 
     def _candidate_rows(self) -> np.ndarray:
         if self._rows is None:
-            self._rows = self.encoder.encode(self.candidates)
+            self._rows = np.ascontiguousarray(self.encoder.encode(self.candidates), dtype=float)
+            self._half_sq = 0.5 * np.einsum("ij,ij->i", self._rows, self._rows)
             self._free = np.ones(len(self.candidates), dtype=bool)
             for row in self._used:
                 self._free[row] = False
@@ -321,9 +323,10 @@ class DEHB(Scheduler):
         if self.candidates is None:
             return self._take(self.encoder.decode(vector)[0])
         rows = self._candidate_rows()
-        distances = ((rows - vector) ** 2).sum(axis=1)
-        distances[~self._free] = np.inf
-        row = int(np.argmin(distances))
+        # nearest row = largest v.r - |r|^2/2 (one matrix-vector product, no n x d temporary)
+        closeness = rows @ np.asarray(vector, dtype=float) - self._half_sq
+        closeness[~self._free] = -np.inf
+        row = int(np.argmax(closeness))
         if not self._free[row]:
             return None
         return self.candidates[row], rows[row], row

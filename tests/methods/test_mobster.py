@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from blackbox_repo.configspace import ConfigurationSpace, uniform
-from methods import create
+from methods import METHODS, create
 from methods.base import MethodError
 from methods.testing import synthetic_table
 
@@ -16,8 +16,10 @@ FIDELITIES = list(range(1, 28))
 def test_bad_model_type_and_single_fidelity_are_refused_at_construction(name):
     with pytest.raises(MethodError, match=r"model 'gp_multitask' is not valid; allowed: \['joint', 'independent'\]"):
         create(name, SPACE, metric="loss", fidelity_values=FIDELITIES, model="gp_multitask")
-    with pytest.raises(MethodError, match="at least two fidelity values, got \\[81\\]"):
-        create(name, SPACE, metric="loss", fidelity_values=[81])
+    with pytest.raises(MethodError, match=r"is multi-fidelity .*single fidelity \(\[81\]"):
+        create(name, SPACE, metric="loss", fidelity_values=[81])        # the registry's check
+    with pytest.raises(MethodError, match=r"at least two fidelity values, got \[81\]"):
+        METHODS[name](SPACE, metric="loss", fidelity_values=[81])       # the class's own
     if name != "SyncMOBSTER":
         with pytest.raises(MethodError, match=r"type 'hyperband' is not valid; allowed: \['stopping', 'promotion'\]"):
             create(name, SPACE, metric="loss", fidelity_values=FIDELITIES, type="hyperband")
