@@ -34,12 +34,13 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 from blackbox_repo.configspace import ConfigurationSpace
+from methods.acquisition import AcquisitionSearcher
 from methods.arguments import check_float, check_int
 from methods.base import MethodError
 from methods.fifo import FIFO
 from methods.gp import GaussianProcess
 from methods.registry import register
-from methods.searcher import Searcher, register_searcher
+from methods.searcher import register_searcher
 
 __all__ = ["GPSearcher", "BayesianOptimization"]
 
@@ -48,7 +49,7 @@ _PAPER = ("Snoek, Larochelle & Adams 2012, Practical Bayesian Optimization of Ma
 
 
 @register_searcher("bayesopt", "gp")
-class GPSearcher(Searcher):
+class GPSearcher(AcquisitionSearcher):
     """Gaussian-process searcher: expected improvement with a kriging believer for pending points.
 
     Defaults follow Syne Tune 0.13's ``GPFIFOSearcher`` (``num_init_random=3``,
@@ -71,7 +72,6 @@ class GPSearcher(Searcher):
     """
 
     paper = _PAPER
-    needs_features = True
 
     def __init__(self, *, num_init_random: int = 3, num_init_candidates: int = 250,
                  local_search_starts: int = 5, local_search_steps: int = 10, local_search_width: float = 0.1,
@@ -97,8 +97,7 @@ class GPSearcher(Searcher):
         self._gp_ids: list[int] = []
         self._gp_version = -1
         self._n_at_refit = 0
-        self._numeric = np.asarray(self.encoder.numeric_mask, dtype=bool)
-        self._groups = [np.asarray(cols) for _, cols in self.encoder.categorical_groups]
+        super().setup()                            # the local search's masks
 
     # ------------------------------------------------------------------ the model
     def _model(self) -> tuple[GaussianProcess, float] | None:
@@ -141,77 +140,7 @@ class GPSearcher(Searcher):
             # the kriging believer treats pending points as observed at the posterior mean: the
             # incumbent includes them, so EI near a pending point comes from variance alone
             best = min(best, float(gp.posterior(Xp)[0].min()))
-        if self.candidates is not None:
-            rows = self.candidate_pool_indices(self.num_init_candidates)
-            if not rows:
-                return None
-            configs = [self.candidates[i] for i in rows]
-            X = self.candidate_features()[rows]
-        else:
-            configs = None
-            X = self.encoder.encode(self.config_space.sample(self.rng, self.num_init_candidates))
-        ei = gp.expected_improvement(X, best, pending=Xp)
-        if self.local_search_starts and self.local_search_steps:
-            X, ei, configs = self._local_search(gp, best, Xp, X, ei, configs)
-        for i in np.argsort(-ei, kind="stable").tolist():
-            config = configs[i] if configs is not None else self.encoder.decode(X[i:i + 1])[0]
-            if not self.is_used(config):
-                return config
-        return self.random_config()
-
-    def _local_search(self, gp: GaussianProcess, best: float, Xp: np.ndarray | None, X: np.ndarray,
-                      ei: np.ndarray, configs: list[dict] | None):
-        """Hill climbing from the best starts; returns the scored points extended by the moves."""
-        starts = np.argsort(-ei, kind="stable")[:self.local_search_starts]
-        cur_X, cur_ei = X[starts], ei[starts]
-        cur_cfg = [configs[i] for i in starts] if configs is not None else None
-        all_X, all_ei, all_cfg = [X], [ei], [configs] if configs is not None else None
-        for _ in range(self.local_search_steps):
-            if configs is None:
-                nb = self._neighbours(cur_X)
-                nb_cfg = None
-            else:
-                nb_cfg = [self.mutate(c) for c in cur_cfg]
-                hits = [self.candidate_index(c) for c in nb_cfg]
-                keep = [j for j, r in enumerate(hits) if r is not None]
-                if not keep:
-                    break
-                nb_rows = [hits[j] for j in keep]
-                nb_cfg = [self.candidates[r] for r in nb_rows]
-                nb = self.candidate_features()[nb_rows]
-            nb_ei = gp.expected_improvement(nb, best, pending=Xp)
-            idx = np.arange(len(cur_ei)) if configs is None else np.asarray(keep)
-            better = nb_ei > cur_ei[idx]
-            if not better.any():
-                continue
-            all_X.append(nb[better])
-            all_ei.append(nb_ei[better])
-            rows = idx[better]
-            cur_X[rows] = nb[better]
-            cur_ei[rows] = nb_ei[better]
-            if configs is not None:
-                moved = [nb_cfg[j] for j in np.flatnonzero(better)]
-                all_cfg.append(moved)
-                for r, c in zip(rows.tolist(), moved):
-                    cur_cfg[r] = c
-        out_cfg = None if configs is None else [c for part in all_cfg for c in part]
-        return np.concatenate(all_X), np.concatenate(all_ei), out_cfg
-
-    def _neighbours(self, X: np.ndarray) -> np.ndarray:
-        """One random neighbour per row: numbers moved by a Gaussian step (clipped to [0, 1]),
-        and, with probability 1/2 when there are categoricals, one categorical redrawn."""
-        nb = X.copy()
-        if self._numeric.any():
-            step = self.rng.normal(0.0, self.local_search_width, size=(len(X), int(self._numeric.sum())))
-            nb[:, self._numeric] = np.clip(nb[:, self._numeric] + step, 0.0, 1.0)
-        if self._groups:
-            flip = self.rng.random(len(X)) < (0.5 if self._numeric.any() else 1.0)
-            which = self.rng.integers(len(self._groups), size=len(X))
-            for r in np.flatnonzero(flip).tolist():
-                cols = self._groups[which[r]]
-                nb[r, cols] = 0.0
-                nb[r, cols[int(self.rng.integers(len(cols)))]] = 1.0
-        return nb
+        return self.maximize_acquisition(lambda X: gp.expected_improvement(X, best, pending=Xp))
 
 
 @register("BayesianOptimization")

@@ -78,12 +78,13 @@ import numpy as np
 import scipy.optimize
 from scipy.linalg import blas, lapack, solve_triangular
 
+from methods.acquisition import AcquisitionSearcher
 from methods.arguments import check_choice, check_float, check_int
 from methods.base import MethodError
 from methods.gp import (INITIAL_NOISE, LBFGS_TOL, MIN_POSTERIOR_VARIANCE, NOISE_PRIOR_RATE, NOISE_PRIOR_SHAPE,
                         SQRT5, STD_FLOOR, VARIANCE_BOUNDS, GaussianProcess, GPHyperparameters, cholesky_factor,
                         ei_factor, inverse_lower, matern52_scaled, neg_log_posterior, row_sq, theta_bounds)
-from methods.searcher import Searcher, register_searcher
+from methods.searcher import register_searcher
 
 __all__ = ["MODELS", "exp_decay_kappa", "exp_decay_kernel", "JointHyperparameters", "JointGP", "IndependentGPs",
            "MultiFidelityGPSearcher", "HyperTuneSearcher", "subsample_rows", "ranking_loss"]
@@ -633,7 +634,7 @@ def _by_level(X: np.ndarray, y: np.ndarray, fids: Sequence[Any]) -> dict[Any, tu
     return out
 
 @register_searcher("gp_multifidelity", "mobster")
-class MultiFidelityGPSearcher(Searcher):
+class MultiFidelityGPSearcher(AcquisitionSearcher):
     """MOBSTER's searcher: a multi-fidelity GP (``model`` ``"joint"`` or ``"independent"``) and
     expected improvement at the acquisition level (module docstring).
 
@@ -653,7 +654,6 @@ class MultiFidelityGPSearcher(Searcher):
     """
 
     paper = _MOBSTER_PAPER
-    needs_features = True
     #: the default of ``model``
     default_model = "joint"
 
@@ -692,8 +692,7 @@ class MultiFidelityGPSearcher(Searcher):
         self._rows: list[tuple[int, Any]] = []     # (trial id, fidelity) of the model's data, in order
         self._fitted_version = -1
         self._n_at_refit = 0
-        self._numeric = np.asarray(self.encoder.numeric_mask, dtype=bool)
-        self._groups = [np.asarray(cols) for _, cols in self.encoder.categorical_groups]
+        super().setup()                            # the local search's masks
         self._paused: set[int] = set()
 
     def paused(self, trial_id: int) -> None:
@@ -832,72 +831,7 @@ class MultiFidelityGPSearcher(Searcher):
             mean, std = predict(X)
             return std * ei_factor((best - mean) / std)
 
-        if self.candidates is not None:
-            rows = self.candidate_pool_indices(self.num_init_candidates)
-            if not rows:
-                return None
-            configs = [self.candidates[i] for i in rows]
-            X = self.candidate_features()[rows]
-        else:
-            configs = None
-            X = self.encoder.encode(self.config_space.sample(self.rng, self.num_init_candidates))
-        scores = ei(X)
-        if self.local_search_starts and self.local_search_steps:
-            X, scores, configs = self._local_search(ei, X, scores, configs)
-        for i in np.argsort(-scores, kind="stable").tolist():
-            config = configs[i] if configs is not None else self.encoder.decode(X[i:i + 1])[0]
-            if not self.is_used(config):
-                return config
-        return self.random_config()
-
-    def _local_search(self, ei, X: np.ndarray, scores: np.ndarray, configs: list[dict] | None):
-        """Hill climbing from the best starts (as ``methods.bayesopt.GPSearcher``)."""
-        starts = np.argsort(-scores, kind="stable")[:self.local_search_starts]
-        cur_X, cur_s = X[starts], scores[starts]
-        cur_cfg = [configs[i] for i in starts] if configs is not None else None
-        all_X, all_s, all_cfg = [X], [scores], [configs] if configs is not None else None
-        for _ in range(self.local_search_steps):
-            if configs is None:
-                nb, idx = self._neighbours(cur_X), np.arange(len(cur_s))
-            else:
-                nb_cfg = [self.mutate(c) for c in cur_cfg]
-                hits = [self.candidate_index(c) for c in nb_cfg]
-                keep = [j for j, r in enumerate(hits) if r is not None]
-                if not keep:
-                    break
-                nb_rows = [hits[j] for j in keep]
-                nb_cfg = [self.candidates[r] for r in nb_rows]
-                nb, idx = self.candidate_features()[nb_rows], np.asarray(keep)
-            nb_s = ei(nb)
-            better = nb_s > cur_s[idx]
-            if not better.any():
-                continue
-            all_X.append(nb[better])
-            all_s.append(nb_s[better])
-            moved_rows = idx[better]
-            cur_X[moved_rows] = nb[better]
-            cur_s[moved_rows] = nb_s[better]
-            if configs is not None:
-                moved = [nb_cfg[j] for j in np.flatnonzero(better)]
-                all_cfg.append(moved)
-                for r, c in zip(moved_rows.tolist(), moved):
-                    cur_cfg[r] = c
-        out_cfg = None if configs is None else [c for part in all_cfg for c in part]
-        return np.concatenate(all_X), np.concatenate(all_s), out_cfg
-
-    def _neighbours(self, X: np.ndarray) -> np.ndarray:
-        nb = X.copy()
-        if self._numeric.any():
-            step = self.rng.normal(0.0, self.local_search_width, size=(len(X), int(self._numeric.sum())))
-            nb[:, self._numeric] = np.clip(nb[:, self._numeric] + step, 0.0, 1.0)
-        if self._groups:
-            flip = self.rng.random(len(X)) < (0.5 if self._numeric.any() else 1.0)
-            which = self.rng.integers(len(self._groups), size=len(X))
-            for r in np.flatnonzero(flip).tolist():
-                cols = self._groups[which[r]]
-                nb[r, cols] = 0.0
-                nb[r, cols[int(self.rng.integers(len(cols)))]] = 1.0
-        return nb
+        return self.maximize_acquisition(ei)
 
 
 def check_model(model: Any) -> str:
