@@ -45,17 +45,18 @@ Example:
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any, Mapping
 
 from blackbox_repo.errors import InputError
+from simulator.stopping import Stop
 
 __all__ = ["BenchmarkDefinition", "BENCHMARKS", "register_benchmark", "get_benchmark", "expand_benchmarks",
            "OVERRIDE_KEYS", "offline_status", "local_tasks", "LCBENCH_TASK_IDS"]
 
-#: keys a spec may override on a named benchmark (the explicit form's keys but the blackbox)
-OVERRIDE_KEYS = ("metric", "mode", "n_workers", "blackbox_seed", "max_time", "max_trials", "max_completed",
-                 "max_reports", "max_cost", "target")
+#: keys a spec may override on a named benchmark (the explicit form's keys but the blackbox; the
+#: stopping criteria are the fields of ``simulator.Stop``)
+OVERRIDE_KEYS = ("metric", "mode", "n_workers", "blackbox_seed") + tuple(f.name for f in fields(Stop))
 
 
 @dataclass(frozen=True)

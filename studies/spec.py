@@ -16,13 +16,14 @@ from __future__ import annotations
 
 import difflib
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 import yaml
 
 from blackbox_repo.errors import InputError
+from simulator.stopping import Stop
 
 __all__ = ["Study", "MethodSpec", "BenchmarkSpec", "RunSpec", "StudySpecError", "STOP_KEYS",
            "load_study_spec", "MAX_RUNS", "load_yaml_unique"]
@@ -31,8 +32,8 @@ __all__ = ["Study", "MethodSpec", "BenchmarkSpec", "RunSpec", "StudySpecError", 
 #: ``seeds: 1000000000`` is a typo, not a study
 MAX_RUNS = 10_000
 
-#: stopping-criterion keys (those of ``simulator.Stop``)
-STOP_KEYS = ("max_time", "max_trials", "max_completed", "max_reports", "max_cost", "target")
+#: stopping-criterion keys: the fields of ``simulator.Stop``, in its order (derived, so they cannot drift)
+STOP_KEYS = tuple(f.name for f in fields(Stop))
 STUDY_KEYS = ("name", "seeds", "master_seed", "methods", "benchmarks", "description")
 BENCHMARK_KEYS = ("blackbox", "task", "metric", "mode", "n_workers", "blackbox_seed") + STOP_KEYS
 _LABEL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+=-]*$")

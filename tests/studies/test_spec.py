@@ -195,3 +195,21 @@ def test_preset_names_and_fixed_arguments(toy_blackboxes):
     assert "method 'p'" in msg and "fixes type='promotion'" in msg and "cannot be overridden" in msg, msg
     assert "method 'c'" in msg and "Did you mean 'ASHA'?" in msg, msg
     assert "'same'" not in msg                                   # the very value it fixes is fine
+
+
+def test_stop_keys_are_the_fields_of_simulator_stop_and_each_reaches_the_run():
+    import dataclasses
+
+    from simulator.stopping import Stop
+    from studies.benchmarks import OVERRIDE_KEYS
+    from studies.spec import BENCHMARK_KEYS, STOP_KEYS
+
+    assert STOP_KEYS == tuple(f.name for f in dataclasses.fields(Stop))
+    assert set(STOP_KEYS) <= set(BENCHMARK_KEYS) and set(STOP_KEYS) <= set(OVERRIDE_KEYS)
+    for key in STOP_KEYS:          # every criterion is accepted by a spec and builds the simulator's Stop
+        value = 0.5 if key == "target" else 7
+        d = fake_study_dict(seeds=1)
+        d["benchmarks"]["b1"] = {"blackbox": "toy/t1", key: value}
+        run = Study.from_dict(d).runs()[0]
+        assert run.stop == {key: value}
+        assert Stop(**run.stop).active() == {key: value}
