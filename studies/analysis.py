@@ -25,6 +25,7 @@ import pandas as pd
 
 from blackbox_repo.errors import InputError
 from studies.blocks import EARLY_END_REASONS, Blocks, PanelSeeds, complete_blocks, panel_seeds
+from studies.fingerprint import provenance
 from studies.layout import RESULTS, RunIntegrityError, StudyStore
 
 __all__ = ["load_study", "StudyResults", "aggregate", "STATS", "interquartile_mean"]
@@ -32,7 +33,9 @@ __all__ = ["load_study", "StudyResults", "aggregate", "STATS", "interquartile_me
 STATS = ("mean_se", "median_iqr", "iqm")
 RUN_COLUMNS = ["benchmark", "method", "seed", "status", "metric", "mode", "wall_seconds", "n_trials",
                "n_reports", "best", "final_time", "decision_time_total", "optimum", "worst", "max_time",
-               "error", "path", "source", "end_reason", "end_time", "metrics", "modes"]
+               "error", "path", "source", "end_reason", "end_time", "metrics", "modes",
+               # what produced the run (``studies.fingerprint``)
+               "settings_sha256", "provenance", "hposim_version", "semantics_version"]
 
 
 def interquartile_mean(x: np.ndarray, axis: int = 0) -> np.ndarray:
@@ -458,7 +461,13 @@ def _runs_row(st: Any, source: str = "hposim") -> dict:
             "worst": info.get("worst"), "max_time": stop.get("max_time"),
             "error": st.problem if st.status == "corrupt" else (f"{err.get('type')}: {err.get('message')}"
                                                                  if err else None), "path": st.path,
-            "source": source, "metrics": meta.get("metrics"), "modes": meta.get("modes")}
+            "source": source, "metrics": meta.get("metrics"), "modes": meta.get("modes"), **_provenance_columns(meta)}
+
+
+def _provenance_columns(meta: Mapping[str, Any]) -> dict:
+    p = provenance(meta)
+    return {"settings_sha256": p.settings_sha256, "provenance": p.label, "hposim_version": p.hposim,
+            "semantics_version": p.semantics}
 
 
 def _end_of_run(meta: Mapping[str, Any]) -> dict:

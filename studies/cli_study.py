@@ -90,7 +90,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         raise UsageError("--root is empty; give the folder or URL that holds studies, e.g. --root ./results")
     study = Study.from_yaml(args.spec, max_runs=args.max_runs)
     summary = run_study(study, args.root, engine=args.engine, jobs=args.jobs, address=args.scheduler_address,
-                        max_runs=args.max_runs,
+                        max_runs=args.max_runs, stale=args.stale,
                         storage_options=_storage_options(args.storage_option),
                         progress=False if args.quiet else None)
     print(summary.format(), file=sys.stderr if not summary.ok else sys.stdout)
@@ -205,6 +205,13 @@ def register(subparsers: Any) -> None:
     p.add_argument("--scheduler-address", default=None,
                    help="an existing Dask scheduler (tcp://host:8786) or Ray cluster address")
     p.add_argument("--report", action="store_true", help="write the report when the runs are done")
+    stale = p.add_mutually_exclusive_group()
+    stale.add_argument("--rerun-stale", dest="stale", action="store_const", const="rerun", default="refuse",
+                       help="recompute done runs whose recorded settings (method, arguments, benchmark, budget, "
+                            "seed, results semantics) differ from what the spec now gives them; by default such "
+                            "a spec is refused before any run starts, naming them and what changed")
+    stale.add_argument("--keep-stale", dest="stale", action="store_const", const="keep",
+                       help="keep such runs as they are ('study status' and the report flag them as stale)")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress output")
     _add_storage(p)
     p.set_defaults(func=cmd_run)

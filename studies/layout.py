@@ -415,7 +415,11 @@ class StudyStore:
         return final
 
     def cleanup_temporaries(self) -> list[str]:
-        """Remove temporary folders left by killed writers on this host (local stores only)."""
+        """Remove temporary folders left by killed writers on this host (local stores only).
+
+        A writer killed while replacing a run (between moving the old folder aside and moving
+        the new one in) leaves the old run in ``.old-<seed>-...`` and no ``<seed>``: the old run
+        is moved back rather than removed, so a replacement never loses the run it replaces."""
         removed: list[str] = []
         if not self.local or not os.path.isdir(self.path):
             return removed
@@ -427,6 +431,11 @@ class StudyStore:
                     pid = _parse_pid(parts)
                     dirnames.remove(d)
                     if host in d and pid is not None and _pid_alive(pid) and pid != os.getpid():
+                        continue
+                    final = os.path.join(dirpath, d[len(".old-"):].split("-", 1)[0])
+                    if d.startswith(".old-") and not os.path.exists(final):
+                        with contextlib.suppress(OSError):    # (if it cannot be moved back, it stays)
+                            os.rename(os.path.join(dirpath, d), final)
                         continue
                     shutil.rmtree(os.path.join(dirpath, d), ignore_errors=True)
                     removed.append(os.path.join(dirpath, d))

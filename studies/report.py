@@ -25,9 +25,11 @@ import pandas as pd
 
 from blackbox_repo.errors import InputError
 from studies.analysis import StudyResults, load_study
+from studies.fingerprint import RESULTS_SEMANTICS_VERSION, Provenance, run_settings, settings_sha256, version_flags
 from studies.plots import plot_all
 
-__all__ = ["write_report", "run_status_table", "config_data_table", "final_table_display", "report_warnings"]
+__all__ = ["write_report", "run_status_table", "config_data_table", "final_table_display", "report_warnings",
+           "provenance_warnings"]
 
 FIGURE_CAPTIONS = {
     "anytime": "Anytime performance: best value found so far against simulated time (bands over each panel's "
@@ -103,6 +105,58 @@ def report_warnings(status: pd.DataFrame) -> list[str]:
                    + (f", {len(corrupt)} corrupt" if len(corrupt) else "") + "): there are no results to compare. "
                    f"Most common errors: {why}. Tracebacks are in each run's metadata.json.")
     return out
+
+
+def _spec_settings_hashes(spec: str | None) -> dict[tuple[str, str, int], str]:
+    """sha256 of the settings the study's spec gives each cell (empty without a readable spec)."""
+    if not spec:
+        return {}
+    import yaml
+
+    from studies.spec import Study
+
+    try:
+        runs = Study.from_dict(yaml.safe_load(spec), max_runs=None).runs()
+    except Exception:  # noqa: BLE001 - a spec this version cannot read: nothing to compare with
+        return {}
+    return {r.key: settings_sha256(run_settings(r)) for r in runs}
+
+
+def provenance_warnings(study: StudyResults) -> list[str]:
+    """What produced the done runs, when it is not this hposim with the spec's settings: stale runs
+    (kept with ``--keep-stale``), runs of another hposim version or results semantics (how many,
+    which versions), runs of unknown provenance.
+
+    Example:
+        >>> from studies.analysis import RUN_COLUMNS
+        >>> runs = pd.DataFrame([{"benchmark": "b", "method": "A", "seed": 0, "status": "done", "source": "hposim",
+        ...                       "provenance": "hposim 0.0.1 (semantics 0)", "hposim_version": "0.0.1",
+        ...                       "semantics_version": 0}], columns=RUN_COLUMNS)
+        >>> [w.split(":")[0].split(" (")[0] for w in provenance_warnings(StudyResults(runs, {}))]
+        ['1 run(s) are stale', '1 run(s) were written by another hposim version than this one']
+    """
+    runs = study.runs
+    if not len(runs) or "provenance" not in runs:
+        return []
+    done = runs[(runs["status"] == "done") & (runs["source"] == "hposim") & runs["provenance"].notna()]
+    expected = _spec_settings_hashes(study.spec)
+    records, stale = [], {}
+    for r in done.itertuples(index=False):
+        known = r.provenance != "unknown provenance"
+        sem = None if pd.isna(r.semantics_version) else int(r.semantics_version)
+        records.append(Provenance(known, None if pd.isna(r.hposim_version) else str(r.hposim_version), sem))
+        want = expected.get((r.benchmark, r.method, int(r.seed)))
+        if (want is not None and r.settings_sha256 != want) or (known and sem != RESULTS_SEMANTICS_VERSION):
+            stale[(r.benchmark, r.method)] = stale.get((r.benchmark, r.method), 0) + 1
+    out = []
+    if stale:
+        names = ", ".join(f"{b}/{m} ({n})" for (b, m), n in list(stale.items())[:8])
+        more = f" and {len(stale) - 8} more" if len(stale) > 8 else ""
+        out.append(f"{sum(stale.values())} run(s) are stale: they were produced with other settings (or another "
+                   f"results semantics) than the spec below gives them, and were kept (--keep-stale): "
+                   f"{names}{more}. 'hposim study status' says what changed; 'hposim study run SPEC "
+                   f"--rerun-stale' recomputes them.")
+    return out + version_flags(records)
 
 
 def _fmt(v: float) -> str:
@@ -246,7 +300,7 @@ def write_report(study: "StudyResults | str", out: str | None = None, *,
                f"mean ± standard error over seeds; bold = best per benchmark.")
     md = [f"# {title}", ""]
     h = [f"<h1>{html.escape(title)}</h1>"]
-    for warning in report_warnings(status):
+    for warning in report_warnings(status) + provenance_warnings(study):
         md += [f"> **Warning:** {warning}", ""]
         h.append(f"<p style='border:2px solid #c00;padding:0.5em'><b>Warning:</b> {html.escape(warning)}</p>")
     md += [summary, ""]

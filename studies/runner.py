@@ -32,6 +32,8 @@ import numpy as np
 import pandas as pd
 
 from studies.engines import check_engine, map_unordered
+from studies.fingerprint import (STALE_POLICIES, Provenance, StaleRunsError, fingerprint, format_stale_groups,
+                                 provenance, stale_groups)
 from studies.layout import RUN_FORMAT, RUN_FORMAT_VERSION, StudyStore, to_parquet_bytes
 from studies.progress import Progress
 from blackbox_repo.errors import InputError
@@ -92,6 +94,9 @@ class StudyRunSummary:
     skipped: int
     outcomes: list[RunOutcome] = field(default_factory=list)
     wall_seconds: float = 0.0
+    #: done runs whose settings differ from the spec's (recomputed with ``stale="rerun"``, kept with ``"keep"``)
+    stale: int = 0
+    stale_policy: str = "refuse"
 
     @property
     def done(self) -> int:
@@ -112,7 +117,11 @@ class StudyRunSummary:
 
     def format(self) -> str:
         other = f"{len(self.elsewhere)} left to another process, " if self.elsewhere else ""
-        lines = [f"study {self.study!r} at {self.url}: {self.total} runs, {self.skipped} already done, "
+        stale = ""
+        if self.stale:
+            stale = (f" (of which {self.stale} stale, kept: --keep-stale)" if self.stale_policy == "keep" else
+                     f", {self.stale} stale to recompute (--rerun-stale)")
+        lines = [f"study {self.study!r} at {self.url}: {self.total} runs, {self.skipped} already done{stale}, "
                  f"{self.done} done now, {other}{len(self.failures)} failed ({self.wall_seconds:.1f}s)"]
         if self.failures:
             lines.append("failed runs:")
@@ -188,7 +197,19 @@ def simulate_run(run: RunSpec) -> tuple[pd.DataFrame, dict]:
     meta = {"simulation": dict(result.metadata), "metric": metric, "mode": mode, **objectives,
             "benchmark_info": _benchmark_info(bb, run.blackbox, run.task, metric, mode),
             "blackbox_cache_hit": cached, "trials": result.trials}
+    surrogate = _surrogate_settings(bb)
+    if surrogate:
+        meta["surrogate"] = surrogate
     return result.results, meta
+
+
+def _surrogate_settings(bb: Any) -> dict | None:
+    """A surrogate blackbox's model and settings (from its report card), recorded in the run's
+    fingerprint; None for a table."""
+    card = (getattr(bb, "metadata", None) or {}).get("surrogate_report_card")
+    if not isinstance(card, Mapping):
+        return None
+    return {k: card.get(k) for k in ("model", "model_kwargs", "seeds", "configuration_space")}
 
 
 def package_versions() -> dict[str, str]:
@@ -237,7 +258,8 @@ def _execute_one(store: StudyStore, run: RunSpec, run_fn: RunFunction) -> RunOut
                           error=f"claimed by pid {holder.get('pid', '?')} on {holder.get('host', '?')}")
     try:
         state = store.read_state(run.benchmark, run.method, run.seed)
-        if state is not None and state.status == "done":   # finished by another process meanwhile
+        if state is not None and state.status == "done" and not provenance(state.metadata, run).stale:
+            # finished by another process meanwhile (with the settings asked for: a stale one is recomputed)
             s = (state.metadata or {}).get("summary", {})
             return RunOutcome(run.benchmark, run.method, run.seed, ELSEWHERE, 0.0, error="done by another process",
                               n_trials=s.get("n_trials", 0), best=s.get("best"))
@@ -250,12 +272,15 @@ def _compute_one(store: StudyStore, run: RunSpec, run_fn: RunFunction) -> RunOut
     started = time.time()
     t0 = time.perf_counter()
     meta: dict[str, Any] = {"format": RUN_FORMAT, "format_version": RUN_FORMAT_VERSION,
-                            "run": run.to_dict(), "versions": _VERSIONS, "started": started,
+                            "run": run.to_dict(), "fingerprint": fingerprint(run), "versions": _VERSIONS,
+                            "started": started,
                             "host": socket.gethostname(), "pid": os.getpid()}
     try:
         results, run_meta = run_fn(run)
         run_meta = dict(run_meta)
         trials = run_meta.pop("trials", None)
+        if run_meta.get("surrogate"):      # the loaded surrogate's settings belong to what produced the run
+            meta["fingerprint"]["surrogate"] = run_meta.pop("surrogate")
         if not isinstance(results, pd.DataFrame):
             raise TypeError(f"run function returned {type(results).__name__}, expected a DataFrame")
         wall = time.perf_counter() - t0
@@ -332,7 +357,8 @@ def make_batches(runs: Sequence[RunSpec], jobs: int, max_batch: int = 8) -> list
 def run_study(spec: "Study | str | Mapping", root: str, *, engine: str = "serial", jobs: int = 1,
               address: str | None = None, storage_options: Mapping[str, Any] | None = None,
               progress: bool | str | None = None, stream: Any = None, run_fn: RunFunction | None = None,
-              validate: bool = True, max_batch: int = 8, max_runs: int | None = MAX_RUNS) -> StudyRunSummary:
+              validate: bool = True, max_batch: int = 8, max_runs: int | None = MAX_RUNS,
+              stale: str = "refuse") -> StudyRunSummary:
     """Run every failed or missing cell of a study under ``root`` (any fsspec URL).
 
     ``engine`` is one of ``serial``, ``local``, ``dask``, ``ray``; ``jobs`` the number of worker
@@ -343,17 +369,24 @@ def run_study(spec: "Study | str | Mapping", root: str, *, engine: str = "serial
     ``"trials"`` DataFrame in the metadata is stored in the Parquet file, the rest in metadata.json.
     ``max_runs`` bounds the runs the spec may expand to (``InputError`` above it, before anything
     is written; None: no bound). At most one worker per pending batch is started.
+    ``stale``: what to do with done runs whose recorded settings differ from what the spec now
+    gives them (``studies.fingerprint``): ``"refuse"`` (raise ``StaleRunsError`` naming them and
+    what changed, before anything is run or written), ``"rerun"`` (recompute them; each old
+    record is replaced only once its new one is complete) or ``"keep"`` (keep them; ``study
+    status`` and the report flag them).
     """
     t0 = time.perf_counter()
     if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
         raise InputError(f"jobs (--jobs) must be a positive integer, got {jobs!r}")
+    if stale not in STALE_POLICIES:
+        raise InputError(f"stale={stale!r} is not valid; allowed: {list(STALE_POLICIES)} (--rerun-stale, "
+                         f"--keep-stale)")
     study = load_study_spec(spec, max_runs=max_runs)
     check_engine(engine)
     if validate:
         study.validate()
     store = StudyStore(root, study.name, storage_options)
     store.check_writable()
-    store.write_spec(study.to_yaml())
     store.cleanup_temporaries()
     states = store.read_states(warn=False, verify=True)   # a done run is skipped only if its checksum holds
     for st in states.values():
@@ -361,8 +394,14 @@ def run_study(spec: "Study | str | Mapping", root: str, *, engine: str = "serial
             warnings.warn(f"{st.benchmark}/{st.method}/{st.seed} is corrupt ({st.problem}); computing it again",
                           stacklevel=2)
     runs = study.runs()
-    todo = [r for r in runs if not (r.key in states and states[r.key].status == "done")]
-    summary = StudyRunSummary(study.name, store.url, len(runs), len(runs) - len(todo))
+    stale_runs = _stale_runs(runs, states)
+    if stale_runs and stale == "refuse":      # before the spec is written or any run starts
+        raise StaleRunsError(_stale_message(study.name, store.url, stale_runs))
+    store.write_spec(study.to_yaml())
+    todo = [r for r in runs if not (r.key in states and states[r.key].status == "done"
+                                    and (r.key not in stale_runs or stale == "keep"))]
+    summary = StudyRunSummary(study.name, store.url, len(runs), len(runs) - len(todo), stale=len(stale_runs),
+                              stale_policy=stale)
     stream = stream if stream is not None else sys.stderr
     bar = {"bar": True, "lines": False}.get(progress) if isinstance(progress, str) else None
     prog = Progress(len(todo), stream=stream, bar=bar, skipped=summary.skipped,
@@ -390,6 +429,29 @@ def run_study(spec: "Study | str | Mapping", root: str, *, engine: str = "serial
             prog.close()
     summary.wall_seconds = time.perf_counter() - t0
     return summary
+
+
+def _stale_runs(runs: Sequence[RunSpec], states: Mapping[tuple[str, str, int], Any]
+                ) -> dict[tuple[str, str, int], Provenance]:
+    """The done runs whose record says they were produced with other settings than ``runs`` give."""
+    out = {}
+    for r in runs:
+        st = states.get(r.key)
+        if st is not None and st.status == "done":
+            prov = provenance(st.metadata, r)
+            if prov.stale:
+                out[r.key] = prov
+    return out
+
+
+def _stale_message(study: str, url: str, stale_runs: Mapping[tuple[str, str, int], Provenance]) -> str:
+    groups = stale_groups(stale_runs)
+    return (f"study {study!r} at {url}: {len(stale_runs)} stored run(s) were produced with other settings than "
+            f"the spec now gives (stale; per benchmark / method label, what changed old -> new):\n"
+            f"{format_stale_groups(groups)}\n"
+            f"Nothing was run, and study.yaml is unchanged. Choose: --rerun-stale recomputes them (each old record is replaced "
+            f"only once its new one is written), or --keep-stale keeps them ('hposim study status' and the "
+            f"report then flag them as stale); from Python, run_study(..., stale=\"rerun\") or stale=\"keep\"")
 
 
 def _map_batches(batches: list[RunBatch], engine: str, jobs: int, address: str | None) -> Iterator[list]:
