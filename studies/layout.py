@@ -6,6 +6,7 @@ Layout under any fsspec URL ``root`` (a local folder, ``s3://bucket/prefix``, ..
     <root>/<study>/<benchmark>/<method>/<seed>/results.parquet one row per report
     <root>/<study>/<benchmark>/<method>/<seed>/metadata.json   status done|failed, versions, error, checksums
     <root>/<study>/_running/<benchmark>/<method>/<seed>.json   run claims (removed when the run ends)
+    <root>/<study>/_replaced/<benchmark>/<method>/<seed>/      object stores: a run being replaced (removed after)
 
 Atomicity: locally a run is written into a hidden temporary folder beside its final place
 and renamed into place (a rename is atomic). On object stores, ``results.parquet`` is
@@ -55,6 +56,8 @@ RESULTS = "results.parquet"
 METADATA = "metadata.json"
 SPEC = "study.yaml"
 RUNNING = "_running"
+#: object stores: a run being replaced is copied here first, and restored if its replacement never completes
+REPLACED = "_replaced"
 RUN_FORMAT = "hposim-run"
 RUN_FORMAT_VERSION = 1
 #: how long a claim written by another host is honoured on an object store (no locks there)
@@ -405,23 +408,63 @@ class StudyStore:
                 os.rename(tmp, final)
         else:
             marker = self._join(final, METADATA)
+            backup = None
             if self.fs.exists(marker):
+                backup = self._backup_run(benchmark, method, seed)
                 self.fs.rm_file(marker)
             if self.fs.exists(self._join(final, RESULTS)) and results is None:
                 self.fs.rm_file(self._join(final, RESULTS))
             if results is not None:
                 self.fs.pipe_file(self._join(final, RESULTS), results)
             self.fs.pipe_file(marker, meta_bytes)
+            if backup is not None:
+                self.fs.rm(backup, recursive=True)
         return final
+
+    def _backup_path(self, benchmark: str, method: str, seed: int) -> str:
+        return self._join(self.path, REPLACED, benchmark, method, str(seed))
+
+    def _backup_run(self, benchmark: str, method: str, seed: int) -> str:
+        """Copy a stored run (object stores) to ``_replaced/`` before it is replaced; the metadata last."""
+        final, backup = self.run_dir(benchmark, method, seed), self._backup_path(benchmark, method, seed)
+        for name in (RESULTS, METADATA):
+            if self.fs.exists(self._join(final, name)):
+                self.fs.copy(self._join(final, name), self._join(backup, name))
+        return backup
+
+    def _restore_replaced(self) -> list[str]:
+        """Object stores: put back runs whose replacement was interrupted (their backup in
+        ``_replaced/`` is complete and the run has no metadata now); drop the other backups."""
+        try:
+            paths = self.fs.glob(self._join(self.path, REPLACED, "*", "*", "*", METADATA))
+        except FileNotFoundError:
+            return []
+        restored = []
+        for p in paths:
+            backup = p.rsplit("/", 1)[0]
+            bench, method, seed_s = backup.split("/")[-3:]
+            if not seed_s.isdigit() or self.claim_holder(bench, method, int(seed_s)) is not None:
+                continue              # being written now
+            final = self.run_dir(bench, method, int(seed_s))
+            if not self.fs.exists(self._join(final, METADATA)):
+                if self.fs.exists(self._join(backup, RESULTS)):
+                    self.fs.copy(self._join(backup, RESULTS), self._join(final, RESULTS))
+                self.fs.copy(p, self._join(final, METADATA))
+                restored.append(final)
+            self.fs.rm(backup, recursive=True)
+        return restored
 
     def cleanup_temporaries(self) -> list[str]:
         """Remove temporary folders left by killed writers on this host (local stores only).
 
         A writer killed while replacing a run (between moving the old folder aside and moving
         the new one in) leaves the old run in ``.old-<seed>-...`` and no ``<seed>``: the old run
-        is moved back rather than removed, so a replacement never loses the run it replaces."""
+        is moved back rather than removed, so a replacement never loses the run it replaces (on
+        object stores, from the copy in ``_replaced/`` made before the replacement started)."""
         removed: list[str] = []
-        if not self.local or not os.path.isdir(self.path):
+        if not self.local:
+            return self._restore_replaced()
+        if not os.path.isdir(self.path):
             return removed
         host = socket.gethostname()
         for dirpath, dirnames, _ in os.walk(self.path):

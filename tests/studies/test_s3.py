@@ -120,3 +120,45 @@ def test_claims_and_checksums_on_s3(tmp_path, s3_env, capsys):
     assert "corrupt s3://" in capsys.readouterr().out
     table = study_status(f"{root}/fake")
     assert table.set_index(["benchmark", "method", "seed"]).loc[("b2", "B", 0), "status"] == "corrupt"
+
+
+def test_stale_runs_on_s3_refused_recomputed_and_an_interrupted_replacement_restored(tmp_path, s3_env):
+    """The same fingerprint path on an object store, and a replacement killed mid-way loses nothing."""
+    import json
+
+    from fakes import fake_run, fake_study_dict
+    from studies import Study
+    from studies.fingerprint import StaleRunsError
+
+    fs, bucket = s3_env
+    root = f"s3://{bucket}/r"
+
+    def run(d, **kw):
+        return run_study(Study.from_dict(d), root, run_fn=fake_run, validate=False, progress=False, **kw)
+
+    assert run(fake_study_dict(seeds=1)).done == 4
+    base = f"{bucket}/r/fake"
+    meta = json.loads(fs.cat_file(f"{base}/b1/A/0/metadata.json"))
+    assert meta["fingerprint"]["settings"]["benchmark"]["stop"] == {"max_trials": 6}
+    with pytest.raises(StaleRunsError, match=r"b1 / A: 1 run \(seed 0\): benchmark.stop.max_trials: 6 -> 4"):
+        run(fake_study_dict(seeds=1, max_trials=4))
+    # a writer killed while replacing b1/A/0: the copy in _replaced/ is made, the marker removed,
+    # the new results half written
+    old_results = fs.cat_file(f"{base}/b1/A/0/results.parquet")
+    fs.copy(f"{base}/b1/A/0/results.parquet", f"{base}/_replaced/b1/A/0/results.parquet")
+    fs.copy(f"{base}/b1/A/0/metadata.json", f"{base}/_replaced/b1/A/0/metadata.json")
+    fs.rm_file(f"{base}/b1/A/0/metadata.json")
+    fs.pipe_file(f"{base}/b1/A/0/results.parquet", b"partial")
+    assert study_status(f"{root}/fake").set_index(["benchmark", "method", "seed"]).loc[
+        ("b1", "A", 0), "status"] == "missing"
+    s = run(fake_study_dict(seeds=1, max_trials=4), stale="keep")
+    assert s.ok and s.done == 0 and s.stale == 4        # the old run was restored (else it would run now)
+    assert fs.cat_file(f"{base}/b1/A/0/results.parquet") == old_results
+    assert not fs.exists(f"{base}/_replaced/b1/A/0/metadata.json")
+    s = run(fake_study_dict(seeds=1, max_trials=4), stale="rerun")
+    assert s.ok and s.done == 4 and not fs.exists(f"{base}/_replaced/b1/A/0/metadata.json")
+    meta = json.loads(fs.cat_file(f"{base}/b1/A/0/metadata.json"))
+    assert meta["fingerprint"]["settings"]["benchmark"]["stop"] == {"max_trials": 4}
+    assert fs.cat_file(f"{base}/b1/A/0/results.parquet") != old_results
+    table = study_status(f"{root}/fake")
+    assert (table["status"] == "done").all() and not table["stale"].any()
