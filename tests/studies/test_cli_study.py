@@ -125,3 +125,27 @@ def test_not_a_study_folder_is_an_input_error_with_a_suggestion(tmp_path, capsys
             assert f"Did you mean '{tmp_path / hint}'" in err, err
     assert list(stray.iterdir()) == [] and not (tmp_path / "results" / "report").exists()
     assert not (tmp_path / "results" / "demo" / "b1" / "report").exists()
+
+
+def test_a_changed_spec_is_refused_until_a_stale_flag_chooses(tmp_path, toy_blackboxes, capsys):
+    spec = _spec(tmp_path, seeds=1, methods={"RS": {"method": "RandomSearch"}})
+    root = str(tmp_path / "results")
+    assert main(["study", "run", spec, "--root", root, "--engine", "serial", "-q"]) == 0
+    changed = _spec(tmp_path, seeds=1, methods={"RS": {"method": "RandomSearch"}}, max_time=100)
+    capsys.readouterr()
+    assert main(["study", "run", changed, "--root", root, "--engine", "serial", "-q"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("hposim: error: study 'sim' at ")
+    assert "2 stored run(s) were produced with other settings" in err
+    assert "t1 / RS: 1 run (seed 0): benchmark.stop.max_time: 150.0 -> 100.0" in err
+    assert "--rerun-stale" in err and "--keep-stale" in err
+    assert main(["study", "run", changed, "--root", root, "--rerun-stale", "--keep-stale"]) == 2
+    assert "not allowed with argument" in capsys.readouterr().err
+    assert main(["study", "run", changed, "--root", root, "--engine", "serial", "-q", "--keep-stale"]) == 0
+    assert "2 already done (of which 2 stale, kept: --keep-stale), 0 done now" in capsys.readouterr().out
+    assert main(["study", "status", f"{root}/sim"]) == 0
+    assert "stale: 2 done run(s)" in capsys.readouterr().out
+    assert main(["study", "run", changed, "--root", root, "--engine", "serial", "-q", "--rerun-stale"]) == 0
+    assert "2 done now, 0 failed" in capsys.readouterr().out
+    assert main(["study", "status", f"{root}/sim"]) == 0
+    assert "stale" not in capsys.readouterr().out
