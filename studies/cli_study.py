@@ -216,7 +216,7 @@ def register(subparsers: Any) -> None:
     _add_storage(p)
     p.set_defaults(func=cmd_run)
 
-    p = sub.add_parser("status", help="done / running / failed / missing per cell")
+    p = sub.add_parser("status", help="done / running / failed / missing per cell, stale runs and other versions")
     p.add_argument("path", help="the study folder <root>/<study>")
     p.add_argument("--csv", action="store_true", help="one CSV row per run instead of the summary")
     p.add_argument("--brief", action="store_true", help="counts only, no failure lines")

@@ -8,7 +8,6 @@ import pytest
 
 from studies.fingerprint import (RESULTS_SEMANTICS_VERSION, StaleRunsError, fingerprint, hposim_version, provenance,
                                  run_settings)
-from studies.layout import StudyStore
 from studies.report import write_report
 from studies.runner import run_study
 from studies.spec import Study
