@@ -38,7 +38,8 @@ import inspect
 import json
 import re
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 from blackbox_repo.errors import InputError
 from studies.spec import RunSpec
@@ -59,6 +60,7 @@ class StaleRunsError(InputError):
     which, what changed, and the flags that choose what to do)."""
 
 
+@functools.lru_cache(maxsize=1)
 def hposim_version() -> str:
     """The installed hposim version (``setup.cfg``'s ``version``), or ``"unknown"``."""
     from importlib import metadata
@@ -75,12 +77,14 @@ _ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
 def _plain(value: Any) -> Any:
     """``value`` as JSON-able data: numpy scalars as numbers, tuples as lists, objects by their
     repr without memory addresses (so the same object gives the same fingerprint)."""
-    if isinstance(value, Mapping):
+    if value is None or type(value) in (bool, int, float, str):
+        return value
+    if isinstance(value, dict) or isinstance(value, Mapping):
         return {str(k): _plain(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [_plain(v) for v in value]
-    if value is None or isinstance(value, (bool, int, float, str)):
-        return value
+    if isinstance(value, (bool, int, float, str)):      # subclasses (an IntEnum, a numpy float64)
+        return value.item() if hasattr(value, "item") else value
     if hasattr(value, "item") and callable(value.item):
         try:
             return _plain(value.item())
@@ -223,7 +227,8 @@ def provenance(metadata: Mapping[str, Any] | None, run: RunSpec | None = None) -
     if run is None:
         return prov
     expected = run_settings(run)
-    prov.changes = [] if settings is None else _changes(settings, expected)
+    same = settings is None or prov.settings_sha256 == settings_sha256(expected)
+    prov.changes = [] if same else _changes(settings, expected)
     if prov.known and prov.semantics != RESULTS_SEMANTICS_VERSION:
         prov.changes.append(f"results semantics: {prov.semantics!r} -> {RESULTS_SEMANTICS_VERSION!r}")
     prov.stale = bool(prov.changes)
