@@ -70,6 +70,16 @@ def test_dask_engine_starts_a_local_cluster(tmp_path, toy_blackboxes):
     pytest.importorskip("distributed")
     s = run_study(toy_study(seeds=1), str(tmp_path), engine="dask", jobs=2, progress=False)
     assert s.ok and s.done == 6
+    # stale runs go through the same path on every engine: refused, then recomputed by the workers
+    from studies.fingerprint import StaleRunsError
+
+    with pytest.raises(StaleRunsError, match="6 stored run"):
+        run_study(toy_study(seeds=1, max_time=120), str(tmp_path), engine="dask", jobs=2, progress=False)
+    s = run_study(toy_study(seeds=1, max_time=120), str(tmp_path), engine="dask", jobs=2, progress=False,
+                  stale="rerun")
+    assert s.ok and s.done == 6
+    meta = json.loads((tmp_path / "sim" / "t2" / "ASHA" / "0" / "metadata.json").read_text())
+    assert meta["fingerprint"]["settings"]["benchmark"]["stop"] == {"max_time": 120.0}
 
 
 def test_ray_engine_local(tmp_path, toy_blackboxes):

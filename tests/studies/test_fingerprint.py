@@ -156,3 +156,16 @@ def test_bad_stale_policy_is_an_input_error(tmp_path):
 
     with pytest.raises(InputError, match="stale='yes' is not valid; allowed: \\['refuse', 'rerun', 'keep'\\]"):
         _run(tmp_path, _spec(), stale="yes")
+
+
+def test_a_run_behind_a_surrogate_records_the_surrogate_and_its_settings(tmp_path, hposim_home):
+    from blackbox_repo import add_surrogate
+    from fakes import make_toy_blackbox
+
+    add_surrogate(make_toy_blackbox("t1"), "knn", n_neighbors=1).save("toy-knn", "t1")
+    spec = {"name": "sur", "seeds": [0], "methods": {"RS": "RandomSearch"},
+            "benchmarks": {"k": {"blackbox": "toy-knn/t1", "max_trials": 5, "n_workers": 2}}}
+    assert run_study(Study.from_dict(spec), str(tmp_path), progress=False).ok
+    fp = json.loads((tmp_path / "sur" / "k" / "RS" / "0" / "metadata.json").read_text())["fingerprint"]
+    assert fp["surrogate"]["model"] == "knn" and fp["surrogate"]["model_kwargs"] == {"n_neighbors": 1}
+    assert fp["settings"]["benchmark"]["blackbox"] == "toy-knn"
