@@ -26,7 +26,7 @@ from studies.fingerprint import Provenance, format_stale_groups, provenance, sta
 from studies.layout import StudyStore
 from studies.spec import RunSpec, Study
 
-__all__ = ["study_status", "format_status", "STATUSES"]
+__all__ = ["study_status", "format_status", "provenance_lines", "STATUSES", "COLUMNS"]
 
 STATUSES = ("done", "failed", "corrupt", "running", "missing")
 COLUMNS = ["benchmark", "method", "seed", "status", "wall_seconds", "error", "stale", "changes", "provenance",
@@ -83,7 +83,8 @@ def study_status(path: str, storage_options: Mapping[str, Any] | None = None) ->
 
 
 def format_status(table: pd.DataFrame, details: bool = True) -> str:
-    """A text summary: totals, then done/failed/corrupt/running/missing per (benchmark, method)."""
+    """A text summary: totals, then done/failed/corrupt/running/missing (and stale, when some are)
+    per (benchmark, method), the failures, the stale runs and what changed, other versions."""
     counts = {s: int((table["status"] == s).sum()) for s in STATUSES}
     shown = [s for s in STATUSES if s != "corrupt" or counts[s]]     # "corrupt" only when there are some
     lines = [f"{len(table)} runs: " + ", ".join(f"{counts[s]} {s}" for s in shown)]
