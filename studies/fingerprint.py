@@ -229,6 +229,10 @@ def provenance(metadata: Mapping[str, Any] | None, run: RunSpec | None = None) -
     expected = run_settings(run)
     same = settings is None or prov.settings_sha256 == settings_sha256(expected)
     prov.changes = [] if same else _changes(settings, expected)
+    if any(c.startswith("method.name:") for c in prov.changes):   # another method: not each argument
+        n = sum(c.startswith("method.args.") for c in prov.changes)
+        prov.changes = [c for c in prov.changes if not c.startswith("method.args.")] + (
+            [f"method.args: {n} differ"] if n else [])
     if prov.known and prov.semantics != RESULTS_SEMANTICS_VERSION:
         prov.changes.append(f"results semantics: {prov.semantics!r} -> {RESULTS_SEMANTICS_VERSION!r}")
     prov.stale = bool(prov.changes)

@@ -151,6 +151,17 @@ def test_another_results_semantics_makes_runs_stale(tmp_path):
     assert _run(tmp_path, _spec(seeds=(0,)), computed, stale="rerun").ok and computed == [("b1", "B", 0)]
 
 
+def test_a_label_given_another_method_names_the_method_not_each_argument(tmp_path):
+    _run(tmp_path, _spec(seeds=(0,)))
+    changed = _spec(seeds=(0,))
+    changed["methods"]["A"] = {"method": "ASHA"}
+    with pytest.raises(StaleRunsError) as e:
+        _run(tmp_path, changed)
+    lines = [line for line in str(e.value).splitlines() if line.startswith("  b1 / A")]
+    assert len(lines) == 1 and re.fullmatch(
+        r"  b1 / A: 1 run \(seed 0\): method.name: 'RandomSearch' -> 'ASHA'; method.args: \d+ differ", lines[0])
+
+
 def test_bad_stale_policy_is_an_input_error(tmp_path):
     from blackbox_repo.errors import InputError
 
