@@ -37,11 +37,13 @@ import hashlib
 import inspect
 import json
 import re
-from dataclasses import dataclass, field
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from importlib import metadata
 from typing import Any
 
 from blackbox_repo.errors import InputError
+from simulator.stopping import Stop
 from studies.spec import RunSpec
 
 __all__ = ["RESULTS_SEMANTICS_VERSION", "hposim_version", "run_settings", "settings_sha256", "fingerprint",
@@ -63,8 +65,6 @@ class StaleRunsError(InputError):
 @functools.lru_cache(maxsize=1)
 def hposim_version() -> str:
     """The installed hposim version (``setup.cfg``'s ``version``), or ``"unknown"``."""
-    from importlib import metadata
-
     try:
         return metadata.version("hposim")
     except metadata.PackageNotFoundError:
@@ -114,8 +114,6 @@ def _method_defaults(name: str) -> tuple[str, tuple[tuple[str, Any], ...]] | Non
 
 def _stop(stop: Mapping[str, Any]) -> dict:
     """The stopping criteria as ``simulator.Stop`` normalizes them (``600`` and ``600.0`` agree)."""
-    from simulator.stopping import Stop
-
     try:
         return dict(Stop(**dict(stop)).active())
     except Exception:  # noqa: BLE001 - invalid criteria: recorded as given
