@@ -408,6 +408,11 @@ class DEHB(Scheduler):
                 taken = self._evolve(job)
             if taken is None:
                 self._record(job, None, math.inf)             # nothing left to try
+                if job.bracket == 0 and self.support_pause_resume:
+                    # a table smaller than the first bracket's rung 0: that rung closes with the rows
+                    # handed out, and its promotions (resumes, no new rows) go on, as in SyncHyperband
+                    # (without pause and resume a promotion would start a used row anew: not done)
+                    continue
                 return None
             config, vector, key = taken
             self._mark(key)

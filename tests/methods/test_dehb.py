@@ -178,3 +178,14 @@ class TestDEHBWithoutPauseResume(SchedulerConformance):
 
     method = "DEHB"
     method_args = {"support_pause_resume": False, "mutation_factor": 1.0, "crossover_probability": 0.9}
+
+
+def test_a_table_smaller_than_the_first_rung_still_promotes_its_best_rows():
+    # 20 rows, first rung wants 27: the rung closes with the 20 handed out, and its best rows are
+    # resumed to levels 3, 9 and 27 (the run then ends exhausted: later brackets need new rows)
+    bb = table(n=20)
+    _, rec, result = run(bb, n_workers=4, max_trials=1000)
+    resumes = [s.max_fidelity for s in rec.suggestions if s is not None and s.config is None]
+    assert resumes == [3] * 9 + [9] * 3 + [27]
+    assert result.metadata["end_reason"] == "exhausted" and len(result.trials) == 20
+    assert result.results["fidelity"].max() == 27
