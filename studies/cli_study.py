@@ -89,6 +89,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     if not args.root.strip():
         raise UsageError("--root is empty; give the folder or URL that holds studies, e.g. --root ./results")
     if (args.spec is None) == (args.preset is None):
+        sys.stderr.write(getattr(args, "run_usage", ""))       # like an argparse error: usage first
         raise UsageError("give a study spec file or --preset NAME (one of them); `hposim study presets` "
                          "lists the presets")
     if args.preset is not None:
@@ -243,7 +244,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("--report", action="store_true", help="write the report when the runs are done")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress output")
     _add_storage(p)
-    p.set_defaults(func=cmd_run)
+    p.set_defaults(func=cmd_run, run_usage=p.format_usage())
 
     p = sub.add_parser("presets", help="the study specs shipped with hposim (run with `study run --preset`)",
                        description="Without NAME: list the study presets (runs, whether every benchmark is on "

@@ -11,8 +11,8 @@ and edit (``hposim study presets NAME > my_study.yaml``).
   5 selected lcbench tasks with Syne Tune's workers and budgets, 15 seeds (1,260 runs). Needs
   ``hposim blackbox get nasbench201 fcnet lcbench`` and the lcbench surrogates.
 - ``synetune-hypertune-offline``: the same methods and shape (7 x 12 x 15) on tables that need
-  no download here: yahpo-lcbench x5 (the same 5 lcbench datasets), lcdb x4, the embedded MLP
-  tables x3 (validation log loss), with budgets cut to keep the GP methods cheap.
+  no download here: yahpo-lcbench x10 (the same 5 lcbench datasets and 5 hard ones) and the
+  embedded MLP tables digits and breast_cancer, with budgets cut to keep the GP methods cheap.
 - ``demo``: the study ``make demo`` runs.
 
 Example:
