@@ -81,10 +81,9 @@ def _add_storage(p: argparse.ArgumentParser) -> None:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from studies.cli import UsageError
     from studies.runner import run_study
     from studies.spec import Study
-
-    from studies.cli import UsageError
 
     if not args.root.strip():
         raise UsageError("--root is empty; give the folder or URL that holds studies, e.g. --root ./results")
@@ -115,7 +114,11 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_presets(args: argparse.Namespace) -> int:
-    from studies.study_presets import STUDY_PRESETS, get_study_preset, offline_availability
+    from studies.study_presets import (
+        STUDY_PRESETS,
+        get_study_preset,
+        offline_availability,
+    )
 
     if args.name is not None:
         preset = get_study_preset(args.name)
@@ -127,8 +130,8 @@ def cmd_presets(args: argparse.Namespace) -> int:
         study = preset.study(max_runs=None)
         available = offline_availability(study)
         n_ok = sum(available.values())
-        rows.append((name, f"{len(study.methods)} x {len(study.benchmarks)} x {len(study.seeds)} = "
-                           f"{len(study.methods) * len(study.benchmarks) * len(study.seeds)}",
+        n_runs = len(study.methods) * len(study.benchmarks) * len(study.seeds)
+        rows.append((name, f"{len(study.methods)} x {len(study.benchmarks)} x {len(study.seeds)} = {n_runs}",
                      "yes" if n_ok == len(available) else f"{n_ok} of {len(available)} benchmarks",
                      preset.description()))
     widths = [max(len(h), *(len(r[j]) for r in rows)) for j, h in enumerate(header[:-1])]

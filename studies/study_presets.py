@@ -25,14 +25,15 @@ Example:
 from __future__ import annotations
 
 import difflib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib import resources
-from typing import Any, Mapping
+from typing import Any
 
 from blackbox_repo.errors import InputError
 from studies.spec import MAX_RUNS, Study, load_yaml_unique
 
-__all__ = ["StudyPreset", "STUDY_PRESETS", "get_study_preset", "offline_availability"]
+__all__ = ["STUDY_PRESETS", "StudyPreset", "get_study_preset", "offline_availability"]
 
 
 @dataclass(frozen=True)
