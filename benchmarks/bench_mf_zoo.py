@@ -1,7 +1,7 @@
 """Behaviour of the multi-fidelity zoo on real tables (issue 10, requirement 4).
 
 Runs the study ``benchmarks/mf_zoo_study.yaml`` (every method of Syne Tune's NAS-Bench-201
-tutorial by its preset name, plus PASHA and AsyncBOHB, on 9 real multi-fidelity tasks, 20 seeds,
+tutorial by its preset name, plus PASHA and AsyncBOHB, on 6 real multi-fidelity tasks, 20 seeds,
 4 simulated workers) with the exact user command, through ``bench_study_scale.py`` (which also
 measures wall time and the memory of the whole process tree), then analyses it:
 
