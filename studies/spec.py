@@ -464,8 +464,8 @@ def _check_methods_fit(methods: Mapping[str, MethodSpec], benchmarks: Mapping[st
         except Exception:  # noqa: BLE001 - reported by _check_blackbox
             continue
         metric = b.metric if b.metric is not None else bb.metric
-        if metric not in list(bb.objectives_names):
-            continue
+        if any(m not in list(bb.objectives_names) for m in (metric if isinstance(metric, list) else [metric])):
+            continue                                    # reported by _check_blackbox
         for m in methods.values():
             try:
                 make_scheduler(m.method, bb, metric=metric, mode=b.mode, seed=0, **dict(m.args))
