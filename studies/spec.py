@@ -328,6 +328,7 @@ class Study:
             problems += _check_blackbox(b)
         problems += _check_methods_fit({k: self.methods[k] for k in named}, self.benchmarks)
         problems += _objective_count_problems(self.methods, self.benchmarks)
+        problems = list(dict.fromkeys(problems))       # both checks can find the same problem
         if problems:
             raise StudySpecError(f"study {self.name!r} has {len(problems)} problem(s):\n  - "
                                  + "\n  - ".join(problems))

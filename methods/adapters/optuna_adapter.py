@@ -29,6 +29,8 @@ lines (one per trial) are silenced while the adapter calls Optuna.
 from __future__ import annotations
 
 import contextlib
+import copy
+import importlib.util
 import math
 from collections import deque
 from typing import Any, Iterator, Mapping, Sequence
@@ -42,6 +44,8 @@ from methods.registry import register
 __all__ = ["OptunaScheduler", "optuna_distributions"]
 
 _CONTINUE, _STOP = Decision.CONTINUE, Decision.STOP
+#: libraries a sampler imports only after its first trials (checked before the run)
+_SAMPLER_NEEDS = {"GPSampler": ("torch",), "CmaEsSampler": ("cmaes",)}
 
 
 def optuna_distributions(config_space: ConfigurationSpace) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -193,6 +197,29 @@ class OptunaScheduler(Scheduler):
         return build(optuna.samplers, sampler, sampler_args, base=optuna.samplers.BaseSampler,
                      what="Optuna sampler", defaults={"seed": seed})
 
+    def _check_sampler(self, directions: list[str]) -> None:
+        """What the sampler refuses on its first trial (several objectives for ``CmaEsSampler``, a
+        continuous space for ``BruteForceSampler``) or a library it imports later fails here, before
+        the run: a copy of the sampler asks once in a scratch study."""
+        name = type(self.sampler).__name__
+        missing = [m for m in _SAMPLER_NEEDS.get(name, ()) if importlib.util.find_spec(m) is None]
+        if missing:
+            raise MethodError(f"Optuna sampler {name} needs {missing}, which {'is' if len(missing) == 1 else 'are'} "
+                              f"not installed (pip install {' '.join(missing)}); or use another sampler, e.g. "
+                              f"TPESampler, RandomSampler, NSGAIISampler, QMCSampler")
+        try:
+            probe = copy.deepcopy(self.sampler)
+        except Exception:  # noqa: BLE001 - a sampler that cannot be copied is not probed
+            return
+        optuna = self._optuna
+        with _quiet(optuna):
+            scratch = optuna.create_study(sampler=probe, directions=directions)
+            try:
+                scratch.ask(self.distributions)
+            except (ValueError, TypeError, NotImplementedError, ImportError) as e:
+                several = f" with several objectives {self.metrics}" if len(directions) > 1 else ""
+                raise MethodError(f"Optuna sampler {name} cannot run this study{several}: {e}") from None
+
     def _setup(self, config_space: Any, *, metric: Any, mode: Any, fidelity_values: Any, seed: int,
                candidates: Any) -> None:
         Scheduler.__init__(self, config_space, metric=metric, mode=mode, fidelity_values=fidelity_values,
@@ -208,8 +235,9 @@ class OptunaScheduler(Scheduler):
         self.distributions, self._constants = optuna_distributions(self.config_space)
         self._ordinals = {n: d.values for n, d in self.config_space.items() if isinstance(d, Ordinal)}
         self._names = self.config_space.names
-        self._storage = optuna.storages.InMemoryStorage()
         directions = ["minimize" if m == "min" else "maximize" for m in self.modes]
+        self._check_sampler(directions)
+        self._storage = optuna.storages.InMemoryStorage()
         with _quiet(optuna):
             self.study = optuna.create_study(
                 storage=self._storage, sampler=self.sampler, pruner=self.pruner,

@@ -228,7 +228,7 @@ class SyneTuneScheduler(Scheduler):
         for key in explicit:
             if not accepts(cls, key):
                 raise MethodError(f"Syne Tune scheduler {name} does not take {key!r}; it takes "
-                                  f"{sorted(_parameters(cls))}")
+                                  f"{sorted(p for p in _parameters(cls) if p not in _FROM_HPOSIM)}")
         args = self._scheduler_args
         if not isinstance(args, dict):
             raise MethodError(f"scheduler_args must be a mapping of argument names to values, got {args!r}")
@@ -353,9 +353,10 @@ class SyneTuneScheduler(Scheduler):
             self._matcher.release(suggestion.config)
 
     def on_report(self, trial: Trial, fidelity: Any, metrics: Mapping[str, float], time: float) -> Decision:
-        value = metrics.get(self.metric, math.nan)
-        if value != value:
-            return Decision.STOP
+        for name in self.metrics:
+            value = metrics.get(name, math.nan)
+            if value != value:
+                return Decision.STOP
         result = dict(metrics)
         for name in self._negate:               # mixed modes: Syne Tune minimizes every metric
             result[name] = -result[name]
