@@ -24,9 +24,9 @@ simulated run (simulator + adapter + library, nothing taken out); the overhead i
 (absolute, and in % of the library alone). ``--profile`` adds a cProfile of one adapter run per arm,
 its time grouped by where it goes (the library, the adapter, the simulator, numpy/pandas).
 
-Example::
+Run from the source tree (``PYTHONPATH=.``: the hposim code of this checkout). Example::
 
-    nice -n 10 .venv/bin/python benchmarks/bench_adapter_overhead.py --reps 5
+    PYTHONPATH=. nice -n 10 .venv/bin/python benchmarks/bench_adapter_overhead.py --reps 5 --profile
     .venv/bin/python benchmarks/bench_adapter_overhead.py --reps 1 --arms optuna-random --trials 50
 """
 from __future__ import annotations
@@ -157,12 +157,15 @@ def synetune_alone(arm: Arm, table: Table, seed: int) -> dict:
     sched = cls(**kw)
     matcher = table.matcher()
     names = table.bb.configuration_space.names
+    ranges = [(n, d.lower, d.upper) for n, d in table.bb.configuration_space.items() if hasattr(d, "lower")]
     reports = 0
     table.lookup_seconds = 0.0
     t0 = time.perf_counter()
     for tid in range(arm.trials):
         s = sched.suggest()
         config = {n: (v.item() if isinstance(v, np.generic) else v) for n, v in s.config.items() if n in names}
+        for n, low, high in ranges:    # as the adapter does: BOHB can propose n_units=1 for [8, 64]
+            config[n] = type(config[n])(min(max(config[n], low), high))
         t1 = time.perf_counter()
         curve = table.curves[table.row(matcher, config)]
         table.lookup_seconds += time.perf_counter() - t1
