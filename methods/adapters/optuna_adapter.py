@@ -80,6 +80,22 @@ def optuna_distributions(config_space: ConfigurationSpace) -> tuple[dict[str, An
     return dists, constants
 
 
+def _teller(optuna: Any) -> Any:
+    """``tell(study, trial, values, state)``: what ``study.optimize`` calls after each trial (Optuna's
+    ``_tell_with_warning``). ``study.tell`` does the same and returns a deep copy of the finished trial,
+    which the adapter does not use and which took half of the adapter's time per trial with a random
+    sampler (``benchmarks/bench_adapter_overhead.py``); ``study.tell`` when that function is not there."""
+    try:
+        from optuna.study._tell import _tell_with_warning
+    except ImportError:                            # another Optuna version: the public call
+        return lambda study, trial, values, state: study.tell(trial, values, state=state)
+
+    def tell(study: Any, trial: Any, values: Any, state: Any) -> None:
+        _tell_with_warning(study=study, trial=trial, value_or_values=values, state=state, suppress_warning=True)
+
+    return tell
+
+
 @contextlib.contextmanager
 def _quiet(optuna: Any) -> Iterator[None]:
     """Optuna's log at WARNING while the adapter calls it, when it is at Optuna's default INFO (one line
@@ -139,18 +155,18 @@ class OptunaScheduler(Scheduler):
 
     def __init__(self, config_space: Any = None, *, metric: str | Sequence[str] | None = None,
                  mode: str | Sequence[str] = "min", fidelity_values: Sequence[Any] | None = None, seed: int = 0,
-                 candidates: Sequence[Mapping[str, Any]] | None = None, sampler: Any = None,
+                 candidates: Sequence[Mapping[str, Any]] | None = None, sampler: Any = "TPESampler",
                  pruner: Any = None, sampler_args: Mapping[str, Any] | None = None,
                  pruner_args: Mapping[str, Any] | None = None):
         optuna = self._optuna = import_optional("optuna", "optuna")
         if config_space is not None and not isinstance(config_space, (ConfigurationSpace, Mapping)):
             # the short form OptunaScheduler(sampler, pruner=...): bound to its problem later
-            if sampler is not None:
+            if not (isinstance(sampler, str) and sampler == "TPESampler"):    # not the default
                 raise MethodError(f"the sampler is given twice: {config_space!r} (first argument) and "
                                   f"sampler={sampler!r}; give one")
             sampler, config_space = config_space, None
         self.bound = False
-        self._sampler_spec = (sampler if sampler is not None else "TPESampler", sampler_args)
+        self._sampler_spec = (sampler, sampler_args)
         # built now, so that a bad name or argument fails at once; a named sampler is built again with
         # the run's seed when the scheduler is bound
         self.sampler = self._build_sampler(int(seed) if isinstance(seed, int) else 0)
@@ -250,6 +266,7 @@ class OptunaScheduler(Scheduler):
         self._spare: deque = deque()              # (config, Optuna trial) of discarded suggestions
         self._trials: dict[int, Any] = {}         # hposim trial id -> Optuna trial
         self._last: dict[int, Any] = {}           # hposim trial id -> last reported value (a list: several)
+        self._tell = _teller(optuna)
         self.bound = True
 
     # ------------------------------------------------------------------ translation
@@ -330,11 +347,11 @@ class OptunaScheduler(Scheduler):
         states = self._optuna.trial.TrialState
         with _quiet(self._optuna):
             if status is TrialStatus.COMPLETED and last is not None:
-                self.study.tell(otrial, last)
+                self._tell(self.study, otrial, last, states.COMPLETE)
             elif status is TrialStatus.STOPPED and not self._several:
-                self.study.tell(otrial, state=states.PRUNED)
+                self._tell(self.study, otrial, None, states.PRUNED)
             else:
-                self.study.tell(otrial, state=states.FAIL)
+                self._tell(self.study, otrial, None, states.FAIL)
 
     def report_levels(self) -> Sequence[Any] | None:
         return None if self._prunes else []

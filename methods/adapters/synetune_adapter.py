@@ -140,6 +140,15 @@ class SyneTuneScheduler(Scheduler):
     ``do_minimize`` and ``random_seed`` come from hposim. ``resource_attr``: the result key of the
     fidelity (default: the scheduler's ``time_attr``, else ``"epoch"``).
 
+    Several metrics need a multi-objective Syne Tune scheduler (``scheduler="MOASHA"``, or an
+    instance taking ``metrics``); with mixed modes the "max" metrics are passed negated (Syne Tune
+    0.16 takes one ``do_minimize``). A scheduler instance must optimize the run's metric(s) in the
+    run's direction (checked when the adapter is built or bound).
+
+    Built without a space -- ``SyneTuneScheduler("ASHA", grace_period=1)`` or
+    ``SyneTuneScheduler(my_scheduler)`` -- the adapter is unbound and ``simulate`` binds it to the
+    blackbox it runs on (``bind``).
+
     In a study spec: ``ST-ASHA: {method: synetune, scheduler: ASHA, grace_period: 1}``.
 
     Example:
@@ -161,7 +170,7 @@ class SyneTuneScheduler(Scheduler):
 
     def __init__(self, config_space: Any = None, *, metric: str | Sequence[str] | None = None,
                  mode: str | Sequence[str] = "min", fidelity_values: Sequence[Any] | None = None, seed: int = 0,
-                 candidates: Sequence[Mapping[str, Any]] | None = None, scheduler: Any = None,
+                 candidates: Sequence[Mapping[str, Any]] | None = None, scheduler: Any = "RandomSearch",
                  grace_period: Any = None, reduction_factor: float | None = None, brackets: int | None = None,
                  max_t: Any = None, scheduler_args: Mapping[str, Any] | None = None,
                  resource_attr: str | None = None):
@@ -171,11 +180,10 @@ class SyneTuneScheduler(Scheduler):
 
         if config_space is not None and not isinstance(config_space, (ConfigurationSpace, Mapping)):
             # the short form SyneTuneScheduler("ASHA", grace_period=1) or SyneTuneScheduler(mine): bound later
-            if scheduler is not None:
+            if not (isinstance(scheduler, str) and scheduler == "RandomSearch"):    # not the default
                 raise MethodError(f"the Syne Tune scheduler is given twice: {config_space!r} (first argument) "
                                   f"and scheduler={scheduler!r}; give one")
             scheduler, config_space = config_space, None
-        scheduler = "RandomSearch" if scheduler is None else scheduler
         self.bound = False
         self._st_trial = STTrial
         named = {"grace_period": grace_period, "reduction_factor": reduction_factor, "brackets": brackets,
