@@ -10,10 +10,35 @@ pytest.importorskip("syne_tune")
 from methods import MethodError  # noqa: E402
 from methods.adapters import OptunaScheduler, SyneTuneScheduler  # noqa: E402
 from methods.adapters.synetune_adapter import synetune_space  # noqa: E402
-from methods.testing import synthetic_table  # noqa: E402
+from methods.testing import SchedulerConformance, synthetic_table  # noqa: E402
 from simulator import Stop, bind_scheduler, make_scheduler, simulate  # noqa: E402
 
 BB = synthetic_table(60)
+
+
+def _bound(sched, config_space, fidelity_values, *, metric, mode, seed, candidates):
+    assert not sched.bound
+    sched.bind(config_space, metric=metric, mode=mode, fidelity_values=fidelity_values, seed=seed,
+               candidates=candidates)
+    return sched
+
+
+class TestOptunaShortForm(SchedulerConformance):
+    """The public conformance suite on adapters built in the short form, then bound."""
+
+    method = OptunaScheduler
+
+    def make_scheduler(self, config_space, fidelity_values, *, metric, mode, seed, candidates):
+        return _bound(OptunaScheduler(optuna.samplers.RandomSampler(seed=seed), pruner="MedianPruner"),
+                      config_space, fidelity_values, metric=metric, mode=mode, seed=seed, candidates=candidates)
+
+
+class TestSyneTuneShortForm(SchedulerConformance):
+    method = SyneTuneScheduler
+
+    def make_scheduler(self, config_space, fidelity_values, *, metric, mode, seed, candidates):
+        return _bound(SyneTuneScheduler("ASHA", reduction_factor=3), config_space, fidelity_values,
+                      metric=metric, mode=mode, seed=seed, candidates=candidates)
 
 
 def _rows(res):
