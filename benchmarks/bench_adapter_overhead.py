@@ -227,6 +227,62 @@ def grouped_profile(profile: cProfile.Profile) -> dict[str, float]:
     return dict(sorted(out.items(), key=lambda kv: -kv[1]))
 
 
+_ENTRY = ("suggest", "on_start", "on_report", "on_end", "on_discard")
+#: (label, path fragment, function names, only when called from: a path fragment, or (path fragment,
+#: function names), or None)
+_PARTS = {
+    "optuna": (
+        ("library: study.ask", "optuna/study/study.py", ("ask",), "optuna_adapter.py"),
+        ("library: trial.report + should_prune", "optuna/trial/_trial.py", ("report", "should_prune"),
+         "optuna_adapter.py"),
+        ("library: tell", "optuna/study/_tell.py", ("_tell_with_warning",), "optuna_adapter.py"),
+        ("library: set_user_attr", "optuna/trial/_trial.py", ("set_user_attr",), "optuna_adapter.py"),
+        ("adapter: proposal -> row (CandidateMatcher.take)", "methods/adapters/candidates.py", ("take",), None),
+        ("adapter: the row's values into the study (_set_params)", "optuna_adapter.py", ("_set_params",), None),
+    ),
+    "synetune": (
+        ("library: the scheduler's calls", "synetune_adapter.py", ("_call",), ("synetune_adapter.py", _ENTRY)),
+        ("adapter: proposal -> row (CandidateMatcher.take)", "methods/adapters/candidates.py", ("take",), None),
+    ),
+}
+
+
+def breakdown(profile: cProfile.Profile, library: str) -> dict[str, float]:
+    """Cumulative seconds: the whole run, the scheduler calls (the adapter's protocol methods), the
+    library's calls from the adapter and the adapter's own work inside them; the rest is the simulator's."""
+    stats = pstats.Stats(profile).stats      # type: ignore[attr-defined]
+    adapter_file = "optuna_adapter.py" if library == "optuna" else "synetune_adapter.py"
+
+    def cum(path_part: str, names: tuple, caller_part: str | None) -> float:
+        total = 0.0
+        for (path, _, fn), (_, _, _, ct, callers) in stats.items():
+            if path_part in path.replace("\\", "/") and fn in names:
+                if caller_part is None:
+                    total += ct
+                else:
+                    where, fns = caller_part if isinstance(caller_part, tuple) else (caller_part, None)
+                    total += sum(c[3] for (cp, _, cf), c in callers.items()
+                                 if where in cp and (fns is None or cf in fns))
+        return total
+
+    out = {"run (make_scheduler + simulate)": cum("simulator/simulate.py", ("simulate", "make_scheduler"), None),
+           "in scheduler calls": cum(adapter_file, _ENTRY, ("simulator/simulate.py", ("_run",)))}
+    for label, path_part, names, caller in _PARTS[library]:
+        out[label] = cum(path_part, names, caller)
+    if library == "synetune":      # _call seeds numpy's generator (not seen by cProfile), then calls Syne Tune
+        import timeit
+        n_calls = sum(v[1] for (path, _, fn), v in stats.items() if fn == "_call" and adapter_file in path)
+        per_seed = min(timeit.repeat("seed(12345)", globals={"seed": np.random.seed}, number=2000, repeat=3)) / 2000
+        out["adapter: seeding numpy's global generator"] = n_calls * per_seed
+        out["library: the scheduler's calls"] -= out["adapter: seeding numpy's global generator"]
+    lib = sum(v for k, v in out.items() if k.startswith("library"))
+    own = sum(v for k, v in out.items() if k.startswith("adapter"))
+    out["adapter: the rest (translation, bookkeeping)"] = out["in scheduler calls"] - lib - own
+    out["simulator and make_scheduler (outside scheduler calls)"] = \
+        out["run (make_scheduler + simulate)"] - out["in scheduler calls"]
+    return out
+
+
 def top_functions(profile: cProfile.Profile, n: int = 12) -> list[str]:
     stats = pstats.Stats(profile)
     rows = sorted(stats.stats.items(), key=lambda kv: -kv[1][2])[:n]   # type: ignore[attr-defined]
@@ -272,6 +328,10 @@ def main(argv: list[str] | None = None) -> int:
             prof = cProfile.Profile()
             adapter_run(arm, table, 0, prof)
             entry["profile_groups"] = grouped_profile(prof)
+            entry["profile_breakdown"] = parts = breakdown(prof, arm.library)
+            run = parts["run (make_scheduler + simulate)"]
+            print(f"\n{name}: where one adapter run's time goes (cProfile, cumulative, {run:.2f} s): " + "; ".join(
+                f"{k} {100 * v / run:.0f}%" for k, v in parts.items() if not k.startswith("run")))
             entry["profile_top"] = top_functions(prof)
             total = sum(entry["profile_groups"].values())
             print(f"\n{name}: profile of one adapter run ({total:.2f} s under cProfile): " + ", ".join(
