@@ -38,7 +38,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -195,10 +195,15 @@ def adapter_run(arm: Arm, table: Table, seed: int, profile: cProfile.Profile | N
     if arm.library == "optuna":
         sampler = getattr(optuna.samplers, arm.optimizer)(seed=seed)
         pruner = getattr(optuna.pruners, arm.pruner)() if arm.pruner else None
-        make: Callable[[], Any] = lambda: make_scheduler("optuna", bb, seed=seed, sampler=sampler, pruner=pruner)
+        args: dict = {"sampler": sampler, "pruner": pruner}
     else:
-        extra = {"grace_period": 1, "reduction_factor": 3} if arm.optimizer in ("ASHA", "BOHB") else {}
-        make = lambda: make_scheduler("synetune", bb, seed=seed, scheduler=arm.optimizer, **extra)
+        args = {"scheduler": arm.optimizer}
+        if arm.optimizer in ("ASHA", "BOHB"):
+            args.update(grace_period=1, reduction_factor=3)
+
+    def make() -> Any:
+        return make_scheduler(arm.library, bb, seed=seed, **args)
+
     if profile is not None:
         profile.enable()
     t0 = time.perf_counter()

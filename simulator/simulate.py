@@ -187,11 +187,13 @@ def bind_scheduler(scheduler: Any, blackbox: Blackbox, *, metric: Any = None, mo
                                       mode if mode is not None else blackbox.mode)
     flag = getattr(type(scheduler), "multi_objective", False)
     check_objective_count(type(scheduler).__name__, flag, metrics)
-    if not (flag or (flag is None and len(metrics) > 1)):
-        metrics, modes = metrics[0], modes[0]
-    check_metric(blackbox, metrics, modes)
-    scheduler.bind(blackbox.configuration_space, metric=metrics, mode=modes,
-                   fidelity_values=np.asarray(blackbox.fidelity_values), seed=seed,
+    several = bool(flag) or (flag is None and len(metrics) > 1)
+    objective: Any = metrics if several else metrics[0]
+    direction: Any = modes if several else modes[0]
+    check_metric(blackbox, objective, direction)
+    fidelities: Any = np.asarray(blackbox.fidelity_values)
+    scheduler.bind(blackbox.configuration_space, metric=objective, mode=direction, fidelity_values=fidelities,
+                   seed=seed,
                    candidates=blackbox.configs() if isinstance(blackbox, TabularBlackbox) else None)
     name = next((n for n, c in methods.METHODS.items() if c is type(scheduler)), type(scheduler).__name__)
     try:

@@ -299,7 +299,6 @@ class SyneTuneScheduler(Scheduler):
         self.bound = True
 
     def _build(self, name: str) -> Any:
-        cls = self._cls
         fids = self.fidelity_values.tolist()
         several = len(self.metrics) > 1
         defaults = {"config_space": synetune_space(self.config_space),
