@@ -552,7 +552,9 @@ def _objective_count_problems(methods: Mapping[str, MethodSpec], benchmarks: Map
             continue
         fits = [n for n in sorted(METHODS) if bool(getattr(METHODS[n], "multi_objective", False)) != multi]
         for b in benchmarks.values():
-            metrics = b.metric if isinstance(b.metric, list) else [b.metric or "<the blackbox's metric>"]
+            if b.metric is None:    # the blackbox's metric: _check_methods_fit reports it, by its name
+                continue
+            metrics = b.metric if isinstance(b.metric, list) else [b.metric]
             try:
                 check_objective_count(m.method, multi, metrics, fits[:12])
             except MethodError as e:

@@ -65,6 +65,7 @@ def test_objective_counts(toy_blackboxes):
     msg = _problems({"st": {"method": "synetune", "scheduler": "MOASHA"}, "mo": {"method": "MOASHA"}}, ONE)
     assert "method 'st' on benchmark 'b1': Syne Tune scheduler MOASHA is multi-objective" in msg, msg
     assert "method 'mo' on benchmark 'b1': method 'MOASHA' is multi-objective" in msg, msg
+    assert msg.count("method 'mo' on benchmark 'b1'") == 1 and "2 problem(s)" in msg, msg     # reported once
     msg = _problems({"o": {"method": "optuna"}}, {"b": {**TWO["mo"], "mode": ["min", "min", "max"]}})
     assert "benchmark 'b': 2 metrics ['valid_error', 'elapsed_time'] but 3 modes ['min', 'min', 'max']" in msg
 
