@@ -205,6 +205,32 @@ class Scheduler(ABC):
         spreading them over threads (measured: 2-20x slower on 2 shared cores), so 1 for them."""
         return 1 if self.searcher is not None and self.searcher.needs_features else None
 
+    #: False for a scheduler built without its problem -- e.g. ``OptunaScheduler(sampler)``: no
+    #: space, metric or fidelities yet. Such a scheduler is set up by ``bind`` before it runs;
+    #: ``simulator.simulate`` binds it to the blackbox it runs on (``simulator.bind_scheduler``).
+    bound: bool = True
+
+    def bind(self, config_space: ConfigurationSpace, *, metric: str | Sequence[str],
+             mode: str | Sequence[str] = "min", fidelity_values: Sequence[Any] | None = None, seed: int = 0,
+             candidates: Sequence[Mapping[str, Any]] | None = None) -> None:
+        """Set up an unbound scheduler (``bound`` False) for its problem; the arguments are the
+        common ones of ``__init__``. A class that can be built without its problem overrides this;
+        every other scheduler is built with its problem and refuses to be bound again.
+
+        Example:
+            >>> from blackbox_repo.configspace import ConfigurationSpace, uniform
+            >>> from methods import create
+            >>> rs = create("RandomSearch", ConfigurationSpace({"x": uniform(0, 1)}), metric="loss")
+            >>> rs.bound
+            True
+            >>> rs.bind(rs.config_space, metric="loss")    # doctest: +ELLIPSIS
+            Traceback (most recent call last):
+            ...
+            methods.base.MethodError: RandomSearch was built with its problem (space, metric, fidelities)...
+        """
+        raise MethodError(f"{type(self).__name__} was built with its problem (space, metric, fidelities); it "
+                          f"cannot be bound to another one: build a new scheduler (simulator.make_scheduler)")
+
     #: True: the simulator passes the reports between two observed levels to
     #: ``on_skipped_reports`` in one batch before each ``on_report`` (whole learning curves)
     wants_skipped_reports: bool = False

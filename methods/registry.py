@@ -95,8 +95,9 @@ def _is_multi_fidelity(cls: type[Scheduler]) -> bool | None:
         return None
 
 
-def _check_fidelities(name: str, method: str, kwargs: dict[str, Any]) -> None:
-    """A multi-fidelity method needs more than one fidelity (checked when ``fidelity_values`` is given)."""
+def _check_fidelities(name: str, method: str, kwargs: dict[str, Any], several: bool = False) -> None:
+    """A multi-fidelity method needs more than one fidelity (checked when ``fidelity_values`` is given);
+    ``several``: several metrics (the methods suggested instead take several)."""
     fidelities = kwargs.get("fidelity_values")
     if fidelities is None:
         return
@@ -106,7 +107,8 @@ def _check_fidelities(name: str, method: str, kwargs: dict[str, Any]) -> None:
         return                                          # the scheduler reports the bad value
     if n == 1 and _is_multi_fidelity(METHODS[method]):
         what = f"preset {name!r} ({PRESETS[name].expansion()})" if name != method else f"method {name!r}"
-        single = sorted(m for m, c in METHODS.items() if _is_multi_fidelity(c) is False)
+        single = sorted(m for m, c in METHODS.items() if _is_multi_fidelity(c) is False
+                        and (not several or getattr(c, "multi_objective", False) is not False))
         raise MethodError(
             f"{what} is multi-fidelity (it stops or pauses trials at rung levels), but there is a single "
             f"fidelity ({_plain(fidelities)!r}: a single-fidelity blackbox); use a single-fidelity method: "
@@ -217,7 +219,8 @@ def create(name: str, config_space: ConfigurationSpace, *, metric: str | Sequenc
             f"method {name!r} does not take argument(s) {bad}; valid arguments: "
             f"{sorted(allowed)} plus {list(COMMON_ARGUMENTS)}.{hint}")
     kwargs = {**kwargs, **fixed}
-    _check_fidelities(name, method, kwargs)
+    several = isinstance(metric, (list, tuple)) and len(metric) > 1 or isinstance(metric, str) and "," in metric
+    _check_fidelities(name, method, kwargs, several)
     if preset is None:
         return cls(config_space, metric=metric, mode=mode, **kwargs)
     _check_brackets_fit(name, preset, kwargs)

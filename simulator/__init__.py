@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from simulator.overhead import Overhead, OverheadError
 from simulator.results import SimulationResult
-from simulator.simulate import SchedulerProtocolError, SimulationError, make_scheduler, simulate
+from simulator.simulate import SchedulerProtocolError, SimulationError, bind_scheduler, make_scheduler, simulate
 from simulator.stopping import Stop, StopError
 
 __all__ = ["simulate", "make_scheduler", "Stop", "StopError", "Overhead", "OverheadError",
-           "SimulationResult", "SimulationError", "SchedulerProtocolError"]
+           "SimulationResult", "SimulationError", "SchedulerProtocolError", "bind_scheduler"]

@@ -62,7 +62,7 @@ from simulator.settings import (SchedulerProtocolError, Settings, SimulationErro
                                 resolve_settings)
 from simulator.stopping import Stop
 
-__all__ = ["simulate", "make_scheduler", "SimulationError", "SchedulerProtocolError"]
+__all__ = ["simulate", "make_scheduler", "bind_scheduler", "SimulationError", "SchedulerProtocolError"]
 
 
 #: the run ends ("no_progress") after this many trial starts and resumes in a row (and at least
@@ -151,6 +151,57 @@ def _objectives_for(method_name: str, blackbox: Blackbox, metric: Any, mode: Any
     return metrics[0], modes[0]
 
 
+def bind_scheduler(scheduler: Any, blackbox: Blackbox, *, metric: Any = None, mode: Any = None,
+                   seed: int = 0) -> None:
+    """Bind an unbound scheduler (``bound`` False, e.g. ``OptunaScheduler(sampler)``) to ``blackbox``
+    as ``make_scheduler`` builds one: the blackbox's space, fidelities, rows (a table) and, unless
+    given, its metric and mode; ``seed`` is the run's. ``simulate`` calls it for an unbound scheduler.
+    Errors (``methods.MethodError``/``SimulationError``, ``InputError``s) name what is allowed.
+
+    Example:
+        >>> from blackbox_repo.blackbox import TabularBlackbox
+        >>> import numpy as np, pandas as pd
+        >>> from methods.base import Scheduler
+        >>> bb = TabularBlackbox(pd.DataFrame({"x": [1, 2]}), np.ones((2, 1, 1, 2)), [1],
+        ...                      ["loss", "time"], metric_elapsed_time="time")
+        >>> bind_scheduler(make_scheduler("RandomSearch", bb), bb)    # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        methods.base.MethodError: RandomSearch was built with its problem ...
+    """
+    import methods
+    from methods.arguments import check_seed
+    from methods.base import check_objective_count, parse_objectives
+
+    if not isinstance(scheduler, methods.Scheduler):
+        raise SimulationError(f"only an hposim Scheduler (methods.base.Scheduler) can be bound, got "
+                              f"{type(scheduler).__name__}")
+    if scheduler.bound:
+        scheduler.bind(blackbox.configuration_space, metric=blackbox.metric)   # refuses, with its message
+    seed = check_seed("seed", seed, SimulationError)
+    several = isinstance(metric, (list, tuple)) or (isinstance(metric, str) and "," in metric)
+    if several and mode is None:
+        raise methods.MethodError(f"several metrics ({metric!r}) need one mode each, e.g. mode='max,min'; "
+                                  f"modes: 'min' or 'max'")
+    metrics, modes = parse_objectives(metric if metric is not None else blackbox.metric,
+                                      mode if mode is not None else blackbox.mode)
+    flag = getattr(type(scheduler), "multi_objective", False)
+    check_objective_count(type(scheduler).__name__, flag, metrics)
+    several = bool(flag) or (flag is None and len(metrics) > 1)
+    objective: Any = metrics if several else metrics[0]
+    direction: Any = modes if several else modes[0]
+    check_metric(blackbox, objective, direction)
+    fidelities: Any = np.asarray(blackbox.fidelity_values)
+    scheduler.bind(blackbox.configuration_space, metric=objective, mode=direction, fidelity_values=fidelities,
+                   seed=seed,
+                   candidates=blackbox.configs() if isinstance(blackbox, TabularBlackbox) else None)
+    name = next((n for n, c in methods.METHODS.items() if c is type(scheduler)), type(scheduler).__name__)
+    try:
+        _METHOD_INFO.setdefault(scheduler, {"name": name, "args": {}, "seed": seed})
+    except TypeError:  # not weak-referenceable
+        pass
+
+
 # ---------------------------------------------------------------------- simulate
 def simulate(blackbox: Blackbox, scheduler: Any, *, n_workers: int = 4,
              stop: Stop | Mapping[str, Any] | None = None, seed: int = 0,
@@ -176,6 +227,9 @@ def simulate(blackbox: Blackbox, scheduler: Any, *, n_workers: int = 4,
         (12, 60.0)
     """
     t_total0 = _time.perf_counter()
+    from methods.base import Scheduler
+    if isinstance(scheduler, Scheduler) and not scheduler.bound:    # built without its problem
+        bind_scheduler(scheduler, blackbox, metric=metric, mode=mode, seed=seed)
     st = resolve_settings(blackbox, scheduler, n_workers=n_workers, stop=stop, seed=seed,
                           blackbox_seed=blackbox_seed, overhead=overhead, metric=metric, mode=mode,
                           time_per_fidelity=time_per_fidelity)

@@ -329,6 +329,7 @@ class Study:
             problems += _check_blackbox(b)
         problems += _check_methods_fit({k: self.methods[k] for k in named}, self.benchmarks)
         problems += _objective_count_problems(self.methods, self.benchmarks)
+        problems = list(dict.fromkeys(problems))       # both checks can find the same problem
         if problems:
             raise StudySpecError(f"study {self.name!r} has {len(problems)} problem(s):\n  - "
                                  + "\n  - ".join(problems))
@@ -465,8 +466,8 @@ def _check_methods_fit(methods: Mapping[str, MethodSpec], benchmarks: Mapping[st
         except Exception:  # noqa: BLE001 - reported by _check_blackbox
             continue
         metric = b.metric if b.metric is not None else bb.metric
-        if metric not in list(bb.objectives_names):
-            continue
+        if any(m not in list(bb.objectives_names) for m in (metric if isinstance(metric, list) else [metric])):
+            continue                                    # reported by _check_blackbox
         for m in methods.values():
             try:
                 make_scheduler(m.method, bb, metric=metric, mode=b.mode, seed=0, **dict(m.args))
@@ -552,7 +553,9 @@ def _objective_count_problems(methods: Mapping[str, MethodSpec], benchmarks: Map
             continue
         fits = [n for n in sorted(METHODS) if bool(getattr(METHODS[n], "multi_objective", False)) != multi]
         for b in benchmarks.values():
-            metrics = b.metric if isinstance(b.metric, list) else [b.metric or "<the blackbox's metric>"]
+            if b.metric is None:    # the blackbox's metric: _check_methods_fit reports it, by its name
+                continue
+            metrics = b.metric if isinstance(b.metric, list) else [b.metric]
             try:
                 check_objective_count(m.method, multi, metrics, fits[:12])
             except MethodError as e:

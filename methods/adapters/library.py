@@ -14,6 +14,7 @@ Example:
 """
 from __future__ import annotations
 
+import difflib
 import importlib
 import inspect
 from types import ModuleType
@@ -51,17 +52,24 @@ def accepts(cls: type, name: str) -> bool:
     return name in params or any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
 
 
-def build(module: ModuleType, name: Any, args: Mapping[str, Any] | None, *, base: type, what: str,
-          defaults: Mapping[str, Any] | None = None) -> Any:
-    """``module.<name>(**defaults, **args)`` for a class ``name`` subclassing ``base``.
+def build(module: ModuleType | Mapping[str, type], name: Any, args: Mapping[str, Any] | None, *, base: type,
+          what: str, defaults: Mapping[str, Any] | None = None, where: str | None = None) -> Any:
+    """``module.<name>(**defaults, **args)`` for a class ``name`` subclassing ``base`` (``module``
+    may be a mapping of names to classes, ``where`` then says where they come from).
 
     ``defaults`` apply only where the class takes them and ``args`` does not set them. A name
     that is not such a class, unknown arguments or a failing constructor give a ``MethodError``
     naming what is allowed."""
-    allowed = classes_of(module, base)
+    if isinstance(module, Mapping):
+        allowed = dict(module)
+    else:
+        allowed = classes_of(module, base)
+        where = where or f"names in {module.__name__}"
     if not isinstance(name, str) or name not in allowed:
-        raise MethodError(f"{what} {name!r} is not valid; allowed: {sorted(allowed)} (names in {module.__name__}), "
-                          f"or an instance")
+        close = difflib.get_close_matches(str(name), list(allowed), n=1)
+        hint = f" Did you mean {close[0]!r}?" if close else ""
+        raise MethodError(f"{what} {name!r} is not valid; allowed: {sorted(allowed)} ({where}), "
+                          f"or an instance.{hint}")
     cls = allowed[name]
     args = dict(args or {})
     if not isinstance(args, dict):

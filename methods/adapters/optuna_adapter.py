@@ -14,18 +14,23 @@ The adapter drives an Optuna study (in-memory storage) through ask and tell:
 - ``on_end``: completed -> ``tell`` COMPLETE with the last reported value, stopped -> ``tell``
   PRUNED (Optuna records the last intermediate value), failed -> ``tell`` FAIL.
 
-Values go to Optuna as reported, with the study's direction from ``mode``; a suggestion that
+Values go to Optuna as reported, with the study's direction(s) from ``mode`` (several metrics: a
+multi-objective study, told one value per metric; no pruner then); a suggestion that
 never ran (``on_discard``) is offered again by the next ``suggest``. Seeding: a sampler given
 by name is built with ``seed`` = the run's seed (when it takes one); a sampler instance keeps
 its own seed, which then makes the run reproducible. The study is named ``hposim-seed<seed>``
 (Optuna's ``HyperbandPruner`` assigns brackets by hashing the study name). Optuna's INFO log
 lines (one per trial) are silenced while the adapter calls Optuna.
 
-Optuna is imported when an ``OptunaScheduler`` is built, never by ``import methods``.
+``OptunaScheduler(sampler, pruner=...)`` without a space is bound to its problem by ``simulate``
+(the declared ``bind`` step of ``methods.base.Scheduler``). Optuna is imported when an
+``OptunaScheduler`` is built, never by ``import methods``.
 """
 from __future__ import annotations
 
 import contextlib
+import copy
+import importlib.util
 import math
 from collections import deque
 from typing import Any, Iterator, Mapping, Sequence
@@ -39,6 +44,8 @@ from methods.registry import register
 __all__ = ["OptunaScheduler", "optuna_distributions"]
 
 _CONTINUE, _STOP = Decision.CONTINUE, Decision.STOP
+#: libraries a sampler imports only after its first trials (checked before the run)
+_SAMPLER_NEEDS = {"GPSampler": ("torch",), "CmaEsSampler": ("cmaes",)}
 
 
 def optuna_distributions(config_space: ConfigurationSpace) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -73,6 +80,22 @@ def optuna_distributions(config_space: ConfigurationSpace) -> tuple[dict[str, An
     return dists, constants
 
 
+def _teller(optuna: Any) -> Any:
+    """``tell(study, trial, values, state)``: what ``study.optimize`` calls after each trial (Optuna's
+    ``_tell_with_warning``). ``study.tell`` does the same and returns a deep copy of the finished trial,
+    which the adapter does not use and which took half of the adapter's time per trial with a random
+    sampler (``benchmarks/bench_adapter_overhead.py``); ``study.tell`` when that function is not there."""
+    try:
+        from optuna.study._tell import _tell_with_warning
+    except ImportError:                            # another Optuna version: the public call
+        return lambda study, trial, values, state: study.tell(trial, values, state=state)
+
+    def tell(study: Any, trial: Any, values: Any, state: Any) -> None:
+        _tell_with_warning(study=study, trial=trial, value_or_values=values, state=state, suppress_warning=True)
+
+    return tell
+
+
 @contextlib.contextmanager
 def _quiet(optuna: Any) -> Iterator[None]:
     """Optuna's log at WARNING while the adapter calls it, when it is at Optuna's default INFO (one line
@@ -99,10 +122,19 @@ class OptunaScheduler(Scheduler):
     study, to inspect afterwards (``study.best_trial``, ``study.trials_dataframe()``); its
     trials carry the hposim trial id as user attribute ``hposim_trial_id``.
 
+    Several metrics (``metric=["val_acc", "latency"]``, ``mode=["max", "min"]``) make a
+    multi-objective study (one direction per metric; e.g. ``NSGAIISampler``, ``TPESampler``);
+    Optuna prunes single-objective studies only, so a pruner with several metrics is refused.
+
+    Built without a space -- ``OptunaScheduler(sampler, pruner=...)``, the sampler first -- the
+    scheduler is unbound (``bound`` False) and ``simulate`` binds it to the blackbox it runs on
+    (its space, fidelities, rows, metric and mode, and the run's seed; ``bind``).
+
     In a study spec: ``OptunaTPE: {method: optuna, sampler: TPESampler, pruner: HyperbandPruner,
     pruner_args: {min_resource: 1}}``. From Python, for a blackbox ``bb``:
-    ``simulate(bb, make_scheduler("optuna", bb, sampler=optuna.samplers.TPESampler(seed=0),
-    pruner=optuna.pruners.SuccessiveHalvingPruner()))``.
+    ``simulate(bb, OptunaScheduler(optuna.samplers.TPESampler(seed=0),
+    pruner=optuna.pruners.SuccessiveHalvingPruner()), n_workers=4, stop=Stop(max_time=3600), seed=0)``
+    or ``make_scheduler("optuna", bb, sampler=..., pruner=...)``.
 
     Example:
         >>> from blackbox_repo.configspace import ConfigurationSpace, uniform
@@ -118,25 +150,29 @@ class OptunaScheduler(Scheduler):
 
     paper = ("Akiba, Sano, Yanase, Ohta & Koyama 2019, Optuna: A Next-generation Hyperparameter Optimization "
              "Framework (KDD); the sampler's and pruner's own papers apply")
+    #: one metric, or several (an Optuna study with one direction per metric)
+    multi_objective = None
 
-    def __init__(self, config_space: ConfigurationSpace, *, metric: str, mode: str = "min",
-                 fidelity_values: Sequence[Any] | None = None, seed: int = 0,
+    def __init__(self, config_space: Any = None, *, metric: str | Sequence[str] | None = None,
+                 mode: str | Sequence[str] = "min", fidelity_values: Sequence[Any] | None = None, seed: int = 0,
                  candidates: Sequence[Mapping[str, Any]] | None = None, sampler: Any = "TPESampler",
                  pruner: Any = None, sampler_args: Mapping[str, Any] | None = None,
                  pruner_args: Mapping[str, Any] | None = None):
-        super().__init__(config_space, metric=metric, mode=mode, fidelity_values=fidelity_values,
-                         seed=seed, candidates=candidates)
         optuna = self._optuna = import_optional("optuna", "optuna")
-        if isinstance(sampler, optuna.samplers.BaseSampler):
-            if sampler_args:
-                raise MethodError("sampler_args are for a sampler given by name; this sampler is an instance")
-            self.sampler = sampler
-        else:
-            self.sampler = build(optuna.samplers, sampler, sampler_args, base=optuna.samplers.BaseSampler,
-                                 what="Optuna sampler", defaults={"seed": int(seed)})
+        if config_space is not None and not isinstance(config_space, (ConfigurationSpace, Mapping)):
+            # the short form OptunaScheduler(sampler, pruner=...): bound to its problem later
+            if not (isinstance(sampler, str) and sampler == "TPESampler"):    # not the default
+                raise MethodError(f"the sampler is given twice: {config_space!r} (first argument) and "
+                                  f"sampler={sampler!r}; give one")
+            sampler, config_space = config_space, None
+        self.bound = False
+        self._sampler_spec = (sampler, sampler_args)
+        # built now, so that a bad name or argument fails at once; a named sampler is built again with
+        # the run's seed when the scheduler is bound
+        self.sampler = self._build_sampler(int(seed) if isinstance(seed, int) else 0)
         if pruner is None:
             if pruner_args:
-                raise MethodError("pruner_args given without a pruner")
+                raise MethodError("pruner_args given without a pruner; give pruner=<a name in optuna.pruners>")
             self.pruner = optuna.pruners.NopPruner()
         elif isinstance(pruner, optuna.pruners.BasePruner):
             if pruner_args:
@@ -146,14 +182,82 @@ class OptunaScheduler(Scheduler):
             self.pruner = build(optuna.pruners, pruner, pruner_args, base=optuna.pruners.BasePruner,
                                 what="Optuna pruner")
         self._prunes = not isinstance(self.pruner, optuna.pruners.NopPruner)
+        if config_space is None:
+            given = {k: v for k, v in (("metric", metric), ("fidelity_values", fidelity_values),
+                                       ("candidates", candidates)) if v is not None}
+            if given:
+                raise MethodError(f"{sorted(given)} given without a configuration space; give config_space too, "
+                                  f"or none of them (simulate binds the scheduler to the blackbox)")
+            return
+        if metric is None:
+            raise MethodError("metric is required with a configuration space (the name of the objective to "
+                              "optimize, or several names for a multi-objective study)")
+        self._setup(config_space, metric=metric, mode=mode, fidelity_values=fidelity_values, seed=seed,
+                    candidates=candidates)
+
+    def bind(self, config_space: ConfigurationSpace, *, metric: str | Sequence[str],
+             mode: str | Sequence[str] = "min", fidelity_values: Sequence[Any] | None = None, seed: int = 0,
+             candidates: Sequence[Mapping[str, Any]] | None = None) -> None:
+        if self.bound:
+            super().bind(config_space, metric=metric)
+        self._setup(config_space, metric=metric, mode=mode, fidelity_values=fidelity_values, seed=seed,
+                    candidates=candidates)
+
+    def _build_sampler(self, seed: int) -> Any:
+        optuna = self._optuna
+        sampler, sampler_args = self._sampler_spec
+        if isinstance(sampler, optuna.samplers.BaseSampler):
+            if sampler_args:
+                raise MethodError("sampler_args are for a sampler given by name; this sampler is an instance")
+            return sampler
+        return build(optuna.samplers, sampler, sampler_args, base=optuna.samplers.BaseSampler,
+                     what="Optuna sampler", defaults={"seed": seed})
+
+    def _check_sampler(self, directions: list[str]) -> None:
+        """What the sampler refuses on its first trial (several objectives for ``CmaEsSampler``, a
+        continuous space for ``BruteForceSampler``) or a library it imports later fails here, before
+        the run: a copy of the sampler asks once in a scratch study."""
+        name = type(self.sampler).__name__
+        missing = [m for m in _SAMPLER_NEEDS.get(name, ()) if importlib.util.find_spec(m) is None]
+        if missing:
+            raise MethodError(f"Optuna sampler {name} needs {missing}, which {'is' if len(missing) == 1 else 'are'} "
+                              f"not installed (pip install {' '.join(missing)}); or use another sampler, e.g. "
+                              f"TPESampler, RandomSampler, NSGAIISampler, QMCSampler")
+        try:
+            probe = copy.deepcopy(self.sampler)
+        except Exception:  # noqa: BLE001 - a sampler that cannot be copied is not probed
+            return
+        optuna = self._optuna
+        with _quiet(optuna):
+            scratch = optuna.create_study(sampler=probe, directions=directions)
+            try:
+                scratch.ask(self.distributions)
+            except (ValueError, TypeError, NotImplementedError, ImportError) as e:
+                several = f" with several objectives {self.metrics}" if len(directions) > 1 else ""
+                raise MethodError(f"Optuna sampler {name} cannot run this study{several}: {e}") from None
+
+    def _setup(self, config_space: Any, *, metric: Any, mode: Any, fidelity_values: Any, seed: int,
+               candidates: Any) -> None:
+        Scheduler.__init__(self, config_space, metric=metric, mode=mode, fidelity_values=fidelity_values,
+                           seed=seed, candidates=candidates)
+        optuna = self._optuna
+        self._several = len(self.metrics) > 1
+        if self._several and self._prunes:
+            raise MethodError(f"Optuna's pruners work on single-objective studies only (trial.report is not "
+                              f"supported with several objectives), got pruner {type(self.pruner).__name__} "
+                              f"and metrics {self.metrics}; give one metric, or no pruner")
+        if not isinstance(self._sampler_spec[0], optuna.samplers.BaseSampler):
+            self.sampler = self._build_sampler(int(self.seed))
         self.distributions, self._constants = optuna_distributions(self.config_space)
         self._ordinals = {n: d.values for n, d in self.config_space.items() if isinstance(d, Ordinal)}
         self._names = self.config_space.names
+        directions = ["minimize" if m == "min" else "maximize" for m in self.modes]
+        self._check_sampler(directions)
         self._storage = optuna.storages.InMemoryStorage()
         with _quiet(optuna):
             self.study = optuna.create_study(
                 storage=self._storage, sampler=self.sampler, pruner=self.pruner,
-                study_name=f"hposim-seed{seed}", direction="minimize" if mode == "min" else "maximize")
+                study_name=f"hposim-seed{self.seed}", directions=directions)
         fids = self.fidelity_values.tolist()
         integral = all(float(f).is_integer() and f >= 0 for f in fids)
         self._step = {f: (int(f) if integral else i) for i, f in enumerate(fids)}
@@ -161,7 +265,9 @@ class OptunaScheduler(Scheduler):
         self._asked: dict[int, tuple] = {}        # id(config) -> (config, Optuna trial), until started or discarded
         self._spare: deque = deque()              # (config, Optuna trial) of discarded suggestions
         self._trials: dict[int, Any] = {}         # hposim trial id -> Optuna trial
-        self._last: dict[int, float] = {}         # hposim trial id -> last reported value
+        self._last: dict[int, Any] = {}           # hposim trial id -> last reported value (a list: several)
+        self._tell = _teller(optuna)
+        self.bound = True
 
     # ------------------------------------------------------------------ translation
     def _config_of(self, params: Mapping[str, Any]) -> dict:
@@ -189,6 +295,9 @@ class OptunaScheduler(Scheduler):
 
     # ------------------------------------------------------------------ the protocol
     def suggest(self, time: float) -> Suggestion | None:
+        if not self.bound:
+            raise MethodError("this OptunaScheduler has no problem yet: simulate(blackbox, scheduler) binds it, "
+                              "or give config_space and metric when building it")
         if self._spare:
             config, otrial = self._spare.popleft()
         else:
@@ -214,6 +323,12 @@ class OptunaScheduler(Scheduler):
             self._spare.append(asked)
 
     def on_report(self, trial: Trial, fidelity: Any, metrics: Mapping[str, float], time: float) -> Decision:
+        if self._several:                         # no pruning: called at the largest fidelity only
+            values = [float(metrics.get(m, math.nan)) for m in self.metrics]
+            if any(math.isnan(v) for v in values):
+                return _STOP
+            self._last[trial.trial_id] = values
+            return _CONTINUE
         value = float(metrics.get(self.metric, math.nan))
         if math.isnan(value):
             return _STOP
@@ -232,11 +347,11 @@ class OptunaScheduler(Scheduler):
         states = self._optuna.trial.TrialState
         with _quiet(self._optuna):
             if status is TrialStatus.COMPLETED and last is not None:
-                self.study.tell(otrial, last)
-            elif status is TrialStatus.STOPPED:
-                self.study.tell(otrial, state=states.PRUNED)
+                self._tell(self.study, otrial, last, states.COMPLETE)
+            elif status is TrialStatus.STOPPED and not self._several:
+                self._tell(self.study, otrial, None, states.PRUNED)
             else:
-                self.study.tell(otrial, state=states.FAIL)
+                self._tell(self.study, otrial, None, states.FAIL)
 
     def report_levels(self) -> Sequence[Any] | None:
         return None if self._prunes else []

@@ -266,3 +266,15 @@ def test_syne_tune_asha_and_hposim_asha_behave_alike_on_a_few_seeds():
     assert abs(rule[:, 0].mean() - st[:, 0].mean()) <= 0.1 * st[:, 0].mean(), (rule[:, 0].mean(), st[:, 0].mean())
     assert abs(rule[:, 1].mean() - st[:, 1].mean()) <= 0.05
     assert own[:, 0].mean() > st[:, 0].mean(), (own[:, 0].mean(), st[:, 0].mean())
+
+
+def test_proposals_outside_a_numeric_range_are_clipped_into_it():
+    """Syne Tune 0.16's BOHB sometimes proposes integers below a log-scaled range (n_units=1 for [8, 64])."""
+    space = ConfigurationSpace({"n": lograndint(8, 64), "x": uniform(0, 1)})
+
+    class OutOfRange(TrialScheduler):
+        def suggest(self):
+            return TrialSuggestion.start_suggestion({"n": 1, "x": 1.5})
+
+    sched = SyneTuneScheduler(space, metric="loss", scheduler=OutOfRange(random_seed=0))
+    assert sched.suggest(0.0).config == {"n": 8, "x": 1.0}
