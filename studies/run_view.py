@@ -1,9 +1,11 @@
 """One run, browsable the way Ray Tune users expect.
 
-``load_run(path)`` opens ``<root>/<study>/<benchmark>/<method>/<seed>`` (any fsspec URL) and
-returns a ``RunResults``: ``get_best_result(metric, mode, scope)``, ``get_dataframe(...)``
-(last report per trial, or the best one by a metric), each trial's ``metrics_dataframe``,
-``errors`` and the best trial's ``config``.
+``load_run(path)`` opens ``<root>/<study>/<benchmark>/<method>/<seed>`` (any fsspec URL), or a
+single-run Parquet file written by ``hposim simulate --out`` (or a run's ``results.parquet``),
+and returns a ``RunResults``: ``get_best_result(metric, mode, scope)`` with Ray Tune's scopes
+(``SCOPES``), ``get_dataframe(...)`` (last report per trial, or the best one by a metric), each
+trial's ``metrics_dataframe`` and ``path``, ``errors`` and the best trial's ``config``; and the
+NePS views ``all_losses_and_configs()``, ``best_loss_trajectory()`` and ``status_summary()``.
 
 Example:
     >>> run = load_run("demo-results/demo/mlp-digits/ASHA/0")     # doctest: +SKIP
@@ -12,7 +14,6 @@ Example:
 """
 from __future__ import annotations
 
-import io
 import json
 from dataclasses import dataclass
 from typing import Any, Iterator, Mapping
@@ -22,13 +23,18 @@ import numpy as np
 import pandas as pd
 
 from blackbox_repo.errors import InputError
+from simulator.results import decode_run
 from studies.layout import METADATA, RESULTS, RunIntegrityError, results_problem
 
-__all__ = ["load_run", "RunResults", "TrialResult", "RUN_BOOKKEEPING_COLUMNS", "NotARunError"]
+__all__ = ["load_run", "RunResults", "TrialResult", "RUN_BOOKKEEPING_COLUMNS", "NotARunError", "SCOPES"]
+
+#: ``get_best_result(scope=...)``: what of each trial's reports is compared (as in Ray Tune)
+SCOPES = ("last", "all", "avg", "last-5-avg", "last-10-avg")
 
 
 class NotARunError(InputError, FileNotFoundError):
-    """``load_run`` was given a folder that holds no run (no ``metadata.json``)."""
+    """``load_run`` was given a folder that holds no run (no ``metadata.json``), or a file that
+    is not an hposim run file."""
 
 
 #: results columns that are neither hyperparameters nor objectives
@@ -38,10 +44,11 @@ RUN_BOOKKEEPING_COLUMNS = ("trial_id", "fidelity", "time", "worker", "decision",
 
 @dataclass
 class TrialResult:
-    """One trial (like Ray Tune's ``Result``): its config, chosen metrics, history and error.
+    """One trial (like Ray Tune's ``Result``): its config, chosen metrics, history, error and path.
 
     ``metrics`` is the report selected by the query that returned this trial (its last
-    report, or its best one); ``metrics_dataframe`` holds every report of the trial.
+    report, or its best one); ``metrics_dataframe`` holds every report of the trial; ``path``
+    is the run's folder or file (a trial has no folder of its own).
 
     Example:
         >>> import pandas as pd
@@ -61,6 +68,7 @@ class TrialResult:
     metrics_dataframe: pd.DataFrame
     status: str
     error: str | None = None
+    path: str = ""
 
     def __repr__(self) -> str:
         return f"TrialResult(trial_id={self.trial_id}, status={self.status!r}, config={self.config})"
@@ -129,7 +137,7 @@ class RunResults:
         if status == "failed":
             error = (f"trial {trial_id} failed at {self.metadata.get('benchmark_info', {}).get('fidelity_name', 'fidelity')}"
                      f"={_py(rows['fidelity'].iloc[-1])}: the blackbox has no value (NaN) there")
-        return TrialResult(int(trial_id), config, metrics, rows.reset_index(drop=True), status, error)
+        return TrialResult(int(trial_id), config, metrics, rows.reset_index(drop=True), status, error, self.path)
 
     # ------------------------------------------------------------------ Ray-Tune-like queries
     def _metric_mode(self, metric: str | None, mode: str | None) -> tuple[str, str]:
@@ -163,15 +171,27 @@ class RunResults:
 
     def get_best_result(self, metric: str | None = None, mode: str | None = None,
                         scope: str = "last") -> TrialResult:
-        """The best trial by ``metric``: compared on each trial's last report (``scope="last"``)
-        or on its best report (``scope="all"``). ``metrics`` is that report."""
-        if scope not in ("last", "all"):
-            raise InputError(f"scope {scope!r} is not valid; allowed: 'last' or 'all'")
+        """The best trial by ``metric``, comparing per trial (as Ray Tune's ``scope``): its last
+        report (``"last"``), its best report (``"all"``), the mean of all its reports
+        (``"avg"``) or of its last 5 or 10 (``"last-5-avg"``, ``"last-10-avg"``; NaNs ignored).
+        ``metrics`` is the trial's best report for ``"all"``, else its last report."""
+        if scope not in SCOPES:
+            import difflib
+
+            close = difflib.get_close_matches(str(scope), SCOPES, n=1)
+            raise InputError(f"scope {scope!r} is not valid; allowed: {', '.join(map(repr, SCOPES))}"
+                             + (f". Did you mean {close[0]!r}?" if close else ""))
         metric, mode = self._metric_mode(metric, mode)
-        table = self.get_dataframe() if scope == "last" else self.get_dataframe(metric, mode)
+        table = self.get_dataframe() if scope != "all" else self.get_dataframe(metric, mode)
         if table.empty:
             raise InputError(f"run {self.path or ''} has no reports")
-        v = table[metric].to_numpy(dtype=float)
+        if scope.endswith("avg"):
+            window = len(self.results) if scope == "avg" else int(scope.split("-")[1])
+            per_trial = self.results.groupby("trial_id", sort=True).tail(window)
+            with np.errstate(all="ignore"):
+                v = per_trial.groupby("trial_id", sort=True)[metric].mean().to_numpy(dtype=float)
+        else:
+            v = table[metric].to_numpy(dtype=float)
         if not np.isfinite(v).any():
             raise InputError(f"no trial of run {self.path} reported a finite {metric!r}")
         i = int(np.nanargmin(v) if mode == "min" else np.nanargmax(v))
@@ -215,18 +235,21 @@ def _py(v: Any) -> Any:
 
 
 def load_run(path: str, storage_options: Mapping[str, Any] | None = None) -> RunResults:
-    """Open one run folder (``.../<benchmark>/<method>/<seed>``) on any fsspec URL."""
+    """Open one run: a study run folder (``.../<benchmark>/<method>/<seed>``) or a single-run
+    Parquet file (``hposim simulate --out run.parquet``, or a run's ``results.parquet``), on any
+    fsspec URL."""
     fs, p = fsspec.core.url_to_fs(str(path).rstrip("/"), **dict(storage_options or {}))
+    if fs.isfile(p):
+        return _load_run_file(fs, p, str(path))
     try:
         meta = json.loads(fs.cat_file(f"{p}/{METADATA}"))
     except FileNotFoundError:
-        raise NotARunError(f"{path} is not a run folder: no {METADATA} (expected "
-                                f"<root>/<study>/<benchmark>/<method>/<seed>)") from None
+        raise NotARunError(f"{path} is not a run: no {METADATA} (expected a run folder "
+                           f"<root>/<study>/<benchmark>/<method>/<seed> or a run file written by "
+                           f"'hposim simulate --out')") from None
     except ValueError as e:
         raise RunIntegrityError(f"{path}/{METADATA} is corrupt: {e}") from None
     if meta.get("status") == "done":
-        import pyarrow.parquet as pq
-
         try:
             data = fs.cat_file(f"{p}/{RESULTS}")
         except FileNotFoundError:
@@ -234,7 +257,19 @@ def load_run(path: str, storage_options: Mapping[str, Any] | None = None) -> Run
         problem = results_problem(meta, data)
         if problem:
             raise RunIntegrityError(f"run {path} is corrupt: {problem}; 'hposim study run' recomputes it")
-        results = pq.read_table(io.BytesIO(data)).to_pandas()
+        results = decode_run(data, f"{path}/{RESULTS}").results
     else:
         results = pd.DataFrame(columns=["trial_id", "fidelity", "time"])
     return RunResults(results, meta, str(path))
+
+
+def _load_run_file(fs: Any, p: str, path: str) -> RunResults:
+    """A run from its Parquet file alone: the metadata is the one stored in the file."""
+    data = fs.cat_file(p)
+    try:
+        run = decode_run(data, path)
+    except Exception as e:   # not Parquet at all (pyarrow's errors), or Parquet without hposim's key
+        raise NotARunError(f"{path} is not an hposim run file ({type(e).__name__}: {e}); give a file "
+                           f"written by 'hposim simulate --out' or a run folder") from None
+    meta = {"status": "done", **run.metadata}
+    return RunResults(run.results, meta, path)
