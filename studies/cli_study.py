@@ -178,8 +178,11 @@ def cmd_export_tensorboard(args: argparse.Namespace) -> int:
     if "://" in args.out:
         raise UsageError(f"--out {args.out!r}: TensorBoard event files are written to a local folder; "
                          f"give a local path (and copy it to remote storage afterwards)")
+    if args.trial_curves < 0:
+        raise UsageError(f"--trial-curves {args.trial_curves} is not valid; it must be >= 0 (0: no learning curves)")
     _check_out_folder(args.out)
-    n = export_tensorboard(args.path, args.out, storage_options=_storage_options(args.storage_option))
+    n = export_tensorboard(args.path, args.out, storage_options=_storage_options(args.storage_option),
+                           trial_curves=args.trial_curves)
     print(f"wrote TensorBoard event files for {n} runs into {args.out}; view with: tensorboard --logdir {args.out}")
     return 0
 
@@ -247,8 +250,10 @@ def register(subparsers: Any) -> None:
     _add_storage(p)
     p.set_defaults(func=cmd_verify)
 
-    p = sub.add_parser("export-tensorboard", help="write TensorBoard event files of a study")
+    p = sub.add_parser("export-tensorboard", help="write TensorBoard event files of a study (one per run)")
     p.add_argument("path", help="the study folder")
     p.add_argument("--out", required=True, help="the TensorBoard log directory to write")
+    p.add_argument("--trial-curves", type=int, default=5, metavar="N",
+                   help="write the learning curves of each run's N best trials (default 5; 0: none)")
     _add_storage(p)
     p.set_defaults(func=cmd_export_tensorboard)
