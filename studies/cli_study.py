@@ -127,7 +127,7 @@ def cmd_plot(args: argparse.Namespace) -> int:
     if study.done.empty:
         raise InputError(f"study {args.path} has no done runs to plot")
     out = args.out or f"{args.path.rstrip('/')}/figures"
-    paths = plot_all(study, out, formats=args.format, log_x=args.log_x, stat=args.stat)
+    paths = plot_all(study, out, formats=args.format, log_x=args.log_x, stat=args.stat, x=args.x_axis)
     from studies.pareto_plots import plot_multi_objective    # hypervolume and Pareto fronts, if any
     paths.update(plot_multi_objective(study, out, formats=args.format, log_x=args.log_x, stat=args.stat,
                                       storage_options=opts))
@@ -144,7 +144,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     _check_out_folder(args.out)
     study = load_study(args.path, opts)
     out = args.out or f"{args.path.rstrip('/')}/report"
-    paths = write_report(study, out, storage_options=opts, stat=args.stat, log_x=args.log_x)
+    paths = write_report(study, out, storage_options=opts, stat=args.stat, log_x=args.log_x, x=args.x_axis)
     print(f"report: {paths['md']}\nhtml:   {paths['html']}\nruns:   {paths['run_status']}\n"
           f"configs: {paths['config_data']}")
     return 0
@@ -224,7 +224,10 @@ def register(subparsers: Any) -> None:
         p = sub.add_parser(name, help=helptext)
         p.add_argument("path", help="the study folder <root>/<study> (or a folder of Syne Tune experiments)")
         p.add_argument("--out", default=None, help=f"output folder (default: <study>/{'figures' if name == 'plot' else 'report'})")
-        p.add_argument("--log-x", action="store_true", help="log-scaled time axis")
+        p.add_argument("--log-x", action="store_true", help="log-scaled x-axis")
+        p.add_argument("--x-axis", default="time", choices=["time", "evaluations"],
+                       help="x-axis of the anytime and average-rank figures: simulated time (default) or "
+                            "number of evaluations (reports), as NePS's neps.plot")
         p.add_argument("--stat", default="mean_se", choices=["mean_se", "median_iqr", "iqm"],
                        help="aggregation over seeds for the anytime plot")
         if name == "plot":

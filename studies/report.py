@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from blackbox_repo.errors import InputError
-from studies.analysis import StudyResults, load_study
+from studies.analysis import StudyResults, check_x_axis, load_study
 from studies.plots import plot_all
 
 __all__ = ["write_report", "run_status_table", "config_data_table", "final_table_display", "report_warnings"]
@@ -201,8 +201,10 @@ def _html_table(df: pd.DataFrame, bold: np.ndarray | None = None) -> str:
 
 def write_report(study: "StudyResults | str", out: str | None = None, *,
                  storage_options: Mapping[str, Any] | None = None, stat: str = "mean_se",
-                 log_x: bool = False, formats: Sequence[str] = ("png", "pdf")) -> dict[str, str]:
-    """Write the report of ``study`` (a ``StudyResults`` or a study folder URL) into ``out``."""
+                 log_x: bool = False, formats: Sequence[str] = ("png", "pdf"), x: str = "time") -> dict[str, str]:
+    """Write the report of ``study`` (a ``StudyResults`` or a study folder URL) into ``out``;
+    ``x``: the x-axis of the anytime and average-rank figures (``"time"`` or ``"evaluations"``)."""
+    check_x_axis(x)
     source = study if isinstance(study, str) else None
     if isinstance(study, str):
         study = load_study(study, storage_options)
@@ -231,7 +233,7 @@ def write_report(study: "StudyResults | str", out: str | None = None, *,
         if study.runs["optimum"].notna().any():
             names.insert(1, "anytime_regret")
         figures = plot_all(study, f"{str(out).rstrip('/')}/figures", formats=formats, log_x=log_x, stat=stat,
-                           storage_options=storage_options, figures=names)
+                           storage_options=storage_options, figures=names, x=x)
         figures.update(_multi_objective_figures(study, str(out), formats, log_x, stat, storage_options))
         table = final_table_display(study)
 
@@ -264,6 +266,9 @@ def write_report(study: "StudyResults | str", out: str | None = None, *,
         for name, files in figures.items():
             png = next((f for f in files if f.endswith(".png")), None)
             caption = FIGURE_CAPTIONS.get(name, name)
+            if x == "evaluations" and name in ("anytime", "anytime_regret", "average_rank"):
+                caption = caption.replace("against simulated time", "against the number of evaluations "
+                                          "(reports)").replace("over time", "over the number of evaluations")
             md += [f"### {name.replace('_', ' ')}", "", caption, ""]
             h += [f"<h3>{html.escape(name.replace('_', ' '))}</h3>", f"<p>{html.escape(caption)}</p>"]
             if png:
