@@ -31,6 +31,7 @@ import pandas as pd
 from blackbox_repo.errors import InputError
 from studies.blocks import EARLY_END_REASONS, Blocks, PanelSeeds, complete_blocks, panel_seeds
 from studies.layout import RESULTS, RunIntegrityError, StudyStore
+from studies.run_view import RunResults
 
 __all__ = ["load_study", "StudyResults", "aggregate", "STATS", "X_AXES", "check_x_axis", "x_column",
            "interquartile_mean"]
@@ -193,6 +194,20 @@ class StudyResults:
                  columns: Sequence[str] | None = None) -> pd.DataFrame:
         """The reports of one run (only ``columns`` when given)."""
         return self._readers[(benchmark, method, int(seed))](columns)
+
+    def run(self, benchmark: str, method: str, seed: int) -> "RunResults":
+        """One run as a ``RunResults`` (``load_run``'s object: ``get_best_result``, the NePS views)."""
+        rows = self.runs[(self.runs["benchmark"] == benchmark) & (self.runs["method"] == method)
+                         & (self.runs["seed"] == int(seed))]
+        if rows.empty:
+            raise InputError(f"no run {benchmark}/{method}/{seed} in study {self.name!r}; runs: "
+                             f"{len(self.runs)} (see .runs)")
+        r = rows.iloc[0]
+        df = self.read_run(benchmark, method, seed) if r["status"] == "done" else None
+        if df is None:
+            df = pd.DataFrame(columns=["trial_id", "fidelity", "time"])
+        meta = {"metric": r["metric"], "mode": r["mode"], "status": r["status"]}
+        return RunResults(df, meta, str(r["path"]))
 
     def reports(self, columns: Sequence[str] | None = None, benchmarks: Sequence[str] | None = None,
                 methods: Sequence[str] | None = None) -> pd.DataFrame:

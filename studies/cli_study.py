@@ -1,4 +1,4 @@
-"""``hposim study run|status|verify|plot|report|compare|export-tensorboard``.
+"""``hposim study run|status|verify|plot|report|compare|export|export-tensorboard``.
 
 Example:
     >>> from studies.cli import main
@@ -187,6 +187,19 @@ def cmd_export_tensorboard(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_export(args: argparse.Namespace) -> int:
+    from studies.neps_io import export_study
+
+    _check_out_folder(args.out)
+    n = export_study(args.path, args.out, args.format, storage_options=_storage_options(args.storage_option))
+    what = ("five NePS files per run (all_losses_and_configs.txt, best_loss_trajectory.txt, "
+            "best_loss_with_config_trajectory.txt, summary_csv/config_data.csv, summary_csv/run_status.csv)"
+            if args.format == "neps" else
+            "all_losses_and_configs.csv, best_loss_trajectory.csv and run_status.csv")
+    print(f"exported {n} done runs into {args.out}: {what}")
+    return 0
+
+
 def register(subparsers: Any) -> None:
     study = subparsers.add_parser("study", help="run, inspect and report studies (methods x benchmarks x seeds)",
                                   description="Run, inspect and report studies.")
@@ -252,6 +265,20 @@ def register(subparsers: Any) -> None:
     p.add_argument("path", help="the study folder <root>/<study>, or a root holding studies")
     _add_storage(p)
     p.set_defaults(func=cmd_verify)
+
+    p = sub.add_parser("export", help="write NePS-style outputs of a study's runs (on demand)",
+                       description="Write NePS's views of every done run: --format neps, one folder per "
+                                   "run <out>/<benchmark>/<method>/<seed>/ with all_losses_and_configs.txt, "
+                                   "best_loss_trajectory.txt, best_loss_with_config_trajectory.txt and "
+                                   "summary_csv/{config_data,run_status}.csv; --format csv, three CSV files "
+                                   "for the whole study (all_losses_and_configs.csv, best_loss_trajectory.csv, "
+                                   "run_status.csv).")
+    p.add_argument("path", help="the study folder <root>/<study> (or a folder of Syne Tune experiments)")
+    p.add_argument("--format", default="neps", choices=["neps", "csv"],
+                   help="neps: NePS's files per run (default); csv: three CSV files for the study")
+    p.add_argument("--out", required=True, help="output folder (any fsspec URL)")
+    _add_storage(p)
+    p.set_defaults(func=cmd_export)
 
     p = sub.add_parser("export-tensorboard", help="write TensorBoard event files of a study (one per run)")
     p.add_argument("path", help="the study folder")

@@ -3,7 +3,8 @@ base64), the figures (PNG + PDF), and NePS-style summary CSVs.
 
 Files written into ``out`` (any fsspec URL; default ``<study>/report``):
 ``report.md``, ``report.html``, ``figures/*.png|pdf``, ``final_table.csv``,
-``run_status.csv`` (per run: status, trials, best metric, failed trials, wall time, error)
+``run_status.csv`` (per run: status, trials, best metric, failed trials, wall time, error, and
+NePS's best loss, best configuration id and best configuration; ``studies.neps_io``)
 and ``config_data.csv`` (every evaluated configuration with its last report, sorted by the
 metric, best first, per benchmark).
 
@@ -25,6 +26,7 @@ import pandas as pd
 
 from blackbox_repo.errors import InputError
 from studies.analysis import StudyResults, check_x_axis, load_study
+from studies.neps_io import run_status_table
 from studies.plots import plot_all
 
 __all__ = ["write_report", "run_status_table", "config_data_table", "final_table_display", "report_warnings"]
@@ -41,22 +43,6 @@ FIGURE_CAPTIONS = {
                            "significantly different (Nemenyi).",
     "decision_time": "Wall-clock time the optimizer spent deciding (per decision and per run).",
 }
-
-
-def run_status_table(study: StudyResults) -> pd.DataFrame:
-    """Per run: benchmark, method, seed, status, trials, reports, best metric, failed trials, wall time, error."""
-    rows = []
-    for r in study.runs.itertuples(index=False):
-        failed_trials = np.nan
-        if r.status == "done":
-            df = study.read_run(r.benchmark, r.method, r.seed, ["decision"])
-            if df is not None and "decision" in df:
-                failed_trials = int((df["decision"].astype(str) == "failed").sum())
-        rows.append({"benchmark": r.benchmark, "method": r.method, "seed": r.seed, "status": r.status,
-                     "metric": r.metric, "mode": r.mode, "n_trials": r.n_trials, "n_reports": r.n_reports,
-                     "best": r.best, "failed_trials": failed_trials, "simulated_time": r.final_time,
-                     "wall_seconds": r.wall_seconds, "error": r.error})
-    return pd.DataFrame(rows)
 
 
 def config_data_table(study: StudyResults) -> pd.DataFrame:
@@ -289,7 +275,7 @@ def write_report(study: "StudyResults | str", out: str | None = None, *,
         md += ["## Spec", "", "```yaml", study.spec.rstrip(), "```", ""]
         h += ["<h2>Spec</h2>", f"<pre>{html.escape(study.spec)}</pre>"]
     md += ["## Files", "", "- `run_status.csv`: one row per run (status, trials, best metric, failed trials, "
-           "wall time, error)", "- `config_data.csv`: every evaluated configuration with its last report, "
+           "wall time, error, best loss, best configuration id and best configuration)", "- `config_data.csv`: every evaluated configuration with its last report, "
            "best first", "- `final_table.csv`: the final table with medians, regret, ranks", ""]
     paths["md"] = put("report.md", "\n".join(md).encode())
     style = ("body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}"

@@ -200,6 +200,57 @@ class RunResults:
         row = rows[rows["time"] == table["time"].iloc[i]].iloc[-1] if "time" in rows else rows.iloc[-1]
         return self.trial(tid, row)
 
+    # ------------------------------------------------------------------ NePS-like views
+    def all_losses_and_configs(self, metric: str | None = None, mode: str | None = None) -> pd.DataFrame:
+        """Every evaluation (report) in time order, as NePS's ``all_losses_and_configs``:
+        ``evaluation`` (1, 2, ...), ``config_id`` (the trial id), ``fidelity``, ``time``,
+        ``loss`` (the metric, negated in ``max`` mode so that lower is better; NaN when the
+        evaluation failed), the metric columns, ``decision``, and ``config.<name>`` per
+        hyperparameter."""
+        metric, mode = self._metric_mode(metric, mode)
+        df = self.results.sort_values("time", kind="stable") if "time" in self.results else self.results
+        v = df[metric].to_numpy(dtype=float)
+        out = pd.DataFrame({"evaluation": np.arange(1, len(df) + 1), "config_id": df["trial_id"].to_numpy()})
+        for c in ("fidelity", "time"):
+            if c in df:
+                out[c] = df[c].to_numpy()
+        out["loss"] = v if mode == "min" else -v
+        for c in self.metric_columns:
+            out[c] = df[c].to_numpy()
+        if "decision" in df:
+            out["decision"] = df["decision"].astype(str).to_numpy()
+        for c in self.config_columns:
+            out[f"config.{c}"] = df[c].to_numpy()
+        return out
+
+    def best_loss_trajectory(self, metric: str | None = None, mode: str | None = None) -> pd.DataFrame:
+        """The evaluations that improved the best loss so far (NePS's ``best_loss_trajectory``),
+        with the columns of ``all_losses_and_configs``."""
+        table = self.all_losses_and_configs(metric, mode)
+        loss = table["loss"].to_numpy(dtype=float)
+        best_before = np.minimum.accumulate(np.concatenate([[np.inf], np.where(np.isnan(loss), np.inf, loss)]))[:-1]
+        return table[loss < best_before].reset_index(drop=True)
+
+    def status_summary(self, metric: str | None = None, mode: str | None = None) -> dict[str, Any]:
+        """What ``neps.status`` reports, under NePS's names: ``num_evaluated_configs`` (trials),
+        ``num_evaluations`` (reports), ``num_error`` (failed trials), ``best_loss``,
+        ``best_config_id`` and ``best_config``; plus ``metric``, ``mode`` and ``best_value``
+        (the metric itself, not negated)."""
+        metric, mode = self._metric_mode(metric, mode)
+        table = self.all_losses_and_configs(metric, mode)
+        failed = table.loc[table["decision"] == "failed", "config_id"].nunique() if "decision" in table else 0
+        out: dict[str, Any] = {"metric": metric, "mode": mode, "num_evaluated_configs": len(self),
+                               "num_evaluations": len(table), "num_error": int(failed), "best_loss": np.nan,
+                               "best_value": np.nan, "best_config_id": None, "best_config": None}
+        loss = table["loss"].to_numpy(dtype=float)
+        if np.isfinite(loss).any():
+            i = int(np.nanargmin(loss))
+            out.update(best_loss=float(loss[i]), best_value=float(table[metric].iloc[i]),
+                       best_config_id=int(table["config_id"].iloc[i]),
+                       best_config={c[len("config."):]: _py(table[c].iloc[i]) for c in table.columns
+                                    if c.startswith("config.")})
+        return out
+
     @property
     def config(self) -> dict:
         """The configuration of the best trial (run's metric and mode, best report)."""
@@ -244,8 +295,8 @@ def load_run(path: str, storage_options: Mapping[str, Any] | None = None) -> Run
     try:
         meta = json.loads(fs.cat_file(f"{p}/{METADATA}"))
     except FileNotFoundError:
-        raise NotARunError(f"{path} is not a run: no {METADATA} (expected a run folder "
-                           f"<root>/<study>/<benchmark>/<method>/<seed> or a run file written by "
+        raise NotARunError(f"{path} is not a run folder: no {METADATA} (expected "
+                           f"<root>/<study>/<benchmark>/<method>/<seed>, or a run file written by "
                            f"'hposim simulate --out')") from None
     except ValueError as e:
         raise RunIntegrityError(f"{path}/{METADATA} is corrupt: {e}") from None

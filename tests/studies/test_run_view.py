@@ -73,3 +73,28 @@ def test_load_run_on_a_file_that_is_not_a_run(tmp_path):
     for name in ("notes.txt", "other.parquet"):
         with pytest.raises(NotARunError, match=f"{name} is not an hposim run file"):
             load_run(str(tmp_path / name))
+
+
+def _neps_run(mode: str) -> RunResults:
+    df = pd.DataFrame({"trial_id": [0, 1, 0, 2, 1, 2], "lr": [0.1, 0.2, 0.1, 0.3, 0.2, 0.3],
+                       "fidelity": [1, 1, 2, 1, 2, 2], "acc": [0.5, 0.7, 0.6, np.nan, 0.9, np.nan],
+                       "time": [1.0, 1.5, 2.0, 2.5, 3.0, 3.5],
+                       "decision": ["continue", "continue", "complete", "failed", "complete", "failed"]})
+    return RunResults(df, {"metric": "acc", "mode": mode, "status": "done"}, "r")
+
+
+def test_neps_views_of_a_run():
+    run = _neps_run("max")
+    table = run.all_losses_and_configs()
+    assert list(table.columns) == ["evaluation", "config_id", "fidelity", "time", "loss", "acc", "decision",
+                                   "config.lr"]
+    assert table["evaluation"].tolist() == [1, 2, 3, 4, 5, 6] and table["config_id"].tolist() == [0, 1, 0, 2, 1, 2]
+    np.testing.assert_array_equal(table["loss"], [-0.5, -0.7, -0.6, np.nan, -0.9, np.nan])   # max: negated
+    best = run.best_loss_trajectory()
+    assert best["evaluation"].tolist() == [1, 2, 5] and best["loss"].tolist() == [-0.5, -0.7, -0.9]
+    assert run.status_summary() == {"metric": "acc", "mode": "max", "num_evaluated_configs": 3,
+                                    "num_evaluations": 6, "num_error": 1, "best_loss": -0.9, "best_value": 0.9,
+                                    "best_config_id": 1, "best_config": {"lr": 0.2}}
+    low = _neps_run("min")
+    assert low.best_loss_trajectory()["evaluation"].tolist() == [1]
+    assert low.status_summary()["best_config"] == {"lr": 0.1} and low.status_summary()["best_loss"] == 0.5
