@@ -38,22 +38,23 @@ EXPORT_FORMATS = ("neps", "csv")
 _RULE = "-" * 79
 
 
-def _config_text(row: pd.Series) -> str:
-    return repr({c[len("config."):]: _plain(row[c]) for c in row.index if c.startswith("config.")})
-
-
-def _plain(v: Any) -> Any:
-    return v.item() if isinstance(v, np.generic) else v
-
-
-def _block(row: pd.Series) -> str:
-    lines = [f"Config ID: {int(row['config_id'])}"]
-    if "fidelity" in row.index:
-        lines.append(f"Fidelity: {_plain(row['fidelity'])}")
-    if "time" in row.index:
-        lines.append(f"Time: {float(row['time']):.6g}")
-    lines += [f"Loss: {float(row['loss'])}", f"Config: {_config_text(row)}", _RULE]
-    return "\n".join(lines) + "\n"
+def _blocks(table: pd.DataFrame) -> str:
+    """NePS's text blocks (config id, fidelity, time, loss, config, a rule), one per row."""
+    cfg = [c for c in table.columns if c.startswith("config.")]
+    names = [c[len("config."):] for c in cfg]
+    configs = zip(*(table[c].tolist() for c in cfg)) if cfg else iter([()] * len(table))
+    fid = table["fidelity"].tolist() if "fidelity" in table else [None] * len(table)
+    times = table["time"].tolist() if "time" in table else [None] * len(table)
+    out = []
+    for cid, f, t, loss, values in zip(table["config_id"].tolist(), fid, times, table["loss"].tolist(), configs):
+        lines = [f"Config ID: {int(cid)}"]
+        if f is not None:
+            lines.append(f"Fidelity: {f}")
+        if t is not None:
+            lines.append(f"Time: {float(t):.6g}")
+        lines += [f"Loss: {float(loss)}", f"Config: {dict(zip(names, values))!r}", _RULE, ""]
+        out.append("\n".join(lines))
+    return "".join(out)
 
 
 def neps_files(run: RunResults) -> dict[str, bytes]:
@@ -67,9 +68,9 @@ def neps_files(run: RunResults) -> dict[str, bytes]:
                            "value": [json.dumps(v) if isinstance(v, dict) else v for v in summary.values()]})
     config_data = table.sort_values("loss", kind="stable", na_position="last")
     return {
-        "all_losses_and_configs.txt": "".join(_block(r) for _, r in table.iterrows()).encode(),
+        "all_losses_and_configs.txt": _blocks(table).encode(),
         "best_loss_trajectory.txt": "".join(f"{float(v)}\n" for v in best["loss"]).encode(),
-        "best_loss_with_config_trajectory.txt": "".join(_block(r) for _, r in best.iterrows()).encode(),
+        "best_loss_with_config_trajectory.txt": _blocks(best).encode(),
         "summary_csv/config_data.csv": config_data.to_csv(index=False).encode(),
         "summary_csv/run_status.csv": status.to_csv(index=False).encode(),
     }
@@ -117,15 +118,17 @@ def export_study(path: "str | StudyResults", out: str, fmt: str = "neps", *,
     study = load_study(path, storage_options) if isinstance(path, str) else path
     fs, base = fsspec.core.url_to_fs(str(out), **dict(storage_options or {}))
     base = base.rstrip("/")
-    files: dict[str, bytes] = {}
+
+    def write(files: Mapping[str, bytes], folder: str) -> None:
+        for name, data in files.items():
+            path = f"{folder}/{name}"
+            fs.makedirs(path.rsplit("/", 1)[0], exist_ok=True)
+            fs.pipe_file(path, data)
+
     if fmt == "csv":
-        files = {name: t.to_csv(index=False).encode() for name, t in _study_tables(study).items()}
-    else:
+        write({name: t.to_csv(index=False).encode() for name, t in _study_tables(study).items()}, base)
+    else:                      # run by run: one run's files in memory at a time
         for r in study.done.itertuples(index=False):
-            for name, data in neps_files(study.run(r.benchmark, r.method, r.seed)).items():
-                files[f"{r.benchmark}/{r.method}/{r.seed}/{name}"] = data
-    for name, data in files.items():
-        fs.makedirs(f"{base}/{name}".rsplit("/", 1)[0], exist_ok=True)
-        fs.pipe_file(f"{base}/{name}", data)
+            write(neps_files(study.run(r.benchmark, r.method, r.seed)), f"{base}/{r.benchmark}/{r.method}/{r.seed}")
     return len(study.done)
 
