@@ -237,18 +237,20 @@ class RunResults:
         ``best_config_id`` and ``best_config``; plus ``metric``, ``mode`` and ``best_value``
         (the metric itself, not negated)."""
         metric, mode = self._metric_mode(metric, mode)
-        table = self.all_losses_and_configs(metric, mode)
-        failed = table.loc[table["decision"] == "failed", "config_id"].nunique() if "decision" in table else 0
+        df = self.results
+        if "time" in df and not df["time"].is_monotonic_increasing:
+            df = df.iloc[np.argsort(df["time"].to_numpy(dtype=float), kind="stable")]
+        failed = df.loc[df["decision"].astype(str) == "failed", "trial_id"].nunique() if "decision" in df else 0
         out: dict[str, Any] = {"metric": metric, "mode": mode, "num_evaluated_configs": len(self),
-                               "num_evaluations": len(table), "num_error": int(failed), "best_loss": np.nan,
+                               "num_evaluations": len(df), "num_error": int(failed), "best_loss": np.nan,
                                "best_value": np.nan, "best_config_id": None, "best_config": None}
-        loss = table["loss"].to_numpy(dtype=float)
+        v = df[metric].to_numpy(dtype=float)
+        loss = v if mode == "min" else -v
         if np.isfinite(loss).any():
             i = int(np.nanargmin(loss))
-            out.update(best_loss=float(loss[i]), best_value=float(table[metric].iloc[i]),
-                       best_config_id=int(table["config_id"].iloc[i]),
-                       best_config={c[len("config."):]: _py(table[c].iloc[i]) for c in table.columns
-                                    if c.startswith("config.")})
+            row = df.iloc[i]
+            out.update(best_loss=float(loss[i]), best_value=float(v[i]), best_config_id=int(row["trial_id"]),
+                       best_config={c: _py(row[c]) for c in self.config_columns})
         return out
 
     @property
