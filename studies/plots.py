@@ -16,6 +16,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.ticker  # noqa: E402
 import numpy as np  # noqa: E402
 
 from blackbox_repo.errors import InputError  # noqa: E402
@@ -162,6 +163,8 @@ def plot_anytime(study: StudyResults, stat: str = "mean_se", log_x: bool = False
             ax.set_ylim(lo - pad, hi + pad)
         if log_x:
             ax.set_xscale("log")
+        elif x == "evaluations":   # counts up to 10,000s: fewer, whole-number ticks that do not collide
+            ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(nbins=4, integer=True))
         caption = panel.caption() + "".join(f"; same curve: {' = '.join(grp)}" for grp in same)
         ax.set_title(bench + "\n" + _wrap(caption, 4.0, 9.5), fontsize=9.5)
         ax.set_xlabel(f"simulated time ({unit})" if x == "time" else "number of evaluations (reports)")
@@ -173,10 +176,12 @@ def plot_anytime(study: StudyResults, stat: str = "mean_se", log_x: bool = False
         ax.set_visible(False)
     what = "Normalized regret (0 = best value in the table, 1 = worst)" if value == "regret" else \
         "Anytime performance"
-    fig.suptitle(f"{what}; {STAT_LABELS.get(stat, stat)} over each panel's fixed set of seeds", fontsize=12)
+    title = _wrap(f"{what}; {STAT_LABELS.get(stat, stat)} over each panel's fixed set of seeds",
+                  fig.get_figwidth() - 0.3, 12)      # a one-panel figure is narrower than the title
+    fig.suptitle(title, fontsize=12)
     extra = [(plt.Line2D([], [], color="dimgray", marker="x", lw=0, ms=7, mew=1.8), EARLY_LABEL)] if any_early else []
     legend_h = _legend_below(fig, methods, colors, extra)
-    _layout(fig, 0.45, legend_h)
+    _layout(fig, 0.25 + 0.22 * (title.count("\n") + 1), legend_h)
     return fig
 
 
