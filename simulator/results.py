@@ -27,14 +27,15 @@ import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO, Mapping
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-__all__ = ["SimulationResult", "METADATA_KEY", "TRIALS_KEY", "DECISIONS", "STATUSES"]
+__all__ = ["SimulationResult", "encode_run", "decode_run", "METADATA_KEY", "TRIALS_KEY", "DECISIONS",
+           "STATUSES"]
 
 METADATA_KEY = b"hposim"
 TRIALS_KEY = b"hposim.trials"
@@ -59,6 +60,44 @@ def _jsonable(x: Any) -> Any:
     if isinstance(x, (str, int, float, bool)) or x is None:
         return x
     return repr(x)
+
+
+def encode_run(results: pd.DataFrame, trials: pd.DataFrame | None = None,
+               metadata: Mapping[str, Any] | None = None) -> bytes:
+    """One run as the bytes of its Parquet file (zstd): the ``results`` table, ``metadata`` as
+    JSON under the key-value key ``hposim`` and ``trials`` (Parquet, base64) under ``hposim.trials``.
+
+    Example:
+        >>> data = encode_run(pd.DataFrame({"trial_id": [0], "loss": [0.5]}), None, {"metric": "loss"})
+        >>> decode_run(data).metadata, len(decode_run(data).trials)
+        ({'metric': 'loss'}, 0)
+    """
+    table = pa.Table.from_pandas(results, preserve_index=False)
+    kv = dict(table.schema.metadata or {})
+    kv[METADATA_KEY] = json.dumps(_jsonable(dict(metadata or {})), sort_keys=True).encode()
+    if trials is not None:
+        tbuf = io.BytesIO()
+        pq.write_table(pa.Table.from_pandas(trials, preserve_index=False), tbuf, compression="zstd")
+        kv[TRIALS_KEY] = base64.b64encode(tbuf.getvalue())
+    buf = io.BytesIO()
+    pq.write_table(table.replace_schema_metadata(kv), buf, compression="zstd")
+    return buf.getvalue()
+
+
+def decode_run(source: bytes | str | os.PathLike | BinaryIO, name: str = "") -> "SimulationResult":
+    """The run in a file written by ``encode_run``: bytes, a local path, or an open binary file.
+
+    A Parquet file without the ``hposim`` key is not a run (``ValueError`` naming ``name``)."""
+    table = pq.read_table(io.BytesIO(source) if isinstance(source, (bytes, bytearray)) else source)
+    kv = table.schema.metadata or {}
+    if METADATA_KEY not in kv:
+        label = name or (str(source) if isinstance(source, (str, os.PathLike)) else "the file")
+        raise ValueError(f"{label} is not an hposim run file: no {METADATA_KEY!r} key-value metadata")
+    metadata = json.loads(kv[METADATA_KEY])
+    trials = pd.DataFrame()
+    if TRIALS_KEY in kv:
+        trials = pq.read_table(io.BytesIO(base64.b64decode(kv[TRIALS_KEY]))).to_pandas()
+    return SimulationResult(table.to_pandas(), trials, metadata)
 
 
 @dataclass
@@ -112,13 +151,7 @@ class SimulationResult:
         old file or the whole new one; nothing is left behind when writing fails. With
         ``overwrite=False`` an existing ``path`` is never replaced (``FileExistsError``), even
         if it appears while the file is being written. A directory is never replaced."""
-        table = pa.Table.from_pandas(self.results, preserve_index=False)
-        buf = io.BytesIO()
-        pq.write_table(pa.Table.from_pandas(self.trials, preserve_index=False), buf, compression="zstd")
-        kv = dict(table.schema.metadata or {})
-        kv[METADATA_KEY] = json.dumps(_jsonable(self.metadata), sort_keys=True).encode()
-        kv[TRIALS_KEY] = base64.b64encode(buf.getvalue())
-        table = table.replace_schema_metadata(kv)
+        data = encode_run(self.results, self.trials, self.metadata)
         path = Path(path)
         if path.is_dir():
             raise IsADirectoryError(f"{path} is a directory; give a file path, e.g. {path / 'run.parquet'}")
@@ -128,7 +161,7 @@ class SimulationResult:
             path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
         try:
-            pq.write_table(table, tmp, compression="zstd")
+            tmp.write_bytes(data)
             if overwrite:
                 os.replace(tmp, path)
             else:
@@ -149,13 +182,6 @@ class SimulationResult:
 
     @classmethod
     def read_parquet(cls, path: str | os.PathLike) -> "SimulationResult":
-        """Read a file written by ``to_parquet``."""
-        table = pq.read_table(path)
-        kv = table.schema.metadata or {}
-        if METADATA_KEY not in kv:
-            raise ValueError(f"{path} is not an hposim simulation file: no {METADATA_KEY!r} key-value metadata")
-        metadata = json.loads(kv[METADATA_KEY])
-        trials = pd.DataFrame()
-        if TRIALS_KEY in kv:
-            trials = pq.read_table(io.BytesIO(base64.b64decode(kv[TRIALS_KEY]))).to_pandas()
-        return cls(table.to_pandas(), trials, metadata)
+        """Read a file written by ``to_parquet`` (or a study run's ``results.parquet``)."""
+        run = decode_run(path)
+        return cls(run.results, run.trials, run.metadata)

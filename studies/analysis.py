@@ -10,6 +10,11 @@ from the first report, to the end of the budget). Before a run's first report th
 NaN. Grid index ``i`` of every benchmark is the same fraction of its budget, which is how
 ranks are averaged across benchmarks.
 
+With ``x="evaluations"`` (NePS's x-axis: ``neps.plot`` draws the best loss against the number
+of evaluations) the grid is the number of evaluations (reports) so far instead, from 1 to the
+largest number of reports of a run of the benchmark, and the column ``evaluations`` replaces
+``time``; after its last report a run keeps its final best value, as on the time axis.
+
 Example:
     >>> study = load_study("demo-results/demo")          # doctest: +SKIP
     >>> study.final_table()                               # doctest: +SKIP
@@ -27,10 +32,14 @@ from blackbox_repo.errors import InputError
 from studies.blocks import EARLY_END_REASONS, Blocks, PanelSeeds, complete_blocks, panel_seeds
 from studies.fingerprint import provenance
 from studies.layout import RESULTS, RunIntegrityError, StudyStore
+from studies.run_view import RunResults
 
-__all__ = ["load_study", "StudyResults", "aggregate", "STATS", "interquartile_mean"]
+__all__ = ["load_study", "StudyResults", "aggregate", "STATS", "X_AXES", "check_x_axis", "x_column",
+           "interquartile_mean"]
 
 STATS = ("mean_se", "median_iqr", "iqm")
+#: what trajectories are sampled against: simulated seconds, or the number of evaluations (reports)
+X_AXES = ("time", "evaluations")
 RUN_COLUMNS = ["benchmark", "method", "seed", "status", "metric", "mode", "wall_seconds", "n_trials",
                "n_reports", "best", "final_time", "decision_time_total", "optimum", "worst", "max_time",
                "error", "path", "source", "end_reason", "end_time", "metrics", "modes",
@@ -78,6 +87,23 @@ def _center_bands(m: np.ndarray, stat: str, n_boot: int, ci: float, rng: np.rand
     raise InputError(f"unknown statistic {stat!r}; allowed: {list(STATS)}")
 
 
+def check_x_axis(x: str) -> str:
+    """``x`` if it is one of ``X_AXES``, else an ``InputError`` naming the allowed values.
+
+    Example:
+        >>> check_x_axis("evaluations")
+        'evaluations'
+    """
+    if x not in X_AXES:
+        raise InputError(f"x-axis {x!r} is not valid; allowed: {', '.join(map(repr, X_AXES))}")
+    return x
+
+
+def x_column(traj: pd.DataFrame) -> str:
+    """The x-axis column of a trajectories table: ``evaluations`` or ``time``."""
+    return "evaluations" if "evaluations" in traj.columns else "time"
+
+
 def aggregate(traj: pd.DataFrame, stat: str = "mean_se", value: str = "best", *, n_boot: int = 500,
               ci: float = 0.95, seed: int = 0, fixed_seeds: bool = True) -> pd.DataFrame:
     """Aggregate trajectories over seeds: one row per (benchmark, method, grid point).
@@ -89,6 +115,7 @@ def aggregate(traj: pd.DataFrame, stat: str = "mean_se", value: str = "best", *,
     point: it is NaN until every seed of the (benchmark, method) has a value (a run's last
     value is carried forward after it ends), so a best-so-far aggregate never rises (min) or
     falls (max) because the set of seeds changed. ``n`` is the number of seeds used.
+    The x-axis column (``time`` or ``evaluations``) is the one of ``traj``.
     """
     if stat not in STATS:
         import difflib
@@ -97,11 +124,12 @@ def aggregate(traj: pd.DataFrame, stat: str = "mean_se", value: str = "best", *,
         raise InputError(f"unknown statistic {stat!r}; allowed: {list(STATS)}."
                          + (f" Did you mean {close[0]!r}?" if close else ""))
     rng = np.random.default_rng(seed)
+    xcol = x_column(traj)
     out = []
     for (bench, method), g in traj.groupby(["benchmark", "method"], sort=False, observed=True):
         m = g.pivot(index="seed", columns="step", values=value)
         steps = m.columns.to_numpy()
-        times = g.drop_duplicates("step").set_index("step").loc[steps, "time"].to_numpy()
+        times = g.drop_duplicates("step").set_index("step").loc[steps, xcol].to_numpy()
         values = m.to_numpy(dtype=float)
         c, lo, hi = _center_bands(values, stat, n_boot, ci, rng)
         n = np.sum(~np.isnan(values), axis=0)
@@ -109,10 +137,10 @@ def aggregate(traj: pd.DataFrame, stat: str = "mean_se", value: str = "best", *,
             partial = n < values.shape[0]
             c, lo, hi = (np.where(partial, np.nan, a) for a in (c, lo, hi))
             n = np.where(partial, 0, n)
-        out.append(pd.DataFrame({"benchmark": bench, "method": method, "step": steps, "time": times,
+        out.append(pd.DataFrame({"benchmark": bench, "method": method, "step": steps, xcol: times,
                                  "center": c, "lower": lo, "upper": hi, "n": n}))
     if not out:
-        return pd.DataFrame(columns=["benchmark", "method", "step", "time", "center", "lower", "upper", "n"])
+        return pd.DataFrame(columns=["benchmark", "method", "step", xcol, "center", "lower", "upper", "n"])
     return pd.concat(out, ignore_index=True)
 
 
@@ -170,6 +198,20 @@ class StudyResults:
         """The reports of one run (only ``columns`` when given)."""
         return self._readers[(benchmark, method, int(seed))](columns)
 
+    def run(self, benchmark: str, method: str, seed: int) -> "RunResults":
+        """One run as a ``RunResults`` (``load_run``'s object: ``get_best_result``, the NePS views)."""
+        rows = self.runs[(self.runs["benchmark"] == benchmark) & (self.runs["method"] == method)
+                         & (self.runs["seed"] == int(seed))]
+        if rows.empty:
+            raise InputError(f"no run {benchmark}/{method}/{seed} in study {self.name!r}; runs: "
+                             f"{len(self.runs)} (see .runs)")
+        r = rows.iloc[0]
+        df = self.read_run(benchmark, method, seed) if r["status"] == "done" else None
+        if df is None:
+            df = pd.DataFrame(columns=["trial_id", "fidelity", "time"])
+        meta = {"metric": r["metric"], "mode": r["mode"], "status": r["status"]}
+        return RunResults(df, meta, str(r["path"]))
+
     def reports(self, columns: Sequence[str] | None = None, benchmarks: Sequence[str] | None = None,
                 methods: Sequence[str] | None = None) -> pd.DataFrame:
         """All reports of done runs as one DataFrame with ``benchmark, method, seed`` columns.
@@ -191,13 +233,16 @@ class StudyResults:
         return pd.concat(frames, ignore_index=True)
 
     # ------------------------------------------------------------------ trajectories
-    def trajectories(self, n_points: int = 100, log_x: bool = False) -> pd.DataFrame:
-        """Best-so-far of every done run on a per-benchmark grid of simulated times.
+    def trajectories(self, n_points: int = 100, log_x: bool = False, x: str = "time") -> pd.DataFrame:
+        """Best-so-far of every done run on a per-benchmark grid of simulated times
+        (``x="evaluations"``: of numbers of evaluations, i.e. reports so far).
 
-        Columns: benchmark, method, seed, step (grid index), time (seconds), best (the metric),
-        regret (normalized to [0, 1] when the benchmark's optimum is known, else NaN).
+        Columns: benchmark, method, seed, step (grid index), time (seconds; ``evaluations``
+        instead with ``x="evaluations"``), best (the metric), regret (normalized to [0, 1] when
+        the benchmark's optimum is known, else NaN).
         """
-        key = ("traj", n_points, log_x)
+        check_x_axis(x)
+        key = ("traj", n_points, log_x, x)
         if key in self._cache:
             return self._cache[key]
         frames = []
@@ -218,8 +263,13 @@ class StudyResults:
                 v = np.where(np.isnan(v), np.inf if mode == "min" else -np.inf, v)
                 best = np.minimum.accumulate(v) if mode == "min" else np.maximum.accumulate(v)
                 best = np.where(np.isinf(best), np.nan, best)
-                curves.append((r, t, best))
+                curves.append((r, t if x == "time" else np.arange(1.0, len(t) + 1), best))
             if not curves:
+                continue
+            if x == "evaluations":
+                n_max = float(max((len(t) for _, t, _ in curves), default=1) or 1)
+                grid = np.geomspace(1.0, n_max, n_points) if log_x else np.linspace(1.0, n_max, n_points)
+                frames += self._on_grid(bench, rows, curves, grid, "evaluations")
                 continue
             t_end = np.nanmax([r.max_time if pd.notna(r.max_time) else (t[-1] if len(t) else 0.0)
                                for r, t, _ in curves])
@@ -231,31 +281,39 @@ class StudyResults:
                 grid = np.geomspace(t0, t_end, n_points)
             else:
                 grid = np.linspace(0.0, t_end, n_points)
-            opt = rows["optimum"].dropna()
-            worst = rows["worst"].dropna()
-            for r, t, best in curves:
-                i = np.searchsorted(t, grid, side="right") - 1
-                vals = np.where(i >= 0, best[np.clip(i, 0, None)] if len(best) else np.nan, np.nan)
-                if len(opt) and len(worst) and float(worst.iloc[0]) != float(opt.iloc[0]):
-                    o, w = float(opt.iloc[0]), float(worst.iloc[0])
-                    regret = (vals - o) / (w - o)
-                else:
-                    regret = np.full(len(grid), np.nan)
-                frames.append(pd.DataFrame({"benchmark": bench, "method": r.method, "seed": r.seed,
-                                            "step": np.arange(n_points), "time": grid, "best": vals,
-                                            "regret": regret}))
-        cols = ["benchmark", "method", "seed", "step", "time", "best", "regret"]
+            frames += self._on_grid(bench, rows, curves, grid, "time")
+        cols = ["benchmark", "method", "seed", "step", x, "best", "regret"]
         out = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=cols)
         self._cache[key] = out
         return out
 
+    @staticmethod
+    def _on_grid(bench: str, rows: pd.DataFrame, curves: list, grid: np.ndarray, xcol: str) -> list[pd.DataFrame]:
+        """Each run's best-so-far (``curves``: run, x positions, best) sampled on ``grid``."""
+        opt = rows["optimum"].dropna()
+        worst = rows["worst"].dropna()
+        frames = []
+        for r, t, best in curves:
+            i = np.searchsorted(t, grid, side="right") - 1
+            vals = np.where(i >= 0, best[np.clip(i, 0, None)] if len(best) else np.nan, np.nan)
+            if len(opt) and len(worst) and float(worst.iloc[0]) != float(opt.iloc[0]):
+                o, w = float(opt.iloc[0]), float(worst.iloc[0])
+                regret = (vals - o) / (w - o)
+            else:
+                regret = np.full(len(grid), np.nan)
+            frames.append(pd.DataFrame({"benchmark": bench, "method": r.method, "seed": r.seed,
+                                        "step": np.arange(len(grid)), xcol: grid, "best": vals,
+                                        "regret": regret}))
+        return frames
+
     def aggregate(self, stat: str = "mean_se", value: str = "best", n_points: int = 100,
-                  log_x: bool = False, **kw: Any) -> pd.DataFrame:
-        """Center and band per method over time, over each benchmark's fixed set of seeds.
+                  log_x: bool = False, x: str = "time", **kw: Any) -> pd.DataFrame:
+        """Center and band per method over time (``x="evaluations"``: over the number of
+        evaluations), over each benchmark's fixed set of seeds.
 
         Per benchmark, the seeds are those where every method with a done run there is done
         (``panel_seeds``); the statistic starts once all of them have a first report."""
-        traj = self.trajectories(n_points, log_x)
+        traj = self.trajectories(n_points, log_x, x)
         keep = np.zeros(len(traj), dtype=bool)
         for bench in self.benchmarks:
             panel = self.panel(bench)
@@ -294,17 +352,18 @@ class StudyResults:
         return d.loc[early, cols].reset_index(drop=True)
 
     # ------------------------------------------------------------------ ranks
-    def ranks(self, n_points: int = 100, log_x: bool = False) -> pd.DataFrame:
+    def ranks(self, n_points: int = 100, log_x: bool = False, x: str = "time") -> pd.DataFrame:
         """Rank of each method per benchmark over time (1 = best), averaged over seeds.
 
         Only the blocks of ``blocks()`` count: the (benchmark, seed) pairs where every compared
         method has a done run. At each grid point and block, the methods are ranked by
         best-so-far (ties share the average rank; a run with no report yet ranks last); ranks
-        are then averaged over the benchmark's blocks. Columns: benchmark, method, step, time, rank.
+        are then averaged over the benchmark's blocks. Columns: benchmark, method, step, time
+        (``evaluations`` with ``x="evaluations"``), rank.
         """
-        traj = self.trajectories(n_points, log_x)
+        traj = self.trajectories(n_points, log_x, x)
         if traj.empty:
-            return pd.DataFrame(columns=["benchmark", "method", "step", "time", "rank"])
+            return pd.DataFrame(columns=["benchmark", "method", "step", x, "rank"])
         blocks = self.blocks()
         frames = []
         for bench, g in traj.groupby("benchmark", sort=False):
@@ -319,19 +378,20 @@ class StudyResults:
             score = np.where(np.isnan(score), np.inf, score)
             ranks = pd.DataFrame(score, index=wide.index, columns=wide.columns).rank(axis=1, method="average")
             mean = ranks.groupby(level="step").mean()
-            times = g.drop_duplicates("step").set_index("step")["time"]
+            times = g.drop_duplicates("step").set_index("step")[x]
             long = mean.reset_index().melt(id_vars="step", var_name="method", value_name="rank")
-            long["time"] = times.loc[long["step"]].to_numpy()
+            long[x] = times.loc[long["step"]].to_numpy()
             long.insert(0, "benchmark", bench)
-            frames.append(long[["benchmark", "method", "step", "time", "rank"]])
+            frames.append(long[["benchmark", "method", "step", x, "rank"]])
         if not frames:
-            return pd.DataFrame(columns=["benchmark", "method", "step", "time", "rank"])
+            return pd.DataFrame(columns=["benchmark", "method", "step", x, "rank"])
         return pd.concat(frames, ignore_index=True)
 
-    def average_rank(self, n_points: int = 100, log_x: bool = False) -> pd.DataFrame:
+    def average_rank(self, n_points: int = 100, log_x: bool = False, x: str = "time") -> pd.DataFrame:
         """Rank per method averaged over benchmarks (each over its blocks), against the fraction
-        of the budget (0..1). Every method is averaged over the same benchmarks and blocks."""
-        r = self.ranks(n_points, log_x)
+        of the budget (0..1; with ``x="evaluations"``, of each benchmark's largest number of
+        evaluations). Every method is averaged over the same benchmarks and blocks."""
+        r = self.ranks(n_points, log_x, x)
         if r.empty:
             return pd.DataFrame(columns=["method", "step", "fraction", "rank"])
         out = r.groupby(["method", "step"], sort=False)["rank"].mean().reset_index()

@@ -1,4 +1,4 @@
-"""``hposim study run|presets|status|verify|plot|report|compare|export-tensorboard``.
+"""``hposim study run|presets|status|verify|plot|report|compare|export|export-tensorboard``.
 
 Example:
     >>> from studies.cli import main
@@ -164,7 +164,7 @@ def cmd_plot(args: argparse.Namespace) -> int:
     if study.done.empty:
         raise InputError(f"study {args.path} has no done runs to plot")
     out = args.out or f"{args.path.rstrip('/')}/figures"
-    paths = plot_all(study, out, formats=args.format, log_x=args.log_x, stat=args.stat)
+    paths = plot_all(study, out, formats=args.format, log_x=args.log_x, stat=args.stat, x=args.x_axis)
     from studies.pareto_plots import plot_multi_objective    # hypervolume and Pareto fronts, if any
     paths.update(plot_multi_objective(study, out, formats=args.format, log_x=args.log_x, stat=args.stat,
                                       storage_options=opts))
@@ -181,7 +181,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     _check_out_folder(args.out)
     study = load_study(args.path, opts)
     out = args.out or f"{args.path.rstrip('/')}/report"
-    paths = write_report(study, out, storage_options=opts, stat=args.stat, log_x=args.log_x)
+    paths = write_report(study, out, storage_options=opts, stat=args.stat, log_x=args.log_x, x=args.x_axis)
     print(f"report: {paths['md']}\nhtml:   {paths['html']}\nruns:   {paths['run_status']}\n"
           f"configs: {paths['config_data']}")
     return 0
@@ -215,9 +215,25 @@ def cmd_export_tensorboard(args: argparse.Namespace) -> int:
     if "://" in args.out:
         raise UsageError(f"--out {args.out!r}: TensorBoard event files are written to a local folder; "
                          f"give a local path (and copy it to remote storage afterwards)")
+    if args.trial_curves < 0:
+        raise UsageError(f"--trial-curves {args.trial_curves} is not valid; it must be >= 0 (0: no learning curves)")
     _check_out_folder(args.out)
-    n = export_tensorboard(args.path, args.out, storage_options=_storage_options(args.storage_option))
+    n = export_tensorboard(args.path, args.out, storage_options=_storage_options(args.storage_option),
+                           trial_curves=args.trial_curves)
     print(f"wrote TensorBoard event files for {n} runs into {args.out}; view with: tensorboard --logdir {args.out}")
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from studies.neps_io import export_study
+
+    _check_out_folder(args.out)
+    n = export_study(args.path, args.out, args.format, storage_options=_storage_options(args.storage_option))
+    what = ("five NePS files per run (all_losses_and_configs.txt, best_loss_trajectory.txt, "
+            "best_loss_with_config_trajectory.txt, summary_csv/config_data.csv, summary_csv/run_status.csv)"
+            if args.format == "neps" else
+            "all_losses_and_configs.csv, best_loss_trajectory.csv and run_status.csv")
+    print(f"exported {n} done runs into {args.out}: {what}")
     return 0
 
 
@@ -276,7 +292,10 @@ def register(subparsers: Any) -> None:
         p = sub.add_parser(name, help=helptext)
         p.add_argument("path", help="the study folder <root>/<study> (or a folder of Syne Tune experiments)")
         p.add_argument("--out", default=None, help=f"output folder (default: <study>/{'figures' if name == 'plot' else 'report'})")
-        p.add_argument("--log-x", action="store_true", help="log-scaled time axis")
+        p.add_argument("--log-x", action="store_true", help="log-scaled x-axis")
+        p.add_argument("--x-axis", default="time", choices=["time", "evaluations"],
+                       help="x-axis of the anytime and average-rank figures: simulated time (default) or "
+                            "number of evaluations (reports), as NePS's neps.plot")
         p.add_argument("--stat", default="mean_se", choices=["mean_se", "median_iqr", "iqm"],
                        help="aggregation over seeds for the anytime plot")
         if name == "plot":
@@ -302,8 +321,24 @@ def register(subparsers: Any) -> None:
     _add_storage(p)
     p.set_defaults(func=cmd_verify)
 
-    p = sub.add_parser("export-tensorboard", help="write TensorBoard event files of a study")
+    p = sub.add_parser("export", help="write NePS-style outputs of a study's runs (on demand)",
+                       description="Write NePS's views of every done run: --format neps, one folder per "
+                                   "run <out>/<benchmark>/<method>/<seed>/ with all_losses_and_configs.txt, "
+                                   "best_loss_trajectory.txt, best_loss_with_config_trajectory.txt and "
+                                   "summary_csv/{config_data,run_status}.csv; --format csv, three CSV files "
+                                   "for the whole study (all_losses_and_configs.csv, best_loss_trajectory.csv, "
+                                   "run_status.csv).")
+    p.add_argument("path", help="the study folder <root>/<study> (or a folder of Syne Tune experiments)")
+    p.add_argument("--format", default="neps", choices=["neps", "csv"],
+                   help="neps: NePS's files per run (default); csv: three CSV files for the study")
+    p.add_argument("--out", required=True, help="output folder (any fsspec URL)")
+    _add_storage(p)
+    p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("export-tensorboard", help="write TensorBoard event files of a study (one per run)")
     p.add_argument("path", help="the study folder")
     p.add_argument("--out", required=True, help="the TensorBoard log directory to write")
+    p.add_argument("--trial-curves", type=int, default=5, metavar="N",
+                   help="write the learning curves of each run's N best trials (default 5; 0: none)")
     _add_storage(p)
     p.set_defaults(func=cmd_export_tensorboard)

@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import io
 import json
 import os
 import shutil
@@ -99,7 +98,8 @@ class RunState:
     Example:
         >>> import tempfile, pandas as pd
         >>> store = StudyStore(tempfile.mkdtemp(), "demo")
-        >>> data = to_parquet_bytes(pd.DataFrame({"trial_id": [0], "loss": [0.5]}))
+        >>> from simulator.results import encode_run
+        >>> data = encode_run(pd.DataFrame({"trial_id": [0], "loss": [0.5]}))
         >>> _ = store.write_run("digits", "RS", 0, {"format": RUN_FORMAT, "status": "done"}, data)
         >>> state = store.read_states()[("digits", "RS", 0)]
         >>> state.status, state.metadata["files"][RESULTS]["bytes"] == len(data)
@@ -773,26 +773,3 @@ def _json_default(o: Any) -> Any:
     if isinstance(o, (set, tuple)):
         return list(o)
     return str(o)
-
-
-def to_parquet_bytes(df, metadata: Mapping[str, Any] | None = None, trials=None) -> bytes:
-    """A results DataFrame as Parquet bytes (zstd), in the simulator's file format: ``metadata``
-    as JSON under the key ``hposim`` and the ``trials`` table (Parquet, base64) under
-    ``hposim.trials``, so ``SimulationResult.read_parquet`` reads the file too."""
-    import base64
-
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    table = pa.Table.from_pandas(df, preserve_index=False)
-    kv = dict(table.schema.metadata or {})
-    if metadata is not None:
-        kv[b"hposim"] = json.dumps(metadata, default=_json_default).encode()
-    if trials is not None:
-        tbuf = io.BytesIO()
-        pq.write_table(pa.Table.from_pandas(trials, preserve_index=False), tbuf, compression="zstd")
-        kv[b"hposim.trials"] = base64.b64encode(tbuf.getvalue())
-    table = table.replace_schema_metadata(kv)
-    buf = io.BytesIO()
-    pq.write_table(table, buf, compression="zstd")
-    return buf.getvalue()

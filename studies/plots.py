@@ -16,10 +16,11 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.ticker  # noqa: E402
 import numpy as np  # noqa: E402
 
 from blackbox_repo.errors import InputError  # noqa: E402
-from studies.analysis import StudyResults  # noqa: E402
+from studies.analysis import StudyResults, check_x_axis  # noqa: E402
 from studies.stats import critical_difference  # noqa: E402
 
 __all__ = ["same_curves", "method_colors", "plot_anytime", "plot_average_rank", "plot_final_boxplots",
@@ -105,24 +106,30 @@ def _time_unit(t_max: float) -> tuple[float, str]:
 
 
 def plot_anytime(study: StudyResults, stat: str = "mean_se", log_x: bool = False, value: str = "best",
-                 n_points: int = 100, colors: Mapping[str, Any] | None = None):
-    """Best value so far against simulated time, one panel per benchmark, bands over seeds.
+                 n_points: int = 100, colors: Mapping[str, Any] | None = None, x: str = "time"):
+    """Best value so far against simulated time (``x="evaluations"``: against the number of
+    evaluations, as NePS's ``neps.plot``), one panel per benchmark, bands over seeds.
 
     Each panel aggregates a fixed set of seeds (those where every method shown there is done;
     the curve starts once all of them have reported), says how many, names the methods it
-    does not show and why, and marks with a cross where a run ended before the budget."""
-    agg = study.aggregate(stat, value=value, n_points=n_points, log_x=log_x)
+    does not show and why, and marks with a cross where a run ended before the budget (on the
+    evaluations axis: at its number of evaluations)."""
+    agg = study.aggregate(stat, value=value, n_points=n_points, log_x=log_x, x=x)
     benches = [b for b in study.benchmarks if b in set(agg["benchmark"])]
     methods = study.methods
     colors = colors or method_colors(methods)
     early = study.ended_early()
+    if x == "evaluations":     # a run's end on this axis: its number of reports
+        n_reports = study.runs.set_index(["benchmark", "method", "seed"])["n_reports"]
+        keys = list(zip(early["benchmark"], early["method"], early["seed"]))
+        early = early.assign(end_time=[float(n_reports.get(k, np.nan)) for k in keys])
     rows, cols = _grid(max(1, len(benches)))
     fig, axes = plt.subplots(rows, cols, figsize=(4.6 * cols, 3.7 * rows + 0.9), squeeze=False)
     any_early = False
     for ax, bench in zip(axes.flat, benches):
         g = agg[agg["benchmark"] == bench]
         panel = study.panel(bench)
-        scale, unit = _time_unit(float(g["time"].max()))
+        scale, unit = _time_unit(float(g["time"].max())) if x == "time" else (1.0, "")
         metric, mode = study.metric_of(bench)
         shown = []
         same = same_curves({m: g[g["method"] == m]["center"].to_numpy(dtype=float) for m in methods
@@ -131,7 +138,7 @@ def plot_anytime(study: StudyResults, stat: str = "mean_se", log_x: bool = False
             gm = g[g["method"] == m]
             if gm.empty:
                 continue
-            t = gm["time"].to_numpy() / scale
+            t = gm[x].to_numpy() / scale
             ax.plot(t, gm["center"], color=colors[m], lw=1.8, label=m)
             ax.fill_between(t, gm["lower"], gm["upper"], color=colors[m], alpha=0.18, lw=0)
             shown.append(gm)
@@ -156,9 +163,11 @@ def plot_anytime(study: StudyResults, stat: str = "mean_se", log_x: bool = False
             ax.set_ylim(lo - pad, hi + pad)
         if log_x:
             ax.set_xscale("log")
+        elif x == "evaluations":   # counts up to 10,000s: fewer, whole-number ticks that do not collide
+            ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(nbins=4, integer=True))
         caption = panel.caption() + "".join(f"; same curve: {' = '.join(grp)}" for grp in same)
         ax.set_title(bench + "\n" + _wrap(caption, 4.0, 9.5), fontsize=9.5)
-        ax.set_xlabel(f"simulated time ({unit})")
+        ax.set_xlabel(f"simulated time ({unit})" if x == "time" else "number of evaluations (reports)")
         label = "normalized regret" if value == "regret" else f"best {metric} so far"
         ax.set_ylabel(f"{label} ({'lower' if mode == 'min' or value == 'regret' else 'higher'} is better)",
                       fontsize=9)
@@ -167,20 +176,22 @@ def plot_anytime(study: StudyResults, stat: str = "mean_se", log_x: bool = False
         ax.set_visible(False)
     what = "Normalized regret (0 = best value in the table, 1 = worst)" if value == "regret" else \
         "Anytime performance"
-    fig.suptitle(f"{what}; {STAT_LABELS.get(stat, stat)} over each panel's fixed set of seeds", fontsize=12)
+    title = _wrap(f"{what}; {STAT_LABELS.get(stat, stat)} over each panel's fixed set of seeds",
+                  fig.get_figwidth() - 0.3, 12)      # a one-panel figure is narrower than the title
+    fig.suptitle(title, fontsize=12)
     extra = [(plt.Line2D([], [], color="dimgray", marker="x", lw=0, ms=7, mew=1.8), EARLY_LABEL)] if any_early else []
     legend_h = _legend_below(fig, methods, colors, extra)
-    _layout(fig, 0.45, legend_h)
+    _layout(fig, 0.25 + 0.22 * (title.count("\n") + 1), legend_h)
     return fig
 
 
 def plot_average_rank(study: StudyResults, log_x: bool = False, n_points: int = 100,
-                      colors: Mapping[str, Any] | None = None):
+                      colors: Mapping[str, Any] | None = None, x: str = "time"):
     """Rank averaged over benchmarks and their blocks, against the fraction of the budget.
 
     Only (benchmark, seed) blocks where every compared method has a done run count; the
     figure says how many and what was left out."""
-    ar = study.average_rank(n_points=n_points, log_x=log_x)
+    ar = study.average_rank(n_points=n_points, log_x=log_x, x=x)
     blocks = study.blocks()
     if ar.empty:
         raise ValueError(f"no (benchmark, seed) block where every method has a done run: {blocks.note()}")
@@ -196,7 +207,8 @@ def plot_average_rank(study: StudyResults, log_x: bool = False, n_points: int = 
         if not g.empty:
             label = m + (f" (= {', '.join(o for o in same[m] if o != m)})" if m in same else "")
             ax.plot(100 * g["fraction"], g["rank"], color=colors[m], lw=2, label=label)
-    ax.set_xlabel("budget used (% of each benchmark's simulated time" + (", log grid)" if log_x else ")"))
+    what = "simulated time" if x == "time" else "largest number of evaluations"
+    ax.set_xlabel(f"budget used (% of each benchmark's {what}" + (", log grid)" if log_x else ")"))
     ax.set_ylabel("average rank (1 = best)")
     ax.set_ylim(0.9, max(1, len(methods)) + 0.1)
     ax.set_xlim(0, 100)
@@ -346,18 +358,20 @@ def save_figure(fig, out: str, name: str, formats: Sequence[str] = ("png", "pdf"
 
 def plot_all(study: StudyResults, out: str, *, formats: Sequence[str] = ("png", "pdf"), log_x: bool = False,
              stat: str = "mean_se", storage_options: Mapping[str, Any] | None = None,
-             figures: Sequence[str] = FIGURES) -> dict[str, list[str]]:
+             figures: Sequence[str] = FIGURES, x: str = "time") -> dict[str, list[str]]:
     """Every figure of the study into ``out``; returns figure name -> written paths.
 
-    A figure that cannot be drawn (e.g. a critical-difference diagram with one method) is
-    left out with a warning."""
+    ``x``: the x-axis of the anytime and average-rank figures, ``"time"`` (simulated) or
+    ``"evaluations"`` (number of reports). A figure that cannot be drawn (e.g. a
+    critical-difference diagram with one method) is left out with a warning."""
     import warnings
 
+    check_x_axis(x)
     colors = method_colors(study.methods)
     makers = {
-        "anytime": lambda: plot_anytime(study, stat=stat, log_x=log_x, colors=colors),
-        "anytime_regret": lambda: plot_anytime(study, stat=stat, log_x=log_x, value="regret", colors=colors),
-        "average_rank": lambda: plot_average_rank(study, log_x=log_x, colors=colors),
+        "anytime": lambda: plot_anytime(study, stat=stat, log_x=log_x, colors=colors, x=x),
+        "anytime_regret": lambda: plot_anytime(study, stat=stat, log_x=log_x, value="regret", colors=colors, x=x),
+        "average_rank": lambda: plot_average_rank(study, log_x=log_x, colors=colors, x=x),
         "final_boxplots": lambda: plot_final_boxplots(study, colors=colors),
         "critical_difference": lambda: plot_critical_difference(study, colors=colors),
         "decision_time": lambda: plot_decision_time(study, colors=colors),

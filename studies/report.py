@@ -3,7 +3,8 @@ base64), the figures (PNG + PDF), and NePS-style summary CSVs.
 
 Files written into ``out`` (any fsspec URL; default ``<study>/report``):
 ``report.md``, ``report.html``, ``figures/*.png|pdf``, ``final_table.csv``,
-``run_status.csv`` (per run: status, trials, best metric, failed trials, wall time, error)
+``run_status.csv`` (per run: status, trials, best metric, failed trials, wall time, error, and
+NePS's best loss, best configuration id and best configuration; ``studies.neps_io``)
 and ``config_data.csv`` (every evaluated configuration with its last report, sorted by the
 metric, best first, per benchmark).
 
@@ -24,8 +25,9 @@ import numpy as np
 import pandas as pd
 
 from blackbox_repo.errors import InputError
-from studies.analysis import StudyResults, load_study
+from studies.analysis import StudyResults, check_x_axis, load_study
 from studies.fingerprint import RESULTS_SEMANTICS_VERSION, Provenance, run_settings, settings_sha256, version_flags
+from studies.neps_io import run_status_table
 from studies.plots import plot_all
 
 __all__ = ["write_report", "run_status_table", "config_data_table", "final_table_display", "report_warnings",
@@ -43,22 +45,6 @@ FIGURE_CAPTIONS = {
                            "significantly different (Nemenyi).",
     "decision_time": "Wall-clock time the optimizer spent deciding (per decision and per run).",
 }
-
-
-def run_status_table(study: StudyResults) -> pd.DataFrame:
-    """Per run: benchmark, method, seed, status, trials, reports, best metric, failed trials, wall time, error."""
-    rows = []
-    for r in study.runs.itertuples(index=False):
-        failed_trials = np.nan
-        if r.status == "done":
-            df = study.read_run(r.benchmark, r.method, r.seed, ["decision"])
-            if df is not None and "decision" in df:
-                failed_trials = int((df["decision"].astype(str) == "failed").sum())
-        rows.append({"benchmark": r.benchmark, "method": r.method, "seed": r.seed, "status": r.status,
-                     "metric": r.metric, "mode": r.mode, "n_trials": r.n_trials, "n_reports": r.n_reports,
-                     "best": r.best, "failed_trials": failed_trials, "simulated_time": r.final_time,
-                     "wall_seconds": r.wall_seconds, "error": r.error})
-    return pd.DataFrame(rows)
 
 
 def config_data_table(study: StudyResults) -> pd.DataFrame:
@@ -255,8 +241,10 @@ def _html_table(df: pd.DataFrame, bold: np.ndarray | None = None) -> str:
 
 def write_report(study: "StudyResults | str", out: str | None = None, *,
                  storage_options: Mapping[str, Any] | None = None, stat: str = "mean_se",
-                 log_x: bool = False, formats: Sequence[str] = ("png", "pdf")) -> dict[str, str]:
-    """Write the report of ``study`` (a ``StudyResults`` or a study folder URL) into ``out``."""
+                 log_x: bool = False, formats: Sequence[str] = ("png", "pdf"), x: str = "time") -> dict[str, str]:
+    """Write the report of ``study`` (a ``StudyResults`` or a study folder URL) into ``out``;
+    ``x``: the x-axis of the anytime and average-rank figures (``"time"`` or ``"evaluations"``)."""
+    check_x_axis(x)
     source = study if isinstance(study, str) else None
     if isinstance(study, str):
         study = load_study(study, storage_options)
@@ -285,7 +273,7 @@ def write_report(study: "StudyResults | str", out: str | None = None, *,
         if study.runs["optimum"].notna().any():
             names.insert(1, "anytime_regret")
         figures = plot_all(study, f"{str(out).rstrip('/')}/figures", formats=formats, log_x=log_x, stat=stat,
-                           storage_options=storage_options, figures=names)
+                           storage_options=storage_options, figures=names, x=x)
         figures.update(_multi_objective_figures(study, str(out), formats, log_x, stat, storage_options))
         table = final_table_display(study)
 
@@ -318,6 +306,9 @@ def write_report(study: "StudyResults | str", out: str | None = None, *,
         for name, files in figures.items():
             png = next((f for f in files if f.endswith(".png")), None)
             caption = FIGURE_CAPTIONS.get(name, name)
+            if x == "evaluations" and name in ("anytime", "anytime_regret", "average_rank"):
+                caption = caption.replace("against simulated time", "against the number of evaluations "
+                                          "(reports)").replace("over time", "over the number of evaluations")
             md += [f"### {name.replace('_', ' ')}", "", caption, ""]
             h += [f"<h3>{html.escape(name.replace('_', ' '))}</h3>", f"<p>{html.escape(caption)}</p>"]
             if png:
@@ -338,7 +329,7 @@ def write_report(study: "StudyResults | str", out: str | None = None, *,
         md += ["## Spec", "", "```yaml", study.spec.rstrip(), "```", ""]
         h += ["<h2>Spec</h2>", f"<pre>{html.escape(study.spec)}</pre>"]
     md += ["## Files", "", "- `run_status.csv`: one row per run (status, trials, best metric, failed trials, "
-           "wall time, error)", "- `config_data.csv`: every evaluated configuration with its last report, "
+           "wall time, error, best loss, best configuration id and best configuration)", "- `config_data.csv`: every evaluated configuration with its last report, "
            "best first", "- `final_table.csv`: the final table with medians, regret, ranks", ""]
     paths["md"] = put("report.md", "\n".join(md).encode())
     style = ("body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}"

@@ -1,9 +1,11 @@
 """One run, browsable the way Ray Tune users expect.
 
-``load_run(path)`` opens ``<root>/<study>/<benchmark>/<method>/<seed>`` (any fsspec URL) and
-returns a ``RunResults``: ``get_best_result(metric, mode, scope)``, ``get_dataframe(...)``
-(last report per trial, or the best one by a metric), each trial's ``metrics_dataframe``,
-``errors`` and the best trial's ``config``.
+``load_run(path)`` opens ``<root>/<study>/<benchmark>/<method>/<seed>`` (any fsspec URL), or a
+single-run Parquet file written by ``hposim simulate --out`` (or a run's ``results.parquet``),
+and returns a ``RunResults``: ``get_best_result(metric, mode, scope)`` with Ray Tune's scopes
+(``SCOPES``), ``get_dataframe(...)`` (last report per trial, or the best one by a metric), each
+trial's ``metrics_dataframe`` and ``path``, ``errors`` and the best trial's ``config``; and the
+NePS views ``all_losses_and_configs()``, ``best_loss_trajectory()`` and ``status_summary()``.
 
 Example:
     >>> run = load_run("demo-results/demo/mlp-digits/ASHA/0")     # doctest: +SKIP
@@ -12,7 +14,6 @@ Example:
 """
 from __future__ import annotations
 
-import io
 import json
 from dataclasses import dataclass
 from typing import Any, Iterator, Mapping
@@ -22,13 +23,18 @@ import numpy as np
 import pandas as pd
 
 from blackbox_repo.errors import InputError
+from simulator.results import decode_run
 from studies.layout import METADATA, RESULTS, RunIntegrityError, results_problem
 
-__all__ = ["load_run", "RunResults", "TrialResult", "RUN_BOOKKEEPING_COLUMNS", "NotARunError"]
+__all__ = ["load_run", "RunResults", "TrialResult", "RUN_BOOKKEEPING_COLUMNS", "NotARunError", "SCOPES"]
+
+#: ``get_best_result(scope=...)``: what of each trial's reports is compared (as in Ray Tune)
+SCOPES = ("last", "all", "avg", "last-5-avg", "last-10-avg")
 
 
 class NotARunError(InputError, FileNotFoundError):
-    """``load_run`` was given a folder that holds no run (no ``metadata.json``)."""
+    """``load_run`` was given a folder that holds no run (no ``metadata.json``), or a file that
+    is not an hposim run file."""
 
 
 #: results columns that are neither hyperparameters nor objectives
@@ -38,10 +44,11 @@ RUN_BOOKKEEPING_COLUMNS = ("trial_id", "fidelity", "time", "worker", "decision",
 
 @dataclass
 class TrialResult:
-    """One trial (like Ray Tune's ``Result``): its config, chosen metrics, history and error.
+    """One trial (like Ray Tune's ``Result``): its config, chosen metrics, history, error and path.
 
     ``metrics`` is the report selected by the query that returned this trial (its last
-    report, or its best one); ``metrics_dataframe`` holds every report of the trial.
+    report, or its best one); ``metrics_dataframe`` holds every report of the trial; ``path``
+    is the run's folder or file (a trial has no folder of its own).
 
     Example:
         >>> import pandas as pd
@@ -61,6 +68,7 @@ class TrialResult:
     metrics_dataframe: pd.DataFrame
     status: str
     error: str | None = None
+    path: str = ""
 
     def __repr__(self) -> str:
         return f"TrialResult(trial_id={self.trial_id}, status={self.status!r}, config={self.config})"
@@ -129,7 +137,7 @@ class RunResults:
         if status == "failed":
             error = (f"trial {trial_id} failed at {self.metadata.get('benchmark_info', {}).get('fidelity_name', 'fidelity')}"
                      f"={_py(rows['fidelity'].iloc[-1])}: the blackbox has no value (NaN) there")
-        return TrialResult(int(trial_id), config, metrics, rows.reset_index(drop=True), status, error)
+        return TrialResult(int(trial_id), config, metrics, rows.reset_index(drop=True), status, error, self.path)
 
     # ------------------------------------------------------------------ Ray-Tune-like queries
     def _metric_mode(self, metric: str | None, mode: str | None) -> tuple[str, str]:
@@ -163,15 +171,27 @@ class RunResults:
 
     def get_best_result(self, metric: str | None = None, mode: str | None = None,
                         scope: str = "last") -> TrialResult:
-        """The best trial by ``metric``: compared on each trial's last report (``scope="last"``)
-        or on its best report (``scope="all"``). ``metrics`` is that report."""
-        if scope not in ("last", "all"):
-            raise InputError(f"scope {scope!r} is not valid; allowed: 'last' or 'all'")
+        """The best trial by ``metric``, comparing per trial (as Ray Tune's ``scope``): its last
+        report (``"last"``), its best report (``"all"``), the mean of all its reports
+        (``"avg"``) or of its last 5 or 10 (``"last-5-avg"``, ``"last-10-avg"``; NaNs ignored).
+        ``metrics`` is the trial's best report for ``"all"``, else its last report."""
+        if scope not in SCOPES:
+            import difflib
+
+            close = difflib.get_close_matches(str(scope), SCOPES, n=1)
+            raise InputError(f"scope {scope!r} is not valid; allowed: {', '.join(map(repr, SCOPES))}"
+                             + (f". Did you mean {close[0]!r}?" if close else ""))
         metric, mode = self._metric_mode(metric, mode)
-        table = self.get_dataframe() if scope == "last" else self.get_dataframe(metric, mode)
+        table = self.get_dataframe() if scope != "all" else self.get_dataframe(metric, mode)
         if table.empty:
             raise InputError(f"run {self.path or ''} has no reports")
-        v = table[metric].to_numpy(dtype=float)
+        if scope.endswith("avg"):
+            window = len(self.results) if scope == "avg" else int(scope.split("-")[1])
+            per_trial = self.results.groupby("trial_id", sort=True).tail(window)
+            with np.errstate(all="ignore"):
+                v = per_trial.groupby("trial_id", sort=True)[metric].mean().to_numpy(dtype=float)
+        else:
+            v = table[metric].to_numpy(dtype=float)
         if not np.isfinite(v).any():
             raise InputError(f"no trial of run {self.path} reported a finite {metric!r}")
         i = int(np.nanargmin(v) if mode == "min" else np.nanargmax(v))
@@ -179,6 +199,59 @@ class RunResults:
         rows = self.results[self.results["trial_id"] == tid]
         row = rows[rows["time"] == table["time"].iloc[i]].iloc[-1] if "time" in rows else rows.iloc[-1]
         return self.trial(tid, row)
+
+    # ------------------------------------------------------------------ NePS-like views
+    def all_losses_and_configs(self, metric: str | None = None, mode: str | None = None) -> pd.DataFrame:
+        """Every evaluation (report) in time order, as NePS's ``all_losses_and_configs``:
+        ``evaluation`` (1, 2, ...), ``config_id`` (the trial id), ``fidelity``, ``time``,
+        ``loss`` (the metric, negated in ``max`` mode so that lower is better; NaN when the
+        evaluation failed), the metric columns, ``decision``, and ``config.<name>`` per
+        hyperparameter."""
+        metric, mode = self._metric_mode(metric, mode)
+        df = self.results.sort_values("time", kind="stable") if "time" in self.results else self.results
+        v = df[metric].to_numpy(dtype=float)
+        out = pd.DataFrame({"evaluation": np.arange(1, len(df) + 1), "config_id": df["trial_id"].to_numpy()})
+        for c in ("fidelity", "time"):
+            if c in df:
+                out[c] = df[c].to_numpy()
+        out["loss"] = v if mode == "min" else -v
+        for c in self.metric_columns:
+            out[c] = df[c].to_numpy()
+        if "decision" in df:
+            out["decision"] = df["decision"].astype(str).to_numpy()
+        for c in self.config_columns:
+            out[f"config.{c}"] = df[c].to_numpy()
+        return out
+
+    def best_loss_trajectory(self, metric: str | None = None, mode: str | None = None) -> pd.DataFrame:
+        """The evaluations that improved the best loss so far (NePS's ``best_loss_trajectory``),
+        with the columns of ``all_losses_and_configs``."""
+        table = self.all_losses_and_configs(metric, mode)
+        loss = table["loss"].to_numpy(dtype=float)
+        best_before = np.minimum.accumulate(np.concatenate([[np.inf], np.where(np.isnan(loss), np.inf, loss)]))[:-1]
+        return table[loss < best_before].reset_index(drop=True)
+
+    def status_summary(self, metric: str | None = None, mode: str | None = None) -> dict[str, Any]:
+        """What ``neps.status`` reports, under NePS's names: ``num_evaluated_configs`` (trials),
+        ``num_evaluations`` (reports), ``num_error`` (failed trials), ``best_loss``,
+        ``best_config_id`` and ``best_config``; plus ``metric``, ``mode`` and ``best_value``
+        (the metric itself, not negated)."""
+        metric, mode = self._metric_mode(metric, mode)
+        df = self.results
+        if "time" in df and not df["time"].is_monotonic_increasing:
+            df = df.iloc[np.argsort(df["time"].to_numpy(dtype=float), kind="stable")]
+        failed = df.loc[df["decision"].astype(str) == "failed", "trial_id"].nunique() if "decision" in df else 0
+        out: dict[str, Any] = {"metric": metric, "mode": mode, "num_evaluated_configs": len(self),
+                               "num_evaluations": len(df), "num_error": int(failed), "best_loss": np.nan,
+                               "best_value": np.nan, "best_config_id": None, "best_config": None}
+        v = df[metric].to_numpy(dtype=float)
+        loss = v if mode == "min" else -v
+        if np.isfinite(loss).any():
+            i = int(np.nanargmin(loss))
+            row = df.iloc[i]
+            out.update(best_loss=float(loss[i]), best_value=float(v[i]), best_config_id=int(row["trial_id"]),
+                       best_config={c: _py(row[c]) for c in self.config_columns})
+        return out
 
     @property
     def config(self) -> dict:
@@ -215,18 +288,21 @@ def _py(v: Any) -> Any:
 
 
 def load_run(path: str, storage_options: Mapping[str, Any] | None = None) -> RunResults:
-    """Open one run folder (``.../<benchmark>/<method>/<seed>``) on any fsspec URL."""
+    """Open one run: a study run folder (``.../<benchmark>/<method>/<seed>``) or a single-run
+    Parquet file (``hposim simulate --out run.parquet``, or a run's ``results.parquet``), on any
+    fsspec URL."""
     fs, p = fsspec.core.url_to_fs(str(path).rstrip("/"), **dict(storage_options or {}))
+    if fs.isfile(p):
+        return _load_run_file(fs, p, str(path))
     try:
         meta = json.loads(fs.cat_file(f"{p}/{METADATA}"))
     except FileNotFoundError:
         raise NotARunError(f"{path} is not a run folder: no {METADATA} (expected "
-                                f"<root>/<study>/<benchmark>/<method>/<seed>)") from None
+                           f"<root>/<study>/<benchmark>/<method>/<seed>, or a run file written by "
+                           f"'hposim simulate --out')") from None
     except ValueError as e:
         raise RunIntegrityError(f"{path}/{METADATA} is corrupt: {e}") from None
     if meta.get("status") == "done":
-        import pyarrow.parquet as pq
-
         try:
             data = fs.cat_file(f"{p}/{RESULTS}")
         except FileNotFoundError:
@@ -234,7 +310,19 @@ def load_run(path: str, storage_options: Mapping[str, Any] | None = None) -> Run
         problem = results_problem(meta, data)
         if problem:
             raise RunIntegrityError(f"run {path} is corrupt: {problem}; 'hposim study run' recomputes it")
-        results = pq.read_table(io.BytesIO(data)).to_pandas()
+        results = decode_run(data, f"{path}/{RESULTS}").results
     else:
         results = pd.DataFrame(columns=["trial_id", "fidelity", "time"])
     return RunResults(results, meta, str(path))
+
+
+def _load_run_file(fs: Any, p: str, path: str) -> RunResults:
+    """A run from its Parquet file alone: the metadata is the one stored in the file."""
+    data = fs.cat_file(p)
+    try:
+        run = decode_run(data, path)
+    except Exception as e:   # not Parquet at all (pyarrow's errors), or Parquet without hposim's key
+        raise NotARunError(f"{path} is not an hposim run file ({type(e).__name__}: {e}); give a file "
+                           f"written by 'hposim simulate --out' or a run folder") from None
+    meta = {"status": "done", **run.metadata}
+    return RunResults(run.results, meta, path)

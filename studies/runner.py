@@ -31,10 +31,11 @@ from typing import Any, Callable, Iterator, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from simulator.results import encode_run
 from studies.engines import check_engine, map_unordered
 from studies.fingerprint import (STALE_POLICIES, Provenance, StaleRunsError, fingerprint, format_stale_groups,
                                  provenance, stale_groups)
-from studies.layout import RUN_FORMAT, RUN_FORMAT_VERSION, StudyStore, to_parquet_bytes
+from studies.layout import RUN_FORMAT, RUN_FORMAT_VERSION, StudyStore
 from studies.progress import Progress
 from blackbox_repo.errors import InputError
 from studies.spec import MAX_RUNS, RunSpec, Study, load_study_spec
@@ -287,7 +288,7 @@ def _compute_one(store: StudyStore, run: RunSpec, run_fn: RunFunction) -> RunOut
         meta.update(run_meta)
         meta["summary"] = _summarize(results, run_meta.get("metric", run.metric), run_meta.get("mode", run.mode))
         meta.update(status="done", wall_seconds=wall, finished=time.time())
-        data = to_parquet_bytes(results, run_meta.get("simulation", {}), trials)
+        data = encode_run(results, trials, run_meta.get("simulation", {}))
         store.write_run(run.benchmark, run.method, run.seed, meta, data)
         s = meta["summary"]
         return RunOutcome(run.benchmark, run.method, run.seed, "done", wall,

@@ -3,7 +3,7 @@
 A Syne Tune experiment folder holds ``metadata.json`` (``metric_names``, ``metric_mode``,
 ``scheduler_name``, ``entrypoint``, ``st_tuner_creation_timestamp``, plus whatever was passed
 as ``metadata=`` to the Tuner, e.g. ``algorithm``, ``benchmark``, ``seed``) and
-``results.csv.zip`` (one row per report: ``trial_id``, ``st_tuner_time``, ``config_<name>``
+``results.csv.zip`` or ``results.csv.gz`` (``SYNE_TUNE_RESULTS_FILES``; one row per report: ``trial_id``, ``st_tuner_time``, ``config_<name>``
 columns, the metrics, ``st_worker_iter``, ``st_decision``, ...).
 
 Each experiment becomes one run: method = ``algorithm`` (else ``scheduler_name``), benchmark
@@ -28,16 +28,20 @@ import pandas as pd
 
 from blackbox_repo.errors import InputError
 
-__all__ = ["is_syne_tune_path", "load_syne_tune", "read_experiment", "SYNE_TUNE_RESULTS"]
+__all__ = ["is_syne_tune_path", "load_syne_tune", "read_experiment", "SYNE_TUNE_RESULTS",
+           "SYNE_TUNE_RESULTS_FILES"]
 
 SYNE_TUNE_RESULTS = "results.csv.zip"
+#: the results file names Syne Tune writes, with their compression (the first found is read)
+SYNE_TUNE_RESULTS_FILES = {"results.csv.zip": "zip", "results.csv.gz": "gzip"}
 SYNE_TUNE_METADATA = "metadata.json"
 
 
 def _experiment_dirs(fs: Any, path: str) -> list[str]:
-    if fs.exists(f"{path}/{SYNE_TUNE_RESULTS}"):
+    if any(fs.exists(f"{path}/{name}") for name in SYNE_TUNE_RESULTS_FILES):
         return [path]
-    found = fs.glob(f"{path}/*/{SYNE_TUNE_RESULTS}") + fs.glob(f"{path}/*/*/{SYNE_TUNE_RESULTS}")
+    found = [p for name in SYNE_TUNE_RESULTS_FILES
+             for p in fs.glob(f"{path}/*/{name}") + fs.glob(f"{path}/*/*/{name}")]
     return sorted({p.rsplit("/", 1)[0] for p in found})
 
 
@@ -56,9 +60,11 @@ def read_experiment(fs: Any, path: str) -> tuple[dict, pd.DataFrame]:
     """``(metadata, results)`` of one Syne Tune experiment folder, as Syne Tune wrote them."""
     with fs.open(f"{path}/{SYNE_TUNE_METADATA}", "rb") as f:
         meta = json.load(f)
-    with fs.open(f"{path}/{SYNE_TUNE_RESULTS}", "rb") as f:
-        df = pd.read_csv(f, compression="zip")
-    return meta, df
+    for name, compression in SYNE_TUNE_RESULTS_FILES.items():
+        if fs.exists(f"{path}/{name}"):
+            with fs.open(f"{path}/{name}", "rb") as f:
+                return meta, pd.read_csv(f, compression=compression)
+    raise InputError(f"{path} holds no results file; expected one of {list(SYNE_TUNE_RESULTS_FILES)}")
 
 
 def _metric_mode(meta: dict, df: pd.DataFrame) -> tuple[str, str]:

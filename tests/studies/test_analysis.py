@@ -100,3 +100,22 @@ def test_load_run_ray_tune_style(study_path):
     assert run.errors == [] and run.num_terminated == 10
     with pytest.raises(ValueError, match="Did you mean 'valid_error'"):
         run.get_best_result(metric="valid_eror")
+
+
+def test_trajectory_by_number_of_evaluations(study_path):
+    st = load_study(study_path)
+    traj = st.trajectories(n_points=30, x="evaluations")
+    assert "time" not in traj and traj["evaluations"].min() == 1 and traj["evaluations"].max() == 30
+    raw = fake_run(Study.from_dict(fake_study_dict(seeds=4, max_trials=10)).runs()[0])[0]
+    one = traj[(traj.benchmark == "b1") & (traj.method == "A") & (traj.seed == 0)]
+    for n, b in zip(one["evaluations"], one["best"]):
+        assert b == pytest.approx(raw["valid_error"].iloc[:int(n)].min())
+    agg = st.aggregate("mean_se", n_points=30, x="evaluations")
+    assert list(agg.columns) == ["benchmark", "method", "step", "evaluations", "center", "lower", "upper", "n"]
+    assert (np.diff(agg[(agg.benchmark == "b1") & (agg.method == "A")]["center"]) <= 1e-12).all()
+    ranks = st.ranks(n_points=30, x="evaluations")
+    assert "evaluations" in ranks and set(ranks["method"]) == {"A", "B"}
+    log = st.trajectories(n_points=10, log_x=True, x="evaluations")
+    assert np.allclose(np.diff(np.log(log["evaluations"].unique())), np.log(30) / 9)
+    with pytest.raises(ValueError, match="x-axis 'evals' is not valid; allowed: 'time', 'evaluations'"):
+        st.trajectories(x="evals")

@@ -41,11 +41,15 @@ def test_run_status_plot_report_compare_export(tmp_path, toy_blackboxes, capsys)
     assert code in (0, 1) and "vs baseline ASHA" in capsys.readouterr().out
     assert main(["study", "export-tensorboard", f"{root}/sim", "--out", str(tmp_path / "tb")]) == 0
     events = list((tmp_path / "tb" / "t1" / "RS" / "seed-0").rglob("events.out.tfevents.*"))
-    assert len(events) > 2
-    _check_tfrecord(events[0].read_bytes())
+    assert len(events) == 1                                       # one event file per run
+    assert len([p for p in (tmp_path / "tb").rglob("*") if p.is_file()]) == 24
+    tags = _check_tfrecord(events[0].read_bytes())
+    assert {"incumbent/valid_error", "trials/valid_error", "trials/fidelity", "hparam/best_valid_error",
+            "hparam/n_trials"} <= tags
+    assert sum(t.startswith("trial-") and t.endswith("/valid_error") for t in tags) == 5   # 5 best trials' curves
 
 
-def _check_tfrecord(data: bytes) -> None:
+def _check_tfrecord(data: bytes) -> set[str]:
     """Every record's length and data CRCs are valid (what TensorBoard checks when reading)."""
     from tensorboardX.proto import event_pb2
     from tensorboardX.record_writer import masked_crc32c
@@ -63,6 +67,7 @@ def _check_tfrecord(data: bytes) -> None:
         i += 16 + length
         n += 1
     assert n >= 2 and tags
+    return tags
 
 
 class _FailsInTheRun(RandomSearch):

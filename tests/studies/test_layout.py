@@ -9,7 +9,8 @@ import sys
 
 import pandas as pd
 
-from studies.layout import RESULTS, RUN_FORMAT, StudyStore, to_parquet_bytes
+from simulator.results import encode_run
+from studies.layout import RESULTS, RUN_FORMAT, StudyStore
 
 
 def _dead_pid() -> int:
@@ -20,7 +21,7 @@ def _dead_pid() -> int:
 
 def test_a_replacement_killed_between_its_renames_restores_the_old_run(tmp_path):
     store = StudyStore(str(tmp_path), "s")
-    data = to_parquet_bytes(pd.DataFrame({"trial_id": [0], "loss": [0.5]}))
+    data = encode_run(pd.DataFrame({"trial_id": [0], "loss": [0.5]}))
     store.write_run("b", "A", 0, {"format": RUN_FORMAT, "status": "done", "tag": "old"}, data)
     store.write_run("b", "A", 1, {"format": RUN_FORMAT, "status": "done", "tag": "old"}, data)
     parent = tmp_path / "s" / "b" / "A"

@@ -54,3 +54,20 @@ def test_unreadable_experiment_is_skipped_with_warning(tmp_path):
     with pytest.warns(UserWarning, match="broken"):
         st = load_study(str(tmp_path / "st"))
     assert len(st.runs) == 2
+
+
+def test_results_csv_gz_folders_read_like_csv_zip(tmp_path):
+    """Syne Tune writes ``results.csv.gz`` too: the same experiment in either file reads the same."""
+    for name in ("RandomSearch-seed0", "ASHA-seed0"):
+        src = DATA / name
+        dst = tmp_path / "gz" / name
+        dst.mkdir(parents=True)
+        shutil.copy(src / "metadata.json", dst / "metadata.json")
+        pd.read_csv(src / "results.csv.zip").to_csv(dst / "results.csv.gz", index=False, compression="gzip")
+    assert is_syne_tune_path(str(tmp_path / "gz")) and is_syne_tune_path(str(tmp_path / "gz" / "ASHA-seed0"))
+    gz, zipped = load_study(str(tmp_path / "gz")), load_study(str(DATA))
+    assert sorted(gz.methods) == ["ASHA", "RandomSearch"] and len(gz.runs) == 2
+    for method in ("ASHA", "RandomSearch"):
+        pd.testing.assert_frame_equal(gz.read_run("quadratic", method, 0), zipped.read_run("quadratic", method, 0))
+    cols = ["benchmark", "method", "seed", "n_trials", "n_reports", "best"]
+    pd.testing.assert_frame_equal(gz.runs[cols], zipped.runs[cols])
