@@ -119,8 +119,13 @@ def _key_value(v: Any) -> Any:
     return v
 
 
-def _row_key(values: Sequence[Any]) -> tuple:
-    """Hashable key of one configuration: numbers compare by value (1 == 1.0)."""
+def row_key(values: Sequence[Any]) -> tuple:
+    """Hashable key of one configuration: numbers compare by value (1 == 1.0).
+
+    Example:
+        >>> row_key([1, "a"]) == row_key([1.0, "a"])
+        True
+    """
     plain = _PLAIN_KEY_TYPES
     return tuple([v if type(v) in plain else _key_value(v) for v in values])
 
@@ -226,12 +231,14 @@ class TabularBlackbox(Blackbox):
                 f"x {o} objectives {self.objectives_names})")
 
     # ------------------------------------------------------------------ lookup
-    def _lookup(self) -> dict[tuple, int]:
+    def row_index(self) -> dict[tuple, int]:
+        """``{row_key(values): row}`` of every tabulated configuration (built once; duplicates:
+        the first row)."""
         if self._index is None:
             cols = [self.hyperparameters[c].tolist() for c in self.hyperparameters.columns]
             index: dict[tuple, int] = {}
             for i, row in enumerate(zip(*cols)):
-                index.setdefault(_row_key(row), i)
+                index.setdefault(row_key(row), i)
             self._index = index
         return self._index
 
@@ -242,8 +249,8 @@ class TabularBlackbox(Blackbox):
         if missing:
             raise BlackboxError(
                 f"configuration {dict(config)!r} lacks hyperparameters {missing}; expected {names}")
-        key = _row_key([config[k] for k in names])
-        i = self._lookup().get(key)
+        key = row_key([config[k] for k in names])
+        i = self.row_index().get(key)
         if i is not None:
             return i
         raise BlackboxError(self._missing_config_message(config))
@@ -252,7 +259,7 @@ class TabularBlackbox(Blackbox):
         parts = []
         for k in self.hyperparameters.columns:
             tabulated = self.tabulated_values(k)
-            if _row_key([config[k]]) not in {_row_key([v]) for v in tabulated.values}:
+            if row_key([config[k]]) not in {row_key([v]) for v in tabulated.values}:
                 parts.append(f"'{k}'={config[k]!r} is not tabulated; nearest valid values: "
                              f"{nearest_values(tabulated, config[k])}")
         if parts:

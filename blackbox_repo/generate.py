@@ -57,7 +57,7 @@ import pandas as pd
 from joblib import Parallel, delayed
 from tqdm.auto import tqdm
 
-from blackbox_repo.blackbox import BlackboxError, TabularBlackbox, _row_key
+from blackbox_repo.blackbox import BlackboxError, TabularBlackbox, row_key
 from blackbox_repo.configspace import ConfigurationSpace, Float
 from blackbox_repo.reserved_columns import RESULT_COLUMNS, reserved_metric_error
 
@@ -138,7 +138,7 @@ def _sample_configs(space: ConfigurationSpace, n_configs: int, random_state: int
             if significant_digits is not None:
                 for k, dom in floats.items():
                     cfg[k] = min(max(_round_significant(cfg[k], significant_digits), dom.lower), dom.upper)
-            key = _row_key(list(cfg.values()))
+            key = row_key(list(cfg.values()))
             if key not in seen:
                 seen.add(key)
                 configs.append(cfg)
@@ -200,7 +200,7 @@ def _resolve_configs(grid_or_space: Any, n_configs: int | None, random_state: in
                 f"has {sorted(names)}; every configuration needs the same hyperparameters")
     first: dict[tuple, int] = {}
     for i, c in enumerate(configs):
-        key = _row_key([c[k] for k in names])
+        key = row_key([c[k] for k in names])
         if key in first:
             raise GenerationError(
                 f"configurations #{first[key]} and #{i} are the same: {c!r}; each configuration "
