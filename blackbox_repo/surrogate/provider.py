@@ -6,12 +6,14 @@ imports ``blackbox_repo.surrogate`` at the repository's first lookup).
 from __future__ import annotations
 
 import json
+import os
+from pathlib import Path
 
-from blackbox_repo.blackbox import Blackbox
+from blackbox_repo.blackbox import Blackbox, BlackboxError
 from blackbox_repo.repository import BlackboxRecord, CacheProvider, register_provider
-from blackbox_repo.storage import CorruptBlackboxError
+from blackbox_repo.storage import CorruptBlackboxError, read_metadata
 from blackbox_repo.surrogate.blackbox import load_surrogate
-from blackbox_repo.surrogate.persistence import SURROGATE_JSON, SURROGATE_MODEL
+from blackbox_repo.surrogate.persistence import SURROGATE_JSON, SURROGATE_MODEL, verify_surrogate
 
 __all__ = ["SurrogateProvider"]
 
@@ -36,6 +38,26 @@ class SurrogateProvider(CacheProvider):
                                        f"{SURROGATE_MODEL}: the surrogate cannot be checked or loaded; refit it "
                                        f"with `hposim blackbox surrogate ... --name {name} --force`")
         return super().load(name, task)
+
+    def verify(self, folder: Path, cache_dir: str | os.PathLike | None = None) -> list[str]:
+        """``CacheProvider.verify``; a surrogate saved before its files were listed in
+        ``metadata.json`` is checked by ``verify_surrogate`` as well."""
+        problems = super().verify(folder, cache_dir)
+        present = [f for f in (SURROGATE_JSON, SURROGATE_MODEL) if (folder / f).exists()]
+        if not present:
+            return problems
+        try:
+            listed = read_metadata(folder).get("files") or {}
+        except (BlackboxError, CorruptBlackboxError):
+            return problems                      # reported by verify_folder
+        if all(f in listed for f in present):
+            return problems                      # re-hashed by verify_folder
+        if SURROGATE_JSON not in present:
+            problems.append(f"{folder / SURROGATE_JSON} is missing: the surrogate model cannot be checked "
+                            f"and the folder would load as a plain table")
+        else:
+            problems += verify_surrogate(folder)
+        return problems
 
     def record(self, name: str) -> BlackboxRecord:
         rec = super().record(name)
