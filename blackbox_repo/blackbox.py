@@ -16,6 +16,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+import blackbox_repo
 from blackbox_repo.configspace import (Choice, ConfigurationError, ConfigurationSpace, Ordinal,
                                        nearest_values)
 from blackbox_repo.errors import InputError
@@ -338,8 +339,9 @@ class TabularBlackbox(Blackbox):
         Same as ``blackbox_repo.save_blackbox(self, name, task)``; ``load_blackbox(name, task)``
         opens it again.
         """
-        from blackbox_repo.repository import save_blackbox  # late: repository imports this module
-        return save_blackbox(self, name, task, **kwargs)
+        # through the package's public (lazily imported) name: the repository imports this
+        # module, so this module does not import the repository
+        return blackbox_repo.save_blackbox(self, name, task, **kwargs)
 
     # ------------------------------------------------------------------ views
     def objective(self, name: str) -> np.ndarray:

@@ -27,12 +27,13 @@ import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
+
+from blackbox_repo.fs import json_safe
 
 __all__ = ["SimulationResult", "METADATA_KEY", "TRIALS_KEY", "DECISIONS", "STATUSES"]
 
@@ -43,22 +44,6 @@ TRIALS_KEY = b"hposim.trials"
 DECISIONS = ("continue", "pause", "stop", "complete", "failed")
 #: values of ``trials.status``
 STATUSES = ("running", "paused", "completed", "stopped", "failed")
-
-
-def _jsonable(x: Any) -> Any:
-    if isinstance(x, dict):
-        return {str(k): _jsonable(v) for k, v in x.items()}
-    if isinstance(x, (list, tuple)):
-        return [_jsonable(v) for v in x]
-    if isinstance(x, np.generic):
-        return _jsonable(x.item())
-    if isinstance(x, np.ndarray):
-        return _jsonable(x.tolist())
-    if isinstance(x, float) and not math.isfinite(x):
-        return None if math.isnan(x) else ("inf" if x > 0 else "-inf")
-    if isinstance(x, (str, int, float, bool)) or x is None:
-        return x
-    return repr(x)
 
 
 @dataclass
@@ -116,7 +101,7 @@ class SimulationResult:
         buf = io.BytesIO()
         pq.write_table(pa.Table.from_pandas(self.trials, preserve_index=False), buf, compression="zstd")
         kv = dict(table.schema.metadata or {})
-        kv[METADATA_KEY] = json.dumps(_jsonable(self.metadata), sort_keys=True).encode()
+        kv[METADATA_KEY] = json.dumps(json_safe(self.metadata, infinity="string"), sort_keys=True).encode()
         kv[TRIALS_KEY] = base64.b64encode(buf.getvalue())
         table = table.replace_schema_metadata(kv)
         path = Path(path)
