@@ -16,6 +16,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+import blackbox_repo
 from blackbox_repo.configspace import (Choice, ConfigurationError, ConfigurationSpace, Ordinal,
                                        nearest_values)
 from blackbox_repo.errors import InputError
@@ -119,8 +120,13 @@ def _key_value(v: Any) -> Any:
     return v
 
 
-def _row_key(values: Sequence[Any]) -> tuple:
-    """Hashable key of one configuration: numbers compare by value (1 == 1.0)."""
+def row_key(values: Sequence[Any]) -> tuple:
+    """Hashable key of one configuration: numbers compare by value (1 == 1.0).
+
+    Example:
+        >>> row_key([1, "a"]) == row_key([1.0, "a"])
+        True
+    """
     plain = _PLAIN_KEY_TYPES
     return tuple([v if type(v) in plain else _key_value(v) for v in values])
 
@@ -226,12 +232,14 @@ class TabularBlackbox(Blackbox):
                 f"x {o} objectives {self.objectives_names})")
 
     # ------------------------------------------------------------------ lookup
-    def _lookup(self) -> dict[tuple, int]:
+    def row_index(self) -> dict[tuple, int]:
+        """``{row_key(values): row}`` of every tabulated configuration (built once; duplicates:
+        the first row)."""
         if self._index is None:
             cols = [self.hyperparameters[c].tolist() for c in self.hyperparameters.columns]
             index: dict[tuple, int] = {}
             for i, row in enumerate(zip(*cols)):
-                index.setdefault(_row_key(row), i)
+                index.setdefault(row_key(row), i)
             self._index = index
         return self._index
 
@@ -242,8 +250,8 @@ class TabularBlackbox(Blackbox):
         if missing:
             raise BlackboxError(
                 f"configuration {dict(config)!r} lacks hyperparameters {missing}; expected {names}")
-        key = _row_key([config[k] for k in names])
-        i = self._lookup().get(key)
+        key = row_key([config[k] for k in names])
+        i = self.row_index().get(key)
         if i is not None:
             return i
         raise BlackboxError(self._missing_config_message(config))
@@ -252,7 +260,7 @@ class TabularBlackbox(Blackbox):
         parts = []
         for k in self.hyperparameters.columns:
             tabulated = self.tabulated_values(k)
-            if _row_key([config[k]]) not in {_row_key([v]) for v in tabulated.values}:
+            if row_key([config[k]]) not in {row_key([v]) for v in tabulated.values}:
                 parts.append(f"'{k}'={config[k]!r} is not tabulated; nearest valid values: "
                              f"{nearest_values(tabulated, config[k])}")
         if parts:
@@ -331,8 +339,9 @@ class TabularBlackbox(Blackbox):
         Same as ``blackbox_repo.save_blackbox(self, name, task)``; ``load_blackbox(name, task)``
         opens it again.
         """
-        from blackbox_repo.repository import save_blackbox  # late: repository imports this module
-        return save_blackbox(self, name, task, **kwargs)
+        # through the package's public (lazily imported) name: the repository imports this
+        # module, so this module does not import the repository
+        return blackbox_repo.save_blackbox(self, name, task, **kwargs)
 
     # ------------------------------------------------------------------ views
     def objective(self, name: str) -> np.ndarray:

@@ -37,7 +37,7 @@ from blackbox_repo.errors import InputError
 __all__ = [
     "Domain", "Choice", "Ordinal", "Integer", "Float", "Constant", "ConfigurationSpace",
     "choice", "ordinal", "randint", "lograndint", "uniform", "loguniform", "constant",
-    "ConfigurationError", "values_getter", "FeatureEncoder",
+    "ConfigurationError", "values_getter", "FeatureEncoder", "value_key",
 ]
 
 
@@ -199,6 +199,11 @@ class _Finite(Domain):
 
     def to_dict(self) -> dict:
         return {"type": self.kind, "values": list(self.values)}
+
+
+#: the key finite domains (``choice``, ``ordinal``) index their values by: numbers by value
+#: (``1`` and ``1.0`` are one key), booleans apart from numbers, anything else by itself
+value_key = _Finite._key
 
 
 class Choice(_Finite):

@@ -45,7 +45,6 @@ import hashlib
 import json
 import math
 import os
-import tempfile
 import time
 import warnings
 from dataclasses import asdict, dataclass, field
@@ -57,8 +56,9 @@ import pandas as pd
 from joblib import Parallel, delayed
 from tqdm.auto import tqdm
 
-from blackbox_repo.blackbox import BlackboxError, TabularBlackbox, _row_key
+from blackbox_repo.blackbox import BlackboxError, TabularBlackbox, row_key
 from blackbox_repo.configspace import ConfigurationSpace, Float
+from blackbox_repo.fs import atomic_file, write_json_atomic
 from blackbox_repo.reserved_columns import RESULT_COLUMNS, reserved_metric_error
 
 __all__ = ["generate", "GenerationError", "GenerationReport"]
@@ -138,7 +138,7 @@ def _sample_configs(space: ConfigurationSpace, n_configs: int, random_state: int
             if significant_digits is not None:
                 for k, dom in floats.items():
                     cfg[k] = min(max(_round_significant(cfg[k], significant_digits), dom.lower), dom.upper)
-            key = _row_key(list(cfg.values()))
+            key = row_key(list(cfg.values()))
             if key not in seen:
                 seen.add(key)
                 configs.append(cfg)
@@ -200,7 +200,7 @@ def _resolve_configs(grid_or_space: Any, n_configs: int | None, random_state: in
                 f"has {sorted(names)}; every configuration needs the same hyperparameters")
     first: dict[tuple, int] = {}
     for i, c in enumerate(configs):
-        key = _row_key([c[k] for k in names])
+        key = row_key([c[k] for k in names])
         if key in first:
             raise GenerationError(
                 f"configurations #{first[key]} and #{i} are the same: {c!r}; each configuration "
@@ -237,24 +237,8 @@ def _chunk_path(folder: Path, ci: int, si: int) -> Path:
 
 
 def _write_atomic(path: Path, array: np.ndarray) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".npy")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.save(f, array)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
-def _write_json_atomic(path: Path, payload: dict) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")
-    with os.fdopen(fd, "w") as f:
-        json.dump(payload, f)
-    os.replace(tmp, path)
+    with atomic_file(path, fsync=True) as tmp, open(tmp, "wb") as f:
+        np.save(f, array)
 
 
 def _open_checkpoint(folder: Path, fingerprint: str, shape: tuple[int, ...]) -> dict:
@@ -272,7 +256,7 @@ def _open_checkpoint(folder: Path, fingerprint: str, shape: tuple[int, ...]) -> 
                 f"configurations, seeds, fidelities or objectives); use another folder or delete it")
         return recorded
     recorded = {"fingerprint": fingerprint, "shape": list(shape), "wall_seconds_total": 0.0, "runs": 0}
-    _write_json_atomic(manifest, recorded)
+    write_json_atomic(manifest, recorded, indent=None)
     return recorded
 
 
@@ -281,7 +265,7 @@ def _close_checkpoint(folder: Path, manifest: dict, wall_seconds: float) -> floa
     manifest = dict(manifest)
     manifest["wall_seconds_total"] = float(manifest.get("wall_seconds_total", 0.0)) + wall_seconds
     manifest["runs"] = int(manifest.get("runs", 0)) + 1
-    _write_json_atomic(folder / _MANIFEST, manifest)
+    write_json_atomic(folder / _MANIFEST, manifest, indent=None)
     return manifest["wall_seconds_total"]
 
 

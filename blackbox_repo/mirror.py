@@ -27,6 +27,7 @@ import fsspec
 
 from blackbox_repo.download import sha256_file
 from blackbox_repo.errors import StorageError
+from blackbox_repo.storage import verify_folder
 
 __all__ = ["Mirror", "MirrorError", "mirror_url", "open_mirror", "MIRROR_ENV"]
 
@@ -107,7 +108,6 @@ class Mirror:
     def download(self, name: str, dest: str | os.PathLike) -> list[str]:
         """Copy family ``name`` into ``dest`` (``dest/<task>/...`` and ``dest/recipe.json``),
         verifying every file; returns the task names."""
-        from blackbox_repo.storage import verify_folder
         dest = Path(dest)
         doc = self.marker(name)
         tasks = [str(t) for t in doc["tasks"]]

@@ -28,6 +28,8 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
+from blackbox_repo.fs import json_safe
+
 __all__ = ["ReportCard", "held_out_errors", "spearman_per_fidelity", "count_decreases"]
 
 
@@ -61,7 +63,7 @@ class ReportCard:
     versions: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
-        return _clean(asdict(self))
+        return json_safe(asdict(self), infinity="null")
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> "ReportCard":
@@ -110,19 +112,6 @@ def _g(x: Any) -> str:
     if x is None or (isinstance(x, float) and math.isnan(x)):
         return "-"
     return f"{x:.4g}" if isinstance(x, float) else str(x)
-
-
-def _clean(x: Any) -> Any:
-    """numpy scalars -> Python; NaN/inf -> None (strict JSON)."""
-    if isinstance(x, dict):
-        return {str(k): _clean(v) for k, v in x.items()}
-    if isinstance(x, (list, tuple)):
-        return [_clean(v) for v in x]
-    if isinstance(x, np.generic):
-        x = x.item()
-    if isinstance(x, float) and not math.isfinite(x):
-        return None
-    return x
 
 
 # ---------------------------------------------------------------------------- metrics

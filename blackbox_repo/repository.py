@@ -33,15 +33,17 @@ import importlib
 import json
 import os
 import shutil
-import tempfile
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
 from blackbox_repo.blackbox import Blackbox, BlackboxError, TabularBlackbox
-from blackbox_repo.storage import (METADATA, CorruptBlackboxError, hold_lock, load_tabular, remove_leftovers,
-                                   save_tabular, swap_in, validate_name, verify_folder)
+from blackbox_repo.fs import hold_lock, remove_leftovers, staging_folder, swap_in
+from blackbox_repo.locations import (blackbox_folder, blackboxes_root, cache_root, default_cache_dir, embedded_root,
+                                     hposim_home, validate_name)
+from blackbox_repo.reserved_columns import RESULT_COLUMNS, reserved_metric_error
+from blackbox_repo.storage import METADATA, CorruptBlackboxError, load_tabular, save_tabular, verify_folder
 
 __all__ = [
     "DEFAULT_BLACKBOX", "BlackboxRecord", "BlackboxProvider", "FolderProvider", "CacheProvider",
@@ -60,38 +62,6 @@ class UnknownBlackboxError(BlackboxError):
 
 class BlackboxExistsError(BlackboxError):
     """A save would replace a blackbox in the cache, and ``force=True`` was not given."""
-
-
-# ---------------------------------------------------------------------------- locations
-def hposim_home() -> Path:
-    """``$HPOSIM_HOME``, default ``~/.cache/hposim`` (read on every call)."""
-    env = os.environ.get("HPOSIM_HOME")
-    return Path(env).expanduser() if env else Path.home() / ".cache" / "hposim"
-
-
-def blackboxes_root() -> Path:
-    """Where cached blackboxes live: ``hposim_home() / "blackboxes"``."""
-    return hposim_home() / "blackboxes"
-
-
-def cache_root() -> Path:
-    """Where caches of read-only blackboxes live: ``hposim_home() / "cache"``."""
-    return hposim_home() / "cache"
-
-
-def default_cache_dir(name: str, task: str) -> Path:
-    """Cache folder of a read-only blackbox task: ``$HPOSIM_HOME/cache/<name>/<task>``."""
-    return cache_root() / validate_name(name, "blackbox name") / validate_name(task, "task name")
-
-
-def embedded_root() -> Path:
-    """The package folder holding embedded blackboxes."""
-    return Path(__file__).resolve().parent / "embedded"
-
-
-def blackbox_folder(name: str, task: str) -> Path:
-    """Folder of a cached blackbox task: ``$HPOSIM_HOME/blackboxes/<name>/<task>``."""
-    return blackboxes_root() / validate_name(name, "blackbox name") / validate_name(task, "task name")
 
 
 def parse_blackbox_ref(ref: str) -> tuple[str, str | None]:
@@ -185,6 +155,11 @@ class BlackboxProvider(ABC):
     @abstractmethod
     def record(self, name: str) -> BlackboxRecord:
         """The listing entry of ``name``."""
+
+    def verify(self, folder: Path, cache_dir: str | os.PathLike | None = None) -> list[str]:
+        """Every problem of a task folder this provider stores: each file ``metadata.json``
+        lists and the derived cache (``storage.verify_folder``). Empty list = fine."""
+        return verify_folder(folder, cache_dir=cache_dir)
 
 
 class FolderProvider(BlackboxProvider):
@@ -387,9 +362,10 @@ def _damaged_error(name: str, task: str) -> CorruptBlackboxError:
 
 
 def verify_task(folder: str | os.PathLike, cache_dir: str | os.PathLike | None = None) -> list[str]:
-    """Every problem of one stored task: its table and derived cache (``storage.verify_folder``,
-    which invalidates a corrupt cache so the next load rebuilds it) and, for a surrogate,
-    its model files. Empty list = fine.
+    """Every problem of one stored task, as the cache provider sees it (``BlackboxProvider.verify``):
+    each file its ``metadata.json`` lists (the table's, and a surrogate's model files) and the
+    derived cache (``storage.verify_folder``, which invalidates a corrupt cache so the next load
+    rebuilds it). Empty list = fine.
 
     Example:
         >>> import numpy as np, pandas as pd
@@ -402,15 +378,8 @@ def verify_task(folder: str | os.PathLike, cache_dir: str | os.PathLike | None =
     folder = Path(folder)
     if not (folder / METADATA).is_file():
         return [f"{folder / METADATA} is missing (the folder is damaged)"]
-    problems = verify_folder(folder, cache_dir=cache_dir)
-    if (folder / "surrogate.json").exists() or (folder / "surrogate.joblib").exists():
-        from blackbox_repo.surrogate import SURROGATE_JSON, verify_surrogate
-        if not (folder / SURROGATE_JSON).exists():
-            problems.append(f"{folder / SURROGATE_JSON} is missing: the surrogate model cannot be checked "
-                            f"and the folder would load as a plain table")
-        else:
-            problems += verify_surrogate(folder)
-    return problems
+    cache = next(p for p in _registered() if p.kind == CacheProvider.kind)
+    return cache.verify(folder, cache_dir)
 
 
 def _tasks_of(name: str) -> list[tuple[str, BlackboxProvider]]:
@@ -504,7 +473,6 @@ def check_free_name(name: str) -> str:
 
 def _check_metric_name(bb: Any) -> None:
     """A metric named like a simulator result column would be read from the wrong column."""
-    from blackbox_repo.reserved_columns import RESULT_COLUMNS, reserved_metric_error
     if isinstance(bb, TabularBlackbox) and bb.metric in RESULT_COLUMNS:
         raise reserved_metric_error(bb.metric, BlackboxError)
 
@@ -583,9 +551,8 @@ def save_blackboxes(blackboxes: Mapping[str, TabularBlackbox], name: str, *, for
                 f"a blackbox named {name!r} already exists in the cache (tasks: "
                 f"{', '.join(p.name for p in existing)}) at {family}; pass force=True to replace it, "
                 f"or choose another name")
-        staging = Path(tempfile.mkdtemp(prefix=f".{name}.tmp-", dir=family.parent))
+        staging = staging_folder(family)
         try:
-            os.chmod(staging, 0o777 & ~_umask())
             for task, bb in blackboxes.items():
                 save_tabular(bb, staging / task, name=name, task=task, source=source, extra=extra)
             for lock in staging.glob("*.lock"):
@@ -596,8 +563,3 @@ def save_blackboxes(blackboxes: Mapping[str, TabularBlackbox], name: str, *, for
                 shutil.rmtree(staging, ignore_errors=True)
     return {task: family / task for task in blackboxes}
 
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask

@@ -34,6 +34,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from blackbox_repo.fs import json_safe
+
 __all__ = ["SimulationResult", "encode_run", "decode_run", "METADATA_KEY", "TRIALS_KEY", "DECISIONS",
            "STATUSES"]
 
@@ -44,22 +46,6 @@ TRIALS_KEY = b"hposim.trials"
 DECISIONS = ("continue", "pause", "stop", "complete", "failed")
 #: values of ``trials.status``
 STATUSES = ("running", "paused", "completed", "stopped", "failed")
-
-
-def _jsonable(x: Any) -> Any:
-    if isinstance(x, dict):
-        return {str(k): _jsonable(v) for k, v in x.items()}
-    if isinstance(x, (list, tuple)):
-        return [_jsonable(v) for v in x]
-    if isinstance(x, np.generic):
-        return _jsonable(x.item())
-    if isinstance(x, np.ndarray):
-        return _jsonable(x.tolist())
-    if isinstance(x, float) and not math.isfinite(x):
-        return None if math.isnan(x) else ("inf" if x > 0 else "-inf")
-    if isinstance(x, (str, int, float, bool)) or x is None:
-        return x
-    return repr(x)
 
 
 def encode_run(results: pd.DataFrame, trials: pd.DataFrame | None = None,
@@ -74,7 +60,7 @@ def encode_run(results: pd.DataFrame, trials: pd.DataFrame | None = None,
     """
     table = pa.Table.from_pandas(results, preserve_index=False)
     kv = dict(table.schema.metadata or {})
-    kv[METADATA_KEY] = json.dumps(_jsonable(dict(metadata or {})), sort_keys=True).encode()
+    kv[METADATA_KEY] = json.dumps(json_safe(dict(metadata or {}), infinity="string"), sort_keys=True).encode()
     if trials is not None:
         tbuf = io.BytesIO()
         pq.write_table(pa.Table.from_pandas(trials, preserve_index=False), tbuf, compression="zstd")

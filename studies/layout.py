@@ -47,6 +47,7 @@ import fsspec
 from fsspec.implementations.local import LocalFileSystem
 
 from blackbox_repo import errors
+from blackbox_repo.fs import write_bytes_atomic
 
 __all__ = ["StudyStore", "StorageError", "NotAStudyError", "RunIntegrityError", "RunState", "RunClaim",
            "results_problem", "RESULTS", "METADATA", "RUN_FORMAT", "open_store"]
@@ -293,10 +294,7 @@ class StudyStore:
     def _write_bytes(self, path: str, data: bytes) -> None:
         if self.local:
             os.makedirs(os.path.dirname(path), exist_ok=True)
-            tmp = f"{path}.tmp-{uuid.uuid4().hex}"
-            with open(tmp, "wb") as f:
-                f.write(data)
-            os.replace(tmp, path)
+            write_bytes_atomic(path, data)
         else:
             self.fs.pipe_file(path, data)
 

@@ -53,7 +53,10 @@ from blackbox_repo.download import (
     sha256_file,
 )
 from blackbox_repo.errors import StorageError
-from blackbox_repo.storage import remove_leftovers, swap_in
+from blackbox_repo.fs import remove_leftovers, swap_in, write_bytes_atomic
+from blackbox_repo.locations import blackboxes_root, hposim_home
+from blackbox_repo.mirror import MirrorError, open_mirror
+from blackbox_repo.storage import METADATA, load_tabular, save_tabular
 
 __all__ = ["Recipe", "PackageData", "RecipeError", "MissingExtraError", "MARKER"]
 
@@ -134,17 +137,14 @@ class Recipe:
     # ------------------------------------------------------------------ locations
     def family_folder(self) -> Path:
         """``$HPOSIM_HOME/blackboxes/<name>``: one sub-folder per task plus ``recipe.json``."""
-        from blackbox_repo.repository import blackboxes_root
         return blackboxes_root() / self.name
 
     def raw_dir(self) -> Path:
         """Where raw downloads are kept: ``$HPOSIM_HOME/raw/<name>``."""
-        from blackbox_repo.repository import hposim_home
         return hposim_home() / "raw" / self.name
 
     def lock(self) -> filelock.FileLock:
         """The lock serializing conversions of this family across processes."""
-        from blackbox_repo.repository import blackboxes_root
         locks = blackboxes_root() / ".locks"
         locks.mkdir(parents=True, exist_ok=True)
         return filelock.FileLock(str(locks / f"{self.name}.recipe.lock"), timeout=LOCK_TIMEOUT)
@@ -176,11 +176,9 @@ class Recipe:
         doc = self.marker()
         if not doc or not isinstance(doc.get("tasks"), list):
             return False
-        from blackbox_repo.storage import METADATA
         return all((self.family_folder() / t / METADATA).is_file() for t in doc["tasks"])
 
     def load_cached(self) -> dict[str, TabularBlackbox]:
-        from blackbox_repo.storage import load_tabular
         doc = self.marker() or {}
         remedy = f"run `hposim blackbox get {self.name} --force` to rebuild it"
         return {t: load_tabular(self.family_folder() / t, remedy=remedy) for t in doc.get("tasks", [])}
@@ -263,7 +261,6 @@ class Recipe:
         return {f.filename: f.sha256 for f in self.files}
 
     def _convert_into(self, staging: Path, progress: bool | None) -> list[str]:
-        from blackbox_repo.storage import save_tabular
         raw = self.fetch_raw(progress)
         done: list[str] = []
         extra = self._metadata()
@@ -293,8 +290,6 @@ class Recipe:
         is consulted. After a conversion the family is uploaded to the
         mirror (``mirror`` or ``$HPOSIM_MIRROR``); an upload failure is a warning.
         """
-        from blackbox_repo.mirror import MirrorError, open_mirror
-        from blackbox_repo.repository import blackboxes_root
         if not force and self.is_cached():
             return self.load_cached()
         root = blackboxes_root()
@@ -338,9 +333,7 @@ class Recipe:
 
 
 def _write_marker(folder: Path, doc: dict) -> None:
-    tmp = folder / f".{MARKER}.tmp"
-    tmp.write_text(json.dumps(doc, indent=1, sort_keys=True), encoding="utf-8")
-    os.replace(tmp, folder / MARKER)
+    write_bytes_atomic(folder / MARKER, json.dumps(doc, indent=1, sort_keys=True).encode("utf-8"))
 
 
 def _extract_members(archive: Path, pkg: PackageData, dest: Path) -> None:

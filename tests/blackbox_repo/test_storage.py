@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from blackbox_repo import storage
+from blackbox_repo.storage import array_cache, parquet_format
 from blackbox_repo.blackbox import BlackboxError, TabularBlackbox
 from blackbox_repo.checksums import FileStamp, sha256_file
 from blackbox_repo.configspace import ConfigurationSpace, choice, loguniform, ordinal, randint
@@ -180,7 +181,7 @@ def test_cache_in_separate_folder(tmp_path):
 def test_read_only_folder_caches_under_hposim_home(tmp_path, hposim_home, monkeypatch):
     bb = make_bb()
     folder = save_tabular(bb, tmp_path / "ro" / "t", name="ro", task="t", build_cache=False)
-    monkeypatch.setattr(storage, "_writable", lambda path: False)  # as for an installed package
+    monkeypatch.setattr(array_cache, "writable", lambda path: False)  # as for an installed package
     back = load_tabular(folder)
     assert same_bits(back.objectives, bb.objectives)
     assert (hposim_home / "cache" / "ro" / "t" / "objectives.npy").is_file()
@@ -377,7 +378,7 @@ def test_crash_mid_write_keeps_old_folder(saved, monkeypatch):
         path.write_bytes(b"PAR1 half written")
         raise RuntimeError("simulated crash")
 
-    monkeypatch.setattr(storage, "_write_objectives", crash)
+    monkeypatch.setattr(parquet_format, "write_objectives", crash)
     with pytest.raises(RuntimeError, match="simulated crash"):
         save_tabular(make_bb(seed=5), folder, name="toy", task="t1")
     assert {p.name: p.read_bytes() for p in folder.iterdir()} == before
@@ -488,7 +489,7 @@ def rot(path: Path, where: float = 0.7) -> None:
 def test_cache_bit_rot_with_unchanged_size_and_mtime_is_found_on_the_first_load_in_a_process(saved):
     bb, folder = saved
     rot(folder / "objectives.npy")
-    storage._HASHED.clear()                          # as in a new process
+    array_cache.forget_hashes()                          # as in a new process
     with pytest.warns(CacheRebuildWarning, match="size and modification time unchanged"):
         back = load_tabular(folder)
     assert same_bits(back.objectives, bb.objectives)
@@ -503,9 +504,9 @@ def test_verify_promise_holds_for_a_cache_too_big_to_hash_on_load(saved, monkeyp
     # corrupt values; beyond HASH_ON_FIRST_LOAD_BYTES the load trusts the stamp, so verify
     # invalidates the cache
     bb, folder = saved
-    monkeypatch.setattr(storage, "HASH_ON_FIRST_LOAD_BYTES", 0)
+    monkeypatch.setattr(array_cache, "HASH_ON_FIRST_LOAD_BYTES", 0)
     rot(folder / "objectives.npy")
-    storage._HASHED.clear()
+    array_cache.forget_hashes()
     assert not same_bits(load_tabular(folder).objectives, bb.objectives)     # the documented blind spot
     problems = verify_folder(folder)
     assert len(problems) == 1 and problems[0].startswith("cache: ")

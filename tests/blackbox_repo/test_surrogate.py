@@ -488,7 +488,7 @@ def test_cli_fits_prints_saves_and_info_shows_the_card(table, capsys):
 
 @pytest.mark.parametrize("model", ["random_forest", "mlp", "xgboost"])
 def test_fast_prediction_paths_agree_with_scikit_learn(continuous, model):
-    from blackbox_repo.surrogate import _regressor_predict
+    from blackbox_repo.surrogate import CURVE_MODELS
     sur = continuous[model]
     configs = CONTINUOUS.sample(np.random.default_rng(5), 40)
     X = sur._features.configs(configs)
@@ -496,7 +496,7 @@ def test_fast_prediction_paths_agree_with_scikit_learn(continuous, model):
     assert np.array_equal(X, one_by_one)
     reg = sur._model.regressor
     want = np.asarray(reg.predict(X)).reshape(len(X), -1)
-    assert np.allclose(_regressor_predict(model, reg, X), want, rtol=1e-9, atol=1e-9)
+    assert np.allclose(CURVE_MODELS[model].predict_regressor(reg, X), want, rtol=1e-9, atol=1e-9)
     bad = [{"lr": 1e-3, "width": 20, "act": "gelu"}, {"lr": 1e-3, "width": 20}, {"lr": 9.0, "width": 20, "act": "relu"}]
     Xc, ok = sur._features.checked(configs[:20] + bad + configs[20:])
     assert ok.tolist() == [True] * 20 + [False] * 3 + [True] * 20
