@@ -29,7 +29,9 @@ observations at high levels and of the trials that reached them are kept first, 
 subsampled, seeded.
 Hyperparameters are refitted on BO's schedule (``methods.bayesopt``: every new observation below
 ``refit_every_below``, then when the data grew by ``refit_growth``); in between, new observations
-extend the Cholesky factor incrementally (Syne Tune refits at every new observation). Two more
+extend the Cholesky factor incrementally (Syne Tune refits at every new observation), and the
+observations the size cap left out at the last refit stay out until the next one (so the model holds
+at most ``max_size_data`` plus the observations since the last refit). Two more
 savings of hposim's: the hyperparameters are fitted on at most ``max_size_fit`` (150) of the
 model's observations (chosen by the same rule), the posterior conditions on all of them; and the
 random restarts run while the fit has at most 100 observations, later refits refine the previous
@@ -791,6 +793,7 @@ class MultiFidelityGPSearcher(AcquisitionSearcher):
         self._joint: JointGP | None = None
         self._independent: IndependentGPs | None = None
         self._rows: list[tuple[int, Any]] = []     # (trial id, fidelity) of the model's data, in order
+        self._left_out: set[tuple[int, Any]] = set()   # observations the last refit's size cap left out
         self._fitted_version = -1
         self._n_at_refit = 0
         super().setup()                            # the local search's masks
@@ -828,10 +831,10 @@ class MultiFidelityGPSearcher(AcquisitionSearcher):
         rows = self._all_rows()
         if not rows:
             return False
-        known = set(self._rows)
+        known, left_out = set(self._rows), self._left_out   # left out stays out until the next refit
         same = len(self._rows) <= len(rows) and all(
             self.history.scores.get(f, {}).get(t) is not None for t, f in self._rows)
-        new = [row for row in rows if row not in known]
+        new = [row for row in rows if row not in known and row not in left_out]
         n_total = len(rows)
         refit = (not same or (self._joint is None and self._independent is None)
                  or n_total < self.refit_every_below or n_total >= (1 + self.refit_growth) * self._n_at_refit)
@@ -854,7 +857,9 @@ class MultiFidelityGPSearcher(AcquisitionSearcher):
 
     def _fit(self, rows: list[tuple[int, Any]]) -> None:
         keep = subsample_rows([t for t, _ in rows], [f for _, f in rows], self.max_size_data, self.rng)
-        rows = [rows[i] for i in keep.tolist()]
+        kept = [rows[i] for i in keep.tolist()]
+        self._left_out = set(rows).difference(kept)
+        rows = kept
         self._rows = rows
         X, y = self._xy(rows)
         fit_rows = np.arange(len(rows))

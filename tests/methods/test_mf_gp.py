@@ -216,3 +216,23 @@ def test_joint_ensemble_predictor_is_the_weighted_ensemble_of_the_level_posterio
     np.testing.assert_allclose(std, np.sqrt(want_var), rtol=1e-7, atol=1e-10)
     np.testing.assert_allclose(gp.ensemble_mean(rcs, weights)(Xc), mean, rtol=1e-12, atol=1e-14)
     assert not np.allclose(std, gp.predictor(1.0, pending)(Xc)[1])      # the levels do differ
+
+
+@pytest.mark.parametrize("model", ["joint", "independent"])
+def test_observations_the_size_cap_left_out_stay_out_until_the_next_refit(model):
+    # 60 observations, cap 20, refit only on 50% growth: between refits the model takes the new
+    # observations only, not the 40 the cap left out
+    s = _bound(model, 0, max_size_data=20, max_size_fit=20, refit_every_below=2, refit_growth=0.5)
+    _drive(s, 30)                         # 60 observations over the levels 1, 3, 9
+    s._update_model()
+    n_fit = len(s._rows)
+    # the model: at most the cap at the last refit, plus what came after it
+    assert len(s._left_out) == 60 - n_fit and n_fit <= 20 + (60 - s._n_at_refit) < 60
+    t = Trial(99, {"x": 0.5, "y": 0.5})
+    s.on_start(t)
+    s.observe(t, 1, {"loss": 0.2})
+    s._update_model()
+    assert len(s._rows) == n_fit + 1 and (99, 1) in s._rows
+    data = s._joint.num_data if model == "joint" else sum(len(s._independent.level(f)._X)
+                                                          for f in s._independent.levels)
+    assert data == n_fit + 1
