@@ -24,6 +24,7 @@ HYPERTUNE-INDEP (``type="promotion"``), SYNCMOBSTER, BOHB (``SyncBOHB``) and DEH
 Example::
 
     .venv/bin/python benchmarks/bench_mf_gp.py run --hposim-seeds 10 --st-seeds 10 --st-deadline 3600
+    .venv/bin/python benchmarks/bench_mf_gp.py run --methods BOHB DEHB --results-dir benchmarks/results/mf-bohb-dehb
     .venv/bin/python benchmarks/bench_mf_gp.py report --results-dir benchmarks/results/mf
 """
 from __future__ import annotations
@@ -37,6 +38,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Sequence
 
 import numpy as np
 
@@ -86,13 +88,13 @@ def compare(h: dict[int, dict], s: dict[int, dict], key: str = "best") -> dict:
     return out
 
 
-def report(results_dir: Path) -> str:
+def report(results_dir: Path, methods: Sequence[str] = METHODS) -> str:
     data = load(results_dir)
     lines = ["| method | seeds hposim / Syne Tune | CPU s hposim | CPU s Syne Tune | CPU ratio | wall s hposim "
              "| wall s Syne Tune | wall ratio | target | best hposim (mean +- se) | best Syne Tune | "
              "p (MW, hposim worse) | p (Wilcoxon, paired seeds) |",
              "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
-    for m in METHODS:
+    for m in methods:
         h, s = data["hposim"].get(m, {}), data["syne_tune"].get(m, {})
         if not h or not s:
             missing = "hposim" if not h else "Syne Tune"
@@ -125,7 +127,8 @@ def run(args: argparse.Namespace) -> None:
     args.results_dir.mkdir(parents=True, exist_ok=True)
     nice = ["nice", "-n", "10"]
     st_seeds = [str(i) for i in range(args.st_seeds)]
-    groups = [list(METHODS[i::args.st_processes]) for i in range(args.st_processes)]
+    methods = list(args.methods)
+    groups = [g for g in (methods[i::args.st_processes] for i in range(args.st_processes)) if g]
     st = []
     for i, group in enumerate(groups):
         out = open(args.results_dir / f"st13_mf_{i}.jsonl", "a")
@@ -134,7 +137,7 @@ def run(args: argparse.Namespace) -> None:
                                    stdout=out, stderr=subprocess.DEVNULL, start_new_session=True))
     with open(args.results_dir / "hposim_mf.jsonl", "a") as out:
         subprocess.run(nice + [str(MAIN_PYTHON), "hposim_mf_side.py", "--folder", str(hp_dir), "--methods",
-                               *METHODS, "--seeds", *[str(i) for i in range(args.hposim_seeds)]],
+                               *methods, "--seeds", *[str(i) for i in range(args.hposim_seeds)]],
                        cwd=BENCH_DIR, stdout=out, check=True)
     deadline = time.monotonic() + args.st_deadline
     for p in st:
@@ -142,7 +145,7 @@ def run(args: argparse.Namespace) -> None:
             p.wait(timeout=max(0.0, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
             os.killpg(p.pid, signal.SIGTERM)
-    print(report(args.results_dir))
+    print(report(args.results_dir, methods))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -154,13 +157,16 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("--st-processes", type=int, default=2)
     r.add_argument("--st-deadline", type=float, default=3600.0, help="seconds to wait for the Syne Tune side")
     r.add_argument("--results-dir", type=Path, default=DEFAULT_RESULTS)
+    r.add_argument("--methods", nargs="+", choices=METHODS, default=list(METHODS),
+                   help="methods to run on both sides (default: all)")
     p = sub.add_parser("report")
     p.add_argument("--results-dir", type=Path, default=DEFAULT_RESULTS)
+    p.add_argument("--methods", nargs="+", choices=METHODS, default=list(METHODS))
     args = parser.parse_args(argv)
     if args.mode == "run":
         run(args)
     else:
-        print(report(args.results_dir))
+        print(report(args.results_dir, args.methods))
     return 0
 
 

@@ -6,7 +6,8 @@ One experiment per (seed, method) on the stored NAS-Bench-201-shaped table, as a
 timed as a whole (wall and CPU time of the process). The methods are the tutorial's names
 (``METHODS``: the hposim method and arguments each stands for; the same as the presets of
 ``methods.presets`` where those exist). ``best``/``best_final`` as ``st_mf_side.py`` computes them:
-the lowest metric among the reports at simulated time <= max_time, and among those at the last epoch.
+the lowest metric among the reports at simulated time <= max_time, and among those at the last epoch;
+``records_sha256`` hashes the run's records (to check that a change keeps the results).
 ``--profile-dir`` writes a cProfile of each experiment. Example::
 
     .venv/bin/python benchmarks/hposim_mf_side.py --folder benchmarks/data/hposim-nb201-synthetic-seed0 \\
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import hashlib
 import math
 import os
 import sys
@@ -38,6 +40,13 @@ METHODS = {
     "DEHB": ("DEHB", {}),
     "ASHA-PROM": ("ASHA", {"type": "promotion"}),
 }
+
+
+def records_sha256(results) -> str:
+    """sha256 of the run's records as CSV, without the measured ``decision_time`` (equal for
+    equal runs: a speed change that keeps the results keeps this hash)."""
+    cols = [c for c in results.columns if c != "decision_time"]
+    return hashlib.sha256(results[cols].to_csv(index=False).encode()).hexdigest()
 
 
 def run(folder: Path, methods: list[str], seeds: list[int], n_workers: int, max_time: float,
@@ -79,6 +88,7 @@ def run(folder: Path, methods: list[str], seeds: list[int], n_workers: int, max_
                 "metric": metric, "max_time": max_time, "n_workers": n_workers, "profiled": profiler is not None,
                 "loadavg_before": load_before, "loadavg_after": [round(x, 2) for x in os.getloadavg()],
                 "peak_rss_mb": peak_rss_mb(),
+                "records_sha256": records_sha256(results),
             })
 
 

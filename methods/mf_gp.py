@@ -29,7 +29,9 @@ observations at high levels and of the trials that reached them are kept first, 
 subsampled, seeded.
 Hyperparameters are refitted on BO's schedule (``methods.bayesopt``: every new observation below
 ``refit_every_below``, then when the data grew by ``refit_growth``); in between, new observations
-extend the Cholesky factor incrementally (Syne Tune refits at every new observation). Two more
+extend the Cholesky factor incrementally (Syne Tune refits at every new observation), and the
+observations the size cap left out at the last refit stay out until the next one (so the model holds
+at most ``max_size_data`` plus the observations since the last refit). Two more
 savings of hposim's: the hyperparameters are fitted on at most ``max_size_fit`` (150) of the
 model's observations (chosen by the same rule), the posterior conditions on all of them; and the
 random restarts run while the fit has at most 100 observations, later refits refine the previous
@@ -54,6 +56,8 @@ level with >= 6 observations) of 50 joint posterior samples per level; the top l
 K-fold cross-validation (K = min(n // 2, 5)); ``theta_r`` = the fraction of samples in which level
 ``r`` has the smallest loss (weights below 0.01 dropped). It also gives the scheduler its bracket
 distribution ``w_k ~ theta_k / r_k`` (Syne Tune's ``HyperTuneIndependentGPModel``).
+With the joint model the ensemble's configuration part (kernel and triangular product) is
+computed once for all its levels (``JointGP.ensemble_predictor``), equal up to rounding.
 
 Example:
     >>> import numpy as np
@@ -447,6 +451,81 @@ class JointGP:
         mean = Kc @ self._alpha + prior_mean
         return self._y_mean + self._y_scale * mean
 
+    def _level_terms(self, rc: float) -> tuple[np.ndarray, float, float, float]:
+        """At the scaled resource ``rc``: ``Linv kr`` (``kr`` the resource kernel between ``rc`` and
+        the data, the same for every configuration), the constant ``kr . alpha + prior mean``, the
+        prior variance and the resource kernel at ``(rc, rc)``."""
+        one = np.array([float(rc)])
+        kr_data = self._cross_resource(one, self._r)[0]
+        return (self._Linv @ kr_data, float(kr_data @ self._alpha) + float(self._prior_mean(one)[0]),
+                float(self._prior_var(one)[0]), float(self._cross_resource(one, one)[0, 0]))
+
+    def ensemble_predictor(self, rcs: Sequence[float], weights: Sequence[float],
+                           pending: np.ndarray | None = None):
+        """A function ``X -> (mean, std)`` of Hyper-Tune's ensemble over the scaled resources
+        ``rcs``: mean ``sum w mu_rc(x)``, variance ``sum w^2 sigma_rc(x)^2``, each level's posterior
+        as ``predictor(rc, pending)`` gives it (kriging believer at ``rc``). The configuration part
+        is computed once for all levels: ``k((x, rc), data) = k_x(x, data) + kr(rc, data)`` and
+        ``kr`` is the same for every ``x``, so ``Linv k = Linv k_x + Linv kr``: one triangular
+        product per call instead of one per level (equal up to rounding)."""
+        hp = self._hp
+        terms = [self._level_terms(rc) for rc in rcs]
+        weights = [float(w) for w in weights]
+        pend = None
+        if pending is not None and len(pending):
+            Xps = self._scaled(pending)
+            sqp = row_sq(Xps)
+            B = matern52_scaled(Xps, self._Xs, sqp, self._sq, hp.base.variance) @ self._Linv.T
+            Kpp = matern52_scaled(Xps, Xps, sqp, sqp, hp.base.variance)
+            blocks = []
+            for u, _, _, kr_self in terms:
+                L21 = B + u[None, :]
+                S = (Kpp + kr_self) - L21 @ L21.T
+                S.flat[::len(S) + 1] += hp.base.noise
+                blocks.append((L21, cholesky_factor(S, hp.base.variance + hp.base.noise)))
+            pend = (Xps, sqp, blocks)
+
+        def predict(Xc: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+            Xcs = self._scaled(Xc)
+            sqc = row_sq(Xcs)
+            Kx = matern52_scaled(Xcs, self._Xs, sqc, self._sq, hp.base.variance)
+            mean_x = Kx @ self._alpha
+            A = blas.dtrmm(1.0, self._Linv.T, Kx.T, lower=0, trans_a=1, overwrite_b=1)
+            Ux = None if pend is None else matern52_scaled(pend[0], Xcs, pend[1], sqc, hp.base.variance)
+            mean, var = 0.0, 0.0
+            for j, ((u, const, prior_var, kr_self), w) in enumerate(zip(terms, weights)):
+                Vt = A + u[:, None]
+                var_l = prior_var - np.einsum("ij,ij->j", Vt, Vt)
+                if pend is not None:
+                    L21, L22 = pend[2][j]
+                    U = Ux + kr_self
+                    U -= L21 @ Vt
+                    Wm = solve_triangular(L22, U, lower=True, check_finite=False)
+                    var_l -= np.einsum("ij,ij->j", Wm, Wm)
+                var_l = np.maximum(var_l, MIN_POSTERIOR_VARIANCE)
+                m = self._y_mean + self._y_scale * (mean_x + const)
+                sd = self._y_scale * np.sqrt(var_l)
+                mean = mean + w * m
+                var = var + (w * w) * sd * sd
+            return mean, np.sqrt(np.maximum(var, MIN_POSTERIOR_VARIANCE))
+
+        return predict
+
+    def ensemble_mean(self, rcs: Sequence[float], weights: Sequence[float]):
+        """``X -> mean`` of ``ensemble_predictor(rcs, weights)`` (the same numbers) without variances."""
+        consts = [self._level_terms(rc)[1] for rc in rcs]
+        weights = [float(w) for w in weights]
+
+        def mean_of(Xc: np.ndarray) -> np.ndarray:
+            Xcs = self._scaled(Xc)
+            mean_x = matern52_scaled(Xcs, self._Xs, row_sq(Xcs), self._sq, self._hp.base.variance) @ self._alpha
+            mean = 0.0
+            for const, w in zip(consts, weights):
+                mean = mean + w * (self._y_mean + self._y_scale * (mean_x + const))
+            return mean
+
+        return mean_of
+
     def posterior(self, Xc: np.ndarray, rc: float, *, pending: np.ndarray | None = None):
         """Posterior mean and std of ``f(x, rc)`` at the rows of ``Xc`` (``rc`` scaled); ``pending``
         rows are conditioned on at ``rc`` by kriging believer."""
@@ -714,6 +793,7 @@ class MultiFidelityGPSearcher(AcquisitionSearcher):
         self._joint: JointGP | None = None
         self._independent: IndependentGPs | None = None
         self._rows: list[tuple[int, Any]] = []     # (trial id, fidelity) of the model's data, in order
+        self._left_out: set[tuple[int, Any]] = set()   # observations the last refit's size cap left out
         self._fitted_version = -1
         self._n_at_refit = 0
         super().setup()                            # the local search's masks
@@ -751,10 +831,10 @@ class MultiFidelityGPSearcher(AcquisitionSearcher):
         rows = self._all_rows()
         if not rows:
             return False
-        known = set(self._rows)
+        known, left_out = set(self._rows), self._left_out   # left out stays out until the next refit
         same = len(self._rows) <= len(rows) and all(
             self.history.scores.get(f, {}).get(t) is not None for t, f in self._rows)
-        new = [row for row in rows if row not in known]
+        new = [row for row in rows if row not in known and row not in left_out]
         n_total = len(rows)
         refit = (not same or (self._joint is None and self._independent is None)
                  or n_total < self.refit_every_below or n_total >= (1 + self.refit_growth) * self._n_at_refit)
@@ -777,7 +857,9 @@ class MultiFidelityGPSearcher(AcquisitionSearcher):
 
     def _fit(self, rows: list[tuple[int, Any]]) -> None:
         keep = subsample_rows([t for t, _ in rows], [f for _, f in rows], self.max_size_data, self.rng)
-        rows = [rows[i] for i in keep.tolist()]
+        kept = [rows[i] for i in keep.tolist()]
+        self._left_out = set(rows).difference(kept)
+        rows = kept
         self._rows = rows
         X, y = self._xy(rows)
         fit_rows = np.arange(len(rows))
@@ -1036,6 +1118,9 @@ class HyperTuneSearcher(MultiFidelityGPSearcher):
         fitted = [lv for lv in weights if self.model == "joint" or lv in self._independent.levels]
         if not fitted:
             return super()._acquisition_model(level, pending)
+        if self.model == "joint":       # one triangular product for all levels
+            return self._joint.ensemble_predictor([float(lv) / self._r_max for lv in fitted],
+                                                  [weights[lv] for lv in fitted], pending)
         parts = [(self.predictor(lv, pending), weights[lv]) for lv in fitted]
 
         def predict(X: np.ndarray):
@@ -1055,6 +1140,9 @@ class HyperTuneSearcher(MultiFidelityGPSearcher):
         fitted = [lv for lv in weights if self.model == "joint" or lv in self._independent.levels]
         if not fitted:
             return super()._acquisition_mean(level)
+        if self.model == "joint":
+            return self._joint.ensemble_mean([float(lv) / self._r_max for lv in fitted],
+                                             [weights[lv] for lv in fitted])
         parts = [(self._level_mean(lv), weights[lv]) for lv in fitted]
 
         def mean_of(X: np.ndarray) -> np.ndarray:

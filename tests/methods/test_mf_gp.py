@@ -193,3 +193,46 @@ def test_posterior_mean_alone_is_the_mean_of_the_posterior_bit_for_bit():
     for level in (1, 3):
         gp = indep.level(level)
         assert np.array_equal(gp.posterior_mean(Xc), gp.posterior(Xc)[0])
+
+
+@pytest.mark.parametrize("with_pending", [False, True])
+def test_joint_ensemble_predictor_is_the_weighted_ensemble_of_the_level_posteriors(with_pending):
+    rng = np.random.default_rng(5)
+    X = rng.uniform(size=(24, 3))
+    r = np.tile([1 / 9, 1 / 3, 1.0], 8)
+    y = np.sin(3 * X[:, 0]) + X[:, 1] + 0.5 * r + 0.01 * rng.standard_normal(24)
+    gp = JointGP(rng=np.random.default_rng(0))
+    gp.fit(X, r, y)
+    gp.add(rng.uniform(size=(2, 3)), np.array([1 / 9, 1.0]), y[:2])
+    pending = rng.uniform(size=(3, 3)) if with_pending else None
+    rcs, weights = [1 / 9, 1 / 3, 1.0], [0.2, 0.3, 0.5]
+    Xc = rng.uniform(size=(40, 3))
+    mean, std = gp.ensemble_predictor(rcs, weights, pending)(Xc)
+    want_mean, want_var = 0.0, 0.0
+    for rc, w in zip(rcs, weights):
+        m, s = gp.predictor(rc, pending)(Xc)
+        want_mean, want_var = want_mean + w * m, want_var + w * w * s * s
+    np.testing.assert_allclose(mean, want_mean, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(std, np.sqrt(want_var), rtol=1e-7, atol=1e-10)
+    np.testing.assert_allclose(gp.ensemble_mean(rcs, weights)(Xc), mean, rtol=1e-12, atol=1e-14)
+    assert not np.allclose(std, gp.predictor(1.0, pending)(Xc)[1])      # the levels do differ
+
+
+@pytest.mark.parametrize("model", ["joint", "independent"])
+def test_observations_the_size_cap_left_out_stay_out_until_the_next_refit(model):
+    # 60 observations, cap 20, refit only on 50% growth: between refits the model takes the new
+    # observations only, not the 40 the cap left out
+    s = _bound(model, 0, max_size_data=20, max_size_fit=20, refit_every_below=2, refit_growth=0.5)
+    _drive(s, 30)                         # 60 observations over the levels 1, 3, 9
+    s._update_model()
+    n_fit = len(s._rows)
+    # the model: at most the cap at the last refit, plus what came after it
+    assert len(s._left_out) == 60 - n_fit and n_fit <= 20 + (60 - s._n_at_refit) < 60
+    t = Trial(99, {"x": 0.5, "y": 0.5})
+    s.on_start(t)
+    s.observe(t, 1, {"loss": 0.2})
+    s._update_model()
+    assert len(s._rows) == n_fit + 1 and (99, 1) in s._rows
+    data = s._joint.num_data if model == "joint" else sum(len(s._independent.level(f)._X)
+                                                          for f in s._independent.levels)
+    assert data == n_fit + 1
