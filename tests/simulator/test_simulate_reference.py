@@ -204,3 +204,24 @@ def test_the_long_gap_scan_finds_a_failure_and_the_target_between_observed_level
     failed = [r for r in got if r[5] == "failed"]
     assert len(failed) == 1 and failed[0][3] == 41
     assert reason == "target" and got[-1][3] == 51 and got[-1][4][0] == 0.125
+
+
+def test_the_end_reason_names_the_report_the_run_was_cut_at():
+    """Found by the comparison: at t=6 trial 0 reaches the target (its 6th report, the 45th of the
+    run in time order) and trial 1 completes in the same time step with 40 reports recorded in
+    bulk, the 46th reaching ``max_reports``. The run is cut at the target's report, so the end
+    reason is ``target`` (it used to be the criterion checked last in the step)."""
+    n_fid = 40
+    error = np.full((2, 1, n_fid), 0.5, np.float32)
+    error[0, 0, 5] = 0.0
+    elapsed = np.zeros((2, 1, n_fid), np.float32)
+    elapsed[0, 0] = np.arange(1, n_fid + 1)
+    elapsed[1, 0] = 0.125 * np.arange(1, n_fid + 1)
+    elapsed[1, 0, -1] = 6.0
+    bb = TabularBlackbox(pd.DataFrame({"x": [0, 1]}), np.stack([error, elapsed], axis=-1),
+                         list(range(1, n_fid + 1)), NAMES, metric_elapsed_time="elapsed")
+    case = dict(bb=bb, make=lambda b: make_scheduler("GridSearch", b), stop=Stop(max_reports=46, target=0.0),
+                n_workers=2, seed=0, blackbox_seed=None, startup=0.0, per_decision=0.0, tpf=None)
+    got, reason = _real_reports(case)
+    _check(case)
+    assert reason == "target" and len(got) == 45 and got[-1][:4] == (6.0, 0, 0, 6)
