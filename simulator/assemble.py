@@ -1,8 +1,8 @@
 """The run's column buffers, and the results and trials tables built from them at the end.
 
 The event loop only appends plain Python values to the lists of a ``Buffers``: one entry
-per trial, one "block" per observed report (levels ``lo..hi`` of a trial, all "continue"
-but the last), one entry per segment (a start or a resume). ``assemble`` turns them into
+per trial, one "block" tuple per observed report (levels ``lo..hi`` of a trial, all "continue"
+but the last), one tuple per segment (a start or a resume). ``assemble`` turns them into
 the two DataFrames once, by vectorized numpy indexing into the table (``blackbox.rows()``) or
 the computed curves, and applies the stopping cut.
 
@@ -16,9 +16,7 @@ Example:
     >>> st = resolve_settings(bb, make_scheduler("GridSearch", bb), stop={"max_trials": 1},
     ...                       time_per_fidelity=10)
     >>> buf = Buffers(t_cid=[1], t_seed=[0], t_curve=[None], t_configs=[{"x": 2}],
-    ...               b_trial=[0], b_lo=[0], b_hi=[1], b_origin=[0.0], b_time=[20.0],
-    ...               b_worker=[0], b_dec=[COMPLETE], b_dt=[0.0],
-    ...               s_trial=[0], s_start=[0.0], s_worker=[0])
+    ...               blocks=[(0, 0, 1, 0.0, 20.0, 0, COMPLETE, 0.0)], segments=[(0, 0.0, 0)])
     >>> results, trials, end_time, renamed, cut_reason = assemble(bb, st, None, buf)
     >>> results[["x", "fidelity", "time", "decision"]].values.tolist()
     [[2, 1, 10.0, 'continue'], [2, 2, 20.0, 'complete']]
@@ -54,7 +52,7 @@ class Buffers:
 
     Example:
         >>> b = Buffers()
-        >>> b.b_trial.append(0); len(b.b_trial), len(b.t_cid)
+        >>> b.blocks.append((0, 0, 2, 0.0, 30.0, 1, CONTINUE, 0.0)); len(b.blocks), len(b.t_cid)
         (1, 0)
     """
 
@@ -63,20 +61,12 @@ class Buffers:
     t_seed: list[int] = field(default_factory=list)
     t_curve: list[Any] = field(default_factory=list)
     t_configs: list[dict] = field(default_factory=list)
-    # blocks of report rows: levels lo..hi of a trial, reported at origin + elapsed(level)
-    # except the last (at time); all "continue" but the last (dec, with its decision seconds dt)
-    b_trial: list[int] = field(default_factory=list)
-    b_lo: list[int] = field(default_factory=list)
-    b_hi: list[int] = field(default_factory=list)
-    b_origin: list[float] = field(default_factory=list)
-    b_time: list[float] = field(default_factory=list)
-    b_worker: list[int] = field(default_factory=list)
-    b_dec: list[int] = field(default_factory=list)
-    b_dt: list[float] = field(default_factory=list)
-    # segments (a start or a resume): trial, start time, worker
-    s_trial: list[int] = field(default_factory=list)
-    s_start: list[float] = field(default_factory=list)
-    s_worker: list[int] = field(default_factory=list)
+    # blocks of report rows, (trial, lo, hi, origin, time, worker, dec, dt): levels lo..hi of a
+    # trial, reported at origin + elapsed(level) except the last (at time); all "continue" but
+    # the last (dec, with its decision seconds dt); one tuple per block, one append per event
+    blocks: list[tuple] = field(default_factory=list)
+    # segments (a start or a resume), (trial, start time, worker)
+    segments: list[tuple] = field(default_factory=list)
 
 
 def _column_names(hp_names: list[str], obj_names: list[str]) -> tuple[list[str], list[str], dict]:
@@ -155,8 +145,8 @@ def assemble(blackbox: Blackbox, st: Settings, cut_time: float | None,
     names, mi, ei, tpf = st.names, st.mi, st.ei, st.tpf
     fidelities, sign, stop = st.fidelities, st.sign, st.stop
     t_cid, t_curve, t_configs = buf.t_cid, buf.t_curve, buf.t_configs
-    b_trial, b_lo, b_hi = buf.b_trial, buf.b_lo, buf.b_hi
-    nb = len(b_trial)
+    nb = len(buf.blocks)
+    b_trial, b_lo, b_hi, b_origin, b_time, b_worker, b_dec, b_dt = zip(*buf.blocks) if nb else ((),) * 8
     bt = np.asarray(b_trial, dtype=np.int64)
     blo = np.asarray(b_lo, dtype=np.int64)
     bhi = np.asarray(b_hi, dtype=np.int64)
@@ -178,14 +168,14 @@ def assemble(blackbox: Blackbox, st: Settings, cut_time: float | None,
         el = obj[:, ei].astype(np.float64)
     else:
         el = tpf * (level + 1.0)
-    time = np.asarray(buf.b_origin, dtype=np.float64)[rep] + el
+    time = np.asarray(b_origin, dtype=np.float64)[rep] + el
     last = starts + lens - 1
-    time[last] = np.asarray(buf.b_time, dtype=np.float64)
+    time[last] = np.asarray(b_time, dtype=np.float64)
     dec = np.zeros(total, dtype=np.int8)
-    dec[last] = np.asarray(buf.b_dec, dtype=np.int8)
+    dec[last] = np.asarray(b_dec, dtype=np.int8)
     dtime = np.zeros(total, dtype=np.float64)
-    dtime[last] = np.asarray(buf.b_dt, dtype=np.float64)
-    worker = np.asarray(buf.b_worker, dtype=np.int64)[rep]
+    dtime[last] = np.asarray(b_dt, dtype=np.float64)
+    worker = np.asarray(b_worker, dtype=np.int64)[rep]
     order = np.lexsort((level, trial, worker, time))
     time, trial, level, worker, dec, dtime, obj = (a[order] for a in (time, trial, level, worker, dec, dtime, obj))
 
@@ -219,9 +209,10 @@ def assemble(blackbox: Blackbox, st: Settings, cut_time: float | None,
     hp_cols = list(blackbox.configuration_space)     # a table's are its columns
     hp_out, obj_out, renamed = _column_names(hp_cols, names)
     n_trials_all = len(t_cid)
-    s_trial_a = np.asarray(buf.s_trial, dtype=np.int64)
-    s_start_a = np.asarray(buf.s_start, dtype=np.float64)
-    s_worker_a = np.asarray(buf.s_worker, dtype=np.int64)
+    s_trial, s_start, s_worker = zip(*buf.segments) if buf.segments else ((),) * 3
+    s_trial_a = np.asarray(s_trial, dtype=np.int64)
+    s_start_a = np.asarray(s_start, dtype=np.float64)
+    s_worker_a = np.asarray(s_worker, dtype=np.int64)
     if seg_cut is not None:
         sk = s_start_a < seg_cut
         s_trial_a, s_start_a, s_worker_a = s_trial_a[sk], s_start_a[sk], s_worker_a[sk]

@@ -230,23 +230,37 @@ def _run(blackbox: CurveSource, scheduler: Any, st: Settings,
 
 class _EventLoop:
     """One run's event loop, in named parts: ``run`` (the time steps: free workers get work,
-    then every event of the next time), ``give_work`` with ``start`` and ``resume`` (a
-    suggestion taken by a worker), ``report`` (a trial reaching the level of its pending event),
-    ``schedule`` (a trial's next pending event). The state: ``trials`` (``simulator.trials``),
-    ``workers`` and ``budget`` (``simulator.budget``), the event ``heap`` and a few counters;
-    the settings and scheduler calls are bound once. Nothing here uses pandas or does I/O."""
+    then every event of the next time, then the budget), ``give_work`` with ``start`` and
+    ``resume`` (a suggestion taken by a worker), ``report`` (a trial reaching the level of its
+    pending event) and ``schedule`` (a trial's next pending event). The state: ``trials``
+    (``simulator.trials``), ``workers`` and ``budget`` (``simulator.budget``), the event
+    ``heap`` and a few counters. The settings, the trial lists and the scheduler's methods are
+    bound to slots once (one attribute load each in the hot methods). Nothing here uses pandas
+    or does I/O."""
 
     __slots__ = ("blackbox", "st", "buf", "budget", "workers", "trials", "heap", "seq", "curves", "next_seed",
-                 "overhead", "charge", "measured", "ov_const", "ov_scale", "ov_start",
+                 # settings and the trial lists, bound once
+                 "mi", "ei", "tpf", "sign", "tgt", "next_obs", "sched_mask", "fid_list", "names", "max_level",
+                 "level", "end", "origin", "curve", "worker", "state", "trial",
+                 # decision costs: Overhead.decision_cost when charged (cost_of), else none
+                 "cost_of", "ov_start", "perf", "release", "record", "record_segment", "hot", "hot_start",
                  "suggest", "on_report", "on_end", "on_start", "on_discard", "on_skipped",
+                 "Suggestion", "Trial", "d_continue", "d_pause", "d_stop", "completed", "stopped", "failed",
                  "n_paused", "n_completed", "n_rows", "n_segs", "best_seen", "sugg_seconds",
-                 "triggered", "end_reason", "stalled", "Suggestion", "Trial", "decisions", "statuses")
+                 "triggered", "end_reason", "stalled")
 
     def __init__(self, blackbox: CurveSource, scheduler: Any, st: Settings, buf: Buffers, budget: Budget) -> None:
         from methods.base import Decision, Suggestion, Trial, TrialStatus
         self.blackbox, self.st, self.buf, self.budget = blackbox, st, buf, budget
         self.workers = Workers(st.n_workers)
-        self.trials = TrialState(buf)
+        self.release = self.workers.release
+        trials = self.trials = TrialState(buf)
+        self.level, self.end, self.origin, self.curve = trials.level, trials.end, trials.origin, trials.curve
+        self.worker, self.state, self.trial = trials.worker, trials.state, trials.trial
+        self.mi, self.ei, self.tpf, self.sign, self.tgt = st.mi, st.ei, st.tpf, st.sign, budget.tgt
+        self.next_obs, self.sched_mask, self.fid_list = st.next_obs, st.sched_mask, st.fid_list
+        self.names, self.max_level = st.names, st.max_level
+        self.record, self.record_segment = buf.blocks.append, buf.segments.append
         self.heap: list = []
         self.seq = 0
         # the run's own stream (blackbox seeds): child 1 of the seed's SeedSequence, so a scheduler
@@ -257,10 +271,9 @@ class _EventLoop:
         # with a trial budget the seeds shown never exceed it: whole batches from the start
         self.curves = trial_curves(blackbox, scheduler, seeds.upcoming,
                                    first_batch=sys.maxsize if st.stop.max_trials is not None else None)
-        ov = self.overhead = st.overhead
-        self.charge, self.measured, self.ov_const, self.ov_scale = \
-            ov.charges_decisions, ov.measured, ov.per_decision, ov.scale
-        self.ov_start = ov.startup
+        self.cost_of = st.overhead.decision_cost if st.overhead.charges_decisions else None
+        self.ov_start = st.overhead.startup
+        self.perf = _time.perf_counter
         self.suggest = scheduler.suggest
         self.on_report = scheduler.on_report
         self.on_end = getattr(scheduler, "on_end", None) or (lambda trial, status: None)
@@ -271,31 +284,38 @@ class _EventLoop:
         self.on_skipped = scheduler.on_skipped_reports if getattr(scheduler, "wants_skipped_reports", False) \
             else None
         self.Suggestion, self.Trial = Suggestion, Trial
-        self.decisions = (Decision.CONTINUE, Decision.PAUSE, Decision.STOP)
-        self.statuses = (TrialStatus.COMPLETED, TrialStatus.STOPPED, TrialStatus.FAILED)
+        self.d_continue, self.d_pause, self.d_stop = Decision.CONTINUE, Decision.PAUSE, Decision.STOP
+        self.completed, self.stopped, self.failed = TrialStatus.COMPLETED, TrialStatus.STOPPED, TrialStatus.FAILED
         self.n_paused = self.n_completed = self.n_rows = self.n_segs = 0
         self.best_seen = math.inf        # best sign * metric seen (watched only with a target)
         self.sugg_seconds = 0.0          # measured seconds of all suggest() calls
         self.triggered = False
         self.end_reason = "exhausted"
         self.stalled = False
+        # what report() reads on every event, unpacked in one step (cheaper than an attribute each)
+        self.hot = (self.mi, self.ei, self.curve, self.level, self.end, self.origin, self.state, self.trial,
+                    self.sched_mask, self.fid_list, self.names, self.record, self.release, self.schedule)
+        # and what start() reads (TrialState's lists, and the run's per-trial lists in buf)
+        self.hot_start = (self.next_seed, self.curves, self.Trial, self.ov_start, self.cost_of, self.on_start,
+                          self.workers.take, buf.t_cid, buf.t_seed, buf.t_curve, buf.t_configs, self.trial,
+                          self.level, self.end, self.origin, self.worker, self.state)
 
     # ------------------------------------------------------------------ the time steps
     def run(self) -> tuple[float, float | None, str]:
         """``(last event time, cut time or None, end reason)``."""
-        budget, workers, heap, report = self.budget, self.workers, self.heap, self.report
-        free, release = workers.free, workers.release
+        budget, workers, heap, report, release = self.budget, self.workers, self.heap, self.report, self.release
+        free = workers.free
         max_time, max_trials, max_cost = budget.max_time, budget.max_trials, budget.max_cost
         max_completed, max_reports = budget.max_completed, budget.max_reports
-        n_started = self.trials.state     # len() of it: trials started
+        started = self.state     # one entry per trial started
         t = 0.0
         while True:
-            if free and t < max_time and (len(n_started) < max_trials or self.n_paused):
+            if free and t < max_time and (len(started) < max_trials or self.n_paused):
                 self.give_work(t)
                 if self.stalled:     # everything up to now is kept (trials started now included)
                     return t, None, "no_progress"
             if not heap:
-                return t, None, "exhausted" if len(n_started) < max_trials else "max_trials"
+                return t, None, "exhausted" if len(started) < max_trials else "max_trials"
             tn = heap[0][0]
             if tn > max_time:
                 return t, max_time, "max_time"
@@ -317,17 +337,14 @@ class _EventLoop:
             if self.triggered:
                 return t, t, self.end_reason
 
-    def decision_cost(self, dt: float) -> float:
-        """Simulated seconds charged for a decision that took ``dt`` (0 when none are charged)."""
-        return self.overhead.decision_cost(dt) if self.charge else 0.0
-
     # ------------------------------------------------------------------ start and resume
     def give_work(self, t: float) -> None:
         """Ask ``suggest(t)`` for the lowest free worker, then the next, until it answers ``None``,
         a start is beyond the trial budget, or no worker is free; sets ``stalled`` when the
         no-progress watch ends the run."""
-        free, budget, suggest, perf = self.workers.free, self.budget, self.suggest, _time.perf_counter
-        level_of, max_level, Suggestion = self.st.level_of, self.st.max_level, self.Suggestion
+        free, budget, suggest, perf = self.workers.free, self.budget, self.suggest, self.perf
+        level_of, max_level, Suggestion = self.st.level_of, self.max_level, self.Suggestion
+        record_segment = self.record_segment
         while free:
             t0 = perf()
             s = suggest(t)
@@ -347,17 +364,14 @@ class _EventLoop:
                 if m is None:
                     m = _level_or_error(self.blackbox, mf, s)
             if s.resume is None:
-                if len(self.trials) >= budget.max_trials:
+                if len(self.state) >= budget.max_trials:
                     if self.on_discard is not None:
                         self.on_discard(s)
                     return      # budget of trials used up: ignore new starts
                 tid = self.start(s, m, t, dt)
             else:
                 tid = self.resume(s.resume, m, t, dt)
-            buf = self.buf
-            buf.s_trial.append(tid)
-            buf.s_start.append(t)
-            buf.s_worker.append(self.trials.worker[tid])
+            record_segment((tid, t, self.worker[tid]))
             self.n_segs += 1
             self.schedule(tid, t)
             if self.n_segs >= budget.next_watch and budget.look(self.n_segs, t, self.n_completed, self.best_seen):
@@ -367,65 +381,78 @@ class _EventLoop:
     def start(self, s: Any, m: int, t: float, dt: float) -> int:
         """A new trial for suggestion ``s`` up to level ``m``, on the lowest free worker; its
         reports are delayed by the start-up time and the cost of the decision (``dt`` seconds)."""
+        next_seed, curves, Trial, ov_start, cost_of, on_start, take, t_cid, t_seed, t_curve, t_configs, \
+            t_trial, t_level, t_end, t_origin, t_worker, t_state = self.hot_start
         cfg = s.config
-        bseed = self.next_seed()
+        bseed = next_seed()
         try:
-            cid, curve = self.curves(cfg, bseed)
+            cid, curve = curves(cfg, bseed)
         except NotInTable as e:
             raise _protocol_error(
                 f"suggest(time={t!r}) returned the configuration {_shown(cfg)}, which this tabulated "
                 f"blackbox does not have ({e}); a scheduler must suggest rows of the table "
                 f"(make_scheduler passes them as candidates)") from None
-        trials = self.trials
-        tid = len(trials)
-        trial = self.Trial(tid, cfg, s.meta)
-        trials.add(cid, bseed, curve, trial, cfg, m, t + self.ov_start + self.decision_cost(dt),
-                   self.workers.take(t))
-        if self.on_start is not None:
-            self.on_start(trial)
+        tid = len(t_state)
+        trial = Trial(tid, cfg, s.meta)
+        origin = t + ov_start
+        if cost_of is not None:
+            origin += cost_of(dt)
+        # the new trial's entry in every list of TrialState
+        t_cid.append(cid)
+        t_seed.append(bseed)
+        t_curve.append(curve)
+        t_configs.append(cfg)
+        t_trial.append(trial)
+        t_level.append(-1)
+        t_end.append(m)
+        t_origin.append(origin)
+        t_worker.append(take(t))
+        t_state.append(RUNNING)
+        if on_start is not None:
+            on_start(trial)
         return tid
 
     def resume(self, tid: Any, m: int, t: float, dt: float) -> int:
         """Paused trial ``tid`` resumed up to level ``m`` on the lowest free worker, from its last
         level (``simulator.trials.TrialState.resume_problem`` says when it cannot be)."""
-        trials = self.trials
-        problem = trials.resume_problem(tid, m, self.st.fid_list, t)
+        problem = self.trials.resume_problem(tid, m, self.fid_list, t)
         if problem is not None:
             raise _protocol_error(problem)
-        r = trials.level[tid]
         self.n_paused -= 1
-        trials.state[tid] = RUNNING
-        trials.end[tid] = m
-        trials.worker[tid] = self.workers.take(t)
-        trials.origin[tid] = t + self.ov_start - self.elapsed(trials.curve[tid], r) + self.decision_cost(dt)
+        self.state[tid] = RUNNING
+        self.end[tid] = m
+        self.worker[tid] = self.workers.take(t)
+        origin = t + self.ov_start - self.elapsed(self.curve[tid], self.level[tid])
+        if self.cost_of is not None:
+            origin += self.cost_of(dt)
+        self.origin[tid] = origin
         return tid
 
     def elapsed(self, curve: np.ndarray, k: int) -> float:
         """Elapsed time of level ``k`` (0 before the first)."""
         if k < 0:
             return 0.0
-        if self.st.ei < 0:
-            return self.st.tpf * (k + 1)
-        return float(curve[k, self.st.ei])
+        if self.ei < 0:
+            return self.tpf * (k + 1)
+        return float(curve[k, self.ei])
 
     # ------------------------------------------------------------------ events
     def schedule(self, tid: int, now: float) -> None:
         """Push the trial's next event: its next observed level, its segment end, or the first
         level before them with a failure or reaching the target."""
-        st, trials = self.st, self.trials
-        mi, ei, tgt = st.mi, st.ei, self.budget.tgt
-        lo = trials.level[tid]
-        k = st.next_obs[lo + 1]
-        m = trials.end[tid]
+        mi, ei, tgt = self.mi, self.ei, self.tgt
+        lo = self.level[tid]
+        k = self.next_obs[lo + 1]
+        m = self.end[tid]
         if k > m:
             k = m
-        curve = trials.curve[tid]
+        curve = self.curve[tid]
         if k - lo > 1:
             # reports lo+1..k-1 are not observed by the scheduler: find a failure or the target
             # (values the simulator refuses in them, infinite metrics and negative or infinite
             # elapsed times, are found once for all rows by ``assemble``)
             if k - lo <= 33:
-                sign = st.sign
+                sign = self.sign
                 j = lo + 1
                 for row in curve[lo + 1:k].tolist():
                     v = row[mi]
@@ -443,107 +470,99 @@ class _EventLoop:
                     if len(nz):
                         k = lo + 1 + int(nz[0])
                 if tgt is not None and k - lo > 1:
-                    hit = np.flatnonzero(st.sign * curve[lo + 1:k, mi] <= tgt)
+                    hit = np.flatnonzero(self.sign * curve[lo + 1:k, mi] <= tgt)
                     if len(hit):
                         k = lo + 1 + int(hit[0])
         if ei < 0:
-            tk = trials.origin[tid] + st.tpf * (k + 1)
+            tk = self.origin[tid] + self.tpf * (k + 1)
         else:
             ek = float(curve[k, ei])
             if not 0.0 <= ek < math.inf:
                 if ek != ek:   # failed cell without a time: fails right after its last timed report
                     ek = _last_finite_elapsed(curve, lo, k, ei)
                 else:
-                    raise value_error(self.blackbox, st, tid, k, ei, ek, self.buf)
-            tk = trials.origin[tid] + ek
+                    raise value_error(self.blackbox, self.st, tid, k, ei, ek, self.buf)
+            tk = self.origin[tid] + ek
         if tk < now:
             tk = now
         self.seq += 1
-        heappush(self.heap, (tk, REPORT, trials.worker[tid], tid, self.seq, k))
+        heappush(self.heap, (tk, REPORT, self.worker[tid], tid, self.seq, k))
 
     def report(self, w: int, tid: int, k: int, t: float) -> None:
         """Trial ``tid`` on worker ``w`` reaches level ``k`` at ``t``: the levels since its last
         event are recorded as one block; a failure ends it, else the scheduler decides if it
         observes ``k`` or ``k`` ends the segment, and the trial completes, stops, pauses or
         continues (its next event scheduled)."""
-        st, trials, buf = self.st, self.trials, self.buf
-        mi, ei = st.mi, st.ei
-        curve = trials.curve[tid]
+        mi, ei, curves, level, end, origin, state, trial, sched_mask, fid_list, names, record, release, \
+            schedule = self.hot
+        curve = curves[tid]
         vals = curve[k].tolist()
         mv = vals[mi]
-        lo = trials.level[tid] + 1
-        origin0 = trials.origin[tid]
+        lo = level[tid] + 1
+        origin0 = origin[tid]
         self.n_rows += k - lo + 1
-        trials.level[tid] = k
+        level[tid] = k
         dt = 0.0
         failed = mv - mv != 0 or (ei >= 0 and vals[ei] != vals[ei])     # NaN (or +-inf: refused)
         if self.on_skipped is not None:
             # levels lo..k-1, and k itself when on_report will not see it
-            upto = k if (st.sched_mask[k] or k == trials.end[tid] or failed) else k + 1
+            upto = k if (sched_mask[k] or k == end[tid] or failed) else k + 1
             if upto > lo:
                 seg = curve[lo:upto]
-                self.on_skipped(trials.trial[tid], st.fid_list[lo:upto],
-                                {n: seg[:, j] for j, n in enumerate(st.names)})
+                self.on_skipped(trial[tid], fid_list[lo:upto], {n: seg[:, j] for j, n in enumerate(names)})
         if failed:
             if mv == mv and mv - mv != 0:
-                raise value_error(self.blackbox, st, tid, k, mi, mv, buf)
+                raise value_error(self.blackbox, self.st, tid, k, mi, mv, self.buf)
             dec = _FAILED
-            trials.state[tid] = DONE
-            self.on_end(trials.trial[tid], self.statuses[2])
-            self.workers.release(w, t)
+            state[tid] = DONE
+            self.on_end(trial[tid], self.failed)
+            release(w, t)
         else:
-            tgt = self.budget.tgt
+            tgt = self.tgt
             if tgt is not None:
-                sv = st.sign * mv
+                sv = self.sign * mv
                 if sv < self.best_seen:
                     self.best_seen = sv
                 if sv <= tgt:
                     self.triggered, self.end_reason = True, "target"
-            is_end = k == trials.end[tid]
-            if st.sched_mask[k] or is_end:
-                perf = _time.perf_counter
+            is_end = k == end[tid]
+            if sched_mask[k] or is_end:
+                perf = self.perf
                 t0 = perf()
-                d = self.on_report(trials.trial[tid], st.fid_list[k], dict(zip(st.names, vals)), t)
+                d = self.on_report(trial[tid], fid_list[k], dict(zip(names, vals)), t)
                 dt = perf() - t0
-                d_continue, d_pause, d_stop = self.decisions
-                if d is not d_continue and d is not d_pause and d is not d_stop:
+                d_continue = self.d_continue
+                if d is not d_continue and d is not self.d_pause and d is not self.d_stop:
                     d = _decision(d, tid)
-                cost = self.decision_cost(dt)
+                cost = self.cost_of(dt) if self.cost_of is not None else 0.0
                 if is_end or d is not d_continue:
-                    if k == st.max_level:
+                    if k == self.max_level:
                         dec = _COMPLETE
-                        trials.state[tid] = DONE
+                        state[tid] = DONE
                         self.n_completed += 1
-                        self.on_end(trials.trial[tid], self.statuses[0])
-                    elif d is d_stop:
+                        self.on_end(trial[tid], self.completed)
+                    elif d is self.d_stop:
                         dec = _STOP
-                        trials.state[tid] = DONE
-                        self.on_end(trials.trial[tid], self.statuses[1])
+                        state[tid] = DONE
+                        self.on_end(trial[tid], self.stopped)
                     else:
                         dec = _PAUSE
-                        trials.state[tid] = PAUSED
+                        state[tid] = PAUSED
                         self.n_paused += 1
                     if cost:
                         self.seq += 1
                         heappush(self.heap, (t + cost, FREE, w, -1, self.seq, -1))
                     else:
-                        self.workers.release(w, t)
+                        release(w, t)
                 else:
                     dec = _CONTINUE
                     if cost:
-                        trials.origin[tid] += cost
-                    self.schedule(tid, t)
+                        origin[tid] += cost
+                    schedule(tid, t)
             else:
                 dec = _CONTINUE
-                self.schedule(tid, t)
-        buf.b_trial.append(tid)
-        buf.b_lo.append(lo)
-        buf.b_hi.append(k)
-        buf.b_origin.append(origin0)
-        buf.b_time.append(t)
-        buf.b_worker.append(w)
-        buf.b_dec.append(dec)
-        buf.b_dt.append(dt)
+                schedule(tid, t)
+        record((tid, lo, k, origin0, t, w, dec, dt))
 
 
 def _record_running(heap: list, cut_time: float, trials: TrialState, st: Settings, buf: Buffers) -> None:
@@ -564,14 +583,7 @@ def _record_running(heap: list, cut_time: float, trials: TrialState, st: Setting
             times = origin + curve[lo:k, ei].astype(np.float64)
         n = int(np.count_nonzero(times <= cut_time))
         if n:
-            buf.b_trial.append(tid)
-            buf.b_lo.append(lo)
-            buf.b_hi.append(lo + n - 1)
-            buf.b_origin.append(origin)
-            buf.b_time.append(float(times[n - 1]))
-            buf.b_worker.append(w)
-            buf.b_dec.append(_CONTINUE)
-            buf.b_dt.append(0.0)
+            buf.blocks.append((tid, lo, lo + n - 1, origin, float(times[n - 1]), w, _CONTINUE, 0.0))
 
 
 def _metadata(blackbox: Blackbox, scheduler: Any, st: Settings, results: pd.DataFrame,

@@ -4,15 +4,15 @@ The event loop (``simulator.simulate``) reads and writes these lists directly (t
 hottest data); the per-trial facts the results need (table row, blackbox seed, curve,
 configuration) live in the run's ``Buffers`` and are shared, not copied.
 
+A new trial gets an entry in every list at once (``simulator.simulate._EventLoop.start``:
+level -1, state ``RUNNING``).
+
 Example:
     >>> from simulator.assemble import Buffers
     >>> trials = TrialState(Buffers())
-    >>> tid = trials.add(cid=3, seed=0, curve=None, trial="trial 0", config={"x": 1}, end=2,
-    ...                  origin=0.5, worker=1)
-    >>> tid, len(trials), trials.state[tid] == RUNNING, trials.level[tid]
-    (0, 1, True, -1)
-    >>> trials.resume_problem(0, 2, [1, 2, 3], t=5.0)
-    'scheduler asked to resume trial 0 at time 5.0, but that trial is running; only paused trials can be resumed'
+    >>> trials.state.append(RUNNING); trials.level.append(-1)
+    >>> len(trials), trials.resume_problem(0, 2, [1, 2, 3], t=5.0)
+    (1, 'scheduler asked to resume trial 0 at time 5.0, but that trial is running; only paused trials can be resumed')
 """
 from __future__ import annotations
 
@@ -37,9 +37,9 @@ class TrialState:
         >>> from simulator.assemble import Buffers
         >>> buf = Buffers()
         >>> trials = TrialState(buf)
-        >>> _ = trials.add(-1, 2, None, "t", {"x": 0.5}, 4, 0.0, 0)
-        >>> buf.t_seed, buf.t_configs
-        ([2], [{'x': 0.5}])
+        >>> trials.seed.append(2)
+        >>> buf.t_seed
+        [2]
     """
 
     __slots__ = ("cid", "seed", "curve", "configs", "trial", "level", "end", "origin", "worker", "state")
@@ -58,21 +58,6 @@ class TrialState:
 
     def __len__(self) -> int:
         return len(self.state)
-
-    def add(self, cid: int, seed: int, curve: Any, trial: Any, config: Any, end: int, origin: float,
-            worker: int) -> int:
-        """Record a new running trial (no level reached yet); returns its id."""
-        self.cid.append(cid)
-        self.seed.append(seed)
-        self.curve.append(curve)
-        self.configs.append(config)
-        self.trial.append(trial)
-        self.level.append(-1)
-        self.end.append(end)
-        self.origin.append(origin)
-        self.worker.append(worker)
-        self.state.append(RUNNING)
-        return len(self.state) - 1
 
     def resume_problem(self, tid: Any, m: int, fid_list: list, t: float) -> str | None:
         """Why trial ``tid`` cannot be resumed to level ``m`` at time ``t``, or ``None`` if it can."""

@@ -57,7 +57,8 @@ class Report:
 
 @dataclass
 class ReferenceRun:
-    """The reports in the order they happened, and why the run ended."""
+    """The reports in the results' order (by time, worker, trial, fidelity; ``reference_simulate``
+    sorts the reports in the order they happened, stably), and why the run ended."""
 
     reports: list[Report] = field(default_factory=list)
     end_reason: str = "exhausted"
@@ -96,7 +97,17 @@ def reference_simulate(blackbox: Blackbox, scheduler: Any, *, n_workers: int, st
                        blackbox_seed: int | None = None, startup: float = 0.0, per_decision: float = 0.0,
                        time_per_fidelity: float | None = None) -> ReferenceRun:
     """Run ``scheduler`` on ``blackbox`` event by event (same meaning as ``simulator.simulate``
-    with ``Overhead(startup=..., per_decision=...)``)."""
+    with ``Overhead(startup=..., per_decision=...)``); the reports in the results' order."""
+    run = _events(blackbox, scheduler, n_workers=n_workers, stop=stop, seed=seed, blackbox_seed=blackbox_seed,
+                  startup=startup, per_decision=per_decision, time_per_fidelity=time_per_fidelity)
+    run.reports.sort(key=lambda r: (r.time, r.worker, r.trial))     # stable: levels stay in order
+    return run
+
+
+def _events(blackbox: Blackbox, scheduler: Any, *, n_workers: int, stop: Stop, seed: int,
+            blackbox_seed: int | None, startup: float, per_decision: float,
+            time_per_fidelity: float | None) -> ReferenceRun:
+    """The run, its reports in the order they happened."""
     fids = np.asarray(blackbox.fidelity_values).tolist()
     top = len(fids) - 1
     names = list(blackbox.objectives_names)
