@@ -217,6 +217,7 @@ def _run(blackbox: CurveSource, scheduler: Any, st: Settings,
     try:
         t, cut_time, end_reason = loop.run()
     finally:
+        loop.hot = loop.hot_give = None     # they hold the loop's bound methods: no cycle left behind
         if gc_was_enabled:
             gc.enable()
     wall = _time.perf_counter() - wall0
@@ -244,6 +245,7 @@ class _EventLoop:
                  "level", "end", "origin", "curve", "worker", "state", "trial",
                  # decision costs: Overhead.decision_cost when charged (cost_of), else none
                  "cost_of", "ov_start", "perf", "release", "record", "record_segment", "hot", "hot_start",
+                 "hot_give",
                  "suggest", "on_report", "on_end", "on_start", "on_discard", "on_skipped",
                  "Suggestion", "Trial", "d_continue", "d_pause", "d_stop", "completed", "stopped", "failed",
                  "n_paused", "n_completed", "n_rows", "n_segs", "best_seen", "sugg_seconds",
@@ -294,7 +296,12 @@ class _EventLoop:
         self.stalled = False
         # what report() reads on every event, unpacked in one step (cheaper than an attribute each)
         self.hot = (self.mi, self.ei, self.curve, self.level, self.end, self.origin, self.state, self.trial,
-                    self.sched_mask, self.fid_list, self.names, self.record, self.release, self.schedule)
+                    self.sched_mask, self.fid_list, self.names, self.record, self.release, self.schedule,
+                    self.on_skipped, self.tgt, self.sign, self.perf, self.on_report, self.cost_of, self.max_level,
+                    self.on_end, self.d_continue, self.d_pause, self.d_stop)
+        # what give_work() reads
+        self.hot_give = (self.workers.free, budget, self.suggest, self.perf, st.level_of, self.max_level,
+                         self.Suggestion, self.record_segment, self.start, self.resume, self.schedule, self.worker)
         # and what start() reads (TrialState's lists, and the run's per-trial lists in buf)
         self.hot_start = (self.next_seed, self.curves, self.Trial, self.ov_start, self.cost_of, self.on_start,
                           self.workers.take, buf.t_cid, buf.t_seed, buf.t_curve, buf.t_configs, self.trial,
@@ -342,9 +349,8 @@ class _EventLoop:
         """Ask ``suggest(t)`` for the lowest free worker, then the next, until it answers ``None``,
         a start is beyond the trial budget, or no worker is free; sets ``stalled`` when the
         no-progress watch ends the run."""
-        free, budget, suggest, perf = self.workers.free, self.budget, self.suggest, self.perf
-        level_of, max_level, Suggestion = self.st.level_of, self.max_level, self.Suggestion
-        record_segment = self.record_segment
+        free, budget, suggest, perf, level_of, max_level, Suggestion, record_segment, start, resume, schedule, \
+            worker = self.hot_give
         while free:
             t0 = perf()
             s = suggest(t)
@@ -368,12 +374,12 @@ class _EventLoop:
                     if self.on_discard is not None:
                         self.on_discard(s)
                     return      # budget of trials used up: ignore new starts
-                tid = self.start(s, m, t, dt)
+                tid = start(s, m, t, dt)
             else:
-                tid = self.resume(s.resume, m, t, dt)
-            record_segment((tid, t, self.worker[tid]))
+                tid = resume(s.resume, m, t, dt)
+            record_segment((tid, t, worker[tid]))
             self.n_segs += 1
-            self.schedule(tid, t)
+            schedule(tid, t)
             if self.n_segs >= budget.next_watch and budget.look(self.n_segs, t, self.n_completed, self.best_seen):
                 self.stalled = True
                 return
@@ -452,14 +458,19 @@ class _EventLoop:
             # (values the simulator refuses in them, infinite metrics and negative or infinite
             # elapsed times, are found once for all rows by ``assemble``)
             if k - lo <= 33:
+                # Python over the two columns: one sum finds any NaN (or +inf + -inf, sent on to the
+                # exact loop too), min/max any target hit; the exact loop runs only then
+                col = curve[lo + 1:k, mi].tolist()
+                chk = sum(col) if ei < 0 else sum(col) + sum(curve[lo + 1:k, ei].tolist())
                 sign = self.sign
-                j = lo + 1
-                for row in curve[lo + 1:k].tolist():
-                    v = row[mi]
-                    if v != v or (ei >= 0 and row[ei] != row[ei]) or (tgt is not None and sign * v <= tgt):
-                        k = j
-                        break
-                    j += 1
+                if chk != chk or (tgt is not None and (min(col) <= tgt if sign > 0 else -max(col) <= tgt)):
+                    j = lo + 1
+                    for row in curve[lo + 1:k].tolist():
+                        v = row[mi]
+                        if v != v or (ei >= 0 and row[ei] != row[ei]) or (tgt is not None and sign * v <= tgt):
+                            k = j
+                            break
+                        j += 1
             else:
                 seg = curve[lo + 1:k]
                 col = seg[:, mi]
@@ -494,7 +505,8 @@ class _EventLoop:
         observes ``k`` or ``k`` ends the segment, and the trial completes, stops, pauses or
         continues (its next event scheduled)."""
         mi, ei, curves, level, end, origin, state, trial, sched_mask, fid_list, names, record, release, \
-            schedule = self.hot
+            schedule, on_skipped, tgt, sign, perf, on_report, cost_of, max_level, on_end, d_continue, d_pause, \
+            d_stop = self.hot
         curve = curves[tid]
         vals = curve[k].tolist()
         mv = vals[mi]
@@ -504,47 +516,44 @@ class _EventLoop:
         level[tid] = k
         dt = 0.0
         failed = mv - mv != 0 or (ei >= 0 and vals[ei] != vals[ei])     # NaN (or +-inf: refused)
-        if self.on_skipped is not None:
+        if on_skipped is not None:
             # levels lo..k-1, and k itself when on_report will not see it
             upto = k if (sched_mask[k] or k == end[tid] or failed) else k + 1
             if upto > lo:
                 seg = curve[lo:upto]
-                self.on_skipped(trial[tid], fid_list[lo:upto], {n: seg[:, j] for j, n in enumerate(names)})
+                on_skipped(trial[tid], fid_list[lo:upto], {n: seg[:, j] for j, n in enumerate(names)})
         if failed:
             if mv == mv and mv - mv != 0:
                 raise value_error(self.blackbox, self.st, tid, k, mi, mv, self.buf)
             dec = _FAILED
             state[tid] = DONE
-            self.on_end(trial[tid], self.failed)
+            on_end(trial[tid], self.failed)
             release(w, t)
         else:
-            tgt = self.tgt
             if tgt is not None:
-                sv = self.sign * mv
+                sv = sign * mv
                 if sv < self.best_seen:
                     self.best_seen = sv
                 if sv <= tgt:
                     self.triggered, self.end_reason = True, "target"
             is_end = k == end[tid]
             if sched_mask[k] or is_end:
-                perf = self.perf
                 t0 = perf()
-                d = self.on_report(trial[tid], fid_list[k], dict(zip(names, vals)), t)
+                d = on_report(trial[tid], fid_list[k], dict(zip(names, vals)), t)
                 dt = perf() - t0
-                d_continue = self.d_continue
-                if d is not d_continue and d is not self.d_pause and d is not self.d_stop:
+                if d is not d_continue and d is not d_pause and d is not d_stop:
                     d = _decision(d, tid)
-                cost = self.cost_of(dt) if self.cost_of is not None else 0.0
+                cost = cost_of(dt) if cost_of is not None else 0.0
                 if is_end or d is not d_continue:
-                    if k == self.max_level:
+                    if k == max_level:
                         dec = _COMPLETE
                         state[tid] = DONE
                         self.n_completed += 1
-                        self.on_end(trial[tid], self.completed)
-                    elif d is self.d_stop:
+                        on_end(trial[tid], self.completed)
+                    elif d is d_stop:
                         dec = _STOP
                         state[tid] = DONE
-                        self.on_end(trial[tid], self.stopped)
+                        on_end(trial[tid], self.stopped)
                     else:
                         dec = _PAUSE
                         state[tid] = PAUSED
