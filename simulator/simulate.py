@@ -324,12 +324,12 @@ class _EventLoop:
             if not heap:
                 return t, None, "exhausted" if len(started) < max_trials else "max_trials"
             tn = heap[0][0]
-            if tn > max_time:
-                return t, max_time, "max_time"
-            if max_cost is not None:
-                tc = workers.cost_cut(tn, t, max_cost)
+            if max_cost is not None:     # the worker-seconds may run out before max_time too
+                tc = workers.cost_cut(tn if tn <= max_time else max_time, t, max_cost)
                 if tc is not None:
                     return t, tc, "max_cost"
+            if tn > max_time:
+                return t, max_time, "max_time"
             t = tn
             while heap and heap[0][0] == t:
                 _, cls, w, tid, _, k = heappop(heap)

@@ -203,11 +203,12 @@ def _events(blackbox: Blackbox, scheduler: Any, *, n_workers: int, stop: Stop, s
             run.end_reason = "exhausted" if len(trials) < max_trials else "max_trials"
             return run
         tn = heap[0][0]
+        # the worker-seconds used up before the next event, or before max_time if that comes first
+        if stop.max_cost is not None and closed_cost + n_busy * min(tn, max_time) - sum_since > stop.max_cost:
+            run.end_reason = "max_cost"
+            return run
         if tn > max_time:
             run.end_reason = "max_time"
-            return run
-        if stop.max_cost is not None and closed_cost + n_busy * tn - sum_since > stop.max_cost:
-            run.end_reason = "max_cost"
             return run
         t = tn
         while heap and heap[0][0] == t:       # every event at this time, in heap order

@@ -226,3 +226,18 @@ def test_the_end_reason_names_the_report_the_run_was_cut_at():
     got, reason = _real_reports(case)
     _check(case)
     assert reason == "target" and len(got) == 45 and got[-1][:4] == (6.0, 0, 0, 6)
+
+
+def test_a_cost_budget_used_up_before_max_time_ends_the_run_even_when_the_next_report_is_later():
+    """Found by the comparison: one worker, reports at 2 and 4 s, max_cost=1, max_time=3. The
+    worker-seconds run out at t=1, before max_time; the run used to end at max_time (the next
+    event, at 4 s, is beyond it) and keep the report at 2 s."""
+    bb = TabularBlackbox(pd.DataFrame({"x": [0]}), np.array([[[[1.0, 2.0], [1.0, 4.0]]]], np.float32),
+                         [1, 2], NAMES, metric_elapsed_time="elapsed")
+    case = dict(bb=bb, make=lambda b: make_scheduler("GridSearch", b), stop=Stop(max_time=3.0, max_cost=1.0),
+                n_workers=1, seed=0, blackbox_seed=None, startup=0.0, per_decision=0.0, tpf=None)
+    got, reason = _real_reports(case)
+    _check(case)
+    assert got == [] and reason == "max_cost"
+    res = simulate(bb, make_scheduler("GridSearch", bb), n_workers=1, stop=Stop(max_time=3.0, max_cost=1.0))
+    assert res.metadata["end_time"] == 1.0
