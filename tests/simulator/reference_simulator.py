@@ -21,8 +21,10 @@ Example:
     ...                      metric_elapsed_time="time")
     >>> run = reference_simulate(bb, make_scheduler("GridSearch", bb), n_workers=2,
     ...                          stop=Stop(max_trials=2))
-    >>> [(r.time, r.trial, r.fidelity, r.decision) for r in run.reports], run.end_reason
-    ([(5.0, 1, 1, 'continue'), (10.0, 0, 1, 'continue'), (10.0, 1, 2, 'complete'), (20.0, 0, 2, 'complete')], 'max_trials')
+    >>> run.end_reason, [r.time for r in run.reports]
+    ('max_trials', [5.0, 10.0, 10.0, 20.0])
+    >>> [(r.trial, r.fidelity, r.decision) for r in run.reports]
+    [(1, 1, 'continue'), (0, 1, 'continue'), (1, 2, 'complete'), (0, 2, 'complete')]
 """
 from __future__ import annotations
 

@@ -198,8 +198,8 @@ def test_the_long_gap_scan_finds_a_failure_and_the_target_between_observed_level
     error[1, 0, 50] = 0.125
     bb = TabularBlackbox(pd.DataFrame({"x": [0, 1]}), np.stack([error, elapsed], axis=-1),
                          list(range(1, n_fid + 1)), NAMES, metric_elapsed_time="elapsed")
-    case = dict(bb=bb, make=lambda b: make_scheduler("GridSearch", b), stop=Stop(max_trials=2, target=0.125), n_workers=2, seed=0,
-                blackbox_seed=None, startup=0.0, per_decision=0.0, tpf=None)
+    case = dict(bb=bb, make=lambda b: make_scheduler("GridSearch", b), stop=Stop(max_trials=2, target=0.125),
+                n_workers=2, seed=0, blackbox_seed=None, startup=0.0, per_decision=0.0, tpf=None)
     got, reason = _real_reports(case)
     _check(case)
     failed = [r for r in got if r[5] == "failed"]
