@@ -86,7 +86,7 @@ def run(bb, method: str, candidates, seed: int, prefetch: bool = True) -> dict:
     kw = {"candidates": candidates} if candidates is not None else {}
     sched = make_scheduler(method, bb, seed=seed, **kw)
     if not prefetch:
-        bb.prefetch = None          # the simulator then predicts one configuration per trial
+        bb.prefetches = False       # the simulator then predicts one configuration per trial
     gc.collect()
     try:
         t0 = time.perf_counter()
@@ -94,7 +94,7 @@ def run(bb, method: str, candidates, seed: int, prefetch: bool = True) -> dict:
         total = time.perf_counter() - t0
     finally:
         if not prefetch:
-            del bb.prefetch
+            del bb.prefetches
     n = res.metadata["n_reports"]
     return {"reports": n, "trials": res.metadata["n_trials"], "total_s": total,
             "us_per_report": 1e6 * total / max(n, 1),

@@ -98,6 +98,32 @@ class Blackbox(ABC):
         if mode not in ("min", "max"):
             raise BlackboxError(f"mode {mode!r} is not valid; allowed: 'min' or 'max'")
 
+    # the simulator's protocol (blackbox_repo.curve_source.CurveSource): defaults for a blackbox
+    # that only evaluates; tables and surrogates override them ---------------------------
+    #: whether ``prefetch_curves`` computes ahead (the simulator then shows it upcoming configurations)
+    prefetches: bool = False
+
+    def rows(self) -> "TabularBlackbox | None":
+        """The table whose rows are this blackbox's curves; ``None``: curves are computed per
+        configuration."""
+        return None
+
+    def config_curve(self, config: Mapping[str, Any], seed: int = 0) -> np.ndarray:
+        """The curve of ``config`` at ``seed``, ``(n_fidelities, n_objectives)`` float32 (columns in
+        ``objectives_names`` order); here from ``evaluate(config, None, seed)``."""
+        ev = self.evaluate(config, None, seed)
+        return np.column_stack([np.asarray(ev[n], dtype=np.float32) for n in self.objectives_names])
+
+    def cached_curve(self, config: Mapping[str, Any], seed: int = 0) -> np.ndarray | None:
+        """``config_curve(config, seed)`` when it needs no computation, else ``None`` (here: never)."""
+        return None
+
+    def prefetch_curves(self, configs: Sequence[Mapping[str, Any]],
+                        seeds: Sequence[int]) -> list[np.ndarray | None]:
+        """Compute ``configs`` ahead in one batch and return the curves of the first
+        ``len(seeds)`` at their seeds; here nothing is computed ahead (all ``None``)."""
+        return [None] * len(seeds)
+
 
 def nearest_values_list(values: Sequence[Any], value: Any, k: int = 3) -> list:
     try:
@@ -320,6 +346,18 @@ class TabularBlackbox(Blackbox):
     def curve(self, config_id: int, seed: int = 0) -> np.ndarray:
         """One configuration's curve, ``(n_fidelities, n_objectives)``."""
         return self.objectives[int(config_id), int(seed)]
+
+    def rows(self) -> "TabularBlackbox":
+        """This table: its rows are the curves (``CurveSource``)."""
+        return self
+
+    def config_curve(self, config: Mapping[str, Any], seed: int = 0) -> np.ndarray:
+        """The curve of the row of ``config`` at ``seed``, ``(n_fidelities, n_objectives)``."""
+        return self.curve(self.config_id(config), self.check_seed(seed))
+
+    def cached_curve(self, config: Mapping[str, Any], seed: int = 0) -> np.ndarray | None:
+        """A table computes nothing: ``config_curve``."""
+        return self.config_curve(config, seed)
 
     def evaluate(self, config: Mapping[str, Any], fidelity: Any = None,
                  seed: int | None = None) -> dict[str, Any]:

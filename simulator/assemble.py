@@ -1,10 +1,10 @@
 """The run's column buffers, and the results and trials tables built from them at the end.
 
 The event loop only appends plain Python values to the lists of a ``Buffers``: one entry
-per trial, one "block" per observed report (levels ``lo..hi`` of a trial, all "continue"
-but the last), one entry per segment (a start or a resume). ``assemble`` turns them into
-the two DataFrames once, by vectorized numpy indexing into the table (or the computed
-curves), and applies the stopping cut.
+per trial, one "block" tuple per observed report (levels ``lo..hi`` of a trial, all "continue"
+but the last), one tuple per segment (a start or a resume). ``assemble`` turns them into
+the two DataFrames once, by vectorized numpy indexing into the table (``blackbox.rows()``) or
+the computed curves, and applies the stopping cut.
 
 Example:
     >>> import numpy as np, pandas as pd
@@ -16,14 +16,12 @@ Example:
     >>> st = resolve_settings(bb, make_scheduler("GridSearch", bb), stop={"max_trials": 1},
     ...                       time_per_fidelity=10)
     >>> buf = Buffers(t_cid=[1], t_seed=[0], t_curve=[None], t_configs=[{"x": 2}],
-    ...               b_trial=[0], b_lo=[0], b_hi=[1], b_origin=[0.0], b_time=[20.0],
-    ...               b_worker=[0], b_dec=[COMPLETE], b_dt=[0.0],
-    ...               s_trial=[0], s_start=[0.0], s_worker=[0])
-    >>> results, trials, end_time, renamed = assemble(bb, st, None, buf)
+    ...               blocks=[(0, 0, 1, 0.0, 20.0, 0, COMPLETE, 0.0)], segments=[(0, 0.0, 0)])
+    >>> results, trials, end_time, renamed, cut_reason = assemble(bb, st, None, buf)
     >>> results[["x", "fidelity", "time", "decision"]].values.tolist()
     [[2, 1, 10.0, 'continue'], [2, 2, 20.0, 'complete']]
-    >>> trials["status"].tolist(), end_time
-    (['completed'], 20.0)
+    >>> trials["status"].tolist(), end_time, cut_reason
+    (['completed'], 20.0, None)
 """
 from __future__ import annotations
 
@@ -54,7 +52,7 @@ class Buffers:
 
     Example:
         >>> b = Buffers()
-        >>> b.b_trial.append(0); len(b.b_trial), len(b.t_cid)
+        >>> b.blocks.append((0, 0, 2, 0.0, 30.0, 1, CONTINUE, 0.0)); len(b.blocks), len(b.t_cid)
         (1, 0)
     """
 
@@ -63,20 +61,12 @@ class Buffers:
     t_seed: list[int] = field(default_factory=list)
     t_curve: list[Any] = field(default_factory=list)
     t_configs: list[dict] = field(default_factory=list)
-    # blocks of report rows: levels lo..hi of a trial, reported at origin + elapsed(level)
-    # except the last (at time); all "continue" but the last (dec, with its decision seconds dt)
-    b_trial: list[int] = field(default_factory=list)
-    b_lo: list[int] = field(default_factory=list)
-    b_hi: list[int] = field(default_factory=list)
-    b_origin: list[float] = field(default_factory=list)
-    b_time: list[float] = field(default_factory=list)
-    b_worker: list[int] = field(default_factory=list)
-    b_dec: list[int] = field(default_factory=list)
-    b_dt: list[float] = field(default_factory=list)
-    # segments (a start or a resume): trial, start time, worker
-    s_trial: list[int] = field(default_factory=list)
-    s_start: list[float] = field(default_factory=list)
-    s_worker: list[int] = field(default_factory=list)
+    # blocks of report rows, (trial, lo, hi, origin, time, worker, dec, dt): levels lo..hi of a
+    # trial, reported at origin + elapsed(level) except the last (at time); all "continue" but
+    # the last (dec, with its decision seconds dt); one tuple per block, one append per event
+    blocks: list[tuple] = field(default_factory=list)
+    # segments (a start or a resume), (trial, start time, worker)
+    segments: list[tuple] = field(default_factory=list)
 
 
 def _column_names(hp_names: list[str], obj_names: list[str]) -> tuple[list[str], list[str], dict]:
@@ -145,15 +135,18 @@ def _check_values(blackbox: Blackbox, st: Settings, trial: np.ndarray, level: np
 
 
 def assemble(blackbox: Blackbox, st: Settings, cut_time: float | None,
-             buf: Buffers) -> tuple[pd.DataFrame, pd.DataFrame, float, dict]:
-    """``(results, trials, end_time, renamed_columns)``: both tables built once, vectorized,
-    with the stopping cut applied (rows at or before ``cut_time``, then the first report
-    that reaches ``max_reports``, ``max_completed`` or ``target``)."""
-    tabular, names, mi, ei, tpf = st.tabular, st.names, st.mi, st.ei, st.tpf
+             buf: Buffers) -> tuple[pd.DataFrame, pd.DataFrame, float, dict, str | None]:
+    """``(results, trials, end_time, renamed_columns, cut_reason)``: both tables built once,
+    vectorized, with the stopping cut applied (rows at or before ``cut_time``, then the first
+    report that reaches ``max_reports``, ``max_completed`` or ``target``). ``cut_reason`` names
+    the criterion of that report (one report reaching several: ``max_reports``, then
+    ``max_completed``, then ``target``), ``None`` when no report reached one."""
+    table = blackbox.rows()
+    names, mi, ei, tpf = st.names, st.mi, st.ei, st.tpf
     fidelities, sign, stop = st.fidelities, st.sign, st.stop
     t_cid, t_curve, t_configs = buf.t_cid, buf.t_curve, buf.t_configs
-    b_trial, b_lo, b_hi = buf.b_trial, buf.b_lo, buf.b_hi
-    nb = len(b_trial)
+    nb = len(buf.blocks)
+    b_trial, b_lo, b_hi, b_origin, b_time, b_worker, b_dec, b_dt = zip(*buf.blocks) if nb else ((),) * 8
     bt = np.asarray(b_trial, dtype=np.int64)
     blo = np.asarray(b_lo, dtype=np.int64)
     bhi = np.asarray(b_hi, dtype=np.int64)
@@ -165,8 +158,8 @@ def assemble(blackbox: Blackbox, st: Settings, cut_time: float | None,
     trial = bt[rep]
     cids = np.asarray(t_cid, dtype=np.int64)
     seeds = np.asarray(buf.t_seed, dtype=np.int64)
-    if tabular:
-        obj = np.asarray(np.asarray(blackbox.objectives)[cids[trial], seeds[trial], level], dtype=np.float32) \
+    if table is not None:
+        obj = np.asarray(np.asarray(table.objectives)[cids[trial], seeds[trial], level], dtype=np.float32) \
             if total else np.zeros((0, len(names)), np.float32)
     else:
         obj = np.concatenate([t_curve[b_trial[i]][b_lo[i]:b_hi[i] + 1] for i in range(nb)]) \
@@ -175,14 +168,14 @@ def assemble(blackbox: Blackbox, st: Settings, cut_time: float | None,
         el = obj[:, ei].astype(np.float64)
     else:
         el = tpf * (level + 1.0)
-    time = np.asarray(buf.b_origin, dtype=np.float64)[rep] + el
+    time = np.asarray(b_origin, dtype=np.float64)[rep] + el
     last = starts + lens - 1
-    time[last] = np.asarray(buf.b_time, dtype=np.float64)
+    time[last] = np.asarray(b_time, dtype=np.float64)
     dec = np.zeros(total, dtype=np.int8)
-    dec[last] = np.asarray(buf.b_dec, dtype=np.int8)
+    dec[last] = np.asarray(b_dec, dtype=np.int8)
     dtime = np.zeros(total, dtype=np.float64)
-    dtime[last] = np.asarray(buf.b_dt, dtype=np.float64)
-    worker = np.asarray(buf.b_worker, dtype=np.int64)[rep]
+    dtime[last] = np.asarray(b_dt, dtype=np.float64)
+    worker = np.asarray(b_worker, dtype=np.int64)[rep]
     order = np.lexsort((level, trial, worker, time))
     time, trial, level, worker, dec, dtime, obj = (a[order] for a in (time, trial, level, worker, dec, dtime, obj))
 
@@ -192,39 +185,41 @@ def assemble(blackbox: Blackbox, st: Settings, cut_time: float | None,
     if cut_time is not None:
         keep = int(np.searchsorted(time, cut_time, side="right"))
         seg_cut = cut_time
-    cands = []
+    cands: list[tuple[int, int, str]] = []     # (row, precedence, criterion)
     if stop.max_reports is not None and stop.max_reports <= keep:
-        cands.append(stop.max_reports - 1)
+        cands.append((stop.max_reports - 1, 0, "max_reports"))
     if stop.max_completed is not None:
         c = np.flatnonzero(dec[:keep] == COMPLETE)
         if len(c) >= stop.max_completed:
-            cands.append(int(c[stop.max_completed - 1]))
+            cands.append((int(c[stop.max_completed - 1]), 1, "max_completed"))
     if stop.target is not None:
         with np.errstate(invalid="ignore"):
             c = np.flatnonzero(sign * obj[:keep, mi] <= sign * stop.target)
         if len(c):
-            cands.append(int(c[0]))
+            cands.append((int(c[0]), 2, "target"))
+    cut_reason = None
     if cands:
-        idx = min(cands)
+        idx, _, cut_reason = min(cands)
         keep = idx + 1
         seg_cut = float(time[idx])
     time, trial, level, worker, dec, dtime, obj = (a[:keep] for a in (time, trial, level, worker, dec, dtime, obj))
     _check_values(blackbox, st, trial, level, obj, buf)
     end_time = float(seg_cut) if seg_cut is not None else (float(time[-1]) if keep else 0.0)
 
-    hp_cols = list(blackbox.configuration_space) if not tabular else list(blackbox.hyperparameters.columns)
+    hp_cols = list(blackbox.configuration_space)     # a table's are its columns
     hp_out, obj_out, renamed = _column_names(hp_cols, names)
     n_trials_all = len(t_cid)
-    s_trial_a = np.asarray(buf.s_trial, dtype=np.int64)
-    s_start_a = np.asarray(buf.s_start, dtype=np.float64)
-    s_worker_a = np.asarray(buf.s_worker, dtype=np.int64)
+    s_trial, s_start, s_worker = zip(*buf.segments) if buf.segments else ((),) * 3
+    s_trial_a = np.asarray(s_trial, dtype=np.int64)
+    s_start_a = np.asarray(s_start, dtype=np.float64)
+    s_worker_a = np.asarray(s_worker, dtype=np.int64)
     if seg_cut is not None:
         sk = s_start_a < seg_cut
         s_trial_a, s_start_a, s_worker_a = s_trial_a[sk], s_start_a[sk], s_worker_a[sk]
     n_trials = int(s_trial_a.max()) + 1 if len(s_trial_a) else 0   # trials start in id order
 
-    if tabular:
-        hp_arrays = [blackbox.hyperparameters[c].array for c in hp_cols]
+    if table is not None:
+        hp_arrays = [table.hyperparameters[c].array for c in hp_cols]
     else:
         # a column per hyperparameter over the trials' configurations, dtype inferred per
         # column as a DataFrame of the dicts would, without parsing every dict
@@ -232,7 +227,7 @@ def assemble(blackbox: Blackbox, st: Settings, cut_time: float | None,
         hp_arrays = [pd.Series(list(v), dtype=None if v else object).array for v in values]
 
     def config_columns(ids: np.ndarray) -> dict[str, Any]:
-        rows = cids[ids] if tabular else ids
+        rows = cids[ids] if table is not None else ids
         return {o: a.take(rows) for o, a in zip(hp_out, hp_arrays)}
 
     cols: dict[str, Any] = {"trial_id": trial}
@@ -280,7 +275,7 @@ def assemble(blackbox: Blackbox, st: Settings, cut_time: float | None,
     tcols["worker"] = s_worker_a[last_seg] if n_trials else np.zeros(0, np.int64)
     tcols["n_segments"] = n_seg[:n_trials]
     tcols["blackbox_seed"] = seeds[:n_trials]
-    if tabular:
+    if table is not None:
         tcols["config_id"] = cids[:n_trials]
     trials = pd.DataFrame(tcols, copy=False)
-    return results, trials, end_time, renamed
+    return results, trials, end_time, renamed, cut_reason

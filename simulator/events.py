@@ -15,7 +15,9 @@ Tie order at equal times (the documented, fixed order):
 
 ``sequence`` (a counter) makes every key unique, so payloads are never compared.
 In the results table, rows are sorted by (time, worker, trial_id, fidelity), which is
-the processing order above.
+the processing order above but in one case: a worker freed at ``t`` can take a trial whose
+next report is also at ``t`` (a resume whose next level failed without a time), and that
+report, processed later, sorts before the first if its trial id is lower.
 
 Dropping a paused or stopped trial's later events costs nothing: the simulator keeps at
 most one pending event per running trial (its next level the scheduler must observe, its

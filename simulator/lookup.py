@@ -1,20 +1,23 @@
-"""Where a trial's learning curve comes from: a table row, or a blackbox that computes it.
+"""Where a trial's learning curve comes from, through the blackbox's ``CurveSource`` protocol.
 
-A table (``TabularBlackbox``) is indexed directly: ``row_index`` maps a configuration's
-values to its row once per blackbox, and the curve of a trial is
-``objectives[row, seed]``, shape ``(n_fidelities, n_objectives)``. Any other blackbox
-gets ``curve_source``: a function ``(config, seed) -> curve`` that uses the blackbox's
-``config_curve`` when it has one (a surrogate), else ``evaluate``, and that, for a
-blackbox with ``prefetch``/``cached_curve`` and a scheduler with ``upcoming_configs``,
-predicts the configurations the scheduler will suggest next in the same batch.
+``trial_curves`` gives the event loop one function ``(config, seed) -> (row, curve)`` per run.
+A blackbox with rows (``blackbox.rows()``, a table) is indexed directly: ``row_index`` maps a
+configuration's values to its row once per table, and the curve of a trial is
+``objectives[row, seed]``, shape ``(n_fidelities, n_objectives)``; a configuration the table does
+not have raises ``NotInTable``. Any other blackbox gets row -1 and ``curve_source``: its
+``config_curve``, and, for a blackbox that ``prefetches`` and a scheduler with
+``upcoming_configs``, the configurations the scheduler will suggest next, computed in the same batch.
 
 Example:
     >>> import numpy as np, pandas as pd
     >>> from blackbox_repo.blackbox import TabularBlackbox
-    >>> bb = TabularBlackbox(pd.DataFrame({"x": [1, 2, 2]}), np.ones((3, 1, 1, 1)), [1], ["loss"])
+    >>> bb = TabularBlackbox(pd.DataFrame({"x": [1, 2, 2]}), np.arange(3.0).reshape(3, 1, 1, 1), [1], ["loss"])
     >>> index, keys = row_index(bb)
     >>> index[(2,)], keys
     (1, ['x'])
+    >>> row, curve = trial_curves(bb, None)({"x": 2}, 0)
+    >>> row, curve.tolist()
+    (1, [[1.0]])
 """
 from __future__ import annotations
 
@@ -24,9 +27,15 @@ from typing import Any, Callable, Mapping
 
 import numpy as np
 
-from blackbox_repo.blackbox import Blackbox, TabularBlackbox
+from blackbox_repo.blackbox import BlackboxError, TabularBlackbox
+from blackbox_repo.curve_source import CurveSource
 
-__all__ = ["row_index", "curve_source"]
+__all__ = ["row_index", "curve_source", "trial_curves", "NotInTable"]
+
+
+class NotInTable(BlackboxError):
+    """A configuration the table does not have (the message says why)."""
+
 
 _ROW_INDEX: "weakref.WeakKeyDictionary[Any, tuple[dict, list[str]]]" = weakref.WeakKeyDictionary()
 
@@ -49,23 +58,54 @@ def row_index(blackbox: TabularBlackbox) -> tuple[dict, list[str]]:
     return got
 
 
-def curve_source(blackbox: Blackbox, scheduler: Any, names: list[str],
+def trial_curves(blackbox: CurveSource, scheduler: Any,
+                 upcoming_seeds: Callable[[int], list[int]] | None = None,
+                 first_batch: int | None = None) -> Callable[[Mapping[str, Any], int], tuple[int, np.ndarray]]:
+    """``(config, seed) -> (table row or -1, curve)`` for one run (see the module docstring;
+    ``upcoming_seeds`` and ``first_batch``: ``curve_source``)."""
+    table = blackbox.rows()
+    if table is None:
+        curve = curve_source(blackbox, scheduler, upcoming_seeds, first_batch)
+
+        def computed(cfg: Mapping[str, Any], bseed: int) -> tuple[int, np.ndarray]:
+            return -1, curve(cfg, bseed)
+        return computed
+
+    # a plain ndarray view of the (memory-mapped) table: same memory, no memmap indexing overhead
+    objectives = np.asarray(table.objectives)
+    row_of, keys = row_index(table)
+    config_id = table.config_id
+
+    def by_row(cfg: Mapping[str, Any], bseed: int) -> tuple[int, np.ndarray]:
+        try:
+            cid = row_of[tuple([cfg[h] for h in keys])]
+        except (KeyError, TypeError):   # not a plain match: config_id normalizes values or explains
+            try:
+                cid = config_id(cfg)
+            except (BlackboxError, TypeError, ValueError, KeyError) as e:
+                raise NotInTable(str(e)) from None
+        return cid, objectives[cid, bseed]
+    return by_row
+
+
+def curve_source(blackbox: CurveSource, scheduler: Any,
                  upcoming_seeds: Callable[[int], list[int]] | None = None,
                  first_batch: int | None = None) -> Callable[[Mapping[str, Any], int], np.ndarray]:
-    """``curve(config, seed) -> (n_fidelities, n_objectives)`` for a blackbox that is not a table.
+    """``curve(config, seed) -> (n_fidelities, n_objectives)`` for a blackbox without rows.
 
-    On a cache miss of a blackbox with ``prefetch``, the configuration asked for and those the
-    scheduler will suggest next go to ``prefetch`` in one batch, with their seeds: the one
+    For a blackbox that ``prefetches``, a scheduler with ``upcoming_configs`` and
+    ``upcoming_seeds``: on a cache miss, the configuration asked for and those the
+    scheduler will suggest next go to ``prefetch_curves`` in one batch, with their seeds: the one
     asked for, then ``upcoming_seeds(n)`` (the seeds the next ``n`` new trials will draw,
     fewer when fewer trials are left to start, which bounds the batch; they pair with the
     upcoming configurations when each new trial takes the next one). The first miss of a run
     predicts the next ``first_batch`` configurations (default ``FIRST_BATCH``), each later miss
     twice as many as the one before, so a run that ends early (a time budget) does not pay for
     many configurations it never starts; a run bounded by a number of trials, whose seeds
-    ``upcoming_seeds`` never shows beyond it, can start with whole batches. With
-    ``prefetch_curves`` the blackbox returns those curves, and the next trials take them in
-    order -- the very configuration object foreseen, with the seed foreseen -- without being
-    looked up again; any other trial is looked up by value (``cached_curve``).
+    ``upcoming_seeds`` never shows beyond it, can start with whole batches. The blackbox returns
+    those curves, and the next trials take them in order -- the very configuration object
+    foreseen, with the seed foreseen -- without being looked up again; any other trial is looked
+    up by value (``cached_curve``), and computed alone (``config_curve``) if that misses too.
 
     Example:
         >>> import numpy as np
@@ -76,33 +116,16 @@ def curve_source(blackbox: Blackbox, scheduler: Any, names: list[str],
         ...     fidelity_values = np.array([1, 2]); objectives_names = ["loss"]
         ...     def evaluate(self, config, fidelity=None, seed=None):
         ...         return {"loss": [config["x"] ** 2, config["x"] ** 3]}
-        >>> curve_source(Square(), None, ["loss"])({"x": 0.5}, 0).tolist()
+        >>> curve_source(Square(), None)({"x": 0.5}, 0).tolist()
         [[0.25], [0.125]]
     """
-    whole = getattr(blackbox, "config_curve", None)
-    if whole is None:   # only evaluate(): one column per objective
-        evaluate = blackbox.evaluate
-
-        def compute(cfg: Mapping[str, Any], bseed: int) -> np.ndarray:
-            ev = evaluate(cfg, None, bseed)
-            return np.column_stack([np.asarray(ev[n], dtype=np.float32) for n in names])
-    else:               # serves (n_fidelities, n_objectives) curves directly, e.g. a SurrogateBlackbox
-        compute = whole
-    prefetch = getattr(blackbox, "prefetch", None)
-    prefetch_curves = getattr(blackbox, "prefetch_curves", None)
-    cached_curve = getattr(blackbox, "cached_curve", None)
-    upcoming = getattr(scheduler, "upcoming_configs", None)
-    if prefetch is None or cached_curve is None or not callable(upcoming):
+    compute = blackbox.config_curve
+    upcoming = getattr(scheduler, "upcoming_configs", None)    # optional for duck-typed schedulers
+    if not blackbox.prefetches or upcoming_seeds is None or not callable(upcoming):
         return compute
     batch = _Batches(first_batch or FIRST_BATCH)
-    if prefetch_curves is None or upcoming_seeds is None:
-        def prefetched(cfg: Mapping[str, Any], bseed: int) -> np.ndarray:
-            curve = cached_curve(cfg, bseed)
-            if curve is None:   # a miss: predict this and the next suggestions in one batch
-                prefetch([cfg, *list(upcoming())[:batch.next()]])
-                curve = compute(cfg, bseed)
-            return curve
-        return prefetched
+    prefetch_curves = blackbox.prefetch_curves
+    cached_curve = blackbox.cached_curve
 
     # the curves of the upcoming trials, in the order they will start: (config, seed, curve)
     pending: deque = deque()

@@ -25,7 +25,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from blackbox_repo.blackbox import Blackbox, TabularBlackbox
+from blackbox_repo.blackbox import Blackbox
 from blackbox_repo.errors import InputError, ProtocolError
 from blackbox_repo.reserved_columns import RESULT_COLUMNS, reserved_metric_error
 from methods.arguments import check_seed
@@ -117,9 +117,7 @@ def check_metric(blackbox: Blackbox, metric: str | list[str], mode: str | list[s
 def _check_metric_column(blackbox: Blackbox, metric: str) -> None:
     """The metric's results column must carry the metric's name: a hyperparameter of the
     same name would keep it and the metric would be renamed (``objective_<metric>``)."""
-    hp = list(blackbox.hyperparameters.columns) if isinstance(blackbox, TabularBlackbox) \
-        else list(blackbox.configuration_space)
-    if metric in hp:
+    if metric in list(blackbox.configuration_space):    # a table's space: its columns
         raise SimulationError(
             f"metric {metric!r} is also the name of a hyperparameter of this blackbox, so the results "
             f"column {metric!r} would hold the hyperparameter; rename one of them")
@@ -177,7 +175,7 @@ def resolve_settings(blackbox: Blackbox, scheduler: Any, *, n_workers: int = 4,
         sign=1.0 if mode == "min" else -1.0, names=names, mi=names.index(metric), ei=ei, tpf=tpf,
         time_per_fidelity=time_per_fidelity, fidelities=fidelities, fid_list=fid_list,
         level_of=level_of, max_level=len(fid_list) - 1, sched_mask=tuple(sched_mask),
-        next_obs=tuple(_next_observed(sched_mask)), tabular=isinstance(blackbox, TabularBlackbox))
+        next_obs=tuple(_next_observed(sched_mask)), tabular=blackbox.rows() is not None)
 
 
 #: per table: objective index -> (lowest, highest) value over the whole table (NaN: none)
@@ -187,12 +185,13 @@ _RANGES: "weakref.WeakKeyDictionary[Any, dict[int, tuple[float, float]]]" = weak
 def _check_target_reachable(blackbox: Blackbox, stop: Stop, mi: int, metric: str, mode: str) -> None:
     """A target that no cell of a table reaches, with no other criterion that always ends the
     run (time, trials, reports or cost), would run forever: rejected up front."""
-    if stop.target is None or not isinstance(blackbox, TabularBlackbox) or stop.max_completed is not None \
+    table = blackbox.rows()
+    if stop.target is None or table is None or stop.max_completed is not None \
             or any(v is not None for v in (stop.max_time, stop.max_trials, stop.max_reports, stop.max_cost)):
         return
-    ranges = _RANGES.setdefault(blackbox, {})
+    ranges = _RANGES.setdefault(table, {})
     if mi not in ranges:
-        col = np.asarray(blackbox.objectives)[..., mi]
+        col = np.asarray(table.objectives)[..., mi]
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)     # an all-NaN column
             ranges[mi] = (float(np.nanmin(col)), float(np.nanmax(col)))

@@ -46,21 +46,24 @@ import numpy as np
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
-from blackbox_repo.blackbox import Blackbox, BlackboxError, TabularBlackbox
+from blackbox_repo.blackbox import Blackbox, BlackboxError
+from blackbox_repo.curve_source import CurveSource
 from simulator.assemble import COMPLETE as _COMPLETE
 from simulator.assemble import CONTINUE as _CONTINUE
 from simulator.assemble import FAILED as _FAILED
 from simulator.assemble import PAUSE as _PAUSE
 from simulator.assemble import STOP as _STOP
 from simulator.assemble import Buffers, assemble, value_error
+from simulator.budget import Budget, Workers
 from simulator.events import FREE, REPORT
-from simulator.lookup import curve_source, row_index
+from simulator.lookup import NotInTable, trial_curves
 from simulator.seeds import TrialSeeds
 from simulator.overhead import Overhead
 from simulator.results import SimulationResult
 from simulator.settings import (SchedulerProtocolError, Settings, SimulationError, check_metric,
                                 resolve_settings)
 from simulator.stopping import Stop
+from simulator.trials import DONE, PAUSED, RUNNING, TrialState
 
 __all__ = ["simulate", "make_scheduler", "bind_scheduler", "SimulationError", "SchedulerProtocolError"]
 
@@ -70,12 +73,6 @@ __all__ = ["simulate", "make_scheduler", "bind_scheduler", "SimulationError", "S
 #: end it: simulated time advancing (max_time, max_cost), a trial completing (max_completed), the
 #: best metric improving (target). Runs with max_trials or max_reports always end; never checked.
 NO_PROGRESS_LIMIT = 10_000
-#: progress is looked at every this many starts and resumes (not per event: the loop stays lean)
-_WATCH_EVERY = 1_000
-
-# trial states during the loop
-_RUNNING, _PAUSED, _DONE = 0, 1, 2
-_STATE_NAMES = {_RUNNING: "running", _PAUSED: "paused", _DONE: "finished (completed, stopped or failed)"}
 
 #: method name and arguments of schedulers built by ``make_scheduler`` (for metadata)
 _METHOD_INFO: "weakref.WeakKeyDictionary[Any, dict]" = weakref.WeakKeyDictionary()
@@ -119,8 +116,9 @@ def make_scheduler(method_name: str, blackbox: Blackbox, *, metric: str | None =
     check_metric(blackbox, metric, mode)
     kw = dict(kwargs)
     kw.setdefault("fidelity_values", np.asarray(blackbox.fidelity_values))
-    if isinstance(blackbox, TabularBlackbox) and "candidates" not in kw:
-        kw["candidates"] = blackbox.configs()
+    table = blackbox.rows()
+    if table is not None and "candidates" not in kw:
+        kw["candidates"] = table.configs()
     sched = methods.create(method_name, blackbox.configuration_space, metric=metric, mode=mode,
                            seed=seed, **kw)
     try:
@@ -237,9 +235,11 @@ def simulate(blackbox: Blackbox, scheduler: Any, *, n_workers: int = 4,
     threads = getattr(scheduler, "blas_threads", None)
     with (threadpool_limits(limits=threads, user_api="blas") if threads else contextlib.nullcontext()):
         t, cut_time, end_reason, wall, sugg_seconds, end_message = _run(blackbox, scheduler, st, buf)
-    results, trials, end_time, renamed = assemble(blackbox, st, cut_time, buf)
+    results, trials, end_time, renamed, cut_reason = assemble(blackbox, st, cut_time, buf)
     if cut_time is None:
         end_time = t
+    if cut_reason is not None:      # the report that ended the run may come before the one that
+        end_reason = cut_reason     # made the loop stop (the same time step, or recorded in bulk)
     metadata = _metadata(blackbox, scheduler, st, results, trials)
     metadata.update({
         "end_reason": end_reason,
@@ -254,7 +254,7 @@ def simulate(blackbox: Blackbox, scheduler: Any, *, n_workers: int = 4,
     return SimulationResult(results, trials, metadata)
 
 
-def _run(blackbox: Blackbox, scheduler: Any, st: Settings,
+def _run(blackbox: CurveSource, scheduler: Any, st: Settings,
          buf: Buffers) -> tuple[float, float | None, str, float, float, str | None]:
     """The event loop: runs until a stopping criterion, until nothing is left to run or
     until no progress is made (``NO_PROGRESS_LIMIT``), filling ``buf``. Returns ``(last
@@ -262,446 +262,391 @@ def _run(blackbox: Blackbox, scheduler: Any, st: Settings,
     suggest(), a message when the run ended without reaching a criterion)``; reports are
     recorded in ``buf`` up to the cut time (running trials included), the finer cuts are
     ``assemble``'s."""
-    # the settings, bound to locals for the loop
-    n_workers = st.n_workers
-    stop = st.stop
-    overhead = st.overhead
-    blackbox_seed = st.blackbox_seed
-    sign = st.sign
-    names = st.names
-    mi = st.mi
-    ei = st.ei
-    tpf = st.tpf
-    fid_list = st.fid_list
-    level_of = st.level_of
-    max_level = st.max_level
-    sched_mask = st.sched_mask
-    next_obs = st.next_obs
-    tabular = st.tabular
-
-    max_time = stop.max_time if stop.max_time is not None else math.inf
-    max_trials = stop.max_trials if stop.max_trials is not None else sys.maxsize
-    max_completed = stop.max_completed if stop.max_completed is not None else sys.maxsize
-    max_reports = stop.max_reports if stop.max_reports is not None else sys.maxsize
-    max_cost = stop.max_cost
-    target = stop.target
-    tgt = sign * target if target is not None else None
-    # no-progress watch (see NO_PROGRESS_LIMIT): n_segs counts starts and resumes; every
-    # watch_every of them, (time, completed trials, best metric) are compared with the last
-    # snapshot, and mark is n_segs at the last look that saw progress
-    watch_time = stop.max_time is not None or max_cost is not None
-    watch_done = stop.max_completed is not None
-    stall_limit = NO_PROGRESS_LIMIT if stop.max_trials is None and stop.max_reports is None else sys.maxsize
-    watch_every = max(1, min(_WATCH_EVERY, stall_limit))
-    next_watch = watch_every if stall_limit < sys.maxsize else sys.maxsize
-    n_segs = 0
-    mark = 0
-    snap_t, snap_done, snap_best = 0.0, 0, math.inf
-    best_seen = math.inf
-    stalled = False
-    ov_start = overhead.startup
-    charge = overhead.charges_decisions
-    measured = overhead.measured
-    ov_const = overhead.per_decision
-    ov_scale = overhead.scale
-
-    # the run's own stream (blackbox seeds): child 1 of the seed's SeedSequence, so a scheduler
-    # seeded with the same integer (default_rng(seed)) draws from an independent stream
-    rng = np.random.default_rng(np.random.SeedSequence(st.seed, spawn_key=(1,)))
-    trial_seeds = TrialSeeds(rng, int(blackbox.num_seeds), blackbox_seed, max_trials)
-    next_seed = trial_seeds.next
-
-    if tabular:
-        # a plain ndarray view of the (memory-mapped) table: same memory, no memmap indexing overhead
-        objectives = np.asarray(blackbox.objectives)
-        row_of, hp_keys = row_index(blackbox)
-        slow_config_id = blackbox.config_id
-    else:
-        # with a trial budget the seeds shown never exceed it: whole batches from the start
-        computed_curve = curve_source(blackbox, scheduler, names, trial_seeds.upcoming,
-                                      first_batch=sys.maxsize if stop.max_trials is not None else None)
-
-    from methods.base import Decision, Suggestion, Trial, TrialStatus
-    D_CONTINUE, D_PAUSE, D_STOP = Decision.CONTINUE, Decision.PAUSE, Decision.STOP
-    ST_COMPLETED, ST_STOPPED, ST_FAILED = TrialStatus.COMPLETED, TrialStatus.STOPPED, TrialStatus.FAILED
-    suggest = scheduler.suggest
-    on_report = scheduler.on_report
-    on_end = getattr(scheduler, "on_end", None) or (lambda trial, status: None)
-    # protocol additions (optional for duck-typed schedulers): a suggestion started or discarded,
-    # and the reports between observed levels in one batch for methods that want whole curves
-    on_start = getattr(scheduler, "on_start", None)
-    on_discard = getattr(scheduler, "on_discard", None)
-    on_skipped = scheduler.on_skipped_reports if getattr(scheduler, "wants_skipped_reports", False) else None
-    perf = _time.perf_counter
-    isnan = math.isnan
-    np_isnan = np.isnan
-    INF = math.inf
-
-    # per trial (index = trial id); the recorded ones live in buf
-    t_cid = buf.t_cid
-    t_seed = buf.t_seed
-    t_curve = buf.t_curve
-    t_configs = buf.t_configs
-    t_trial: list[Any] = []
-    t_level: list[int] = []      # last recorded level index (-1: none)
-    t_end: list[int] = []        # segment end level index
-    t_origin: list[float] = []   # report time of level k = origin + elapsed(k)
-    t_worker: list[int] = []
-    t_state: list[int] = []
-    sugg_seconds = 0.0           # measured seconds of all suggest() calls
-    # blocks of report rows: levels lo..hi of a trial; all "continue" but the last
-    b_trial = buf.b_trial
-    b_lo = buf.b_lo
-    b_hi = buf.b_hi
-    b_origin = buf.b_origin
-    b_time = buf.b_time
-    b_worker = buf.b_worker
-    b_dec = buf.b_dec
-    b_dt = buf.b_dt
-    # segments (start or resume): trial, start time, worker
-    s_trial = buf.s_trial
-    s_start = buf.s_start
-    s_worker = buf.s_worker
-
-    heap: list = []
-    seq = 0
-    free = list(range(n_workers))      # a heap: lowest id first
-    busy_since = [0.0] * n_workers
-    closed_cost = 0.0
-    sum_since = 0.0
-    n_busy = 0
-    n_started = 0
-    n_paused = 0
-    n_completed = 0
-    n_rows = 0
-    t = 0.0
-    changed = True
-    end_reason = "exhausted"
-    cut_time: float | None = None      # rows with time <= cut_time are kept
-    triggered = False
-
-    def elapsed(curve: np.ndarray, k: int) -> float:
-        if k < 0:
-            return 0.0
-        if ei < 0:
-            return tpf * (k + 1)
-        return float(curve[k, ei])
-
-    def schedule(tid: int, now: float) -> None:
-        """Push the trial's next event: next observed level, segment end, failure or target."""
-        nonlocal seq
-        lo = t_level[tid]
-        k = next_obs[lo + 1]
-        m = t_end[tid]
-        if k > m:
-            k = m
-        curve = t_curve[tid]
-        if k - lo > 1:
-            # reports lo+1..k-1 are not observed by the scheduler: find a failure or the target
-            # (values the simulator refuses in them, infinite metrics and negative or infinite
-            # elapsed times, are found once for all rows by ``assemble``)
-            if k - lo <= 33:
-                j = lo + 1
-                for row in curve[lo + 1:k].tolist():
-                    v = row[mi]
-                    if v != v or (ei >= 0 and row[ei] != row[ei]) or (tgt is not None and sign * v <= tgt):
-                        k = j
-                        break
-                    j += 1
-            else:
-                seg = curve[lo + 1:k]
-                col = seg[:, mi]
-                chk = col.sum() if ei < 0 else col.sum() + seg[:, ei].sum()
-                if chk != chk:
-                    bad = np_isnan(col) if ei < 0 else (np_isnan(col) | np_isnan(seg[:, ei]))
-                    nz = np.flatnonzero(bad)
-                    if len(nz):
-                        k = lo + 1 + int(nz[0])
-                if tgt is not None and k - lo > 1:
-                    hit = np.flatnonzero(sign * curve[lo + 1:k, mi] <= tgt)
-                    if len(hit):
-                        k = lo + 1 + int(hit[0])
-        if ei < 0:
-            tk = t_origin[tid] + tpf * (k + 1)
-        else:
-            ek = float(curve[k, ei])
-            if not 0.0 <= ek < INF:
-                if ek != ek:   # failed cell without a time: fails right after its last timed report
-                    ek = _last_finite_elapsed(curve, lo, k, ei)
-                else:
-                    raise value_error(blackbox, st, tid, k, ei, ek, buf)
-            tk = t_origin[tid] + ek
-        if tk < now:
-            tk = now
-        seq += 1
-        heappush(heap, (tk, REPORT, t_worker[tid], tid, seq, k))
-
-    def release(w: int, when: float) -> None:
-        nonlocal closed_cost, sum_since, n_busy
-        closed_cost += when - busy_since[w]
-        sum_since -= busy_since[w]
-        n_busy -= 1
-        heappush(free, w)
-
+    loop = _EventLoop(blackbox, scheduler, st, buf, Budget(st.stop, st.sign, NO_PROGRESS_LIMIT))
     # the loop allocates many small objects and frees none: a cyclic GC pass would only
     # re-scan the (possibly large) live heap, so it is paused for the loop's duration
     gc_was_enabled = gc.isenabled()
     gc.disable()
-    wall0 = perf()
+    wall0 = _time.perf_counter()
     try:
+        t, cut_time, end_reason = loop.run()
+    finally:
+        loop.hot = loop.hot_give = None     # they hold the loop's bound methods: no cycle left behind
+        if gc_was_enabled:
+            gc.enable()
+    wall = _time.perf_counter() - wall0
+    if cut_time is not None or loop.stalled:
+        _record_running(loop.heap, t if loop.stalled else cut_time, loop.trials, st, buf)
+    message = None
+    if loop.stalled:
+        message = loop.budget.no_progress_message(st, loop.n_segs, t, loop.n_completed, st.sign * loop.best_seen)
+    return t, cut_time, end_reason, wall, loop.sugg_seconds, message
+
+
+class _EventLoop:
+    """One run's event loop, in named parts: ``run`` (the time steps: free workers get work,
+    then every event of the next time, then the budget), ``give_work`` with ``start`` and
+    ``resume`` (a suggestion taken by a worker), ``report`` (a trial reaching the level of its
+    pending event) and ``schedule`` (a trial's next pending event). The state: ``trials``
+    (``simulator.trials``), ``workers`` and ``budget`` (``simulator.budget``), the event
+    ``heap`` and a few counters. The settings, the trial lists and the scheduler's methods are
+    bound to slots once (one attribute load each in the hot methods). Nothing here uses pandas
+    or does I/O."""
+
+    __slots__ = ("blackbox", "st", "buf", "budget", "workers", "trials", "heap", "seq", "curves", "next_seed",
+                 # settings and the trial lists, bound once
+                 "mi", "ei", "tpf", "sign", "tgt", "next_obs", "sched_mask", "fid_list", "names", "max_level",
+                 "level", "end", "origin", "curve", "worker", "state", "trial",
+                 # decision costs: Overhead.decision_cost when charged (cost_of), else none
+                 "cost_of", "ov_start", "perf", "release", "record", "record_segment", "hot", "hot_start",
+                 "hot_give",
+                 "suggest", "on_report", "on_end", "on_start", "on_discard", "on_skipped",
+                 "Suggestion", "Trial", "d_continue", "d_pause", "d_stop", "completed", "stopped", "failed",
+                 "n_paused", "n_completed", "n_rows", "n_segs", "best_seen", "sugg_seconds",
+                 "triggered", "end_reason", "stalled")
+
+    def __init__(self, blackbox: CurveSource, scheduler: Any, st: Settings, buf: Buffers, budget: Budget) -> None:
+        from methods.base import Decision, Suggestion, Trial, TrialStatus
+        self.blackbox, self.st, self.buf, self.budget = blackbox, st, buf, budget
+        self.workers = Workers(st.n_workers)
+        self.release = self.workers.release
+        trials = self.trials = TrialState(buf)
+        self.level, self.end, self.origin, self.curve = trials.level, trials.end, trials.origin, trials.curve
+        self.worker, self.state, self.trial = trials.worker, trials.state, trials.trial
+        self.mi, self.ei, self.tpf, self.sign, self.tgt = st.mi, st.ei, st.tpf, st.sign, budget.tgt
+        self.next_obs, self.sched_mask, self.fid_list = st.next_obs, st.sched_mask, st.fid_list
+        self.names, self.max_level = st.names, st.max_level
+        self.record, self.record_segment = buf.blocks.append, buf.segments.append
+        self.heap: list = []
+        self.seq = 0
+        # the run's own stream (blackbox seeds): child 1 of the seed's SeedSequence, so a scheduler
+        # seeded with the same integer (default_rng(seed)) draws from an independent stream
+        rng = np.random.default_rng(np.random.SeedSequence(st.seed, spawn_key=(1,)))
+        seeds = TrialSeeds(rng, int(blackbox.num_seeds), st.blackbox_seed, budget.max_trials)
+        self.next_seed = seeds.next
+        # with a trial budget the seeds shown never exceed it: whole batches from the start
+        self.curves = trial_curves(blackbox, scheduler, seeds.upcoming,
+                                   first_batch=sys.maxsize if st.stop.max_trials is not None else None)
+        self.cost_of = st.overhead.decision_cost if st.overhead.charges_decisions else None
+        self.ov_start = st.overhead.startup
+        self.perf = _time.perf_counter
+        self.suggest = scheduler.suggest
+        self.on_report = scheduler.on_report
+        self.on_end = getattr(scheduler, "on_end", None) or (lambda trial, status: None)
+        # protocol additions (optional for duck-typed schedulers): a suggestion started or discarded,
+        # and the reports between observed levels in one batch for methods that want whole curves
+        self.on_start = getattr(scheduler, "on_start", None)
+        self.on_discard = getattr(scheduler, "on_discard", None)
+        self.on_skipped = scheduler.on_skipped_reports if getattr(scheduler, "wants_skipped_reports", False) \
+            else None
+        self.Suggestion, self.Trial = Suggestion, Trial
+        self.d_continue, self.d_pause, self.d_stop = Decision.CONTINUE, Decision.PAUSE, Decision.STOP
+        self.completed, self.stopped, self.failed = TrialStatus.COMPLETED, TrialStatus.STOPPED, TrialStatus.FAILED
+        self.n_paused = self.n_completed = self.n_rows = self.n_segs = 0
+        self.best_seen = math.inf        # best sign * metric seen (watched only with a target)
+        self.sugg_seconds = 0.0          # measured seconds of all suggest() calls
+        self.triggered = False
+        self.end_reason = "exhausted"
+        self.stalled = False
+        # what report() reads on every event, unpacked in one step (cheaper than an attribute each)
+        self.hot = (self.mi, self.ei, self.curve, self.level, self.end, self.origin, self.state, self.trial,
+                    self.sched_mask, self.fid_list, self.names, self.record, self.release, self.schedule,
+                    self.on_skipped, self.tgt, self.sign, self.perf, self.on_report, self.cost_of, self.max_level,
+                    self.on_end, self.d_continue, self.d_pause, self.d_stop)
+        # what give_work() reads
+        self.hot_give = (self.workers.free, budget, self.suggest, self.perf, st.level_of, self.max_level,
+                         self.Suggestion, self.record_segment, self.start, self.resume, self.schedule, self.worker)
+        # and what start() reads (TrialState's lists, and the run's per-trial lists in buf)
+        self.hot_start = (self.next_seed, self.curves, self.Trial, self.ov_start, self.cost_of, self.on_start,
+                          self.workers.take, buf.t_cid, buf.t_seed, buf.t_curve, buf.t_configs, self.trial,
+                          self.level, self.end, self.origin, self.worker, self.state)
+
+    # ------------------------------------------------------------------ the time steps
+    def run(self) -> tuple[float, float | None, str]:
+        """``(last event time, cut time or None, end reason)``."""
+        budget, workers, heap, report, release = self.budget, self.workers, self.heap, self.report, self.release
+        free = workers.free
+        max_time, max_trials, max_cost = budget.max_time, budget.max_trials, budget.max_cost
+        max_completed, max_reports = budget.max_completed, budget.max_reports
+        started = self.state     # one entry per trial started
+        t = 0.0
         while True:
-            # ---------------------------------------------------- give work to free workers
-            if free and changed and t < max_time and (n_started < max_trials or n_paused):
-                changed = False
-                while free:
-                    t0 = perf()
-                    s = suggest(t)
-                    dt = perf() - t0
-                    sugg_seconds += dt
-                    if s is None:
-                        break
-                    if type(s) is not Suggestion and not isinstance(s, Suggestion):
-                        raise _protocol_error(f"suggest(time={t!r}) returned {_shown(s)}; expected a "
-                                              f"methods.base.Suggestion (Suggestion.start(config) or "
-                                              f"Suggestion.resume_trial(trial_id)) or None for nothing now")
-                    resume = s.resume
-                    mf = s.max_fidelity
-                    if mf is None:
-                        m = max_level
-                    else:
-                        m = level_of.get(mf)
-                        if m is None:
-                            m = _level_or_error(blackbox, mf, s)
-                    if resume is None:
-                        if n_started >= max_trials:
-                            if on_discard is not None:
-                                on_discard(s)
-                            break      # budget of trials used up: ignore new starts
-                        cfg = s.config
-                        tid = n_started
-                        n_started += 1
-                        bseed = next_seed()
-                        if tabular:
-                            try:
-                                cid = row_of[tuple([cfg[h] for h in hp_keys])]
-                            except (KeyError, TypeError):
-                                cid = _table_row(slow_config_id, cfg, t)
-                            curve = objectives[cid, bseed]
-                        else:
-                            cid = -1
-                            curve = computed_curve(cfg, bseed)
-                        w = heappop(free)
-                        t_cid.append(cid)
-                        t_seed.append(bseed)
-                        t_curve.append(curve)
-                        t_trial.append(Trial(tid, cfg, s.meta))
-                        t_configs.append(cfg)
-                        t_level.append(-1)
-                        t_end.append(m)
-                        origin = t + ov_start
-                        if charge:
-                            origin += ov_const if not measured else dt * ov_scale
-                        t_origin.append(origin)
-                        t_worker.append(w)
-                        t_state.append(_RUNNING)
-                        if on_start is not None:
-                            on_start(t_trial[tid])
-                    else:
-                        tid = resume
-                        if not (isinstance(tid, int) and 0 <= tid < n_started) or t_state[tid] != _PAUSED:
-                            state = _STATE_NAMES[t_state[tid]] if isinstance(tid, int) and 0 <= tid < n_started \
-                                else "never started"
-                            raise _protocol_error(
-                                f"scheduler asked to resume trial {tid!r} at time {t}, but that trial is {state}; "
-                                f"only paused trials can be resumed")
-                        r = t_level[tid]
-                        if m <= r:
-                            raise _protocol_error(
-                                f"scheduler asked to resume trial {tid} to fidelity {fid_list[m]!r}, but it is "
-                                f"already at {fid_list[r]!r}; the max_fidelity of a resume must be larger")
-                        w = heappop(free)
-                        n_paused -= 1
-                        t_state[tid] = _RUNNING
-                        t_end[tid] = m
-                        t_worker[tid] = w
-                        origin = t + ov_start - elapsed(t_curve[tid], r)
-                        if charge:
-                            origin += ov_const if not measured else dt * ov_scale
-                        t_origin[tid] = origin
-                    busy_since[w] = t
-                    sum_since += t
-                    n_busy += 1
-                    s_trial.append(tid)
-                    s_start.append(t)
-                    s_worker.append(w)
-                    n_segs += 1
-                    schedule(tid, t)
-                    if n_segs >= next_watch:
-                        next_watch += watch_every
-                        if (watch_time and t > snap_t) or (watch_done and n_completed > snap_done) \
-                                or best_seen < snap_best:
-                            mark = n_segs
-                            snap_t, snap_done, snap_best = t, n_completed, best_seen
-                        elif n_segs - mark >= stall_limit and n_segs >= 2 * mark:
-                            stalled = True
-                            break
-                if stalled:        # everything up to now is kept (trials started now included)
-                    end_reason = "no_progress"
-                    break
-            # ---------------------------------------------------- next time step
+            if free and t < max_time and (len(started) < max_trials or self.n_paused):
+                self.give_work(t)
+                if self.stalled:     # everything up to now is kept (trials started now included)
+                    return t, None, "no_progress"
             if not heap:
-                end_reason = "exhausted" if n_started < max_trials else "max_trials"
-                break
+                return t, None, "exhausted" if len(started) < max_trials else "max_trials"
             tn = heap[0][0]
+            if max_cost is not None:     # the worker-seconds may run out before max_time too
+                tc = workers.cost_cut(tn if tn <= max_time else max_time, t, max_cost)
+                if tc is not None:
+                    return t, tc, "max_cost"
             if tn > max_time:
-                end_reason, cut_time = "max_time", max_time
-                break
-            if max_cost is not None and closed_cost + n_busy * tn - sum_since > max_cost:
-                tc = (max_cost - closed_cost + sum_since) / n_busy
-                end_reason, cut_time = "max_cost", max(tc, t)
-                break
+                return t, max_time, "max_time"
             t = tn
             while heap and heap[0][0] == t:
                 _, cls, w, tid, _, k = heappop(heap)
                 if cls == FREE:
                     release(w, t)
-                    continue
-                curve = t_curve[tid]
-                vals = curve[k].tolist()
-                mv = vals[mi]
-                lo = t_level[tid] + 1
-                origin0 = t_origin[tid]
-                n_rows += k - lo + 1
-                t_level[tid] = k
-                dt = 0.0
-                if on_skipped is not None:
-                    # levels lo..k-1, and k itself when on_report will not see it
-                    upto = k if (sched_mask[k] or k == t_end[tid] or mv - mv != 0
-                                 or (ei >= 0 and isnan(vals[ei]))) else k + 1
-                    if upto > lo:
-                        seg = curve[lo:upto]
-                        on_skipped(t_trial[tid], fid_list[lo:upto], {n: seg[:, j] for j, n in enumerate(names)})
-                if mv - mv != 0 or (ei >= 0 and isnan(vals[ei])):     # NaN (or +-inf: refused)
-                    if mv == mv and mv - mv != 0:
-                        raise value_error(blackbox, st, tid, k, mi, mv, buf)
-                    dec = _FAILED
-                    t_state[tid] = _DONE
-                    on_end(t_trial[tid], ST_FAILED)
-                    release(w, t)
                 else:
-                    if tgt is not None:
-                        if sign * mv < best_seen:
-                            best_seen = sign * mv
-                        if sign * mv <= tgt:
-                            triggered = True
-                            end_reason = "target"
-                    is_end = k == t_end[tid]
-                    if sched_mask[k] or is_end:
-                        t0 = perf()
-                        d = on_report(t_trial[tid], fid_list[k], dict(zip(names, vals)), t)
-                        dt = perf() - t0
-                        if d is not D_CONTINUE and d is not D_PAUSE and d is not D_STOP:
-                            d = _decision(d, tid)
-                        cost = (ov_const if not measured else dt * ov_scale) if charge else 0.0
-                        if is_end or d is not D_CONTINUE:
-                            if k == max_level:
-                                dec = _COMPLETE
-                                t_state[tid] = _DONE
-                                n_completed += 1
-                                on_end(t_trial[tid], ST_COMPLETED)
-                            elif d is D_STOP:
-                                dec = _STOP
-                                t_state[tid] = _DONE
-                                on_end(t_trial[tid], ST_STOPPED)
-                            else:
-                                dec = _PAUSE
-                                t_state[tid] = _PAUSED
-                                n_paused += 1
-                            if cost:
-                                seq += 1
-                                heappush(heap, (t + cost, FREE, w, -1, seq, -1))
-                            else:
-                                release(w, t)
-                        else:
-                            dec = _CONTINUE
-                            if cost:
-                                t_origin[tid] += cost
-                            schedule(tid, t)
+                    report(w, tid, k, t)
+            if self.n_completed >= max_completed:
+                self.triggered, self.end_reason = True, "max_completed"
+            if self.n_rows >= max_reports:
+                self.triggered, self.end_reason = True, "max_reports"
+            if self.triggered:
+                return t, t, self.end_reason
+
+    # ------------------------------------------------------------------ start and resume
+    def give_work(self, t: float) -> None:
+        """Ask ``suggest(t)`` for the lowest free worker, then the next, until it answers ``None``,
+        a start is beyond the trial budget, or no worker is free; sets ``stalled`` when the
+        no-progress watch ends the run."""
+        free, budget, suggest, perf, level_of, max_level, Suggestion, record_segment, start, resume, schedule, \
+            worker = self.hot_give
+        while free:
+            t0 = perf()
+            s = suggest(t)
+            dt = perf() - t0
+            self.sugg_seconds += dt
+            if s is None:
+                return
+            if type(s) is not Suggestion and not isinstance(s, Suggestion):
+                raise _protocol_error(f"suggest(time={t!r}) returned {_shown(s)}; expected a "
+                                      f"methods.base.Suggestion (Suggestion.start(config) or "
+                                      f"Suggestion.resume_trial(trial_id)) or None for nothing now")
+            mf = s.max_fidelity
+            if mf is None:
+                m = max_level
+            else:
+                m = level_of.get(mf)
+                if m is None:
+                    m = _level_or_error(self.blackbox, mf, s)
+            if s.resume is None:
+                if len(self.state) >= budget.max_trials:
+                    if self.on_discard is not None:
+                        self.on_discard(s)
+                    return      # budget of trials used up: ignore new starts
+                tid = start(s, m, t, dt)
+            else:
+                tid = resume(s.resume, m, t, dt)
+            record_segment((tid, t, worker[tid]))
+            self.n_segs += 1
+            schedule(tid, t)
+            if self.n_segs >= budget.next_watch and budget.look(self.n_segs, t, self.n_completed, self.best_seen):
+                self.stalled = True
+                return
+
+    def start(self, s: Any, m: int, t: float, dt: float) -> int:
+        """A new trial for suggestion ``s`` up to level ``m``, on the lowest free worker; its
+        reports are delayed by the start-up time and the cost of the decision (``dt`` seconds)."""
+        next_seed, curves, Trial, ov_start, cost_of, on_start, take, t_cid, t_seed, t_curve, t_configs, \
+            t_trial, t_level, t_end, t_origin, t_worker, t_state = self.hot_start
+        cfg = s.config
+        bseed = next_seed()
+        try:
+            cid, curve = curves(cfg, bseed)
+        except NotInTable as e:
+            raise _protocol_error(
+                f"suggest(time={t!r}) returned the configuration {_shown(cfg)}, which this tabulated "
+                f"blackbox does not have ({e}); a scheduler must suggest rows of the table "
+                f"(make_scheduler passes them as candidates)") from None
+        tid = len(t_state)
+        trial = Trial(tid, cfg, s.meta)
+        origin = t + ov_start
+        if cost_of is not None:
+            origin += cost_of(dt)
+        # the new trial's entry in every list of TrialState
+        t_cid.append(cid)
+        t_seed.append(bseed)
+        t_curve.append(curve)
+        t_configs.append(cfg)
+        t_trial.append(trial)
+        t_level.append(-1)
+        t_end.append(m)
+        t_origin.append(origin)
+        t_worker.append(take(t))
+        t_state.append(RUNNING)
+        if on_start is not None:
+            on_start(trial)
+        return tid
+
+    def resume(self, tid: Any, m: int, t: float, dt: float) -> int:
+        """Paused trial ``tid`` resumed up to level ``m`` on the lowest free worker, from its last
+        level (``simulator.trials.TrialState.resume_problem`` says when it cannot be)."""
+        problem = self.trials.resume_problem(tid, m, self.fid_list, t)
+        if problem is not None:
+            raise _protocol_error(problem)
+        self.n_paused -= 1
+        self.state[tid] = RUNNING
+        self.end[tid] = m
+        self.worker[tid] = self.workers.take(t)
+        origin = t + self.ov_start - self.elapsed(self.curve[tid], self.level[tid])
+        if self.cost_of is not None:
+            origin += self.cost_of(dt)
+        self.origin[tid] = origin
+        return tid
+
+    def elapsed(self, curve: np.ndarray, k: int) -> float:
+        """Elapsed time of level ``k`` (0 before the first)."""
+        if k < 0:
+            return 0.0
+        if self.ei < 0:
+            return self.tpf * (k + 1)
+        return float(curve[k, self.ei])
+
+    # ------------------------------------------------------------------ events
+    def schedule(self, tid: int, now: float) -> None:
+        """Push the trial's next event: its next observed level, its segment end, or the first
+        level before them with a failure or reaching the target."""
+        mi, ei, tgt = self.mi, self.ei, self.tgt
+        lo = self.level[tid]
+        k = self.next_obs[lo + 1]
+        m = self.end[tid]
+        if k > m:
+            k = m
+        curve = self.curve[tid]
+        if k - lo > 1:
+            # reports lo+1..k-1 are not observed by the scheduler: find a failure or the target
+            # (values the simulator refuses in them, infinite metrics and negative or infinite
+            # elapsed times, are found once for all rows by ``assemble``)
+            if k - lo <= 33:
+                # Python over the two columns: one sum finds any NaN (or +inf + -inf, sent on to the
+                # exact loop too), min/max any target hit; the exact loop runs only then
+                col = curve[lo + 1:k, mi].tolist()
+                chk = sum(col) if ei < 0 else sum(col) + sum(curve[lo + 1:k, ei].tolist())
+                sign = self.sign
+                if chk != chk or (tgt is not None and (min(col) <= tgt if sign > 0 else -max(col) <= tgt)):
+                    j = lo + 1
+                    for row in curve[lo + 1:k].tolist():
+                        v = row[mi]
+                        if v != v or (ei >= 0 and row[ei] != row[ei]) or (tgt is not None and sign * v <= tgt):
+                            k = j
+                            break
+                        j += 1
+            else:
+                seg = curve[lo + 1:k]
+                col = seg[:, mi]
+                chk = col.sum() if ei < 0 else col.sum() + seg[:, ei].sum()
+                if chk != chk:
+                    bad = np.isnan(col) if ei < 0 else (np.isnan(col) | np.isnan(seg[:, ei]))
+                    nz = np.flatnonzero(bad)
+                    if len(nz):
+                        k = lo + 1 + int(nz[0])
+                if tgt is not None and k - lo > 1:
+                    hit = np.flatnonzero(self.sign * curve[lo + 1:k, mi] <= tgt)
+                    if len(hit):
+                        k = lo + 1 + int(hit[0])
+        if ei < 0:
+            tk = self.origin[tid] + self.tpf * (k + 1)
+        else:
+            ek = float(curve[k, ei])
+            if not 0.0 <= ek < math.inf:
+                if ek != ek:   # failed cell without a time: fails right after its last timed report
+                    ek = _last_finite_elapsed(curve, lo, k, ei)
+                else:
+                    raise value_error(self.blackbox, self.st, tid, k, ei, ek, self.buf)
+            tk = self.origin[tid] + ek
+        if tk < now:
+            tk = now
+        self.seq += 1
+        heappush(self.heap, (tk, REPORT, self.worker[tid], tid, self.seq, k))
+
+    def report(self, w: int, tid: int, k: int, t: float) -> None:
+        """Trial ``tid`` on worker ``w`` reaches level ``k`` at ``t``: the levels since its last
+        event are recorded as one block; a failure ends it, else the scheduler decides if it
+        observes ``k`` or ``k`` ends the segment, and the trial completes, stops, pauses or
+        continues (its next event scheduled)."""
+        mi, ei, curves, level, end, origin, state, trial, sched_mask, fid_list, names, record, release, \
+            schedule, on_skipped, tgt, sign, perf, on_report, cost_of, max_level, on_end, d_continue, d_pause, \
+            d_stop = self.hot
+        curve = curves[tid]
+        vals = curve[k].tolist()
+        mv = vals[mi]
+        lo = level[tid] + 1
+        origin0 = origin[tid]
+        self.n_rows += k - lo + 1
+        level[tid] = k
+        dt = 0.0
+        failed = mv - mv != 0 or (ei >= 0 and vals[ei] != vals[ei])     # NaN (or +-inf: refused)
+        if on_skipped is not None:
+            # levels lo..k-1, and k itself when on_report will not see it
+            upto = k if (sched_mask[k] or k == end[tid] or failed) else k + 1
+            if upto > lo:
+                seg = curve[lo:upto]
+                on_skipped(trial[tid], fid_list[lo:upto], {n: seg[:, j] for j, n in enumerate(names)})
+        if failed:
+            if mv == mv and mv - mv != 0:
+                raise value_error(self.blackbox, self.st, tid, k, mi, mv, self.buf)
+            dec = _FAILED
+            state[tid] = DONE
+            on_end(trial[tid], self.failed)
+            release(w, t)
+        else:
+            if tgt is not None:
+                sv = sign * mv
+                if sv < self.best_seen:
+                    self.best_seen = sv
+                if sv <= tgt:
+                    self.triggered, self.end_reason = True, "target"
+            is_end = k == end[tid]
+            if sched_mask[k] or is_end:
+                t0 = perf()
+                d = on_report(trial[tid], fid_list[k], dict(zip(names, vals)), t)
+                dt = perf() - t0
+                if d is not d_continue and d is not d_pause and d is not d_stop:
+                    d = _decision(d, tid)
+                cost = cost_of(dt) if cost_of is not None else 0.0
+                if is_end or d is not d_continue:
+                    if k == max_level:
+                        dec = _COMPLETE
+                        state[tid] = DONE
+                        self.n_completed += 1
+                        on_end(trial[tid], self.completed)
+                    elif d is d_stop:
+                        dec = _STOP
+                        state[tid] = DONE
+                        on_end(trial[tid], self.stopped)
                     else:
-                        dec = _CONTINUE
-                        schedule(tid, t)
-                b_trial.append(tid)
-                b_lo.append(lo)
-                b_hi.append(k)
-                b_origin.append(origin0)
-                b_time.append(t)
-                b_worker.append(w)
-                b_dec.append(dec)
-                b_dt.append(dt)
-            changed = True
-            if n_completed >= max_completed:
-                triggered, end_reason = True, "max_completed"
-            if n_rows >= max_reports:
-                triggered, end_reason = True, "max_reports"
-            if triggered:
-                cut_time = t
-                break
-    finally:
-        if gc_was_enabled:
-            gc.enable()
-    wall = perf() - wall0
-    if cut_time is not None or stalled:
-        _record_running(heap, t if stalled else cut_time, t_level, t_origin, st, buf)
-    message = None
-    if stalled:
-        message = _no_progress_message(st, n_segs - mark, t, n_completed, sign * best_seen,
-                                       watch_time, watch_done)
-    return t, cut_time, end_reason, wall, sugg_seconds, message
+                        dec = _PAUSE
+                        state[tid] = PAUSED
+                        self.n_paused += 1
+                    if cost:
+                        self.seq += 1
+                        heappush(self.heap, (t + cost, FREE, w, -1, self.seq, -1))
+                    else:
+                        release(w, t)
+                else:
+                    dec = _CONTINUE
+                    if cost:
+                        origin[tid] += cost
+                    schedule(tid, t)
+            else:
+                dec = _CONTINUE
+                schedule(tid, t)
+        record((tid, lo, k, origin0, t, w, dec, dt))
 
 
-def _no_progress_message(st: Settings, n: int, t: float, n_completed: int, best: float,
-                         watch_time: bool, watch_done: bool) -> str:
-    """Why a run was ended for making no progress, and what to do."""
-    facts = []
-    if watch_time:
-        facts.append(f"simulated time stayed at {t:g} s")
-    if watch_done:
-        facts.append(f"no trial completed (completed so far: {n_completed})")
-    if st.stop.target is not None:
-        facts.append(f"the best {st.metric} stayed {best:g} (target {st.stop.target:g})"
-                     if math.isfinite(best) else f"no finite {st.metric} was reported (target {st.stop.target:g})")
-    return (f"no progress toward the stopping criteria {st.stop.active()} in the last {n:,} trial starts "
-            f"and resumes: {'; '.join(facts)}. The run was ended at simulated time {t:g} s and its "
-            f"results are kept. Bound the run with a trial or report budget (max_trials, max_reports; "
-            f"--max-trials, --max-reports on the command line), or check the blackbox and the target")
-
-
-def _record_running(heap: list, cut_time: float, t_level: list[int], t_origin: list[float],
-                    st: Settings, buf: Buffers) -> None:
+def _record_running(heap: list, cut_time: float, trials: TrialState, st: Settings, buf: Buffers) -> None:
     """Record the reports of the still running trials up to ``cut_time`` (the levels
     between their last recorded one and their pending event)."""
-    ei, tpf, t_curve = st.ei, st.tpf, buf.t_curve
+    ei, tpf = st.ei, st.tpf
     for (_, cls, w, tid, _, k) in sorted(heap):
         if cls != REPORT:
             continue
-        lo = t_level[tid] + 1
+        lo = trials.level[tid] + 1
         if k <= lo:
             continue
-        curve = t_curve[tid]
+        curve = trials.curve[tid]
+        origin = trials.origin[tid]
         if ei < 0:
-            times = t_origin[tid] + tpf * (np.arange(lo, k) + 1.0)
+            times = origin + tpf * (np.arange(lo, k) + 1.0)
         else:
-            times = t_origin[tid] + curve[lo:k, ei].astype(np.float64)
+            times = origin + curve[lo:k, ei].astype(np.float64)
         n = int(np.count_nonzero(times <= cut_time))
         if n:
-            buf.b_trial.append(tid)
-            buf.b_lo.append(lo)
-            buf.b_hi.append(lo + n - 1)
-            buf.b_origin.append(t_origin[tid])
-            buf.b_time.append(float(times[n - 1]))
-            buf.b_worker.append(w)
-            buf.b_dec.append(_CONTINUE)
-            buf.b_dt.append(0.0)
+            buf.blocks.append((tid, lo, lo + n - 1, origin, float(times[n - 1]), w, _CONTINUE, 0.0))
 
 
 def _metadata(blackbox: Blackbox, scheduler: Any, st: Settings, results: pd.DataFrame,
@@ -722,7 +667,7 @@ def _metadata(blackbox: Blackbox, scheduler: Any, st: Settings, results: pd.Data
                      "label": "/".join(str(x) for x in (md.get("name"), md.get("task")) if x) or repr(blackbox),
                      "fidelity_name": blackbox.fidelity_name, "fidelity_values": st.fid_list,
                      "objectives": st.names, "metric_elapsed_time": blackbox.metric_elapsed_time,
-                     "shape": list(blackbox.shape) if st.tabular else None},
+                     "shape": list(blackbox.rows().shape) if st.tabular else None},
         "method": method or {"name": type(scheduler).__name__, "args": None},
         **({"metrics": list(scheduler.metric), "modes": list(scheduler.mode)}
            if isinstance(getattr(scheduler, "metric", None), (list, tuple)) else {}),
@@ -747,17 +692,6 @@ def _shown(x: Any) -> str:
 
 def _protocol_error(message: str) -> SchedulerProtocolError:
     return SchedulerProtocolError(f"scheduler protocol broken: {message}")
-
-
-def _table_row(config_id: Any, cfg: Any, t: float) -> int:
-    """The table row of a suggested configuration; one the table does not have is the
-    scheduler's fault (it was given the table's rows as candidates)."""
-    try:
-        return config_id(cfg)
-    except (BlackboxError, TypeError, ValueError, KeyError) as e:
-        raise _protocol_error(f"suggest(time={t!r}) returned the configuration {_shown(cfg)}, which this "
-                              f"tabulated blackbox does not have ({e}); a scheduler must suggest rows of the "
-                              f"table (make_scheduler passes them as candidates)") from None
 
 
 def _decision(d: Any, tid: int):

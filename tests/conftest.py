@@ -52,3 +52,7 @@ def moto_endpoint():
     yield f"http://127.0.0.1:{port}"
     proc.terminate()
     proc.wait(timeout=10)
+
+
+def pytest_configure(config) -> None:
+    config.addinivalue_line("markers", "slow: a bigger run of a randomized test (needs HPOSIM_SLOW_TESTS=1)")

@@ -75,6 +75,9 @@ class SurrogateBlackbox(Blackbox):
         9.0
     """
 
+    #: ``prefetch_curves`` predicts batches (``CurveSource``); ``False`` on an instance switches it off
+    prefetches = True
+
     def __init__(self, table: TabularBlackbox, model: CurveModel, features: Features, *,
                  seeds: str, card: ReportCard, cache_bytes: int = DEFAULT_CACHE_BYTES):
         self.table = table

@@ -402,7 +402,7 @@ def test_simulation_results_are_identical_with_and_without_prefetch(continuous, 
         return simulate(sur, sched, n_workers=3, stop={"max_trials": 300}, seed=6)
 
     without = _fresh(continuous[model])
-    monkeypatch.setattr(without, "prefetch", None)
+    monkeypatch.setattr(without, "prefetches", False)
     ref = run(without)
     with_prefetch = _fresh(continuous[model])
     calls = _count_model_calls(with_prefetch, monkeypatch)
