@@ -190,9 +190,9 @@ def bind_scheduler(scheduler: Any, blackbox: Blackbox, *, metric: Any = None, mo
     direction: Any = modes if several else modes[0]
     check_metric(blackbox, objective, direction)
     fidelities: Any = np.asarray(blackbox.fidelity_values)
+    table = blackbox.rows()      # a table: its rows are the candidates (CurveSource)
     scheduler.bind(blackbox.configuration_space, metric=objective, mode=direction, fidelity_values=fidelities,
-                   seed=seed,
-                   candidates=blackbox.configs() if isinstance(blackbox, TabularBlackbox) else None)
+                   seed=seed, candidates=None if table is None else table.configs())
     name = next((n for n, c in methods.METHODS.items() if c is type(scheduler)), type(scheduler).__name__)
     try:
         _METHOD_INFO.setdefault(scheduler, {"name": name, "args": {}, "seed": seed})
