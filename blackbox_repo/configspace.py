@@ -722,7 +722,7 @@ class FeatureEncoder:
             raise ConfigurationError("decode expects finite features, got NaN or infinity")
         n = X.shape[0]
         columns = []
-        for name, dom, col, data in self._plan:
+        for _name, dom, col, _data in self._plan:
             if isinstance(dom, Constant):
                 columns.append([dom.value] * n)
             elif isinstance(dom, _Range):

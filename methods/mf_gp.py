@@ -82,7 +82,7 @@ from methods.acquisition import AcquisitionSearcher
 from methods.arguments import check_choice, check_float, check_int
 from methods.base import MethodError
 from methods.gp import (INITIAL_NOISE, LBFGS_TOL, MIN_POSTERIOR_VARIANCE, NOISE_PRIOR_RATE, NOISE_PRIOR_SHAPE,
-                        SQRT5, STD_FLOOR, VARIANCE_BOUNDS, GaussianProcess, GPHyperparameters, cholesky_factor,
+                        SQRT5, STD_FLOOR, GaussianProcess, GPHyperparameters, cholesky_factor,
                         ei_factor, inverse_lower, matern52_scaled, neg_log_posterior, row_sq, theta_bounds)
 from methods.searcher import register_searcher
 

@@ -149,7 +149,7 @@ class Searcher(ABC):
                          and not (isinstance(getattr(d, "values", None), list) and len(d.values) < 2)]
         self.setup()
 
-    def setup(self) -> None:
+    def setup(self) -> None:  # noqa: B027 - an optional hook, not abstract
         """Checks and set-up once bound (default: nothing). Raise ``MethodError`` when the
         space does not suit the method."""
 

@@ -346,7 +346,7 @@ class StudyStore:
         try:
             self._write_bytes(self._running_marker(benchmark, method, seed), json.dumps(info).encode())
         except Exception as e:  # a marker is informative only
-            warnings.warn(f"could not write running marker for {benchmark}/{method}/{seed}: {e}")
+            warnings.warn(f"could not write running marker for {benchmark}/{method}/{seed}: {e}", stacklevel=2)
 
     def clear_running(self, benchmark: str, method: str, seed: int) -> None:
         with contextlib.suppress(Exception):

@@ -22,6 +22,7 @@ Example:
 from __future__ import annotations
 
 import json
+import shutil
 import tarfile
 from pathlib import Path
 from typing import Iterator
@@ -82,8 +83,7 @@ def _extract(raw_dir: Path) -> Path:
                 assert src is not None
                 tmp = out / (name + ".part")
                 with open(tmp, "wb") as fh:
-                    for block in iter(lambda: src.read(1 << 20), b""):
-                        fh.write(block)
+                    shutil.copyfileobj(src, fh, 1 << 20)
                 tmp.replace(out / name)
                 found.add(name)
     if found != wanted:

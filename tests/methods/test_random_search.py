@@ -5,7 +5,7 @@ import time
 import numpy as np
 import pytest
 
-from blackbox_repo.configspace import ConfigurationSpace, choice, loguniform, randint, uniform
+from blackbox_repo.configspace import ConfigurationSpace, choice, loguniform, randint
 from methods import Decision, create
 from methods.random_search import RandomSearch
 from methods.sampling import ConfigSampler

@@ -189,7 +189,7 @@ def test_three_concurrent_study_runs_compute_each_run_once(tmp_path):
     procs = [subprocess.Popen([sys.executable, "-c", c], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
              for c in (code_local, code, code)]       # loky's workers take longer to start
     outs = [p.communicate(timeout=300) for p in procs]
-    for p, (out, err) in zip(procs, outs):
+    for p, (_out, err) in zip(procs, outs):
         assert p.returncode == 0, err.decode()
     names = [line.split()[0] for line in log.read_text().splitlines()]
     assert len(names) == 40 and len(set(names)) == 40, sorted(n for n in set(names) if names.count(n) > 1)
