@@ -11,7 +11,7 @@ Example:
     >>> check_int("population_size", 1, low=2)
     Traceback (most recent call last):
     ...
-    methods.base.MethodError: population_size must be an integer >= 2, got 1
+    methods.errors.MethodError: population_size must be an integer >= 2, got 1
 """
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from typing import Any, Iterable, Mapping
 
 import numpy as np
 
-from methods.base import MethodError
+from methods.errors import MethodError
 
 __all__ = ["check_int", "check_float", "check_bool", "check_choice", "check_keywords", "check_seed",
            "SEED_MAX", "BOOL_WORDS"]
@@ -79,7 +79,7 @@ def check_bool(name: str, value: Any) -> bool:
         >>> check_bool("allow_duplicates", "off")
         Traceback (most recent call last):
         ...
-        methods.base.MethodError: allow_duplicates must be a boolean: true or false (also yes/no, 1/0), got 'off'
+        methods.errors.MethodError: allow_duplicates must be a boolean: true or false (also yes/no, 1/0), got 'off'
     """
     if isinstance(value, (bool, np.bool_)):
         return bool(value)
@@ -98,7 +98,7 @@ def check_seed(name: str, value: Any, error: type[Exception] = MethodError) -> i
         >>> check_seed("--seed", -1)
         Traceback (most recent call last):
         ...
-        methods.base.MethodError: --seed -1 is not valid; a seed must be an integer in [0, 4294967295]
+        methods.errors.MethodError: --seed -1 is not valid; a seed must be an integer in [0, 4294967295]
     """
     if not isinstance(value, bool) and isinstance(value, (int, np.integer)) and 0 <= value <= SEED_MAX:
         return int(value)
