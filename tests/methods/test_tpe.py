@@ -237,6 +237,7 @@ def test_spaces_tpe_cannot_model():
                num_min_data_points=2)
 
 
+@pytest.mark.timing
 def test_a_suggestion_at_500_observations_takes_under_5_ms():
     space = ConfigurationSpace({"a": uniform(0, 1), "b": loguniform(1e-4, 1), "c": randint(1, 100),
                                 "d": uniform(0, 1), "e": ordinal([1, 2, 4, 8, 16]), "f": choice("xyz"),

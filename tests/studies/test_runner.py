@@ -150,15 +150,22 @@ def test_cli_jobs_zero_is_a_usage_error(tmp_path, capsys):
 
 
 def test_jobs_1000_for_two_runs_starts_at_most_two_workers(tmp_path):
+    s = _run(tmp_path, fake_study_dict(seeds=1, methods={"A": {"method": "RandomSearch"}}, max_trials=2),
+             engine="local", jobs=1000)
+    assert s.ok and s.done == 2
+    pids = {json.loads(p.read_text())["pid"] for p in (tmp_path / "fake").rglob("metadata.json")}
+    assert len(pids) <= 2, pids
+
+
+@pytest.mark.timing
+def test_jobs_1000_for_two_runs_takes_under_a_minute(tmp_path):
     import time
 
     t0 = time.perf_counter()
     s = _run(tmp_path, fake_study_dict(seeds=1, methods={"A": {"method": "RandomSearch"}}, max_trials=2),
              engine="local", jobs=1000)
     wall = time.perf_counter() - t0
-    assert s.ok and s.done == 2
-    pids = {json.loads(p.read_text())["pid"] for p in (tmp_path / "fake").rglob("metadata.json")}
-    assert len(pids) <= 2 and wall < 60, (pids, wall)     # 1000 loky workers took minutes
+    assert s.ok and wall < 60, wall                       # 1000 loky workers took minutes
 
 
 _CONCURRENT = """
