@@ -24,7 +24,7 @@ import enum
 import math
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from typing import Any, Mapping, Sequence
+from typing import Any, Mapping, Sequence, cast
 
 import numpy as np
 
@@ -194,6 +194,10 @@ class Scheduler(ABC):
     paper: str = ""
     #: the ``methods.searcher.Searcher`` choosing new configurations, for methods that use one
     searcher: Any = None
+    #: the objective: a name and "min"/"max", or lists of them for a multi-objective method
+    #: (``metrics`` and ``modes`` are always lists)
+    metric: Any
+    mode: Any
 
     @property
     def blas_threads(self) -> int | None:
@@ -242,7 +246,7 @@ class Scheduler(ABC):
         self.rng = np.random.default_rng(seed)
         #: the finite set of configurations to choose from (e.g. a table's rows), or None
         #: for the whole space; methods that sample must sample from it when it is given.
-        self.candidates: list[dict] | None = None if candidates is None else list(candidates)
+        self.candidates: list[dict] | None = None if candidates is None else cast("list[dict]", list(candidates))
         if self.candidates is not None and not self.candidates:
             raise MethodError("candidates is empty: give at least one configuration, or None for the whole space")
         self._sign = 1.0 if mode == "min" else -1.0

@@ -29,11 +29,12 @@ factor incrementally (``GaussianProcess.add``). In a multi-fidelity scheduler (e
 """
 from __future__ import annotations
 
+import math
 from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from blackbox_repo.configspace import ConfigurationSpace
+from blackbox_repo.configspace import ConfigurationSpace, FeatureEncoder
 from methods.acquisition import AcquisitionSearcher
 from methods.arguments import check_float, check_int
 from methods.base import MethodError
@@ -72,6 +73,7 @@ class GPSearcher(AcquisitionSearcher):
     """
 
     paper = _PAPER
+    encoder: FeatureEncoder                          # bind sets it (needs_features)
 
     def __init__(self, *, num_init_random: int = 3, num_init_candidates: int = 250,
                  local_search_starts: int = 5, local_search_steps: int = 10, local_search_width: float = 0.1,
@@ -93,6 +95,8 @@ class GPSearcher(AcquisitionSearcher):
                 f"a Gaussian-process searcher needs at least one hyperparameter that is not a constant; "
                 f"the space {dict(self.config_space)} has none (use GridSearch or RandomSearch)")
         self._gp: GaussianProcess | None = None
+        self._y: np.ndarray | None = None              # the scores the model was fit on
+        self._best = math.inf
         self._gp_fidelity: Any = None
         self._gp_ids: list[int] = []
         self._gp_version = -1
@@ -115,19 +119,22 @@ class GPSearcher(AcquisitionSearcher):
         k = len(self._gp_ids)
         # new observations appended to the same data: extend the factor, unless a refit is due
         grow = self._gp is not None and fidelity == self._gp_fidelity and ids[:k] == self._gp_ids \
-            and np.array_equal(y[:k], self._y)
+            and self._y is not None and np.array_equal(y[:k], self._y)
         refit = not grow or n < self.refit_every_below or n >= (1 + self.refit_growth) * self._n_at_refit
+        gp = self._gp
         if refit:
-            if self._gp is None:
-                self._gp = GaussianProcess(restarts=self.fit_restarts, rng=self.rng)
-            self._gp.fit(X, y, refit_hyperparameters=True)
+            if gp is None:
+                gp = self._gp = GaussianProcess(restarts=self.fit_restarts, rng=self.rng)
+            gp.fit(X, y, refit_hyperparameters=True)
             self._n_at_refit = n
-        elif n > k:
-            self._gp.add(X[k:], y[k:])
+        else:
+            assert gp is not None                      # grow: the model exists
+            if n > k:
+                gp.add(X[k:], y[k:])
         self._gp_fidelity, self._gp_ids, self._gp_version = fidelity, ids, self.history.version
         self._y = y
         self._best = float(y.min())
-        return self._gp, self._best
+        return gp, self._best
 
     # ------------------------------------------------------------------ suggestions
     def suggest(self, pending: Sequence[dict]) -> dict | None:

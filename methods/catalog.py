@@ -112,7 +112,7 @@ def _reference(doc: str) -> str:
     return " ".join(match.group(1).split()) if match else ""
 
 
-def _method_arguments(cls: type) -> dict[str, Any]:
+def _method_arguments(cls: type[Any]) -> dict[str, Any]:
     params = inspect.signature(cls.__init__).parameters.values()
     return {p.name: p.default for p in params
             if p.name not in ("self", "config_space", *COMMON_ARGUMENTS)
@@ -210,7 +210,7 @@ def describe_searcher(name: str) -> MethodInfo:
     return _searcher_info(SEARCHERS[_find(name, list(SEARCHERS), "searcher")])
 
 
-def describe_any(name: str) -> MethodInfo:
+def describe_any(name: str) -> MethodInfo | PresetInfo:
     """The method or searcher ``name``: an exact name first (method, then searcher), then the
     same case-insensitively, so ``"TPE"`` is the method and ``"tpe"`` the searcher. An unknown
     name raises ``MethodError`` listing the methods and the searchers, with the closest name.

@@ -17,7 +17,7 @@ and ``search_options["model"]="gp_multitask"``; ``SyncMOBSTER`` =
 """
 from __future__ import annotations
 
-from typing import Any, Mapping, Sequence
+from typing import Any, Mapping, Sequence, cast
 
 from blackbox_repo.configspace import ConfigurationSpace
 from methods.arguments import check_choice
@@ -45,7 +45,8 @@ def check_multi_fidelity(method: str, fidelity_values: Sequence[Any] | None) -> 
                           f"single-fidelity blackbox use BayesianOptimization")
 
 
-def mf_searcher(model: str, searcher_args: Mapping[str, Any] | None, cls: type = MultiFidelityGPSearcher
+def mf_searcher(model: str, searcher_args: Mapping[str, Any] | None,
+                cls: type[MultiFidelityGPSearcher] = MultiFidelityGPSearcher
                 ) -> MultiFidelityGPSearcher:
     """The multi-fidelity GP searcher with ``model`` and ``searcher_args`` (which must not set ``model``)."""
     if searcher_args is not None and not isinstance(searcher_args, Mapping):
@@ -54,7 +55,7 @@ def mf_searcher(model: str, searcher_args: Mapping[str, Any] | None, cls: type =
     if "model" in args:
         raise MethodError(f"give the model as the method argument model=..., not in searcher_args "
                           f"(got searcher_args model={args['model']!r})")
-    return make_searcher(cls.names[0], model=model, **args)
+    return cast(MultiFidelityGPSearcher, make_searcher(cls.names[0], model=model, **args))
 
 
 def _tell_pause(searcher: MultiFidelityGPSearcher, trial: Trial, decision: Decision) -> Decision:

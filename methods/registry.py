@@ -222,6 +222,7 @@ def create(name: str, config_space: ConfigurationSpace, *, metric: str | Sequenc
     cls = METHODS[method]
     for k, v in kwargs.items():
         if k in fixed and not _same(v, fixed[k]):
+            assert preset is not None                   # only a preset fixes arguments
             raise MethodError(
                 f"preset {name!r} ({preset.expansion()}) fixes {k}={fixed[k]!r}; it cannot be overridden "
                 f"(got {k}={v!r}); use method {method!r} to choose {k}")
