@@ -26,7 +26,7 @@ import sys
 from pathlib import Path
 from typing import Any, Sequence
 
-from studies.cli import CommandError, UsageError
+from studies.cli_errors import CommandError, UsageError
 
 __all__ = ["register", "parse_method_args", "load_one_blackbox", "cmd_simulate", "flag_names",
            "check_out_path"]

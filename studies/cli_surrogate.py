@@ -15,7 +15,7 @@ from typing import Any
 from blackbox_repo import repository
 from blackbox_repo.storage import validate_name
 from blackbox_repo.surrogate import MODELS, SEED_MODES, SurrogateBlackbox, add_surrogate
-from studies.cli import CommandError, UsageError
+from studies.cli_errors import CommandError, UsageError
 
 __all__ = ["register_surrogate", "cmd_surrogate", "parse_params"]
 
