@@ -34,6 +34,7 @@ from blackbox_repo.blackbox import TabularBlackbox
 from blackbox_repo.configspace import ConfigurationSpace, choice, ordinal
 from blackbox_repo.download import RawFile
 from blackbox_repo.recipes.base import MissingExtraError, RecipeError
+from blackbox_repo.recipes.registry import register
 from blackbox_repo.recipes.unpinned import UNPINNED, UnpinnedRecipe
 
 __all__ = ["FCNET", "TASKS", "SPACE", "OBJECTIVES"]
@@ -146,9 +147,4 @@ FCNET = UnpinnedRecipe(
 )
 
 
-def _register() -> None:
-    from blackbox_repo.recipes import register
-    register(FCNET)
-
-
-_register()
+register(FCNET)

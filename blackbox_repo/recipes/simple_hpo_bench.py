@@ -31,6 +31,7 @@ from blackbox_repo.blackbox import TabularBlackbox
 from blackbox_repo.configspace import ConfigurationSpace, choice, ordinal
 from blackbox_repo.download import RawFile
 from blackbox_repo.recipes.base import PackageData, Recipe, RecipeError
+from blackbox_repo.recipes.registry import register
 
 __all__ = ["NASBENCH201_FINAL", "FCNET_FINAL", "HPOBENCH_FINAL", "read_table", "convert_table"]
 
@@ -217,10 +218,5 @@ HPOBENCH_FINAL = Recipe(
 )
 
 
-def _register() -> None:
-    from blackbox_repo.recipes import register
-    for recipe in (NASBENCH201_FINAL, FCNET_FINAL, HPOBENCH_FINAL):
-        register(recipe)
-
-
-_register()
+for recipe in (NASBENCH201_FINAL, FCNET_FINAL, HPOBENCH_FINAL):
+    register(recipe)
