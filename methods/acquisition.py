@@ -25,6 +25,7 @@ from typing import Callable
 
 import numpy as np
 
+from methods.arguments import check_float, check_int
 from methods.searcher import Searcher
 
 __all__ = ["AcquisitionSearcher"]
@@ -36,7 +37,8 @@ class AcquisitionSearcher(Searcher):
     """A searcher that suggests the maximizer of an acquisition function (module docstring).
 
     Subclasses set ``num_init_candidates``, ``local_search_starts``, ``local_search_steps`` and
-    ``local_search_width`` and call ``maximize_acquisition(score)`` in ``suggest``.
+    ``local_search_width`` (from their constructor's arguments: ``set_search``) and call
+    ``maximize_acquisition(score)`` in ``suggest``.
 
     Example:
         >>> from methods.bayesopt import GPSearcher
@@ -49,6 +51,22 @@ class AcquisitionSearcher(Searcher):
     local_search_starts: int
     local_search_steps: int
     local_search_width: float
+
+    def set_search(self, *, num_init_random: int, num_init_candidates: int, local_search_starts: int,
+                   local_search_steps: int, local_search_width: float, fit_restarts: int, refit_every_below: int,
+                   refit_growth: float) -> None:
+        """Check and set the arguments the GP searchers share (errors name them as constructor
+        arguments): ``num_init_random`` random configurations before a model, the acquisition
+        search's four, and the model's refit schedule (``fit_restarts`` random starts; a refit at
+        every new observation below ``refit_every_below``, then when the data grew by ``refit_growth``)."""
+        self.num_init_random = check_int("num_init_random", num_init_random, low=1)
+        self.num_init_candidates = check_int("num_init_candidates", num_init_candidates, low=1)
+        self.local_search_starts = check_int("local_search_starts", local_search_starts, low=0)
+        self.local_search_steps = check_int("local_search_steps", local_search_steps, low=0)
+        self.local_search_width = check_float("local_search_width", local_search_width, 0, 1, low_open=True)
+        self.fit_restarts = check_int("fit_restarts", fit_restarts, low=0)
+        self.refit_every_below = check_int("refit_every_below", refit_every_below, low=0)
+        self.refit_growth = check_float("refit_growth", refit_growth, low=0)
 
     def setup(self) -> None:
         super().setup()

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import difflib
 import math
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
 
@@ -114,10 +114,12 @@ def check_choice(name: str, value: Any, allowed: Iterable[Any]) -> Any:
     return value
 
 
-def check_keywords(what: str, given: Mapping[str, Any], allowed: Iterable[str]) -> None:
-    """Raise when ``given`` has keywords outside ``allowed``, with close-match hints."""
+def check_keywords(what: str, given: Mapping[str, Any], allowed: Iterable[str], also: Sequence[str] = ()
+                   ) -> None:
+    """Raise when ``given`` has keywords outside ``allowed`` and ``also`` (accepted too, listed
+    after the others, never hinted), with close-match hints."""
     allowed = sorted(allowed)
-    bad = [k for k in given if k not in allowed]
+    bad = [k for k in given if k not in allowed and k not in also]
     if not bad:
         return
     hints = []
@@ -126,4 +128,5 @@ def check_keywords(what: str, given: Mapping[str, Any], allowed: Iterable[str]) 
         if close:
             hints.append(f"{k!r} -> did you mean {close[0]!r}?")
     hint = (" " + "; ".join(hints)) if hints else ""
-    raise MethodError(f"{what} does not take argument(s) {bad}; valid arguments: {allowed}.{hint}")
+    plus = f" plus {list(also)}" if also else ""
+    raise MethodError(f"{what} does not take argument(s) {bad}; valid arguments: {allowed}{plus}.{hint}")

@@ -36,7 +36,6 @@ import numpy as np
 
 from blackbox_repo.configspace import ConfigurationSpace, FeatureEncoder
 from methods.acquisition import AcquisitionSearcher
-from methods.arguments import check_float, check_int
 from methods.base import MethodError
 from methods.fifo import FIFO
 from methods.gp import GaussianProcess
@@ -80,14 +79,10 @@ class GPSearcher(AcquisitionSearcher):
                  fit_restarts: int = 1, refit_every_below: int = 30, refit_growth: float = 0.1,
                  allow_duplicates: bool = False):
         super().__init__(allow_duplicates=allow_duplicates)
-        self.num_init_random = check_int("num_init_random", num_init_random, low=1)
-        self.num_init_candidates = check_int("num_init_candidates", num_init_candidates, low=1)
-        self.local_search_starts = check_int("local_search_starts", local_search_starts, low=0)
-        self.local_search_steps = check_int("local_search_steps", local_search_steps, low=0)
-        self.local_search_width = check_float("local_search_width", local_search_width, 0, 1, low_open=True)
-        self.fit_restarts = check_int("fit_restarts", fit_restarts, low=0)
-        self.refit_every_below = check_int("refit_every_below", refit_every_below, low=0)
-        self.refit_growth = check_float("refit_growth", refit_growth, low=0)
+        self.set_search(num_init_random=num_init_random, num_init_candidates=num_init_candidates,
+                        local_search_starts=local_search_starts, local_search_steps=local_search_steps,
+                        local_search_width=local_search_width, fit_restarts=fit_restarts,
+                        refit_every_below=refit_every_below, refit_growth=refit_growth)
 
     def setup(self) -> None:
         if self.encoder.dim == 0:

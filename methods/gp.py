@@ -59,7 +59,7 @@ from scipy.special import erfc, erfcx
 from methods.base import MethodError
 
 __all__ = ["Matern52", "GPHyperparameters", "GaussianProcess", "matern52_scaled", "row_sq", "theta_bounds",
-           "cholesky_factor", "inverse_lower", "neg_log_posterior", "ei_factor", "LENGTHSCALE_BOUNDS",
+           "cholesky_factor", "inverse_lower", "extend_inverse_factor", "neg_log_posterior", "ei_factor", "LENGTHSCALE_BOUNDS",
            "VARIANCE_BOUNDS", "NOISE_BOUNDS", "INITIAL_NOISE", "NOISE_PRIOR_SHAPE", "NOISE_PRIOR_RATE",
            "MIN_POSTERIOR_VARIANCE", "LBFGS_TOL", "STD_FLOOR", "SQRT5"]
 
@@ -204,6 +204,29 @@ def inverse_lower(L: np.ndarray) -> np.ndarray:
     if info != 0:
         raise MethodError("singular Cholesky factor in the GP")
     return Linv
+
+
+def extend_inverse_factor(Linv: np.ndarray, p: np.ndarray, L21: np.ndarray, L22: np.ndarray,
+                          residual: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The inverse Cholesky factor and ``p = L^-1 (z - mean)`` of a GP's data after ``m`` rows
+    join ``n``, in O(n^2 m): ``Linv`` and ``p`` of the ``n`` rows, the new rows' blocks of the
+    factor (``L21``, ``m x n``, and the lower-triangular ``L22``) and their ``z - mean``.
+
+    Example:
+        >>> K = np.array([[2.0, 0.5], [0.5, 1.0]])
+        >>> L = np.linalg.cholesky(K)
+        >>> Linv, p = extend_inverse_factor(np.linalg.inv(L[:1, :1]), np.array([1.0]), L[1:, :1], L[1:, 1:],
+        ...                                 np.array([0.5]))
+        >>> np.allclose(Linv, np.linalg.inv(L)), np.allclose(p, np.linalg.inv(L) @ [np.sqrt(2.0), 0.5])
+        (True, True)
+    """
+    L22inv = inverse_lower(L22)
+    n, m = len(Linv), len(L22)
+    out = np.zeros((n + m, n + m))
+    out[:n, :n] = Linv
+    out[n:, :n] = -L22inv @ (L21 @ Linv)
+    out[n:, n:] = L22inv
+    return out, np.concatenate([p, L22inv @ (residual - L21 @ p)])
 
 
 def neg_log_posterior(theta: np.ndarray, X: np.ndarray, z: np.ndarray) -> tuple[float, np.ndarray]:
@@ -448,21 +471,13 @@ class GaussianProcess:
         Xs_new = X_new * (SQRT5 / hp.lengthscales)
         sq_new = row_sq(Xs_new)
         L21, L22 = self._extension(Xs_new, sq_new)
-        L22inv = inverse_lower(L22)
-        n, m = len(self._X), len(X_new)
-        Linv = np.zeros((n + m, n + m))
-        Linv[:n, :n] = self._Linv
-        Linv[n:, :n] = -L22inv @ (L21 @ self._Linv)
-        Linv[n:, n:] = L22inv
         z_new = (y_new - self._y_mean) / self._y_scale
-        p_new = L22inv @ (z_new - hp.mean - L21 @ self._p)
+        self._Linv, self._p = extend_inverse_factor(self._Linv, self._p, L21, L22, z_new - hp.mean)
         self._X = np.vstack([self._X, X_new])
         self._z = np.concatenate([self._z, z_new])
         self._Xs = np.vstack([self._Xs, Xs_new])
         self._sq = np.concatenate([self._sq, sq_new])
-        self._Linv = Linv
-        self._p = np.concatenate([self._p, p_new])
-        self._alpha = Linv.T @ self._p
+        self._alpha = self._Linv.T @ self._p
 
     # ----------------------------------------------------------------- predictions
     def _posterior_normalized(self, Xc: np.ndarray, pending: np.ndarray | None

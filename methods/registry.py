@@ -19,6 +19,7 @@ import inspect
 from typing import Any, Callable, Sequence
 
 from blackbox_repo.configspace import ConfigurationSpace, uniform
+from methods.arguments import check_keywords
 from methods.base import MethodError, Scheduler, check_objective_count, parse_objectives
 from methods.presets import PRESETS, Preset
 from methods.rungs import resolve_levels
@@ -229,18 +230,7 @@ def create(name: str, config_space: ConfigurationSpace, *, metric: str | Sequenc
     if not isinstance(metric, str) or not isinstance(mode, str) or "," in metric + mode \
             or getattr(cls, "multi_objective", False) is not False:
         check_objectives(method, metric, mode)
-    allowed = method_arguments(method)
-    bad = [k for k in kwargs if k not in allowed and k not in COMMON_ARGUMENTS]
-    if bad:
-        hints = []
-        for k in bad:
-            close = difflib.get_close_matches(k, allowed, n=1)
-            if close:
-                hints.append(f"{k!r} -> did you mean {close[0]!r}?")
-        hint = (" " + "; ".join(hints)) if hints else ""
-        raise MethodError(
-            f"method {name!r} does not take argument(s) {bad}; valid arguments: "
-            f"{sorted(allowed)} plus {list(COMMON_ARGUMENTS)}.{hint}")
+    check_keywords(f"method {name!r}", kwargs, method_arguments(method), also=COMMON_ARGUMENTS)
     kwargs = {**kwargs, **fixed}
     _check_fidelities(name, method, kwargs)
     if preset is None:
