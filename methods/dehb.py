@@ -33,7 +33,7 @@ categoricals, log-scaled ranges). What runs in a slot:
 
 New trials run from scratch to their slot's level and are stopped there (paused in the first
 bracket). On a table (``candidates``) an offspring runs as the nearest unused row (Euclidean
-distance in the encoding); in the space it is decoded, and one already suggested is evolved anew
+distance in the encoding; ``methods.nearest_rows``: equal distances go to the first row); in the space it is decoded, and one already suggested is evolved anew
 (up to 25 times, then a random configuration is taken), as in Syne Tune. A trial's
 encoding is the one of the configuration that ran. When no configuration is left the slot counts
 as failed and ``suggest`` answers ``None``. A failed or stopped trial, and a suggestion discarded
@@ -60,6 +60,7 @@ import numpy as np
 from blackbox_repo.configspace import ConfigurationSpace, FeatureEncoder, values_getter
 from methods.arguments import check_bool, check_float
 from methods.base import Decision, MethodError, Scheduler, Suggestion, Trial, TrialStatus
+from methods.nearest_rows import NearestRows
 from methods.registry import register
 from methods.rungs import check_brackets, check_reduction_factor, resolve_levels, sync_bracket
 from methods.sampling import ConfigSampler
@@ -222,8 +223,7 @@ class DEHB(Scheduler):
         self._key = values_getter(list(self.config_space))
         self._used: set = set()                       # keys (space) or row indices (candidates) handed out
         self._rows: np.ndarray | None = None          # the candidates' encodings (built at first need)
-        self._free: np.ndarray | None = None          # candidates not handed out
-        self._half_sq: np.ndarray | None = None       # |row|^2 / 2 per candidate (nearest-row search)
+        self._search: NearestRows | None = None       # nearest unused candidate (built with _rows)
         self._row_of = None if self.candidates is None else {id(c): i for i, c in enumerate(self.candidates)}
         self._vectors: dict[int, np.ndarray] = {}     # trial id -> encoding
         self._trial_ids: list[int] = []               # trials started, in order
@@ -312,10 +312,9 @@ class DEHB(Scheduler):
     def _candidate_rows(self) -> np.ndarray:
         if self._rows is None:
             self._rows = np.ascontiguousarray(self.encoder.encode(self.candidates), dtype=float)
-            self._half_sq = 0.5 * np.einsum("ij,ij->i", self._rows, self._rows)
-            self._free = np.ones(len(self.candidates), dtype=bool)
+            self._search = NearestRows(self._rows, [group for _, group in self.encoder.categorical_groups])
             for row in self._used:
-                self._free[row] = False
+                self._search.use(row)
         return self._rows
 
     def _realize(self, vector: np.ndarray) -> tuple[dict, np.ndarray, Any] | None:
@@ -323,11 +322,8 @@ class DEHB(Scheduler):
         if self.candidates is None:
             return self._take(self.encoder.decode(vector)[0])
         rows = self._candidate_rows()
-        # nearest row = largest v.r - |r|^2/2 (one matrix-vector product, no n x d temporary)
-        closeness = rows @ np.asarray(vector, dtype=float) - self._half_sq
-        closeness[~self._free] = -np.inf
-        row = int(np.argmax(closeness))
-        if not self._free[row]:
+        row = self._search.nearest(vector)
+        if row is None:
             return None
         return self.candidates[row], rows[row], row
 
@@ -420,8 +416,8 @@ class DEHB(Scheduler):
 
     def _mark(self, key: Any) -> None:
         self._used.add(key)
-        if self._free is not None:
-            self._free[key] = False
+        if self._search is not None:
+            self._search.use(key)
 
     def on_start(self, trial: Trial) -> None:
         job, vector, _ = self._offer
@@ -436,8 +432,8 @@ class DEHB(Scheduler):
         self._offer = None
         if key is not None:
             self._used.discard(key)
-            if self._free is not None:
-                self._free[key] = True
+            if self._search is not None:
+                self._search.release(key)
         self._record(job, None, math.inf)
 
     def on_report(self, trial: Trial, fidelity: Any, metrics: Mapping[str, float], time: float) -> Decision:

@@ -283,6 +283,8 @@ class JointGP:
         self._rng = rng
         self._hp: JointHyperparameters | None = None
         self._X: np.ndarray | None = None
+        self._r: np.ndarray | None = None
+        self._unique_r: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None   # (r, levels, index)
 
     @property
     def hyperparameters(self) -> JointHyperparameters:
@@ -326,10 +328,20 @@ class JointGP:
     def _scaled(self, X: np.ndarray) -> np.ndarray:
         return np.asarray(X, dtype=float) * (SQRT5 / self._hp.base.lengthscales)
 
+    def _levels_of(self, r: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``np.unique(r, return_inverse=True)``, kept for the data's resources until they change."""
+        cached = self._unique_r
+        if cached is not None and cached[0] is r:
+            return cached[1], cached[2]
+        u, i = np.unique(r, return_inverse=True)
+        if r is self._r:
+            self._unique_r = (r, u, i)
+        return u, i
+
     def _cross_resource(self, r_a: np.ndarray, r_b: np.ndarray) -> np.ndarray:
         hp = self._hp
-        ua, ia = np.unique(r_a, return_inverse=True)
-        ub, ib = np.unique(r_b, return_inverse=True)
+        ua, ia = self._levels_of(r_a)
+        ub, ib = self._levels_of(r_b)
         return exp_decay_kernel(ua, ub, hp.alpha, hp.mean_lam, hp.gamma)[np.ix_(ia, ib)]
 
     def _cross(self, Xs_a: np.ndarray, sq_a: np.ndarray, r_a: np.ndarray, Xs_b: np.ndarray, sq_b: np.ndarray,
@@ -415,6 +427,18 @@ class JointGP:
             return self._y_mean + self._y_scale * mean, self._y_scale * np.sqrt(var)
 
         return predict
+
+    def posterior_mean(self, Xc: np.ndarray, rc: float) -> np.ndarray:
+        """The mean of ``posterior(Xc, rc)`` alone (bit for bit), without the variance's
+        triangular product (e.g. for the incumbent of expected improvement)."""
+        one = np.array([float(rc)])
+        kr_data = self._cross_resource(one, self._r)[0]
+        prior_mean = float(self._prior_mean(one)[0])
+        Xcs = self._scaled(Xc)
+        Kc = matern52_scaled(Xcs, self._Xs, row_sq(Xcs), self._sq, self._hp.base.variance)
+        Kc += kr_data
+        mean = Kc @ self._alpha + prior_mean
+        return self._y_mean + self._y_scale * mean
 
     def posterior(self, Xc: np.ndarray, rc: float, *, pending: np.ndarray | None = None):
         """Posterior mean and std of ``f(x, rc)`` at the rows of ``Xc`` (``rc`` scaled); ``pending``
@@ -800,6 +824,19 @@ class MultiFidelityGPSearcher(AcquisitionSearcher):
         """The ``X -> (mean, std)`` function that EI is computed on."""
         return self.predictor(level, pending)
 
+    def _level_mean(self, level: Any):
+        """``X -> mean`` of the score at ``level``, the mean of ``predictor(level)`` bit for bit."""
+        if not self._update_model():
+            raise MethodError("the multi-fidelity GP has no data yet")
+        if self.model == "joint":
+            rc = float(level) / self._r_max
+            return lambda X: self._joint.posterior_mean(X, rc)
+        return self._independent.level(level).posterior_mean
+
+    def _acquisition_mean(self, level: Any):
+        """``X -> mean`` of ``_acquisition_model(level, None)``, bit for bit, without variances."""
+        return self._level_mean(level)
+
     # ------------------------------------------------------------------ suggestions
     def suggest(self, pending: Sequence[dict]) -> dict | None:
         handed = len(self.history.configs) + len(self.history.waiting)
@@ -810,11 +847,10 @@ class MultiFidelityGPSearcher(AcquisitionSearcher):
             paused = {id(self.history.running[t]) for t in self._paused if t in self.history.running}
             pending = [c for c in pending if id(c) not in paused]
         Xp = self.pending_rows(pending, level)
-        plain = self._acquisition_model(level, None)
         observed = list(self.history.scores[level])
         known = self.history.rows(observed) if Xp is None else np.vstack([self.history.rows(observed), Xp])
-        best = float(plain(known)[0].min())
-        predict = plain if Xp is None else self._acquisition_model(level, Xp)
+        best = float(self._acquisition_mean(level)(known).min())      # the incumbent needs no variances
+        predict = self._acquisition_model(level, Xp)
 
         def ei(X: np.ndarray) -> np.ndarray:
             mean, std = predict(X)
@@ -1000,6 +1036,23 @@ class HyperTuneSearcher(MultiFidelityGPSearcher):
             return mean, np.sqrt(np.maximum(var, MIN_POSTERIOR_VARIANCE))
 
         return predict
+
+    def _acquisition_mean(self, level: Any):
+        weights = self._weights
+        if not weights:
+            return super()._acquisition_mean(level)
+        fitted = [lv for lv in weights if self.model == "joint" or lv in self._independent.levels]
+        if not fitted:
+            return super()._acquisition_mean(level)
+        parts = [(self._level_mean(lv), weights[lv]) for lv in fitted]
+
+        def mean_of(X: np.ndarray) -> np.ndarray:
+            mean = 0.0
+            for part, w in parts:
+                mean = mean + w * part(X)
+            return mean
+
+        return mean_of
 
 
 def _sample_gp(gp: GaussianProcess, X: np.ndarray, num_samples: int, rng: np.random.Generator) -> np.ndarray:

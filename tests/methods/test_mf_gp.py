@@ -175,3 +175,21 @@ def test_acquisition_level_is_the_largest_with_three_observations():
     t = Trial(2, {"x": 0.2, "y": 0.5})
     s.observe(t, 3, {"loss": 0.4})
     assert s.acquisition_level() == 3
+
+
+def test_posterior_mean_alone_is_the_mean_of_the_posterior_bit_for_bit():
+    rng = np.random.default_rng(3)
+    X = rng.uniform(size=(20, 2))
+    r = np.repeat([0.1, 0.3, 1.0, 0.3], 5)
+    y = X.sum(axis=1) + r
+    joint = JointGP(rng=np.random.default_rng(0))
+    joint.fit(X, r, y)
+    joint.add(X[:3] * 0.5, np.array([0.1, 1.0, 1.0]), y[:3])
+    Xc = rng.uniform(size=(7, 2))
+    for rc in (0.1, 0.3, 1.0):
+        assert np.array_equal(joint.posterior_mean(Xc, rc), joint.posterior(Xc, rc)[0])
+    indep = IndependentGPs(rng=np.random.default_rng(0))
+    indep.fit({1: (X[:10], y[:10]), 3: (X[10:], y[10:])})
+    for level in (1, 3):
+        gp = indep.level(level)
+        assert np.array_equal(gp.posterior_mean(Xc), gp.posterior(Xc)[0])
