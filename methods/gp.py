@@ -50,6 +50,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 import scipy.optimize
@@ -480,29 +481,42 @@ class GaussianProcess:
         self._alpha = self._Linv.T @ self._p
 
     # ----------------------------------------------------------------- predictions
-    def _posterior_normalized(self, Xc: np.ndarray, pending: np.ndarray | None
-                              ) -> tuple[np.ndarray, np.ndarray]:
+    def _normalized_predictor(self, pending: np.ndarray | None
+                              ) -> Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]:
+        """A function ``Xc -> (mean, variance)`` in normalized units, with the ``pending`` rows'
+        block of the factor computed once. Kriging believer: pending rows join as observations
+        whose targets are the current posterior means; the mean is then unchanged everywhere and
+        only the variance drops."""
         hp = self._hp
-        Xcs = self._checked_x(Xc) * (SQRT5 / hp.lengthscales)
-        sqc = row_sq(Xcs)
-        Kc = matern52_scaled(Xcs, self._Xs, sqc, self._sq, hp.variance)
-        mean = Kc @ self._alpha
-        mean += hp.mean
-        # V^T = Linv Kc^T, by a triangular product written over Kc (C-ordered, so Kc^T is
-        # Fortran-ordered and Linv^T is the Fortran-ordered upper triangle).
-        Vt = blas.dtrmm(1.0, self._Linv.T, Kc.T, lower=0, trans_a=1, overwrite_b=1)
-        var = hp.variance - np.einsum("ij,ij->j", Vt, Vt)
+        block = None
         if pending is not None and len(pending):
-            # Kriging believer: pending rows join as observations whose targets are the current
-            # posterior means; the mean is then unchanged everywhere and only the variance drops.
             Xps = self._checked_x(pending) * (SQRT5 / hp.lengthscales)
             sqp = row_sq(Xps)
-            L21, L22 = self._extension(Xps, sqp)
-            U = matern52_scaled(Xps, Xcs, sqp, sqc, hp.variance)
-            U -= L21 @ Vt
-            W = solve_triangular(L22, U, lower=True, check_finite=False)
-            var -= np.einsum("ij,ij->j", W, W)
-        return mean, np.maximum(var, MIN_POSTERIOR_VARIANCE, out=var)
+            block = (Xps, sqp, *self._extension(Xps, sqp))
+
+        def predict(Xc: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+            Xcs = self._checked_x(Xc) * (SQRT5 / hp.lengthscales)
+            sqc = row_sq(Xcs)
+            Kc = matern52_scaled(Xcs, self._Xs, sqc, self._sq, hp.variance)
+            mean = Kc @ self._alpha
+            mean += hp.mean
+            # V^T = Linv Kc^T, by a triangular product written over Kc (C-ordered, so Kc^T is
+            # Fortran-ordered and Linv^T is the Fortran-ordered upper triangle).
+            Vt = blas.dtrmm(1.0, self._Linv.T, Kc.T, lower=0, trans_a=1, overwrite_b=1)
+            var = hp.variance - np.einsum("ij,ij->j", Vt, Vt)
+            if block is not None:
+                Xps, sqp, L21, L22 = block
+                U = matern52_scaled(Xps, Xcs, sqp, sqc, hp.variance)
+                U -= L21 @ Vt
+                W = solve_triangular(L22, U, lower=True, check_finite=False)
+                var -= np.einsum("ij,ij->j", W, W)
+            return mean, np.maximum(var, MIN_POSTERIOR_VARIANCE, out=var)
+
+        return predict
+
+    def _posterior_normalized(self, Xc: np.ndarray, pending: np.ndarray | None
+                              ) -> tuple[np.ndarray, np.ndarray]:
+        return self._normalized_predictor(pending)(Xc)
 
     def posterior_mean(self, Xc: np.ndarray) -> np.ndarray:
         """The posterior mean of ``posterior(Xc)`` alone (bit for bit), without the variance's
@@ -518,24 +532,10 @@ class GaussianProcess:
         pending block factorized once (for many calls with the same pending rows)."""
         if pending is None or not len(pending):
             return self.posterior
-        hp = self._hp
-        Xps = self._checked_x(pending) * (SQRT5 / hp.lengthscales)
-        sqp = row_sq(Xps)
-        L21, L22 = self._extension(Xps, sqp)
+        normalized = self._normalized_predictor(pending)
 
         def predict(Xc: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-            Xcs = self._checked_x(Xc) * (SQRT5 / hp.lengthscales)
-            sqc = row_sq(Xcs)
-            Kc = matern52_scaled(Xcs, self._Xs, sqc, self._sq, hp.variance)
-            mean = Kc @ self._alpha
-            mean += hp.mean
-            Vt = blas.dtrmm(1.0, self._Linv.T, Kc.T, lower=0, trans_a=1, overwrite_b=1)
-            var = hp.variance - np.einsum("ij,ij->j", Vt, Vt)
-            U = matern52_scaled(Xps, Xcs, sqp, sqc, hp.variance)
-            U -= L21 @ Vt
-            W = solve_triangular(L22, U, lower=True, check_finite=False)
-            var -= np.einsum("ij,ij->j", W, W)
-            var = np.maximum(var, MIN_POSTERIOR_VARIANCE, out=var)
+            mean, var = normalized(Xc)
             return self._y_mean + self._y_scale * mean, self._y_scale * np.sqrt(var)
 
         return predict
