@@ -24,7 +24,13 @@ FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 @dataclass(frozen=True)
 class Unstorable:
-    """Positions of the values that cannot be stored, by reason (ascending)."""
+    """Positions of the values that cannot be stored, by reason (ascending).
+
+    Example:
+        >>> import numpy as np
+        >>> unstorable(np.array([-1.0, np.nan])).negative.tolist()         # not an elapsed time
+        []
+    """
 
     infinite: np.ndarray
     too_large: np.ndarray
