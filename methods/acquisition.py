@@ -25,6 +25,7 @@ from typing import Callable
 
 import numpy as np
 
+from blackbox_repo.configspace import FeatureEncoder
 from methods.arguments import check_float, check_int
 from methods.searcher import Searcher
 
@@ -47,6 +48,7 @@ class AcquisitionSearcher(Searcher):
     """
 
     needs_features = True
+    encoder: FeatureEncoder                          # bind sets it (needs_features)
     num_init_candidates: int
     local_search_starts: int
     local_search_steps: int
@@ -106,12 +108,13 @@ class AcquisitionSearcher(Searcher):
             if configs is None:
                 nb, idx, nb_cfg = self._neighbours(cur_X), np.arange(len(cur_s)), None
             else:
+                assert cur_cfg is not None and self.candidates is not None     # a table's rows
                 nb_cfg = [self.mutate(c) for c in cur_cfg]
                 hits = [self.candidate_index(c) for c in nb_cfg]
                 keep = [j for j, r in enumerate(hits) if r is not None]
                 if not keep:
                     break
-                nb_rows = [hits[j] for j in keep]
+                nb_rows = [r for r in hits if r is not None]
                 nb_cfg = [self.candidates[r] for r in nb_rows]
                 nb, idx = self.candidate_features()[nb_rows], np.asarray(keep)
             nb_s = score(nb)
@@ -124,11 +127,12 @@ class AcquisitionSearcher(Searcher):
             cur_X[moved_rows] = nb[better]
             cur_s[moved_rows] = nb_s[better]
             if configs is not None:
+                assert nb_cfg is not None and all_cfg is not None and cur_cfg is not None
                 moved = [nb_cfg[j] for j in np.flatnonzero(better)]
                 all_cfg.append(moved)
                 for r, c in zip(moved_rows.tolist(), moved):
                     cur_cfg[r] = c
-        out_cfg = None if configs is None else [c for part in all_cfg for c in part]
+        out_cfg = None if all_cfg is None else [c for part in all_cfg for c in part]
         return np.concatenate(all_X), np.concatenate(all_s), out_cfg
 
     def _neighbours(self, X: np.ndarray) -> np.ndarray:

@@ -34,7 +34,7 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from blackbox_repo.configspace import ConfigurationSpace, FeatureEncoder
+from blackbox_repo.configspace import ConfigurationSpace
 from methods.acquisition import AcquisitionSearcher
 from methods.base import MethodError
 from methods.fifo import FIFO
@@ -72,7 +72,6 @@ class GPSearcher(AcquisitionSearcher):
     """
 
     paper = _PAPER
-    encoder: FeatureEncoder                          # bind sets it (needs_features)
 
     def __init__(self, *, num_init_random: int = 3, num_init_candidates: int = 250,
                  local_search_starts: int = 5, local_search_steps: int = 10, local_search_width: float = 0.1,
