@@ -9,7 +9,7 @@ EXTRAS := test,s3,dask,ray,tensorboard,surrogates,fcnet,yahpo,lcdb,simple-hpo-be
 # matplotlib, ...), so it installs hposim without extras (no Ray, Dask, XGBoost, ...).
 DEMO_STAMP := $(VENV)/.installed-demo
 
-.PHONY: demo test install clean
+.PHONY: demo test test-timing install clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,10 @@ demo: $(DEMO_STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q tests
+
+# the tests that assert a wall time (marked `timing`, deselected by `make test`)
+test-timing: $(STAMP)
+	$(BIN)/python -m pytest -q -m timing tests
 
 clean:
 	rm -rf $(VENV) demo-results

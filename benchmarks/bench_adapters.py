@@ -138,7 +138,7 @@ def main(argv: list[str] | None = None) -> int:
         record["tasks"][task] = {"budget": budget, "runs": records, "comparison": rows,
                                  "median_us_per_report": walls}
         print(markdown(task, rows, args.seeds, budget))
-        print(f"\nwall per report (median, µs): " + ", ".join(f"{a} {w:.1f}" for a, w in walls.items())
+        print("\nwall per report (median, µs): " + ", ".join(f"{a} {w:.1f}" for a, w in walls.items())
               + f"; task took {time.perf_counter() - t0:.0f} s\n", flush=True)
     path = save_results("adapters", record)
     print(f"records: {path}")

@@ -28,7 +28,7 @@ import math
 import operator
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
+from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence, cast, overload
 
 import numpy as np
 
@@ -141,6 +141,8 @@ class Domain(ABC):
 
 class _Finite(Domain):
     """Shared code of domains with an explicit list of values (choice, ordinal)."""
+
+    values: list
 
     def __init__(self, values: Iterable[Any]):
         values = [_python_scalar(v) for v in values]
@@ -281,6 +283,10 @@ class _Range(Domain):
     def encode_array(self, values: Sequence[Any]) -> np.ndarray:
         v = np.asarray(values, dtype=float)
         return self._to_unit(v)
+
+    @abstractmethod
+    def _contains_array(self, v: np.ndarray) -> np.ndarray:
+        """``contains`` of each number of a float array (a boolean array)."""
 
     def describe(self) -> str:
         scale = ", log scale" if self.log else ""
@@ -512,7 +518,13 @@ class ConfigurationSpace(Mapping[str, Domain]):
         """Number of configurations (``inf`` for continuous spaces)."""
         if not self.is_finite:
             return math.inf
-        return float(math.prod(len(d.values) for d in self._domains.values()))
+        return float(math.prod(len(d.values or ()) for d in self._domains.values()))
+
+    @overload
+    def sample(self, rng: np.random.Generator, n: None = None) -> dict: ...
+
+    @overload
+    def sample(self, rng: np.random.Generator, n: int) -> list[dict]: ...
 
     def sample(self, rng: np.random.Generator, n: int | None = None) -> dict | list[dict]:
         """One configuration (``n=None``) or a list of ``n``, reproducible from ``rng``."""
@@ -530,7 +542,7 @@ class ConfigurationSpace(Mapping[str, Domain]):
             bad = [k for k, d in self._domains.items() if not d.is_finite]
             raise ConfigurationError(f"grid needs a finite space; infinite hyperparameters: {bad}")
         names = self.names
-        for combo in itertools.product(*(self._domains[k].values for k in names)):
+        for combo in itertools.product(*(self._domains[k].values or () for k in names)):
             yield dict(zip(names, combo))
 
     def validate(self, config: Mapping[str, Any]) -> None:
@@ -636,6 +648,7 @@ class FeatureEncoder:
         numeric: list[bool] = []
         # (name, domain, first column, per-kind data) per hyperparameter, constants included
         self._plan: list[tuple[str, Domain, int, Any]] = []
+        data: Any
         for name, dom in space.items():
             col = len(numeric)
             if isinstance(dom, Constant):
@@ -680,7 +693,7 @@ class FeatureEncoder:
             elif isinstance(dom, Choice):
                 X[np.arange(n), col + self._indices(name, dom, values)] = 1.0
             else:
-                X[:, col] = np.asarray(data)[self._indices(name, dom, values)]
+                X[:, col] = np.asarray(data)[self._indices(name, cast(Ordinal, dom), values)]
         return X
 
     def encode_one(self, config: Mapping[str, Any]) -> np.ndarray:
@@ -727,7 +740,7 @@ class FeatureEncoder:
             raise ConfigurationError("decode expects finite features, got NaN or infinity")
         n = X.shape[0]
         columns = []
-        for name, dom, col, data in self._plan:
+        for _name, dom, col, _data in self._plan:
             if isinstance(dom, Constant):
                 columns.append([dom.value] * n)
             elif isinstance(dom, _Range):
@@ -736,6 +749,7 @@ class FeatureEncoder:
                 idx = np.argmax(X[:, col:col + len(dom.values)], axis=1)
                 columns.append([dom.values[i] for i in idx.tolist()])
             else:
+                dom = cast(Ordinal, dom)
                 last = len(dom.values) - 1
                 idx = np.clip(np.rint(X[:, col] * last), 0, last).astype(np.intp)
                 columns.append([dom.values[i] for i in idx.tolist()])
@@ -762,6 +776,7 @@ class FeatureEncoder:
         if v is None or not dom._contains_array(v).all():
             for value in values:
                 dom.validate(value, name=name)
+        assert v is not None                # a value that is no number failed validate
         return v
 
     @staticmethod

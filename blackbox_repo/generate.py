@@ -59,6 +59,7 @@ from tqdm.auto import tqdm
 from blackbox_repo.blackbox import BlackboxError, TabularBlackbox, row_key
 from blackbox_repo.configspace import ConfigurationSpace, Float
 from blackbox_repo.fs import atomic_file, write_json_atomic
+from blackbox_repo.objective_values import FLOAT32_MAX, unstorable
 from blackbox_repo.reserved_columns import RESULT_COLUMNS, reserved_metric_error
 
 __all__ = ["generate", "GenerationError", "GenerationReport"]
@@ -66,7 +67,6 @@ __all__ = ["generate", "GenerationError", "GenerationReport"]
 EvalFn = Callable[[dict, int], Mapping[str, Sequence[float]]]
 
 _MANIFEST = "manifest.json"
-_FLOAT32_MAX = float(np.finfo(np.float32).max)
 _MAX_LISTED_FAILURES = 20
 
 
@@ -310,16 +310,16 @@ def _validate(result: Any, config: dict, ci: int, seed: int, objectives_names: l
             raise GenerationError(
                 f"{where} returned {got} for objective {name!r}; expected a sequence of {n_fid} "
                 f"values, one per fidelity")
-        with np.errstate(invalid="ignore"):
-            bad = np.flatnonzero(np.isinf(values) | (np.abs(values) > _FLOAT32_MAX))
+        problems = unstorable(values, elapsed_time=name == metric_elapsed_time)
+        bad = np.union1d(problems.infinite, problems.too_large)
         if len(bad):
             k = int(bad[0])
             raise GenerationError(
                 f"{where} returned {float(values[k])!r} for objective {name!r} at fidelity index {k}: "
-                f"objectives are stored as float32 and must be finite within ±{_FLOAT32_MAX:.4g}; "
+                f"objectives are stored as float32 and must be finite within ±{FLOAT32_MAX:.4g}; "
                 f"return NaN for a failed or missing evaluation")
-        if name == metric_elapsed_time and np.any(values < 0):
-            k = int(np.flatnonzero(values < 0)[0])
+        if len(problems.negative):
+            k = int(problems.negative[0])
             raise GenerationError(
                 f"{where} returned a negative elapsed time {float(values[k])!r} for {name!r} at fidelity "
                 f"index {k}; elapsed time is the seconds since the trial started and must be >= 0")

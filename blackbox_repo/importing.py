@@ -52,6 +52,7 @@ import pandas as pd
 
 from blackbox_repo.blackbox import BlackboxError, TabularBlackbox
 from blackbox_repo.configspace import ConfigurationSpace
+from blackbox_repo.objective_values import FLOAT32_MAX, unstorable
 from blackbox_repo.reserved_columns import RESULT_COLUMNS, reserved_metric_error
 
 __all__ = ["from_dataframe", "import_table", "ImportResult", "ImportReport", "TaskImportReport",
@@ -272,18 +273,16 @@ def _numeric(df: pd.DataFrame, col: str, role: str) -> np.ndarray:
     return conv.to_numpy(dtype=np.float64, na_value=np.nan)
 
 
-_FLOAT32_MAX = float(np.finfo(np.float32).max)
-
 
 def _objective_values(df: pd.DataFrame, col: str, role: str) -> np.ndarray:
     """The objective column as float64, checked to be storable as float32 without turning
     into something else: no infinities, nothing beyond float32's range; for the elapsed
     time also nothing negative. NaN (missing) is allowed."""
     v = _numeric(df, col, role)
-    with np.errstate(invalid="ignore"):
-        inf = np.flatnonzero(np.isinf(v))
-        big = np.flatnonzero(np.isfinite(v) & (np.abs(v) > _FLOAT32_MAX))
-        neg = np.flatnonzero(v < 0) if role == "elapsed-time" else np.empty(0, dtype=np.int64)
+    # the checks are objective_values.unstorable's (generate.py asks the same); the messages,
+    # naming a table's column and rows, are this module's own
+    bad = unstorable(v, elapsed_time=role == "elapsed-time")
+    inf, big, neg = bad.infinite, bad.too_large, bad.negative
     if len(inf):
         row = int(inf[0])
         raise TableImportError(
@@ -294,7 +293,7 @@ def _objective_values(df: pd.DataFrame, col: str, role: str) -> np.ndarray:
         row = int(big[0])
         raise TableImportError(
             f"{role} column {col!r} holds {len(big)} value{'s' if len(big) > 1 else ''} beyond the "
-            f"float32 range (±{_FLOAT32_MAX:.4g}) in which objectives are stored ({float(v[row])!r} at row "
+            f"float32 range (±{FLOAT32_MAX:.4g}) in which objectives are stored ({float(v[row])!r} at row "
             f"{row}; rows {_rows_text(big)}); they would become infinite: rescale the column or "
             f"replace those values by NaN")
     if len(neg):
@@ -688,6 +687,8 @@ def _all_nan_notes(bb: TabularBlackbox, task: str | None) -> list[str]:
     return out
 
 
+# Deliberately repeated: from_dataframe and import_table spell out the same keyword arguments
+# (not **kwargs) so that help(), the docs and type checkers show them on both public functions.
 def from_dataframe(
     df: pd.DataFrame,
     *,

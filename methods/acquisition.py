@@ -25,6 +25,8 @@ from typing import Callable
 
 import numpy as np
 
+from blackbox_repo.configspace import FeatureEncoder
+from methods.arguments import check_float, check_int
 from methods.searcher import Searcher
 
 __all__ = ["AcquisitionSearcher"]
@@ -36,7 +38,8 @@ class AcquisitionSearcher(Searcher):
     """A searcher that suggests the maximizer of an acquisition function (module docstring).
 
     Subclasses set ``num_init_candidates``, ``local_search_starts``, ``local_search_steps`` and
-    ``local_search_width`` and call ``maximize_acquisition(score)`` in ``suggest``.
+    ``local_search_width`` (from their constructor's arguments: ``set_search``) and call
+    ``maximize_acquisition(score)`` in ``suggest``.
 
     Example:
         >>> from methods.bayesopt import GPSearcher
@@ -45,10 +48,27 @@ class AcquisitionSearcher(Searcher):
     """
 
     needs_features = True
+    encoder: FeatureEncoder                          # bind sets it (needs_features)
     num_init_candidates: int
     local_search_starts: int
     local_search_steps: int
     local_search_width: float
+
+    def set_search(self, *, num_init_random: int, num_init_candidates: int, local_search_starts: int,
+                   local_search_steps: int, local_search_width: float, fit_restarts: int, refit_every_below: int,
+                   refit_growth: float) -> None:
+        """Check and set the arguments the GP searchers share (errors name them as constructor
+        arguments): ``num_init_random`` random configurations before a model, the acquisition
+        search's four, and the model's refit schedule (``fit_restarts`` random starts; a refit at
+        every new observation below ``refit_every_below``, then when the data grew by ``refit_growth``)."""
+        self.num_init_random = check_int("num_init_random", num_init_random, low=1)
+        self.num_init_candidates = check_int("num_init_candidates", num_init_candidates, low=1)
+        self.local_search_starts = check_int("local_search_starts", local_search_starts, low=0)
+        self.local_search_steps = check_int("local_search_steps", local_search_steps, low=0)
+        self.local_search_width = check_float("local_search_width", local_search_width, 0, 1, low_open=True)
+        self.fit_restarts = check_int("fit_restarts", fit_restarts, low=0)
+        self.refit_every_below = check_int("refit_every_below", refit_every_below, low=0)
+        self.refit_growth = check_float("refit_growth", refit_growth, low=0)
 
     def setup(self) -> None:
         super().setup()
@@ -88,12 +108,13 @@ class AcquisitionSearcher(Searcher):
             if configs is None:
                 nb, idx, nb_cfg = self._neighbours(cur_X), np.arange(len(cur_s)), None
             else:
+                assert cur_cfg is not None and self.candidates is not None     # a table's rows
                 nb_cfg = [self.mutate(c) for c in cur_cfg]
                 hits = [self.candidate_index(c) for c in nb_cfg]
                 keep = [j for j, r in enumerate(hits) if r is not None]
                 if not keep:
                     break
-                nb_rows = [hits[j] for j in keep]
+                nb_rows = [r for r in hits if r is not None]
                 nb_cfg = [self.candidates[r] for r in nb_rows]
                 nb, idx = self.candidate_features()[nb_rows], np.asarray(keep)
             nb_s = score(nb)
@@ -106,11 +127,12 @@ class AcquisitionSearcher(Searcher):
             cur_X[moved_rows] = nb[better]
             cur_s[moved_rows] = nb_s[better]
             if configs is not None:
+                assert nb_cfg is not None and all_cfg is not None and cur_cfg is not None
                 moved = [nb_cfg[j] for j in np.flatnonzero(better)]
                 all_cfg.append(moved)
                 for r, c in zip(moved_rows.tolist(), moved):
                     cur_cfg[r] = c
-        out_cfg = None if configs is None else [c for part in all_cfg for c in part]
+        out_cfg = None if all_cfg is None else [c for part in all_cfg for c in part]
         return np.concatenate(all_X), np.concatenate(all_s), out_cfg
 
     def _neighbours(self, X: np.ndarray) -> np.ndarray:

@@ -11,17 +11,17 @@ Example:
     >>> check_int("population_size", 1, low=2)
     Traceback (most recent call last):
     ...
-    methods.base.MethodError: population_size must be an integer >= 2, got 1
+    methods.errors.MethodError: population_size must be an integer >= 2, got 1
 """
 from __future__ import annotations
 
 import difflib
 import math
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
 
-from methods.base import MethodError
+from methods.errors import MethodError
 
 __all__ = ["check_int", "check_float", "check_bool", "check_choice", "check_keywords", "check_seed",
            "SEED_MAX", "BOOL_WORDS"]
@@ -79,7 +79,7 @@ def check_bool(name: str, value: Any) -> bool:
         >>> check_bool("allow_duplicates", "off")
         Traceback (most recent call last):
         ...
-        methods.base.MethodError: allow_duplicates must be a boolean: true or false (also yes/no, 1/0), got 'off'
+        methods.errors.MethodError: allow_duplicates must be a boolean: true or false (also yes/no, 1/0), got 'off'
     """
     if isinstance(value, (bool, np.bool_)):
         return bool(value)
@@ -98,7 +98,7 @@ def check_seed(name: str, value: Any, error: type[Exception] = MethodError) -> i
         >>> check_seed("--seed", -1)
         Traceback (most recent call last):
         ...
-        methods.base.MethodError: --seed -1 is not valid; a seed must be an integer in [0, 4294967295]
+        methods.errors.MethodError: --seed -1 is not valid; a seed must be an integer in [0, 4294967295]
     """
     if not isinstance(value, bool) and isinstance(value, (int, np.integer)) and 0 <= value <= SEED_MAX:
         return int(value)
@@ -114,10 +114,12 @@ def check_choice(name: str, value: Any, allowed: Iterable[Any]) -> Any:
     return value
 
 
-def check_keywords(what: str, given: Mapping[str, Any], allowed: Iterable[str]) -> None:
-    """Raise when ``given`` has keywords outside ``allowed``, with close-match hints."""
+def check_keywords(what: str, given: Mapping[str, Any], allowed: Iterable[str], also: Sequence[str] = ()
+                   ) -> None:
+    """Raise when ``given`` has keywords outside ``allowed`` and ``also`` (accepted too, listed
+    after the others, never hinted), with close-match hints."""
     allowed = sorted(allowed)
-    bad = [k for k in given if k not in allowed]
+    bad = [k for k in given if k not in allowed and k not in also]
     if not bad:
         return
     hints = []
@@ -126,4 +128,5 @@ def check_keywords(what: str, given: Mapping[str, Any], allowed: Iterable[str]) 
         if close:
             hints.append(f"{k!r} -> did you mean {close[0]!r}?")
     hint = (" " + "; ".join(hints)) if hints else ""
-    raise MethodError(f"{what} does not take argument(s) {bad}; valid arguments: {allowed}.{hint}")
+    plus = f" plus {list(also)}" if also else ""
+    raise MethodError(f"{what} does not take argument(s) {bad}; valid arguments: {allowed}{plus}.{hint}")

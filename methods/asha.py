@@ -64,7 +64,7 @@ class ASHA(Scheduler):
     paper = ("Li, Jamieson, Rostamizadeh, Gonina, Ben-Tzur, Hardt, Recht & Talwalkar 2020,"
              " A System for Massively Parallel Hyperparameter Tuning (MLSys)")
 
-    def __init__(self, config_space: ConfigurationSpace, *, metric: str, mode: str = "min",
+    def __init__(self, config_space: ConfigurationSpace, *, metric: str | Sequence[str], mode: str | Sequence[str] = "min",
                  fidelity_values: Sequence[Any] | None = None, seed: int = 0,
                  candidates: Sequence[Mapping[str, Any]] | None = None, type: str = "stopping",
                  grace_period: Any = None, reduction_factor: float = 3, brackets: int = 1,

@@ -24,18 +24,15 @@ import enum
 import math
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from typing import Any, Mapping, Sequence
+from typing import Any, Mapping, Sequence, cast
 
 import numpy as np
 
 from blackbox_repo.configspace import ConfigurationSpace
-from blackbox_repo.errors import InputError
+from methods.arguments import check_seed
+from methods.errors import MethodError
 
 __all__ = ["Decision", "TrialStatus", "Trial", "Suggestion", "Scheduler", "MethodError", "parse_objectives"]
-
-
-class MethodError(InputError):
-    """Bad arguments to a method (an ``InputError``: exit status 2 on the command line)."""
 
 
 def _split(value: Any, what: str) -> list[str]:
@@ -66,7 +63,7 @@ def parse_objectives(metric: Any, mode: Any = "min") -> tuple[list[str], list[st
         >>> parse_objectives("a,b", ["max", "min", "min"])
         Traceback (most recent call last):
         ...
-        methods.base.MethodError: 2 metrics ['a', 'b'] but 3 modes ['max', 'min', 'min']; give one mode per metric (or one mode for all)
+        methods.errors.MethodError: 2 metrics ['a', 'b'] but 3 modes ['max', 'min', 'min']; give one mode per metric (or one mode for all)
     """
     metrics = _split(metric, "metric")
     modes = _split(mode, "mode")
@@ -197,6 +194,10 @@ class Scheduler(ABC):
     paper: str = ""
     #: the ``methods.searcher.Searcher`` choosing new configurations, for methods that use one
     searcher: Any = None
+    #: the objective: a name and "min"/"max", or lists of them for a multi-objective method
+    #: (``metrics`` and ``modes`` are always lists)
+    metric: Any
+    mode: Any
 
     @property
     def blas_threads(self) -> int | None:
@@ -266,13 +267,12 @@ class Scheduler(ABC):
         self.max_fidelity = self.fidelity_values[-1].item()
         self.min_fidelity = self.fidelity_values[0].item()
         if seed is not None:
-            from methods.arguments import check_seed
             seed = check_seed("seed", seed)
         self.seed = seed
         self.rng = np.random.default_rng(seed)
         #: the finite set of configurations to choose from (e.g. a table's rows), or None
         #: for the whole space; methods that sample must sample from it when it is given.
-        self.candidates: list[dict] | None = None if candidates is None else list(candidates)
+        self.candidates: list[dict] | None = None if candidates is None else cast("list[dict]", list(candidates))
         if self.candidates is not None and not self.candidates:
             raise MethodError("candidates is empty: give at least one configuration, or None for the whole space")
         self._sign = 1.0 if mode == "min" else -1.0
@@ -377,7 +377,7 @@ def check_objective_count(method: str, multi_objective: bool | None, metrics: Se
         >>> check_objective_count("ASHA", False, ["acc", "latency"])
         Traceback (most recent call last):
         ...
-        methods.base.MethodError: method 'ASHA' optimizes one metric, got 2: ['acc', 'latency']; give one metric, or use a multi-objective method
+        methods.errors.MethodError: method 'ASHA' optimizes one metric, got 2: ['acc', 'latency']; give one metric, or use a multi-objective method
     """
     if multi_objective is None:
         return

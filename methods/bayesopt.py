@@ -29,13 +29,13 @@ factor incrementally (``GaussianProcess.add``). In a multi-fidelity scheduler (e
 """
 from __future__ import annotations
 
+import math
 from typing import Any, Mapping, Sequence
 
 import numpy as np
 
 from blackbox_repo.configspace import ConfigurationSpace
 from methods.acquisition import AcquisitionSearcher
-from methods.arguments import check_float, check_int
 from methods.base import MethodError
 from methods.fifo import FIFO
 from methods.gp import GaussianProcess
@@ -78,14 +78,10 @@ class GPSearcher(AcquisitionSearcher):
                  fit_restarts: int = 1, refit_every_below: int = 30, refit_growth: float = 0.1,
                  allow_duplicates: bool = False):
         super().__init__(allow_duplicates=allow_duplicates)
-        self.num_init_random = check_int("num_init_random", num_init_random, low=1)
-        self.num_init_candidates = check_int("num_init_candidates", num_init_candidates, low=1)
-        self.local_search_starts = check_int("local_search_starts", local_search_starts, low=0)
-        self.local_search_steps = check_int("local_search_steps", local_search_steps, low=0)
-        self.local_search_width = check_float("local_search_width", local_search_width, 0, 1, low_open=True)
-        self.fit_restarts = check_int("fit_restarts", fit_restarts, low=0)
-        self.refit_every_below = check_int("refit_every_below", refit_every_below, low=0)
-        self.refit_growth = check_float("refit_growth", refit_growth, low=0)
+        self.set_search(num_init_random=num_init_random, num_init_candidates=num_init_candidates,
+                        local_search_starts=local_search_starts, local_search_steps=local_search_steps,
+                        local_search_width=local_search_width, fit_restarts=fit_restarts,
+                        refit_every_below=refit_every_below, refit_growth=refit_growth)
 
     def setup(self) -> None:
         if self.encoder.dim == 0:
@@ -93,6 +89,8 @@ class GPSearcher(AcquisitionSearcher):
                 f"a Gaussian-process searcher needs at least one hyperparameter that is not a constant; "
                 f"the space {dict(self.config_space)} has none (use GridSearch or RandomSearch)")
         self._gp: GaussianProcess | None = None
+        self._y: np.ndarray | None = None              # the scores the model was fit on
+        self._best = math.inf
         self._gp_fidelity: Any = None
         self._gp_ids: list[int] = []
         self._gp_version = -1
@@ -115,19 +113,22 @@ class GPSearcher(AcquisitionSearcher):
         k = len(self._gp_ids)
         # new observations appended to the same data: extend the factor, unless a refit is due
         grow = self._gp is not None and fidelity == self._gp_fidelity and ids[:k] == self._gp_ids \
-            and np.array_equal(y[:k], self._y)
+            and self._y is not None and np.array_equal(y[:k], self._y)
         refit = not grow or n < self.refit_every_below or n >= (1 + self.refit_growth) * self._n_at_refit
+        gp = self._gp
         if refit:
-            if self._gp is None:
-                self._gp = GaussianProcess(restarts=self.fit_restarts, rng=self.rng)
-            self._gp.fit(X, y, refit_hyperparameters=True)
+            if gp is None:
+                gp = self._gp = GaussianProcess(restarts=self.fit_restarts, rng=self.rng)
+            gp.fit(X, y, refit_hyperparameters=True)
             self._n_at_refit = n
-        elif n > k:
-            self._gp.add(X[k:], y[k:])
+        else:
+            assert gp is not None                      # grow: the model exists
+            if n > k:
+                gp.add(X[k:], y[k:])
         self._gp_fidelity, self._gp_ids, self._gp_version = fidelity, ids, self.history.version
         self._y = y
         self._best = float(y.min())
-        return self._gp, self._best
+        return gp, self._best
 
     # ------------------------------------------------------------------ suggestions
     def suggest(self, pending: Sequence[dict]) -> dict | None:

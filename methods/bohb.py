@@ -121,6 +121,8 @@ class SyncBOHB(_PauseAware, SyncHyperband):
                  num_min_data_points: int | None = None, top_n_percent: float = 15,
                  min_bandwidth: float = MIN_BANDWIDTH, num_candidates: int = 64, bandwidth_factor: float = 3,
                  random_fraction: float = 0.33, allow_duplicates: bool = False):
+        # every argument is spelled out in the signature (alike in both classes, deliberately):
+        # the catalog, `hposim method info` and create()'s argument check read it
         searcher = _searcher(num_min_data_points, top_n_percent, min_bandwidth, num_candidates,
                              bandwidth_factor, random_fraction, allow_duplicates)
         super().__init__(config_space, metric=metric, mode=mode, fidelity_values=fidelity_values, seed=seed,
@@ -159,6 +161,8 @@ class AsyncBOHB(_PauseAware, ASHA):
                  max_fidelity: Any = None, num_min_data_points: int | None = None, top_n_percent: float = 15,
                  min_bandwidth: float = MIN_BANDWIDTH, num_candidates: int = 64, bandwidth_factor: float = 3,
                  random_fraction: float = 0.33, allow_duplicates: bool = False):
+        # every argument is spelled out in the signature (alike in both classes, deliberately):
+        # the catalog, `hposim method info` and create()'s argument check read it
         searcher = _searcher(num_min_data_points, top_n_percent, min_bandwidth, num_candidates,
                              bandwidth_factor, random_fraction, allow_duplicates)
         super().__init__(config_space, metric=metric, mode=mode, fidelity_values=fidelity_values, seed=seed,

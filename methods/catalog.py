@@ -38,7 +38,6 @@ from __future__ import annotations
 
 import argparse
 import difflib
-import functools
 import inspect
 import re
 import sys
@@ -46,10 +45,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
 
-from blackbox_repo.configspace import ConfigurationSpace, uniform
 from methods.base import MethodError, Scheduler
 from methods.presets import PRESETS, SOURCE as PRESETS_SOURCE, Preset
-from methods.registry import COMMON_ARGUMENTS, METHODS
+from methods.registry import COMMON_ARGUMENTS, METHODS, MULTI_FIDELITY, SINGLE_FIDELITY, method_kind
 from methods.searcher import SEARCHERS, Searcher, searcher_arguments
 
 __all__ = ["MethodInfo", "PresetInfo", "all_presets", "describe_preset", "method_kind", "SINGLE_FIDELITY",
@@ -57,8 +55,6 @@ __all__ = ["MethodInfo", "PresetInfo", "all_presets", "describe_preset", "method
            "describe_any", "all_methods", "all_searchers", "common_arguments", "markdown_table", "TABLE_BEGIN",
            "TABLE_END", "replace_table", "main"]
 
-SINGLE_FIDELITY = "single-fidelity"
-MULTI_FIDELITY = "multi-fidelity"
 SEARCHER = "searcher"
 _KIND_ORDER = {SINGLE_FIDELITY: 0, MULTI_FIDELITY: 1, SEARCHER: 2}
 
@@ -66,7 +62,6 @@ _KIND_ORDER = {SINGLE_FIDELITY: 0, MULTI_FIDELITY: 1, SEARCHER: 2}
 TABLE_BEGIN = "<!-- BEGIN GENERATED TABLE: python -m methods.catalog --write docs/methods.md -->"
 TABLE_END = "<!-- END GENERATED TABLE -->"
 
-_PROBE_LEVELS = [1, 3, 9, 27]
 _REFERENCE = re.compile(r"[Dd]efaults (?:follow|of)\s+(.+?)(?:\s\(|[),;:]|\.\s|\.$)", re.DOTALL)
 
 
@@ -117,27 +112,7 @@ def _reference(doc: str) -> str:
     return " ".join(match.group(1).split()) if match else ""
 
 
-def _kind(cls: type[Scheduler]) -> str:
-    space = ConfigurationSpace({"x": uniform(0.0, 1.0)})
-    candidates = [{"x": 0.1}, {"x": 0.4}, {"x": 0.7}]
-    try:
-        metric = ["loss", "time"] if getattr(cls, "multi_objective", False) else "loss"
-        probe = cls(space, metric=metric, fidelity_values=_PROBE_LEVELS, seed=0, candidates=candidates)
-    except MethodError as e:
-        raise MethodError(f"cannot tell the kind of method {cls.__name__}: it rejects the probe (one "
-                          f"uniform hyperparameter, fidelities {_PROBE_LEVELS}, three candidates): {e}") from e
-    levels = probe.report_levels()
-    return SINGLE_FIDELITY if levels is not None and len(levels) == 0 else MULTI_FIDELITY
-
-
-@functools.lru_cache(maxsize=None)
-def method_kind(cls: type[Scheduler]) -> str:
-    """``SINGLE_FIDELITY`` or ``MULTI_FIDELITY`` for a method class (probed once, then cached);
-    ``MethodError`` if the probe is refused."""
-    return _kind(cls)
-
-
-def _method_arguments(cls: type) -> dict[str, Any]:
+def _method_arguments(cls: type[Any]) -> dict[str, Any]:
     params = inspect.signature(cls.__init__).parameters.values()
     return {p.name: p.default for p in params
             if p.name not in ("self", "config_space", *COMMON_ARGUMENTS)
@@ -235,7 +210,7 @@ def describe_searcher(name: str) -> MethodInfo:
     return _searcher_info(SEARCHERS[_find(name, list(SEARCHERS), "searcher")])
 
 
-def describe_any(name: str) -> MethodInfo:
+def describe_any(name: str) -> MethodInfo | PresetInfo:
     """The method or searcher ``name``: an exact name first (method, then searcher), then the
     same case-insensitively, so ``"TPE"`` is the method and ``"tpe"`` the searcher. An unknown
     name raises ``MethodError`` listing the methods and the searchers, with the closest name.

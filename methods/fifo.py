@@ -36,7 +36,7 @@ class FIFO(Scheduler):
 
     paper = "the single-fidelity scheduler of Syne Tune (FIFOScheduler); the searcher's paper applies"
 
-    def __init__(self, config_space: ConfigurationSpace, *, metric: str, mode: str = "min",
+    def __init__(self, config_space: ConfigurationSpace, *, metric: str | Sequence[str], mode: str | Sequence[str] = "min",
                  fidelity_values: Sequence[Any] | None = None, seed: int = 0,
                  candidates: Sequence[Mapping[str, Any]] | None = None,
                  searcher: str | Searcher = "random", searcher_args: Mapping[str, Any] | None = None):

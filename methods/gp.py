@@ -50,6 +50,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 import scipy.optimize
@@ -59,7 +60,7 @@ from scipy.special import erfc, erfcx
 from methods.base import MethodError
 
 __all__ = ["Matern52", "GPHyperparameters", "GaussianProcess", "matern52_scaled", "row_sq", "theta_bounds",
-           "cholesky_factor", "inverse_lower", "neg_log_posterior", "ei_factor", "LENGTHSCALE_BOUNDS",
+           "cholesky_factor", "inverse_lower", "extend_inverse_factor", "neg_log_posterior", "ei_factor", "LENGTHSCALE_BOUNDS",
            "VARIANCE_BOUNDS", "NOISE_BOUNDS", "INITIAL_NOISE", "NOISE_PRIOR_SHAPE", "NOISE_PRIOR_RATE",
            "MIN_POSTERIOR_VARIANCE", "LBFGS_TOL", "STD_FLOOR", "SQRT5"]
 
@@ -204,6 +205,29 @@ def inverse_lower(L: np.ndarray) -> np.ndarray:
     if info != 0:
         raise MethodError("singular Cholesky factor in the GP")
     return Linv
+
+
+def extend_inverse_factor(Linv: np.ndarray, p: np.ndarray, L21: np.ndarray, L22: np.ndarray,
+                          residual: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The inverse Cholesky factor and ``p = L^-1 (z - mean)`` of a GP's data after ``m`` rows
+    join ``n``, in O(n^2 m): ``Linv`` and ``p`` of the ``n`` rows, the new rows' blocks of the
+    factor (``L21``, ``m x n``, and the lower-triangular ``L22``) and their ``z - mean``.
+
+    Example:
+        >>> K = np.array([[2.0, 0.5], [0.5, 1.0]])
+        >>> L = np.linalg.cholesky(K)
+        >>> Linv, p = extend_inverse_factor(np.linalg.inv(L[:1, :1]), np.array([1.0]), L[1:, :1], L[1:, 1:],
+        ...                                 np.array([0.5]))
+        >>> np.allclose(Linv, np.linalg.inv(L)), np.allclose(p, np.linalg.inv(L) @ [np.sqrt(2.0), 0.5])
+        (True, True)
+    """
+    L22inv = inverse_lower(L22)
+    n, m = len(Linv), len(L22)
+    out = np.zeros((n + m, n + m))
+    out[:n, :n] = Linv
+    out[n:, :n] = -L22inv @ (L21 @ Linv)
+    out[n:, n:] = L22inv
+    return out, np.concatenate([p, L22inv @ (residual - L21 @ p)])
 
 
 def neg_log_posterior(theta: np.ndarray, X: np.ndarray, z: np.ndarray) -> tuple[float, np.ndarray]:
@@ -448,46 +472,51 @@ class GaussianProcess:
         Xs_new = X_new * (SQRT5 / hp.lengthscales)
         sq_new = row_sq(Xs_new)
         L21, L22 = self._extension(Xs_new, sq_new)
-        L22inv = inverse_lower(L22)
-        n, m = len(self._X), len(X_new)
-        Linv = np.zeros((n + m, n + m))
-        Linv[:n, :n] = self._Linv
-        Linv[n:, :n] = -L22inv @ (L21 @ self._Linv)
-        Linv[n:, n:] = L22inv
         z_new = (y_new - self._y_mean) / self._y_scale
-        p_new = L22inv @ (z_new - hp.mean - L21 @ self._p)
+        self._Linv, self._p = extend_inverse_factor(self._Linv, self._p, L21, L22, z_new - hp.mean)
         self._X = np.vstack([self._X, X_new])
         self._z = np.concatenate([self._z, z_new])
         self._Xs = np.vstack([self._Xs, Xs_new])
         self._sq = np.concatenate([self._sq, sq_new])
-        self._Linv = Linv
-        self._p = np.concatenate([self._p, p_new])
-        self._alpha = Linv.T @ self._p
+        self._alpha = self._Linv.T @ self._p
 
     # ----------------------------------------------------------------- predictions
-    def _posterior_normalized(self, Xc: np.ndarray, pending: np.ndarray | None
-                              ) -> tuple[np.ndarray, np.ndarray]:
+    def _normalized_predictor(self, pending: np.ndarray | None
+                              ) -> Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]:
+        """A function ``Xc -> (mean, variance)`` in normalized units, with the ``pending`` rows'
+        block of the factor computed once. Kriging believer: pending rows join as observations
+        whose targets are the current posterior means; the mean is then unchanged everywhere and
+        only the variance drops."""
         hp = self._hp
-        Xcs = self._checked_x(Xc) * (SQRT5 / hp.lengthscales)
-        sqc = row_sq(Xcs)
-        Kc = matern52_scaled(Xcs, self._Xs, sqc, self._sq, hp.variance)
-        mean = Kc @ self._alpha
-        mean += hp.mean
-        # V^T = Linv Kc^T, by a triangular product written over Kc (C-ordered, so Kc^T is
-        # Fortran-ordered and Linv^T is the Fortran-ordered upper triangle).
-        Vt = blas.dtrmm(1.0, self._Linv.T, Kc.T, lower=0, trans_a=1, overwrite_b=1)
-        var = hp.variance - np.einsum("ij,ij->j", Vt, Vt)
+        block = None
         if pending is not None and len(pending):
-            # Kriging believer: pending rows join as observations whose targets are the current
-            # posterior means; the mean is then unchanged everywhere and only the variance drops.
             Xps = self._checked_x(pending) * (SQRT5 / hp.lengthscales)
             sqp = row_sq(Xps)
-            L21, L22 = self._extension(Xps, sqp)
-            U = matern52_scaled(Xps, Xcs, sqp, sqc, hp.variance)
-            U -= L21 @ Vt
-            W = solve_triangular(L22, U, lower=True, check_finite=False)
-            var -= np.einsum("ij,ij->j", W, W)
-        return mean, np.maximum(var, MIN_POSTERIOR_VARIANCE, out=var)
+            block = (Xps, sqp, *self._extension(Xps, sqp))
+
+        def predict(Xc: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+            Xcs = self._checked_x(Xc) * (SQRT5 / hp.lengthscales)
+            sqc = row_sq(Xcs)
+            Kc = matern52_scaled(Xcs, self._Xs, sqc, self._sq, hp.variance)
+            mean = Kc @ self._alpha
+            mean += hp.mean
+            # V^T = Linv Kc^T, by a triangular product written over Kc (C-ordered, so Kc^T is
+            # Fortran-ordered and Linv^T is the Fortran-ordered upper triangle).
+            Vt = blas.dtrmm(1.0, self._Linv.T, Kc.T, lower=0, trans_a=1, overwrite_b=1)
+            var = hp.variance - np.einsum("ij,ij->j", Vt, Vt)
+            if block is not None:
+                Xps, sqp, L21, L22 = block
+                U = matern52_scaled(Xps, Xcs, sqp, sqc, hp.variance)
+                U -= L21 @ Vt
+                W = solve_triangular(L22, U, lower=True, check_finite=False)
+                var -= np.einsum("ij,ij->j", W, W)
+            return mean, np.maximum(var, MIN_POSTERIOR_VARIANCE, out=var)
+
+        return predict
+
+    def _posterior_normalized(self, Xc: np.ndarray, pending: np.ndarray | None
+                              ) -> tuple[np.ndarray, np.ndarray]:
+        return self._normalized_predictor(pending)(Xc)
 
     def posterior_mean(self, Xc: np.ndarray) -> np.ndarray:
         """The posterior mean of ``posterior(Xc)`` alone (bit for bit), without the variance's
@@ -503,24 +532,10 @@ class GaussianProcess:
         pending block factorized once (for many calls with the same pending rows)."""
         if pending is None or not len(pending):
             return self.posterior
-        hp = self._hp
-        Xps = self._checked_x(pending) * (SQRT5 / hp.lengthscales)
-        sqp = row_sq(Xps)
-        L21, L22 = self._extension(Xps, sqp)
+        normalized = self._normalized_predictor(pending)
 
         def predict(Xc: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-            Xcs = self._checked_x(Xc) * (SQRT5 / hp.lengthscales)
-            sqc = row_sq(Xcs)
-            Kc = matern52_scaled(Xcs, self._Xs, sqc, self._sq, hp.variance)
-            mean = Kc @ self._alpha
-            mean += hp.mean
-            Vt = blas.dtrmm(1.0, self._Linv.T, Kc.T, lower=0, trans_a=1, overwrite_b=1)
-            var = hp.variance - np.einsum("ij,ij->j", Vt, Vt)
-            U = matern52_scaled(Xps, Xcs, sqp, sqc, hp.variance)
-            U -= L21 @ Vt
-            W = solve_triangular(L22, U, lower=True, check_finite=False)
-            var -= np.einsum("ij,ij->j", W, W)
-            var = np.maximum(var, MIN_POSTERIOR_VARIANCE, out=var)
+            mean, var = normalized(Xc)
             return self._y_mean + self._y_scale * mean, self._y_scale * np.sqrt(var)
 
         return predict

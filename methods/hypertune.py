@@ -27,7 +27,7 @@ Defaults follow Syne Tune 0.13's ``HyperTune`` baseline: ``HyperbandScheduler`` 
 from __future__ import annotations
 
 import math
-from typing import Any, Mapping, Sequence
+from typing import Any, Mapping, Sequence, cast
 
 import numpy as np
 
@@ -88,7 +88,7 @@ class HyperTune(Scheduler):
         self._ended: set[int] = set()
         self._default = (hyperband_distribution(self.levels, self.brackets) if self.brackets > 1
                          else np.ones(1))
-        self.searcher: HyperTuneSearcher = mf_searcher(self.model, searcher_args, HyperTuneSearcher)
+        self.searcher = cast(HyperTuneSearcher, mf_searcher(self.model, searcher_args, HyperTuneSearcher))
         self.searcher.bind(self.config_space, metric=self.metric, mode=self.mode, rng=self.rng,
                            candidates=self.candidates, fidelity_values=self.fidelity_values)
         self.searcher.set_rung_levels(self.levels)

@@ -83,11 +83,11 @@ import scipy.optimize
 from scipy.linalg import blas, lapack, solve_triangular
 
 from methods.acquisition import AcquisitionSearcher
-from methods.arguments import check_choice, check_float, check_int
+from methods.arguments import check_choice, check_int
 from methods.base import MethodError
 from methods.gp import (INITIAL_NOISE, LBFGS_TOL, MIN_POSTERIOR_VARIANCE, NOISE_PRIOR_RATE, NOISE_PRIOR_SHAPE,
-                        SQRT5, STD_FLOOR, VARIANCE_BOUNDS, GaussianProcess, GPHyperparameters, cholesky_factor,
-                        ei_factor, inverse_lower, matern52_scaled, neg_log_posterior, row_sq, theta_bounds)
+                        SQRT5, STD_FLOOR, GaussianProcess, GPHyperparameters, cholesky_factor,
+                        ei_factor, extend_inverse_factor, inverse_lower, matern52_scaled, neg_log_posterior, row_sq, theta_bounds)
 from methods.searcher import register_searcher
 
 __all__ = ["MODELS", "exp_decay_kappa", "exp_decay_kernel", "JointHyperparameters", "JointGP", "IndependentGPs",
@@ -387,22 +387,15 @@ class JointGP:
         Xs_new = self._scaled(X_new)
         sq_new = row_sq(Xs_new)
         L21, L22 = self._extension(Xs_new, sq_new, r_new)
-        L22inv = inverse_lower(L22)
-        n, m = len(self._X), len(X_new)
-        Linv = np.zeros((n + m, n + m))
-        Linv[:n, :n] = self._Linv
-        Linv[n:, :n] = -L22inv @ (L21 @ self._Linv)
-        Linv[n:, n:] = L22inv
         z_new = (np.asarray(y_new, dtype=float).reshape(-1) - self._y_mean) / self._y_scale
-        p_new = L22inv @ (z_new - self._prior_mean(r_new) - L21 @ self._p)
+        self._Linv, self._p = extend_inverse_factor(self._Linv, self._p, L21, L22,
+                                                    z_new - self._prior_mean(r_new))
         self._X = np.vstack([self._X, X_new])
         self._r = np.concatenate([self._r, r_new])
         self._z = np.concatenate([self._z, z_new])
         self._Xs = np.vstack([self._Xs, Xs_new])
         self._sq = np.concatenate([self._sq, sq_new])
-        self._Linv = Linv
-        self._p = np.concatenate([self._p, p_new])
-        self._alpha = Linv.T @ self._p
+        self._alpha = self._Linv.T @ self._p
 
     def predictor(self, rc: float, pending: np.ndarray | None = None):
         """A function ``X -> (mean, std)`` of ``f(x, rc)`` (original units), with ``pending`` rows
@@ -767,14 +760,10 @@ class MultiFidelityGPSearcher(AcquisitionSearcher):
                  allow_duplicates: bool = False):
         super().__init__(allow_duplicates=allow_duplicates)
         self.model = check_model(self.default_model if model is None else model)
-        self.num_init_random = check_int("num_init_random", num_init_random, low=1)
-        self.num_init_candidates = check_int("num_init_candidates", num_init_candidates, low=1)
-        self.local_search_starts = check_int("local_search_starts", local_search_starts, low=0)
-        self.local_search_steps = check_int("local_search_steps", local_search_steps, low=0)
-        self.local_search_width = check_float("local_search_width", local_search_width, 0, 1, low_open=True)
-        self.fit_restarts = check_int("fit_restarts", fit_restarts, low=0)
-        self.refit_every_below = check_int("refit_every_below", refit_every_below, low=0)
-        self.refit_growth = check_float("refit_growth", refit_growth, low=0)
+        self.set_search(num_init_random=num_init_random, num_init_candidates=num_init_candidates,
+                        local_search_starts=local_search_starts, local_search_steps=local_search_steps,
+                        local_search_width=local_search_width, fit_restarts=fit_restarts,
+                        refit_every_below=refit_every_below, refit_growth=refit_growth)
         self.max_size_data = check_int("max_size_data", max_size_data, low=2)
         self.max_size_fit = check_int("max_size_fit", max_size_fit, low=2)
         self.resource_acq_threshold = check_int("resource_acq_threshold", resource_acq_threshold, low=1)

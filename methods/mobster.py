@@ -17,7 +17,7 @@ and ``search_options["model"]="gp_multitask"``; ``SyncMOBSTER`` =
 """
 from __future__ import annotations
 
-from typing import Any, Mapping, Sequence
+from typing import Any, Mapping, Sequence, cast
 
 from blackbox_repo.configspace import ConfigurationSpace
 from methods.arguments import check_choice
@@ -45,7 +45,8 @@ def check_multi_fidelity(method: str, fidelity_values: Sequence[Any] | None) -> 
                           f"single-fidelity blackbox use BayesianOptimization")
 
 
-def mf_searcher(model: str, searcher_args: Mapping[str, Any] | None, cls: type = MultiFidelityGPSearcher
+def mf_searcher(model: str, searcher_args: Mapping[str, Any] | None,
+                cls: type[MultiFidelityGPSearcher] = MultiFidelityGPSearcher
                 ) -> MultiFidelityGPSearcher:
     """The multi-fidelity GP searcher with ``model`` and ``searcher_args`` (which must not set ``model``)."""
     if searcher_args is not None and not isinstance(searcher_args, Mapping):
@@ -54,7 +55,7 @@ def mf_searcher(model: str, searcher_args: Mapping[str, Any] | None, cls: type =
     if "model" in args:
         raise MethodError(f"give the model as the method argument model=..., not in searcher_args "
                           f"(got searcher_args model={args['model']!r})")
-    return make_searcher(cls.names[0], model=model, **args)
+    return cast(MultiFidelityGPSearcher, make_searcher(cls.names[0], model=model, **args))
 
 
 def _tell_pause(searcher: MultiFidelityGPSearcher, trial: Trial, decision: Decision) -> Decision:
@@ -69,8 +70,21 @@ def _tell_resume(searcher: MultiFidelityGPSearcher, suggestion: Suggestion | Non
     return suggestion
 
 
+class _TellsPauses:
+    """Mixin telling the multi-fidelity GP searcher which trials are paused (a ``PAUSE``
+    decision) and resumed (a resume suggestion), for MOBSTER and SyncMOBSTER alike."""
+
+    searcher: MultiFidelityGPSearcher
+
+    def suggest(self, time: float) -> Suggestion | None:
+        return _tell_resume(self.searcher, super().suggest(time))  # type: ignore[misc]
+
+    def on_report(self, trial: Trial, fidelity: Any, metrics: Mapping[str, float], time: float) -> Decision:
+        return _tell_pause(self.searcher, trial, super().on_report(trial, fidelity, metrics, time))  # type: ignore[misc]
+
+
 @register("MOBSTER")
-class MOBSTER(ASHA):
+class MOBSTER(_TellsPauses, ASHA):
     """Model-based asynchronous multi-fidelity optimizer: ASHA + the multi-fidelity GP searcher.
 
     Arguments: ``type`` (``"stopping"``, the default as in Syne Tune, or ``"promotion"``),
@@ -103,15 +117,9 @@ class MOBSTER(ASHA):
                          searcher=mf_searcher(self.model, searcher_args))
         self.searcher.set_rung_levels(self.levels)
 
-    def suggest(self, time: float) -> Suggestion | None:
-        return _tell_resume(self.searcher, super().suggest(time))
-
-    def on_report(self, trial: Trial, fidelity: Any, metrics: Mapping[str, float], time: float) -> Decision:
-        return _tell_pause(self.searcher, trial, super().on_report(trial, fidelity, metrics, time))
-
 
 @register("SyncMOBSTER")
-class SyncMOBSTER(SyncHyperband):
+class SyncMOBSTER(_TellsPauses, SyncHyperband):
     """Synchronous Hyperband + the multi-fidelity GP searcher (Syne Tune's ``SyncMOBSTER``).
 
     Arguments: ``model`` (``"independent"``, Syne Tune's default here, or ``"joint"``),
@@ -141,12 +149,6 @@ class SyncMOBSTER(SyncHyperband):
                          max_fidelity=max_fidelity, brackets=brackets,
                          searcher=mf_searcher(self.model, searcher_args))
         self.searcher.set_rung_levels(self.levels)
-
-    def suggest(self, time: float) -> Suggestion | None:
-        return _tell_resume(self.searcher, super().suggest(time))
-
-    def on_report(self, trial: Trial, fidelity: Any, metrics: Mapping[str, float], time: float) -> Decision:
-        return _tell_pause(self.searcher, trial, super().on_report(trial, fidelity, metrics, time))
 
     def report_levels(self) -> Sequence[Any] | None:
         # trials pause at rung levels; the searcher learns from the rung levels only (as Syne Tune)

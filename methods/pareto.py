@@ -66,8 +66,8 @@ def dominates(a: Sequence[float], b: Sequence[float]) -> bool:
         >>> dominates([1, 2], [1, 3]), dominates([1, 2], [1, 2]), dominates([1, 3], [2, 2])
         (True, False, False)
     """
-    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
-    return bool(np.all(a <= b) and np.any(a < b))
+    x, y = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    return bool(np.all(x <= y) and np.any(x < y))
 
 
 def _sort_2d(Y: np.ndarray) -> np.ndarray:
@@ -263,7 +263,7 @@ def _hv(P: np.ndarray, ref: np.ndarray) -> float:
     return hv
 
 
-def hypervolume(Y: Sequence[Sequence[float]] | np.ndarray, ref: Sequence[float]) -> float:
+def hypervolume(Y: Sequence[Sequence[float]] | np.ndarray, ref: Sequence[float] | np.ndarray) -> float:
     """The volume dominated by the rows of ``Y`` and bounded by the reference point ``ref``
     (lower is better; rows not strictly better than ``ref`` in every objective add nothing).
     Exact in any dimension (2-D sweep; HSO slicing beyond).
@@ -282,7 +282,8 @@ def hypervolume(Y: Sequence[Sequence[float]] | np.ndarray, ref: Sequence[float])
     return float(_hv(P, ref))
 
 
-def hypervolume_contributions(Y: Sequence[Sequence[float]] | np.ndarray, ref: Sequence[float]) -> np.ndarray:
+def hypervolume_contributions(Y: Sequence[Sequence[float]] | np.ndarray, ref: Sequence[float] | np.ndarray
+                              ) -> np.ndarray:
     """Each row's exclusive hypervolume contribution: ``hypervolume(Y) - hypervolume(Y without
     the row)`` (0 for dominated rows and for rows identical to another).
 
@@ -305,6 +306,7 @@ def _front_order(F: np.ndarray, tie_break: str, ref: np.ndarray | None) -> np.nd
         return epsilon_net_order(F)
     if tie_break == "crowding":
         return np.argsort(-crowding_distance(F), kind="stable")
+    assert ref is not None                          # the caller sets it for tie_break='hypervolume'
     contrib = hypervolume_contributions(F, ref)
     return np.argsort(-contrib, kind="stable")
 

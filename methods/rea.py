@@ -39,7 +39,7 @@ one ``argmin`` over ``sample_size`` values and the mutation, independent of the 
 """
 from __future__ import annotations
 
-from typing import Any, Mapping, Sequence
+from typing import Any, Mapping, Sequence, cast
 
 import numpy as np
 
@@ -101,9 +101,9 @@ class REASearcher(Searcher):
 
     def setup(self) -> None:
         #: (name, domain) of the hyperparameters with at least two values, the ones mutated
-        self._mutable = [(n, d) for n, d in self.config_space.items()
+        self._mutable_domains = [(n, d) for n, d in self.config_space.items()
                          if d.values is None or len(d.values) > 1]
-        if not self._mutable:
+        if not self._mutable_domains:
             raise MethodError(f"regularized evolution needs a hyperparameter with at least two values "
                               f"to mutate; every hyperparameter of {self.config_space!r} is constant")
         size = self.population_size
@@ -183,7 +183,7 @@ class REASearcher(Searcher):
         """``(trial id, config, score)`` of the members, oldest first (score: lower is better)."""
         first = self._head if self._n == self.population_size else 0
         slots = [(first + k) % self.population_size for k in range(self._n)]
-        return [(self._owner[i], self._configs[i], self._score_of(i)) for i in slots]
+        return [(self._owner[i], cast(dict, self._configs[i]), self._score_of(i)) for i in slots]
 
     def _score_of(self, slot: int) -> Any:
         v = self._scores[slot]
@@ -196,7 +196,7 @@ class REASearcher(Searcher):
         The same mutation as the base class's (and Syne Tune's), with the mutable hyperparameters
         listed once in ``setup`` rather than at every call (and continuous domains included)."""
         rng = self.rng
-        name, domain = self._mutable[int(rng.integers(len(self._mutable)))]
+        name, domain = self._mutable_domains[int(rng.integers(len(self._mutable_domains)))]
         old = config[name]
         for _ in range(20):
             value = domain.sample(rng)

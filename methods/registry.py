@@ -14,15 +14,19 @@ Example:
 from __future__ import annotations
 
 import difflib
+import functools
 import inspect
 from typing import Any, Callable, Sequence
 
-from blackbox_repo.configspace import ConfigurationSpace
+from blackbox_repo.configspace import ConfigurationSpace, uniform
+from methods.arguments import check_keywords
 from methods.base import MethodError, Scheduler, check_objective_count, parse_objectives
 from methods.presets import PRESETS, Preset
+from methods.rungs import resolve_levels
 
 __all__ = ["METHODS", "register", "create", "method_arguments", "resolve_method", "method_names",
-           "multi_objective_methods", "check_objectives"]
+           "multi_objective_methods", "check_objectives", "method_kind", "SINGLE_FIDELITY",
+           "MULTI_FIDELITY"]
 
 METHODS: dict[str, type[Scheduler]] = {}
 
@@ -85,10 +89,33 @@ def resolve_method(name: str) -> tuple[str, dict[str, Any], Preset | None]:
     return preset.method, dict(preset.args), preset
 
 
-def _is_multi_fidelity(cls: type[Scheduler]) -> bool | None:
-    """True/False for a multi-/single-fidelity method (``methods.catalog``'s kind), None if unknown."""
-    from methods.catalog import MULTI_FIDELITY, method_kind
+SINGLE_FIDELITY = "single-fidelity"
+MULTI_FIDELITY = "multi-fidelity"
+_PROBE_LEVELS = [1, 3, 9, 27]
 
+
+def _kind(cls: type[Scheduler]) -> str:
+    space = ConfigurationSpace({"x": uniform(0.0, 1.0)})
+    candidates = [{"x": 0.1}, {"x": 0.4}, {"x": 0.7}]
+    try:
+        metric = ["loss", "time"] if getattr(cls, "multi_objective", False) else "loss"
+        probe = cls(space, metric=metric, fidelity_values=_PROBE_LEVELS, seed=0, candidates=candidates)
+    except MethodError as e:
+        raise MethodError(f"cannot tell the kind of method {cls.__name__}: it rejects the probe (one "
+                          f"uniform hyperparameter, fidelities {_PROBE_LEVELS}, three candidates): {e}") from e
+    levels = probe.report_levels()
+    return SINGLE_FIDELITY if levels is not None and len(levels) == 0 else MULTI_FIDELITY
+
+
+@functools.lru_cache(maxsize=None)
+def method_kind(cls: type[Scheduler]) -> str:
+    """``SINGLE_FIDELITY`` or ``MULTI_FIDELITY`` for a method class (probed once, then cached);
+    ``MethodError`` if the probe is refused."""
+    return _kind(cls)
+
+
+def _is_multi_fidelity(cls: type[Scheduler]) -> bool | None:
+    """True/False for a multi-/single-fidelity method (its ``method_kind``), None if unknown."""
     try:
         return method_kind(cls) == MULTI_FIDELITY
     except MethodError:
@@ -117,8 +144,6 @@ def _check_fidelities(name: str, method: str, kwargs: dict[str, Any], several: b
 
 def _check_brackets_fit(name: str, preset: Preset, kwargs: dict[str, Any]) -> None:
     """A preset fixing ``brackets`` needs that many rung levels; say what would fit."""
-    from methods.rungs import resolve_levels
-
     brackets = preset.args.get("brackets")
     fidelities = kwargs.get("fidelity_values")
     if not isinstance(brackets, int) or brackets <= 1 or fidelities is None:
@@ -162,7 +187,7 @@ def check_objectives(name: str, metric: Any, mode: Any = "min",
         >>> check_objectives("MOASHA", "acc", "max")         # doctest: +ELLIPSIS
         Traceback (most recent call last):
         ...
-        methods.base.MethodError: method 'MOASHA' is multi-objective: it needs at least two metrics ...
+        methods.errors.MethodError: method 'MOASHA' is multi-objective: it needs at least two metrics ...
     """
     cls = METHODS[resolve_method(name)[0]]
     metrics, modes = parse_objectives(metric, mode)
@@ -200,24 +225,14 @@ def create(name: str, config_space: ConfigurationSpace, *, metric: str | Sequenc
     cls = METHODS[method]
     for k, v in kwargs.items():
         if k in fixed and not _same(v, fixed[k]):
+            assert preset is not None                   # only a preset fixes arguments
             raise MethodError(
                 f"preset {name!r} ({preset.expansion()}) fixes {k}={fixed[k]!r}; it cannot be overridden "
                 f"(got {k}={v!r}); use method {method!r} to choose {k}")
     if not isinstance(metric, str) or not isinstance(mode, str) or "," in metric + mode \
             or getattr(cls, "multi_objective", False) is not False:
         check_objectives(method, metric, mode)
-    allowed = method_arguments(method)
-    bad = [k for k in kwargs if k not in allowed and k not in COMMON_ARGUMENTS]
-    if bad:
-        hints = []
-        for k in bad:
-            close = difflib.get_close_matches(k, allowed, n=1)
-            if close:
-                hints.append(f"{k!r} -> did you mean {close[0]!r}?")
-        hint = (" " + "; ".join(hints)) if hints else ""
-        raise MethodError(
-            f"method {name!r} does not take argument(s) {bad}; valid arguments: "
-            f"{sorted(allowed)} plus {list(COMMON_ARGUMENTS)}.{hint}")
+    check_keywords(f"method {name!r}", kwargs, method_arguments(method), also=COMMON_ARGUMENTS)
     kwargs = {**kwargs, **fixed}
     several = isinstance(metric, (list, tuple)) and len(metric) > 1 or isinstance(metric, str) and "," in metric
     _check_fidelities(name, method, kwargs, several)

@@ -40,7 +40,7 @@ def check_reduction_factor(reduction_factor: Any) -> float:
     return rf
 
 
-def _numeric_fidelities(fidelity_values: Sequence[Any]) -> np.ndarray:
+def _numeric_fidelities(fidelity_values: Sequence[Any] | np.ndarray) -> np.ndarray:
     fv = np.asarray(fidelity_values)
     if fv.ndim != 1 or len(fv) == 0 or not np.issubdtype(fv.dtype, np.number) or np.any(fv <= 0):
         raise MethodError(
@@ -48,7 +48,7 @@ def _numeric_fidelities(fidelity_values: Sequence[Any]) -> np.ndarray:
     return fv
 
 
-def rung_levels(fidelity_values: Sequence[Any], grace_period: Any, reduction_factor: Any,
+def rung_levels(fidelity_values: Sequence[Any] | np.ndarray, grace_period: Any, reduction_factor: Any,
                 max_fidelity: Any) -> list:
     """The rung levels (ascending, ending with ``max_fidelity``); see the module docstring.
 

@@ -40,7 +40,7 @@ from __future__ import annotations
 
 import inspect
 from abc import ABC, abstractmethod
-from typing import Any, ClassVar, Mapping, Sequence
+from typing import Any, ClassVar, Mapping, Sequence, cast
 
 import numpy as np
 
@@ -102,15 +102,21 @@ class Searcher(ABC):
     #: True for searchers that rank several metrics at once (``score_vector``); a searcher that
     #: uses observations and is not multi-objective cannot serve a multi-objective scheduler
     multi_objective: ClassVar[bool] = False
+    #: set by ``bind``: the feature encoder (``needs_features`` only) and the candidate rows
+    encoder: FeatureEncoder | None
+    candidates: list[dict] | None
+    #: set by ``bind``: the scheduler's objective (lists for a multi-objective one)
+    metric: Any
+    mode: Any
 
     def __init__(self, *, allow_duplicates: bool = False):
         self.allow_duplicates = check_bool("allow_duplicates", allow_duplicates)
         self._bound = False
 
     # ------------------------------------------------------------------ binding
-    def bind(self, config_space: ConfigurationSpace, *, metric: str, mode: str, rng: np.random.Generator,
-             candidates: Sequence[Mapping[str, Any]] | None = None,
-             fidelity_values: Sequence[Any] | None = None) -> None:
+    def bind(self, config_space: ConfigurationSpace, *, metric: str | Sequence[str], mode: str | Sequence[str],
+             rng: np.random.Generator, candidates: Sequence[Mapping[str, Any]] | None = None,
+             fidelity_values: Sequence[Any] | np.ndarray | None = None) -> None:
         """Set the searcher up for one scheduler (called once, by the scheduler)."""
         if self._bound:
             raise MethodError(f"this {type(self).__name__} is already used by a scheduler; create one "
@@ -129,11 +135,11 @@ class Searcher(ABC):
         self.mode = mode
         self.sign = 1.0 if modes[0] == "min" else -1.0
         #: the metrics as a list and their signs (+1 "min", -1 "max"), also for one metric
-        self.metrics = list(metric) if several else [metric]
+        self.metrics = cast("list[str]", list(metric) if several else [metric])
         self.signs = np.array([1.0 if m == "min" else -1.0 for m in modes])
         self._metric0 = self.metrics[0]
         self.rng = rng
-        self.candidates = None if candidates is None else list(candidates)
+        self.candidates = None if candidates is None else cast("list[dict]", list(candidates))
         self.fidelity_values = None if fidelity_values is None else list(np.asarray(fidelity_values).tolist())
         self.max_fidelity = None if self.fidelity_values is None else self.fidelity_values[-1]
         self.sampler = ConfigSampler(config_space, rng, self.candidates, self.allow_duplicates)
@@ -146,10 +152,10 @@ class Searcher(ABC):
         self._candidate_index: dict[tuple, int] | None = None
         #: hyperparameters with more than one value (what ``mutate`` may change)
         self._mutable = [n for n, d in config_space.items() if not isinstance(d, Constant)
-                         and not (isinstance(getattr(d, "values", None), list) and len(d.values) < 2)]
+                         and not (isinstance(getattr(d, "values", None), list) and len(d.values or ()) < 2)]
         self.setup()
 
-    def setup(self) -> None:
+    def setup(self) -> None:  # noqa: B027 - an optional hook, not abstract
         """Checks and set-up once bound (default: nothing). Raise ``MethodError`` when the
         space does not suit the method."""
 
@@ -236,7 +242,7 @@ class Searcher(ABC):
     def _candidate_key_index(self) -> dict[tuple, int]:
         if self._candidate_index is None:
             key = self._key
-            self._candidate_index = {key(c): i for i, c in enumerate(self.candidates)}
+            self._candidate_index = {key(c): i for i, c in enumerate(self.candidates or ())}
         return self._candidate_index
 
     def candidate_index(self, config: Mapping[str, Any]) -> int | None:
@@ -248,7 +254,9 @@ class Searcher(ABC):
     def candidate_pool(self, size: int) -> list[dict]:
         """Up to ``size`` distinct unused candidates, a seeded random subset (all when fewer);
         requires ``candidates``."""
-        return [self.candidates[i] for i in self.candidate_pool_indices(size)]
+        rows = self.candidate_pool_indices(size)
+        assert self.candidates is not None             # candidate_pool_indices checked it
+        return [self.candidates[i] for i in rows]
 
     def candidate_pool_indices(self, size: int) -> list[int]:
         """The rows of ``candidate_pool(size)`` among the candidates."""
@@ -284,6 +292,8 @@ class Searcher(ABC):
         """The model features of every candidate row, encoded once (needs candidates and
         ``needs_features``)."""
         if self._candidate_X is None:
+            if self.encoder is None or self.candidates is None:
+                raise MethodError("candidate_features needs candidates and a searcher with needs_features")
             self._candidate_X = self.encoder.encode(self.candidates)
         return self._candidate_X
 
@@ -306,12 +316,18 @@ class Searcher(ABC):
             elif t not in at:
                 started.append(t)
         parts = ([self.history.rows(started)] if started else []) + \
-                ([self.encoder.encode(waiting)] if waiting else [])
+                ([self._encoder().encode(waiting)] if waiting else [])
         return np.vstack(parts) if parts else None
+
+    def _encoder(self) -> FeatureEncoder:
+        if self.encoder is None:
+            raise MethodError(f"{type(self).__name__} has no feature encoder: set needs_features = True")
+        return self.encoder
 
     def _compact_pool(self) -> None:
         """Remove used candidates from the pool once they make up half of it."""
         pool, n = self._pool, self._pool_n
+        assert pool is not None and self.candidates is not None     # built by candidate_pool_indices
         index = self._candidate_key_index()
         used_in_pool = sum(1 for k in self._used if k in index)
         if used_in_pool * 2 < n or not self._used:

@@ -114,6 +114,7 @@ class _Synchronous(Scheduler):
                 return None
             self._start_bracket()
         run = self._run
+        assert run is not None                          # _start_bracket opened one
         if run.handed >= run.target:
             return None
         if run.rung == 0:
@@ -144,7 +145,7 @@ class _Synchronous(Scheduler):
         if self._observe is not None:
             self._observe(trial, fidelity, metrics)
         run = self._run
-        if not self._belongs(run, trial) or fidelity != run.level:
+        if run is None or not self._belongs(run, trial) or fidelity != run.level:
             return Decision.CONTINUE
         score = self.score(metrics)
         run.results[trial.trial_id] = score
@@ -156,7 +157,7 @@ class _Synchronous(Scheduler):
     def on_end(self, trial: Trial, status: TrialStatus) -> None:
         super().on_end(trial, status)
         run = self._run
-        if self._belongs(run, trial):
+        if run is not None and self._belongs(run, trial):
             run.results[trial.trial_id] = math.inf
             self._maybe_close(run)
 

@@ -70,7 +70,7 @@ from typing import Any, Iterator, Mapping, Sequence
 import numpy as np
 from scipy.special import ndtr, ndtri
 
-from blackbox_repo.configspace import ConfigurationSpace
+from blackbox_repo.configspace import ConfigurationSpace, FeatureEncoder
 from methods.arguments import check_float, check_int
 from methods.base import MethodError
 from methods.fifo import FIFO
@@ -209,6 +209,7 @@ class TPESearcher(Searcher):
 
     paper = _PAPER
     needs_features = True
+    encoder: FeatureEncoder                          # bind sets it (needs_features)
 
     def __init__(self, *, num_min_data_points: int | None = None, top_n_percent: float = 15,
                  min_bandwidth: float = 1e-3, num_candidates: int = 64, bandwidth_factor: float = 3,
@@ -293,13 +294,15 @@ class TPESearcher(Searcher):
         if fidelity is None or self.rng.random() < self.random_fraction:
             return self.random_config()
         self._fit(fidelity)
+        good, bad = self._good, self._bad
+        assert good is not None and bad is not None    # _fit made both
         liars = self.pending_rows(pending, fidelity)
-        bad = self._bad if liars is None else self._kde(np.vstack([self._bad_rows, liars]))
-        samples = self._good.sample(self.rng, self.num_candidates, self.bandwidth_factor)
+        bad = bad if liars is None else self._kde(np.vstack([self._bad_rows, liars]))
+        samples = good.sample(self.rng, self.num_candidates, self.bandwidth_factor)
         avoid = {self._key(c) for c in pending} if self.allow_duplicates and pending else None
         if self.candidates is not None:
-            return self._best_candidate(samples, bad, avoid)
-        score = self._good.log_pdf(samples) - bad.log_pdf(samples)
+            return self._best_candidate(samples, good, bad, avoid)
+        score = good.log_pdf(samples) - bad.log_pdf(samples)
         for config in self._decoded(samples[np.argsort(-score, kind="stable")]):
             if not self.is_used(config) and (avoid is None or self._key(config) not in avoid):
                 return config
@@ -312,7 +315,8 @@ class TPESearcher(Searcher):
         yield from self.encoder.decode(X[1:])
 
     # ------------------------------------------------------------------ candidates (a table)
-    def _best_candidate(self, samples: np.ndarray, bad: ProductKDE, avoid: set | None) -> dict | None:
+    def _best_candidate(self, samples: np.ndarray, good: ProductKDE, bad: ProductKDE, avoid: set | None
+                        ) -> dict | None:
         """The unused candidate with the largest ``l / g`` among the samples' candidates: a sample
         that decodes to a candidate is that one (skipped if used, as in the space); one that
         decodes to no candidate moves to the nearest unused one."""
@@ -330,12 +334,14 @@ class TPESearcher(Searcher):
         if off:
             for i in self._nearest_free(samples[off], avoid):
                 picked.setdefault(i)
-        rows = [self.candidates[i] for i in picked]
+        candidates = self.candidates
+        assert candidates is not None                  # suggest calls this for candidates only
+        rows = [candidates[i] for i in picked]
         rows = [c for c in rows if not self.is_used(c)]   # (a table may repeat a configuration)
         if not rows:
             return self.random_config()
         X = self.encoder.encode(rows)
-        score = self._good.log_pdf(X) - bad.log_pdf(X)
+        score = good.log_pdf(X) - bad.log_pdf(X)
         return rows[int(np.argmax(score))]
 
     def _nearest_free(self, samples: np.ndarray, avoid: set | None) -> list[int]:
@@ -347,7 +353,7 @@ class TPESearcher(Searcher):
         if self._cand_A is None:
             X = self.candidate_features()
             self._cand_A = np.hstack([X, -0.5 * np.einsum("ij,ij->i", X, X)[:, None]])
-            self._taken: list[int] = []
+            self._taken: list[int | None] = []
             self._marked = 0
         index = self._candidate_key_index()
         key = self._key
@@ -358,12 +364,12 @@ class TPESearcher(Searcher):
             self._taken += [index.get(key(c)) for c in itertools.islice(configs.values(), self._marked, None)]
             self._marked = len(configs)
             blocked = self._taken + [index.get(key(c)) for c in self.history.waiting]
-        blocked = [i for i in blocked if i is not None]
-        if len(set(blocked)) == len(self.candidates):
+        rows = [i for i in blocked if i is not None]
+        if len(set(rows)) == len(self.candidates or ()):
             return []
         S = np.hstack([samples, np.ones((len(samples), 1))])
         closeness = _times_transposed(S, self._cand_A)
-        closeness[:, blocked] = -np.inf
+        closeness[:, rows] = -np.inf
         return np.argmax(closeness, axis=1).tolist()
 
 

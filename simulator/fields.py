@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
-from typing import Any, Mapping, TypeVar
+from typing import Any, Mapping, TypeVar, cast
 
 __all__ = ["from_mapping"]
 
@@ -26,7 +26,7 @@ T = TypeVar("T")
 def from_mapping(cls: type[T], value: Mapping[str, Any], error: type[Exception], what: str) -> T:
     """``cls(**value)`` for a dataclass ``cls``; unknown keys raise ``error`` naming them, the
     valid ones and the closest match."""
-    names = [f.name for f in dataclasses.fields(cls)]
+    names = [f.name for f in dataclasses.fields(cast(Any, cls))]
     bad = [k for k in value if k not in names]
     if bad:
         hints = [f"{k!r} -> did you mean {c[0]!r}?" for k in bad

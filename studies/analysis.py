@@ -30,6 +30,7 @@ import pandas as pd
 
 from blackbox_repo.errors import InputError
 from studies.blocks import EARLY_END_REASONS, Blocks, PanelSeeds, complete_blocks, panel_seeds
+from studies import syne_tune_io
 from studies.fingerprint import provenance
 from studies.layout import RESULTS, RunIntegrityError, StudyStore
 from studies.run_view import RunResults
@@ -555,10 +556,15 @@ def _load_hposim(path: str, storage_options: Mapping[str, Any] | None) -> StudyR
         warnings.warn(f"{len(corrupt)} corrupt run(s) of {store.url} are EXCLUDED from the analysis "
                       f"({names}{more}): {corrupt[0].problem}. 'hposim study verify' lists them; "
                       f"'hposim study run' recomputes them", stacklevel=3)
+    return StudyResults(_runs_frame(rows), readers, name=store.study, spec=store.read_spec())
+
+
+def _runs_frame(rows: list[dict]) -> pd.DataFrame:
+    """``StudyResults.runs`` from one dict per run (``RUN_COLUMNS``; missing numbers are NaN)."""
     runs = pd.DataFrame(rows, columns=RUN_COLUMNS)
     for c in ("wall_seconds", "best", "final_time", "decision_time_total", "optimum", "worst", "max_time"):
         runs[c] = pd.to_numeric(runs[c], errors="coerce")
-    return StudyResults(runs, readers, name=store.study, spec=store.read_spec())
+    return runs
 
 
 def load_study(path: "str | Sequence[str]", storage_options: Mapping[str, Any] | None = None
@@ -574,8 +580,7 @@ def load_study(path: "str | Sequence[str]", storage_options: Mapping[str, Any] |
             out = out + load_study(p, storage_options)
         return out
     path = str(path)
-    from studies import syne_tune_io
-
     if syne_tune_io.is_syne_tune_path(path, storage_options):
-        return syne_tune_io.load_syne_tune(path, storage_options)
+        rows, readers, name = syne_tune_io.read_syne_tune_runs(path, storage_options)
+        return StudyResults(_runs_frame(rows), readers, name=name)
     return _load_hposim(path, storage_options)

@@ -50,6 +50,7 @@ from typing import Any, Mapping
 
 from blackbox_repo.errors import InputError
 from simulator.stopping import Stop
+from studies.labels import label_problem
 
 __all__ = ["BenchmarkDefinition", "BENCHMARKS", "register_benchmark", "get_benchmark", "expand_benchmarks",
            "OVERRIDE_KEYS", "offline_status", "local_tasks", "LCBENCH_TASK_IDS"]
@@ -145,13 +146,11 @@ def register_benchmark(definition: BenchmarkDefinition, *, replace_existing: boo
         >>> get_benchmark("doc-digits").n_workers
         2
     """
-    from studies.spec import _LABEL
-
     if not isinstance(definition, BenchmarkDefinition):
         raise InputError(f"register_benchmark expects a BenchmarkDefinition, got {type(definition).__name__}")
-    if not _LABEL.match(definition.name):
-        raise InputError(f"benchmark name {definition.name!r} is not valid: use letters, digits and _ . + = - "
-                         f"(it becomes a folder name)")
+    problem = label_problem("benchmark", definition.name)
+    if problem:
+        raise InputError(problem)
     if definition.name in BENCHMARKS and not replace_existing:
         raise InputError(f"benchmark {definition.name!r} is already registered; pass replace_existing=True "
                          f"to replace it")

@@ -34,7 +34,8 @@ import traceback
 import warnings
 from typing import Sequence
 
-from blackbox_repo.errors import EXIT_INPUT, HposimError, InputError, exit_code
+from blackbox_repo.errors import EXIT_INPUT, HposimError, exit_code
+from studies.cli_errors import CommandError, UsageError
 
 __all__ = ["main", "build_parser", "SUBCOMMAND_MODULES", "UsageError", "CommandError",
            "EXIT_RUNTIME", "EXIT_USAGE", "EXIT_INTERRUPTED", "EXIT_BROKEN_PIPE"]
@@ -48,14 +49,6 @@ EXIT_USAGE = EXIT_INPUT
 EXIT_INTERRUPTED = 130
 EXIT_BROKEN_PIPE = 141      # 128 + SIGPIPE, what a shell reports for ``cmd | head``
 PROG = "hposim"
-
-
-class UsageError(InputError):
-    """The command line is wrong (exit status 2)."""
-
-
-class CommandError(HposimError):
-    """The command could not be carried out (exit status 1)."""
 
 
 class _ArgumentError(Exception):

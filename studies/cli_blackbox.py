@@ -27,6 +27,7 @@ from blackbox_repo.configspace import Constant, Domain, Float, Integer
 from blackbox_repo.errors import InputError, IntegrityError
 from blackbox_repo.importing import ImportReport, TableImportError, format_table, import_table
 from blackbox_repo.storage import validate_name
+from studies.cli_surrogate import register_surrogate
 
 __all__ = ["register", "format_bytes", "describe_domain", "compact_values", "info_text", "list_text"]
 
@@ -84,7 +85,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     imp.add_argument("--force", action="store_true", help="overwrite an existing blackbox")
     imp.set_defaults(func=cmd_import)
 
-    from studies.cli_surrogate import register_surrogate  # late: it imports this package's CLI base
     register_surrogate(sub)
 
     get = sub.add_parser(

@@ -20,7 +20,7 @@ import shutil
 import textwrap
 from typing import Any, Sequence
 
-from studies.cli import UsageError
+from studies.cli_errors import UsageError
 
 __all__ = ["register", "methods_text", "presets_text", "searchers_text", "info_text", "cmd_methods",
            "cmd_searchers", "cmd_info"]

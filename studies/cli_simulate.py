@@ -18,7 +18,6 @@ warning (the file is Parquet whatever its name). Errors name the command-line fl
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import os
 import re
@@ -26,7 +25,8 @@ import sys
 from pathlib import Path
 from typing import Any, Sequence
 
-from studies.cli import CommandError, UsageError
+from studies.cli_args import key_values
+from studies.cli_errors import CommandError, UsageError
 
 __all__ = ["register", "parse_method_args", "load_one_blackbox", "cmd_simulate", "flag_names",
            "check_out_path"]
@@ -117,25 +117,13 @@ def check_out_path(out: str, force: bool) -> Path:
 
 
 def parse_method_args(items: Sequence[str]) -> dict[str, Any]:
-    """``["a=3", "type=promotion"]`` -> ``{"a": 3, "type": "promotion"}``.
+    """``["a=3", "type=promotion"]`` -> ``{"a": 3, "type": "promotion"}`` (``--method-arg``).
 
     Example:
         >>> parse_method_args(["reduction_factor=3", "type=stopping", "levels=[1, 3]"])
         {'reduction_factor': 3, 'type': 'stopping', 'levels': [1, 3]}
     """
-    out: dict[str, Any] = {}
-    for item in items:
-        key, sep, raw = item.partition("=")
-        key = key.strip()
-        if not sep or not key:
-            raise UsageError(f"--method-arg {item!r} is not KEY=VALUE (e.g. --method-arg reduction_factor=3)")
-        if key in out:
-            raise UsageError(f"--method-arg {key!r} is given twice")
-        try:
-            out[key] = json.loads(raw)
-        except ValueError:
-            out[key] = raw
-    return out
+    return key_values(items, "--method-arg", "reduction_factor=3")
 
 
 def load_one_blackbox(ref: str):

@@ -8,20 +8,23 @@ Example:
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from typing import Any
 
+import yaml
+
 from blackbox_repo.errors import InputError
-from studies.spec import MAX_RUNS
+from studies.cli_errors import UsageError
+from studies.spec import MAX_RUNS, Study
+
+# each command imports the modules it runs when it runs (pandas, matplotlib, fsspec), so that
+# `hposim --help` and the other commands start without them
 
 __all__ = ["register"]
 
 
 def _storage_options(pairs: list[str] | None) -> dict[str, Any]:
-    import yaml
-
-    from studies.cli import UsageError
-
     out: dict[str, Any] = {}
     for p in pairs or []:
         key, sep, value = p.partition("=")
@@ -46,10 +49,6 @@ def _positive_int(flag: str):
 
 def _check_out_folder(out: str | None) -> None:
     """``--out`` must be a folder (or not exist yet): fail before any work, naming the flag."""
-    import os
-
-    from studies.cli import UsageError
-
     if out and "://" not in out and os.path.exists(out) and not os.path.isdir(out):
         raise UsageError(f"--out {out!r} is an existing file; --out is a folder to write into")
 
@@ -62,8 +61,6 @@ def _check_formats(formats: list[str]) -> None:
 
     matplotlib.use("Agg")
     from matplotlib.backend_bases import FigureCanvasBase
-
-    from studies.cli import UsageError
 
     known = sorted(FigureCanvasBase.get_supported_filetypes())
     for f in formats:
@@ -83,7 +80,6 @@ def _add_storage(p: argparse.ArgumentParser) -> None:
 def cmd_run(args: argparse.Namespace) -> int:
     from studies.cli import UsageError
     from studies.runner import run_study
-    from studies.spec import Study
 
     if not args.root.strip():
         raise UsageError("--root is empty; give the folder or URL that holds studies, e.g. --root ./results")
@@ -209,7 +205,6 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 
 def cmd_export_tensorboard(args: argparse.Namespace) -> int:
-    from studies.cli import UsageError
     from studies.tensorboard import export_tensorboard
 
     if "://" in args.out:

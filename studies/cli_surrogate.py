@@ -9,13 +9,13 @@ Example (shell)::
 from __future__ import annotations
 
 import argparse
-import json
 from typing import Any
 
 from blackbox_repo import repository
 from blackbox_repo.storage import validate_name
 from blackbox_repo.surrogate import MODELS, SEED_MODES, SurrogateBlackbox, add_surrogate
-from studies.cli import CommandError, UsageError
+from studies.cli_args import key_values
+from studies.cli_errors import CommandError, UsageError
 
 __all__ = ["register_surrogate", "cmd_surrogate", "parse_params"]
 
@@ -46,22 +46,13 @@ def register_surrogate(sub: argparse._SubParsersAction) -> None:
 
 
 def parse_params(items: list[str]) -> dict[str, Any]:
-    """``["n_estimators=50", "max_depth=4"]`` -> ``{"n_estimators": 50, "max_depth": 4}``.
+    """``["n_estimators=50", "max_depth=4"]`` -> ``{"n_estimators": 50, "max_depth": 4}`` (``--param``).
 
     Example:
         >>> parse_params(["k=1", "name=relu", "sizes=[64, 64]"])
         {'k': 1, 'name': 'relu', 'sizes': [64, 64]}
     """
-    out: dict[str, Any] = {}
-    for item in items:
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip():
-            raise UsageError(f"--param {item!r} is not valid; expected KEY=VALUE, e.g. n_estimators=50")
-        try:
-            out[key.strip()] = json.loads(value)
-        except ValueError:
-            out[key.strip()] = value
-    return out
+    return key_values(items, "--param", "n_estimators=50")
 
 
 def cmd_surrogate(args: argparse.Namespace) -> int:

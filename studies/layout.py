@@ -347,7 +347,7 @@ class StudyStore:
         try:
             self._write_bytes(self._running_marker(benchmark, method, seed), json.dumps(info).encode())
         except Exception as e:  # a marker is informative only
-            warnings.warn(f"could not write running marker for {benchmark}/{method}/{seed}: {e}")
+            warnings.warn(f"could not write running marker for {benchmark}/{method}/{seed}: {e}", stacklevel=2)
 
     def clear_running(self, benchmark: str, method: str, seed: int) -> None:
         with contextlib.suppress(Exception):
@@ -738,24 +738,27 @@ def results_problem(metadata: Mapping[str, Any], data: Any) -> str | None:
     return None
 
 
+_NOT_JSON = object()
+
+
+def _json_or_not(raw: Any) -> Any:
+    """``raw`` (text or bytes) parsed as JSON, or ``_NOT_JSON``."""
+    if not isinstance(raw, (bytes, str)):
+        return _NOT_JSON
+    try:
+        return json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        return _NOT_JSON
+
+
 def _is_foreign(raw: Any) -> bool:
     """Valid JSON that is not an hposim run's metadata (another tool's file)."""
-    if not isinstance(raw, (bytes, str)):
-        return False
-    try:
-        meta = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        return False
-    return not (isinstance(meta, dict) and meta.get("format") == RUN_FORMAT)
+    meta = _json_or_not(raw)
+    return meta is not _NOT_JSON and not (isinstance(meta, dict) and meta.get("format") == RUN_FORMAT)
 
 
 def _parse_metadata(raw: Any) -> dict | None:
-    if not isinstance(raw, (bytes, str)):
-        return None
-    try:
-        meta = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        return None
+    meta = _json_or_not(raw)
     if not isinstance(meta, dict) or meta.get("format") != RUN_FORMAT:
         return None
     return meta

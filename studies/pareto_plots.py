@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from typing import Any, Mapping, Sequence
 
-import numpy as np
 
 from studies.analysis import StudyResults, aggregate
 from studies.pareto_analysis import (hypervolume_trajectories, multi_objective_benchmarks, objectives_of,

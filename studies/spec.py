@@ -15,7 +15,6 @@ Example:
 from __future__ import annotations
 
 import difflib
-import re
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any, Iterable, Mapping
@@ -24,6 +23,8 @@ import yaml
 
 from blackbox_repo.errors import InputError
 from simulator.stopping import Stop
+from studies.benchmarks import expand_benchmarks
+from studies.labels import label_problem
 
 __all__ = ["Study", "MethodSpec", "BenchmarkSpec", "RunSpec", "StudySpecError", "STOP_KEYS",
            "load_study_spec", "MAX_RUNS", "load_yaml_unique"]
@@ -36,7 +37,6 @@ MAX_RUNS = 10_000
 STOP_KEYS = tuple(f.name for f in fields(Stop))
 STUDY_KEYS = ("name", "seeds", "master_seed", "methods", "benchmarks", "description")
 BENCHMARK_KEYS = ("blackbox", "task", "metric", "mode", "n_workers", "blackbox_seed") + STOP_KEYS
-_LABEL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+=-]*$")
 
 
 class StudySpecError(InputError):
@@ -87,10 +87,8 @@ def _suggest(key: str, allowed: Iterable[str]) -> str:
 
 
 def _check_label(kind: str, label: Any) -> list[str]:
-    if not isinstance(label, str) or not _LABEL.match(label):
-        return [f"{kind} label {label!r} is not valid: use letters, digits and _ . + = - "
-                f"(it becomes a folder name; it must not start with '.', '_' or '-')"]
-    return []
+    problem = label_problem(kind, label)
+    return [problem] if problem else []
 
 
 @dataclass(frozen=True)
@@ -504,8 +502,6 @@ def _check_blackbox(b: BenchmarkSpec) -> list[str]:
 
 def _named_benchmarks(raw: Any, problems: list[str]) -> Any:
     """``benchmarks:`` with registered benchmark names expanded (``studies.benchmarks``)."""
-    from studies.benchmarks import expand_benchmarks
-
     return expand_benchmarks(raw, problems)
 
 

@@ -99,7 +99,7 @@ def critical_difference(final_values: pd.DataFrame, mode: Mapping[str, str] | st
 
 def _cliques(avg: Mapping[str, float], cd: float) -> list[list[str]]:
     """Maximal runs of methods (sorted by rank) spanning less than ``cd``."""
-    order = sorted(avg, key=avg.get)
+    order = sorted(avg, key=lambda m: avg[m])
     out: list[list[str]] = []
     for i in range(len(order)):
         j = i

@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 import os
 import warnings
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 import fsspec
 import numpy as np
@@ -28,7 +28,7 @@ import pandas as pd
 
 from blackbox_repo.errors import InputError
 
-__all__ = ["is_syne_tune_path", "load_syne_tune", "read_experiment", "SYNE_TUNE_RESULTS",
+__all__ = ["is_syne_tune_path", "read_syne_tune_runs", "read_experiment", "SYNE_TUNE_RESULTS",
            "SYNE_TUNE_RESULTS_FILES"]
 
 SYNE_TUNE_RESULTS = "results.csv.zip"
@@ -109,12 +109,13 @@ def _to_hposim(meta: dict, df: pd.DataFrame, metric: str) -> pd.DataFrame:
     return out.sort_values(["time", "trial_id"], kind="stable").reset_index(drop=True)
 
 
-def load_syne_tune(path: str, storage_options: Mapping[str, Any] | None = None):
-    """A ``StudyResults`` with one done run per Syne Tune experiment found under ``path``.
+def read_syne_tune_runs(path: str, storage_options: Mapping[str, Any] | None = None
+                        ) -> tuple[list[dict], dict[tuple[str, str, int], Callable], str]:
+    """One done run per Syne Tune experiment found under ``path``: the rows of
+    ``StudyResults.runs``, a reader of each run's reports keyed by (benchmark, method, seed), and
+    the study's name (``studies.analysis.load_study`` makes them a ``StudyResults``).
 
     A folder that cannot be read is skipped with a warning naming it."""
-    from studies.analysis import RUN_COLUMNS, StudyResults
-
     fs, root = fsspec.core.url_to_fs(str(path), **dict(storage_options or {}))
     root = root.rstrip("/")
     rows, readers = [], {}
@@ -149,10 +150,7 @@ def load_syne_tune(path: str, storage_options: Mapping[str, Any] | None = None):
                      "max_time": meta.get("max_wallclock_time", np.nan), "error": None, "path": d,
                      "source": "syne-tune"})
         readers[(bench, method, seed)] = _frame_reader(df)
-    runs = pd.DataFrame(rows, columns=RUN_COLUMNS)
-    for c in ("wall_seconds", "best", "final_time", "decision_time_total", "optimum", "worst", "max_time"):
-        runs[c] = pd.to_numeric(runs[c], errors="coerce")
-    return StudyResults(runs, readers, name=os.path.basename(root))
+    return rows, readers, os.path.basename(root)
 
 
 def _frame_reader(df: pd.DataFrame):

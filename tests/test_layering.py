@@ -149,6 +149,77 @@ def test_the_packages_follow_the_layering_rules():
     assert not broken, "layering rules broken:\n" + "\n".join(broken)
 
 
+def import_graph(sources: dict[str, str]) -> dict[str, dict[str, int]]:
+    """Module -> {project module it imports: first line} over every import statement of every
+    file (``{path: source}``), those inside functions included; ``from a import b`` is an edge
+    to ``a.b`` when that is a module, else to ``a``."""
+    modules = {_module_of(Path(rel)): rel for rel in sources}
+    graph: dict[str, dict[str, int]] = {m: {} for m in modules}
+    for module, rel in modules.items():
+        for line, name, _ in imports(sources[rel], module, rel.endswith("__init__.py")):
+            target = name
+            while target and target not in modules:
+                target = target.rpartition(".")[0]
+            if target and target != module:
+                graph[module].setdefault(target, line)
+    return graph
+
+
+def cycles(graph: dict[str, dict[str, int]]) -> list[list[str]]:
+    """The strongly connected components of more than one module (Tarjan), each sorted."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    out: list[list[str]] = []
+
+    def visit(v: str) -> None:
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        for w in graph[v]:
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in stack:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            component = []
+            while True:
+                w = stack.pop()
+                component.append(w)
+                if w == v:
+                    break
+            if len(component) > 1:
+                out.append(sorted(component))
+
+    for v in sorted(graph):
+        if v not in index:
+            visit(v)
+    return sorted(out)
+
+
+def test_the_project_has_no_import_cycles():
+    # imports inside functions count: one that exists to dodge a cycle hides the cycle, it does
+    # not remove it. Optional third-party packages imported inside functions are no edges here.
+    files = _files()
+    graph = import_graph({rel: (ROOT / rel).read_text(encoding="utf-8") for rel in files})
+    found = cycles(graph)
+    where = {_module_of(Path(rel)): rel for rel in files}
+    lines = [f"{' <-> '.join(c)}: " + ", ".join(f"{where[a]}:{graph[a][b]} imports {b}"
+                                                  for a in c for b in sorted(graph[a]) if b in c)
+             for c in found]
+    assert not found, "import cycles (docs/architecture.md#layering):\n" + "\n".join(lines)
+
+
+def test_the_cycle_check_sees_imports_inside_functions():
+    sources = {"pkg/__init__.py": "", "pkg/a.py": "from pkg.b import x\n",
+               "pkg/b.py": "def f():\n    from pkg import a\n", "pkg/c.py": "import pkg.a\nimport numpy\n"}
+    graph = import_graph(sources)
+    assert graph["pkg.b"] == {"pkg.a": 2} and graph["pkg.c"] == {"pkg.a": 1}
+    assert cycles(graph) == [["pkg.a", "pkg.b"]]
+    sources["pkg/b.py"] = "import json\n"
+    assert cycles(import_graph(sources)) == []
+
+
 @pytest.mark.parametrize("path", [p for p, rule in LAYERS.items() if "import_loads_of_the_project" in rule])
 def test_importing_loads_only_what_the_rules_allow(path):
     module = _module_of(Path(path.rstrip("/")))

@@ -1,7 +1,7 @@
 """Registry of recipes: named benchmark families that are downloaded and converted on demand.
 
-``RECIPES`` is a plain dict name -> :class:`Recipe`; a recipe module calls ``register``
-at import. Importing this package also plugs a ``RecipeProvider`` into the repository, so
+``RECIPES`` is a plain dict name -> :class:`Recipe` (``blackbox_repo.recipes.registry``); a
+recipe module calls ``register`` at import. Importing this package also plugs a ``RecipeProvider`` into the repository, so
 ``load_blackbox(name)`` falls back to the mirror and then the recipe when the cache lacks it,
 and ``list_blackboxes()`` lists recipes not fetched yet.
 
@@ -15,35 +15,13 @@ Example:
 """
 from __future__ import annotations
 
-import difflib
-
 from blackbox_repo.blackbox import Blackbox
 from blackbox_repo.recipes.base import MissingExtraError, PackageData, Recipe, RecipeError
+from blackbox_repo.recipes.registry import RECIPES, get_recipe, register
 from blackbox_repo.repository import BlackboxProvider, BlackboxRecord, register_provider
 
 __all__ = ["RECIPES", "register", "get_recipe", "Recipe", "PackageData", "RecipeError",
            "MissingExtraError", "RecipeProvider"]
-
-RECIPES: dict[str, Recipe] = {}
-
-
-def register(recipe: Recipe) -> Recipe:
-    """Add ``recipe`` to ``RECIPES`` under its name (replacing one of the same name)."""
-    if not isinstance(recipe, Recipe):
-        raise RecipeError(f"expected a Recipe, got {type(recipe).__name__}")
-    RECIPES[recipe.name] = recipe
-    return recipe
-
-
-def get_recipe(name: str) -> Recipe:
-    """The recipe called ``name``; an unknown name lists the known ones."""
-    try:
-        return RECIPES[name]
-    except KeyError:
-        close = difflib.get_close_matches(str(name), list(RECIPES), n=1, cutoff=0.5)
-        hint = f" (did you mean {close[0]!r}?)" if close else ""
-        raise RecipeError(f"unknown recipe {name!r}{hint}; known recipes: {sorted(RECIPES)}") from None
-
 
 class RecipeProvider(BlackboxProvider):
     """Repository provider of last resort: fetch (mirror, then source) and convert a recipe.

@@ -22,6 +22,7 @@ Example:
 from __future__ import annotations
 
 import json
+import shutil
 import tarfile
 from pathlib import Path
 from typing import Iterator
@@ -33,6 +34,7 @@ from blackbox_repo.blackbox import TabularBlackbox
 from blackbox_repo.configspace import ConfigurationSpace, choice, ordinal
 from blackbox_repo.download import RawFile
 from blackbox_repo.recipes.base import MissingExtraError, RecipeError
+from blackbox_repo.recipes.registry import register
 from blackbox_repo.recipes.unpinned import UNPINNED, UnpinnedRecipe
 
 __all__ = ["FCNET", "TASKS", "SPACE", "OBJECTIVES"]
@@ -82,8 +84,7 @@ def _extract(raw_dir: Path) -> Path:
                 assert src is not None
                 tmp = out / (name + ".part")
                 with open(tmp, "wb") as fh:
-                    for block in iter(lambda: src.read(1 << 20), b""):
-                        fh.write(block)
+                    shutil.copyfileobj(src, fh, 1 << 20)
                 tmp.replace(out / name)
                 found.add(name)
     if found != wanted:
@@ -146,9 +147,4 @@ FCNET = UnpinnedRecipe(
 )
 
 
-def _register() -> None:
-    from blackbox_repo.recipes import register
-    register(FCNET)
-
-
-_register()
+register(FCNET)

@@ -33,6 +33,7 @@ from blackbox_repo.configspace import ConfigurationSpace, uniform
 from blackbox_repo.download import RawFile
 from blackbox_repo.recipes.base import RecipeError
 from blackbox_repo.recipes.json_scan import iter_members, mapped_zip_member
+from blackbox_repo.recipes.registry import register
 from blackbox_repo.recipes.unpinned import UNPINNED, UnpinnedRecipe
 
 __all__ = ["HPOB", "SEARCH_SPACES", "SPLITS"]
@@ -94,9 +95,4 @@ HPOB = UnpinnedRecipe(
 )
 
 
-def _register() -> None:
-    from blackbox_repo.recipes import register
-    register(HPOB)
-
-
-_register()
+register(HPOB)

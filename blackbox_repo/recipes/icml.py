@@ -34,6 +34,7 @@ from blackbox_repo.blackbox import TabularBlackbox
 from blackbox_repo.configspace import ConfigurationSpace, loguniform, lograndint, randint, uniform
 from blackbox_repo.download import RawFile
 from blackbox_repo.recipes.base import Recipe, RecipeError
+from blackbox_repo.recipes.registry import register
 
 __all__ = ["ICML_DEEPAR", "ICML_XGBOOST", "read_zipped_csv", "BASE_URL"]
 
@@ -163,10 +164,5 @@ ICML_XGBOOST = Recipe(
 )
 
 
-def _register() -> None:
-    from blackbox_repo.recipes import register
-    register(ICML_DEEPAR)
-    register(ICML_XGBOOST)
-
-
-_register()
+register(ICML_DEEPAR)
+register(ICML_XGBOOST)

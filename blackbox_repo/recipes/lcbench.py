@@ -34,6 +34,7 @@ from blackbox_repo.configspace import ConfigurationSpace, choice, lograndint, lo
 from blackbox_repo.download import RawFile
 from blackbox_repo.recipes.base import RecipeError
 from blackbox_repo.recipes.json_scan import iter_members, mapped_zip_member
+from blackbox_repo.recipes.registry import register
 from blackbox_repo.recipes.unpinned import UNPINNED, UnpinnedRecipe
 
 __all__ = ["LCBENCH", "TASKS", "SPACE", "OBJECTIVES", "N_FIDELITIES"]
@@ -118,9 +119,4 @@ LCBENCH = UnpinnedRecipe(
 )
 
 
-def _register() -> None:
-    from blackbox_repo.recipes import register
-    register(LCBENCH)
-
-
-_register()
+register(LCBENCH)

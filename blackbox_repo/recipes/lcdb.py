@@ -33,6 +33,7 @@ from blackbox_repo.blackbox import TabularBlackbox
 from blackbox_repo.configspace import ConfigurationSpace, choice
 from blackbox_repo.download import RawFile
 from blackbox_repo.recipes.base import PackageData, Recipe, RecipeError
+from blackbox_repo.recipes.registry import register
 
 __all__ = ["LCDB", "LEARNERS", "OPENML_IDS", "convert"]
 
@@ -156,9 +157,4 @@ LCDB = Recipe(
 )
 
 
-def _register() -> None:
-    from blackbox_repo.recipes import register
-    register(LCDB)
-
-
-_register()
+register(LCDB)

@@ -44,6 +44,7 @@ from blackbox_repo.blackbox import TabularBlackbox
 from blackbox_repo.configspace import ConfigurationSpace, choice
 from blackbox_repo.download import RawFile
 from blackbox_repo.recipes.base import RecipeError
+from blackbox_repo.recipes.registry import register
 from blackbox_repo.recipes.unpinned import UNPINNED, UnpinnedRecipe
 
 __all__ = ["NASBENCH201", "TASKS", "OPERATIONS", "SEEDS", "OBJECTIVES", "arch_operations", "load_pickle_bz2"]
@@ -203,9 +204,4 @@ NASBENCH201 = UnpinnedRecipe(
 )
 
 
-def _register() -> None:
-    from blackbox_repo.recipes import register
-    register(NASBENCH201)
-
-
-_register()
+register(NASBENCH201)

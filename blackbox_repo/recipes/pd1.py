@@ -35,6 +35,7 @@ from blackbox_repo.blackbox import TabularBlackbox
 from blackbox_repo.configspace import ConfigurationSpace, loguniform, uniform
 from blackbox_repo.download import RawFile
 from blackbox_repo.recipes.base import RecipeError
+from blackbox_repo.recipes.registry import register
 from blackbox_repo.recipes.unpinned import UNPINNED, UnpinnedRecipe
 
 __all__ = ["PD1", "TASKS", "SPACE", "OBJECTIVES", "task_name"]
@@ -141,9 +142,4 @@ PD1 = UnpinnedRecipe(
 )
 
 
-def _register() -> None:
-    from blackbox_repo.recipes import register
-    register(PD1)
-
-
-_register()
+register(PD1)

@@ -31,6 +31,7 @@ from blackbox_repo.blackbox import TabularBlackbox
 from blackbox_repo.configspace import ConfigurationSpace, choice, ordinal
 from blackbox_repo.download import RawFile
 from blackbox_repo.recipes.base import PackageData, Recipe, RecipeError
+from blackbox_repo.recipes.registry import register
 
 __all__ = ["NASBENCH201_FINAL", "FCNET_FINAL", "HPOBENCH_FINAL", "read_table", "convert_table"]
 
@@ -106,6 +107,7 @@ def convert_table(table: Mapping[str, Mapping[str, Sequence[float]]], space: Map
         if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in space[name]):
             hp[name] = pd.to_numeric(hp[name])
     objs = np.full((len(keys), num_seeds, 1, len(objectives)), np.nan, dtype=np.float32)
+    # alike in shape to lcbench.py's curve checks, deliberately: each message names its own format
     for i, key in enumerate(keys):
         row = table[key]
         for j, obj in enumerate(objectives):
@@ -148,6 +150,7 @@ _NB201_FILES = {
 _NB201_TASKS = {"cifar10": "cifar10", "cifar100": "cifar100", "ImageNet16-120": "imagenet"}
 _NB201_OBJECTIVES = ("val_acc", "train_time", "latency", "model_size")
 
+# The three recipes below are declarations of the same shape (data, not logic).
 NASBENCH201_FINAL = Recipe(
     name="nasbench201-final",
     description="NAS-Bench-201 cell search space, final (200-epoch) validation accuracy with "
@@ -217,10 +220,5 @@ HPOBENCH_FINAL = Recipe(
 )
 
 
-def _register() -> None:
-    from blackbox_repo.recipes import register
-    for recipe in (NASBENCH201_FINAL, FCNET_FINAL, HPOBENCH_FINAL):
-        register(recipe)
-
-
-_register()
+for recipe in (NASBENCH201_FINAL, FCNET_FINAL, HPOBENCH_FINAL):
+    register(recipe)

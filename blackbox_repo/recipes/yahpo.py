@@ -60,6 +60,7 @@ from blackbox_repo.configspace import (ConfigurationSpace, Domain, choice, logra
                                        uniform)
 from blackbox_repo.download import sha256_file
 from blackbox_repo.recipes.base import MissingExtraError, Recipe, RecipeError
+from blackbox_repo.recipes.registry import register
 
 __all__ = ["YAHPO_LCBENCH", "yahpo_lcbench_recipe", "repair_elapsed_time", "LCBenchSurrogate", "DATA_ENV",
            "TASKS", "CONT_NAMES", "Y_NAMES", "read_config_space"]
@@ -294,9 +295,4 @@ def yahpo_lcbench_recipe(data_path: str | None = None, tasks: Sequence[str] = TA
 YAHPO_LCBENCH = yahpo_lcbench_recipe()
 
 
-def _register() -> None:
-    from blackbox_repo.recipes import register
-    register(YAHPO_LCBENCH)
-
-
-_register()
+register(YAHPO_LCBENCH)

@@ -301,6 +301,7 @@ def test_column_with_two_roles():
         from_dataframe(small_table(), config_cols="lr,epoch", fidelity_col="epoch")
 
 
+@pytest.mark.timing
 def test_large_table_is_fast():
     import time
     n_cfg, n_seed, n_fid = 2000, 3, 50

@@ -415,6 +415,7 @@ def test_bad_names_are_rejected(tmp_path, bad):
 
 
 # ---------------------------------------------------------------------------- speed
+@pytest.mark.timing
 def test_nasbench201_sized_table_opens_fast(tmp_path):
     """15,625 configs x 3 seeds x 200 fidelities x 6 objectives (225 MB float32).
 

@@ -388,7 +388,7 @@ def test_surrogate_over_a_continuous_space_drives_a_simulation(continuous, table
     tabulated = {(r.lr, r.width, r.act) for r in table.hyperparameters.itertuples()}
     assert not any((r.lr, r.width, r.act) in tabulated for r in trials.itertuples())
     assert set(res.results["decision"]) <= {"continue", "stop", "complete", "pause"}
-    for tid, rows in res.results.groupby("trial_id"):
+    for _tid, rows in res.results.groupby("trial_id"):
         assert np.all(np.diff(rows["elapsed_time"].to_numpy()) >= 0)
     assert sur.cache_info()["misses"] >= 25
 

@@ -283,7 +283,7 @@ def test_errors_are_method_errors():
     with pytest.raises(MethodError):
         gp.add(X, y)
     with pytest.raises(MethodError):
-        gp.hyperparameters
+        _ = gp.hyperparameters
     with pytest.raises(MethodError):
         gp.fit(X, y, refit_hyperparameters=False)
     with pytest.raises(MethodError):

@@ -5,7 +5,7 @@ import time
 import numpy as np
 import pytest
 
-from blackbox_repo.configspace import ConfigurationSpace, choice, loguniform, randint, uniform
+from blackbox_repo.configspace import ConfigurationSpace, choice, loguniform, randint
 from methods import Decision, create
 from methods.random_search import RandomSearch
 from methods.sampling import ConfigSampler
@@ -78,6 +78,7 @@ def test_sampler_batches_do_not_change_the_stream():
     assert [s1.next() for _ in range(700)] == [s2.next() for _ in range(700)]
 
 
+@pytest.mark.timing
 @pytest.mark.parametrize("with_candidates", [False, True])
 def test_suggest_is_fast(with_candidates):
     cands = [{"lr": 1e-3, "layers": i % 4 + 1, "act": "relu"} for i in range(20000)] if with_candidates else None

@@ -226,6 +226,7 @@ def test_children_among_candidates():
         parent = child
 
 
+@pytest.mark.timing
 def test_cost_per_suggestion_with_a_full_population():
     rea = REA(GRID, metric="loss", seed=0)
     rng = np.random.default_rng(0)

@@ -193,7 +193,7 @@ def test_asha_with_tpe_moves_its_model_up_the_fidelities():
         fits = []
         fit = searcher._fit
 
-        def recording(fidelity):
+        def recording(fidelity, searcher=searcher, fits=fits, fit=fit):
             h = searcher.history
             assert h.count(fidelity) >= searcher.min_points
             assert not any(h.count(f) >= searcher.min_points for f in h.fidelities if f > fidelity)
@@ -237,6 +237,7 @@ def test_spaces_tpe_cannot_model():
                num_min_data_points=2)
 
 
+@pytest.mark.timing
 def test_a_suggestion_at_500_observations_takes_under_5_ms():
     space = ConfigurationSpace({"a": uniform(0, 1), "b": loguniform(1e-4, 1), "c": randint(1, 100),
                                 "d": uniform(0, 1), "e": ordinal([1, 2, 4, 8, 16]), "f": choice("xyz"),
@@ -244,7 +245,7 @@ def test_a_suggestion_at_500_observations_takes_under_5_ms():
     s = bound(space, random_fraction=0.0)
     run(s, lambda c: (c["a"] - 0.3) ** 2 + c["d"] + (c["f"] == "y"), 500)
     times = []
-    for i in range(30):
+    for _i in range(30):
         s.history.version += 1                               # a refit every time (the worst case)
         t0 = time.perf_counter()
         s.suggest(s.history.pending_configs())

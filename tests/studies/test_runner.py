@@ -150,15 +150,22 @@ def test_cli_jobs_zero_is_a_usage_error(tmp_path, capsys):
 
 
 def test_jobs_1000_for_two_runs_starts_at_most_two_workers(tmp_path):
+    s = _run(tmp_path, fake_study_dict(seeds=1, methods={"A": {"method": "RandomSearch"}}, max_trials=2),
+             engine="local", jobs=1000)
+    assert s.ok and s.done == 2
+    pids = {json.loads(p.read_text())["pid"] for p in (tmp_path / "fake").rglob("metadata.json")}
+    assert len(pids) <= 2, pids
+
+
+@pytest.mark.timing
+def test_jobs_1000_for_two_runs_takes_under_a_minute(tmp_path):
     import time
 
     t0 = time.perf_counter()
     s = _run(tmp_path, fake_study_dict(seeds=1, methods={"A": {"method": "RandomSearch"}}, max_trials=2),
              engine="local", jobs=1000)
     wall = time.perf_counter() - t0
-    assert s.ok and s.done == 2
-    pids = {json.loads(p.read_text())["pid"] for p in (tmp_path / "fake").rglob("metadata.json")}
-    assert len(pids) <= 2 and wall < 60, (pids, wall)     # 1000 loky workers took minutes
+    assert s.ok and wall < 60, wall                       # 1000 loky workers took minutes
 
 
 _CONCURRENT = """
@@ -189,7 +196,7 @@ def test_three_concurrent_study_runs_compute_each_run_once(tmp_path):
     procs = [subprocess.Popen([sys.executable, "-c", c], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
              for c in (code_local, code, code)]       # loky's workers take longer to start
     outs = [p.communicate(timeout=300) for p in procs]
-    for p, (out, err) in zip(procs, outs):
+    for p, (_out, err) in zip(procs, outs):
         assert p.returncode == 0, err.decode()
     names = [line.split()[0] for line in log.read_text().splitlines()]
     assert len(names) == 40 and len(set(names)) == 40, sorted(n for n in set(names) if names.count(n) > 1)
