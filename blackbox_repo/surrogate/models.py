@@ -459,7 +459,7 @@ CURVE_MODELS: dict[str, type[CurveModel]] = {
 MODELS = tuple(CURVE_MODELS)
 
 
-class LegacyCurveModel:
+class LegacyCurveModel(ABC):  # noqa: B024 -- ABC: the object layout of the families, so __class__ can be reassigned
     """Unpickles the model of a surrogate saved before the families were classes (one
     ``blackbox_repo.surrogate._CurveModel`` with a ``model`` attribute) as its family's class;
     the state's attributes are the same.
