@@ -18,10 +18,11 @@ import difflib
 import importlib
 import inspect
 from types import ModuleType
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 from methods.arguments import check_keywords
-from methods.base import MethodError
+from blackbox_repo.configspace import ConfigurationSpace
+from methods.base import MethodError, Scheduler
 
 __all__ = ["import_optional", "classes_of", "build", "accepts"]
 
@@ -85,3 +86,44 @@ def build(module: ModuleType | Mapping[str, type], name: Any, args: Mapping[str,
         raise MethodError(f"{what} {name} needs a library that is not installed: {e}") from None
     except (TypeError, ValueError, AssertionError) as e:
         raise MethodError(f"{what} {name} could not be built with arguments {kwargs}: {e}") from None
+
+
+class BindsLater(Scheduler):
+    """An adapter that may be built without its problem: ``simulate`` binds it to the blackbox
+    (``Scheduler.bind``); built with a configuration space, it is set up at once. Subclasses
+    implement ``_setup`` (the same arguments as ``bind``) and name what they optimize in
+    ``several_word`` (for the message when ``metric`` is missing).
+
+    Example:
+        >>> from methods.adapters import OptunaScheduler
+        >>> issubclass(OptunaScheduler, BindsLater)
+        True
+    """
+
+    several_word = "a multi-objective study"
+
+    def _setup_or_defer(self, config_space: ConfigurationSpace | None, *, metric: Any, mode: Any,
+                        fidelity_values: Any, seed: int, candidates: Any) -> None:
+        """Set up now when ``config_space`` is given, else wait for ``bind`` (nothing of the
+        problem may be given without the space)."""
+        if config_space is None:
+            given = sorted(k for k, v in (("metric", metric), ("fidelity_values", fidelity_values),
+                                          ("candidates", candidates)) if v is not None)
+            if given:
+                raise MethodError(f"{given} given without a configuration space; give config_space too, or none "
+                                  f"of them (simulate binds the scheduler to the blackbox)")
+            return
+        if metric is None:
+            raise MethodError(f"metric is required with a configuration space (the name of the objective to "
+                              f"optimize, or several names for {self.several_word})")
+        self._setup(config_space, metric=metric, mode=mode, fidelity_values=fidelity_values, seed=seed,
+                    candidates=candidates)
+
+    def bind(self, config_space: ConfigurationSpace, *, metric: str | Sequence[str],
+             mode: str | Sequence[str] = "min", fidelity_values: Sequence[Any] | None = None, seed: int = 0,
+             candidates: Sequence[Mapping[str, Any]] | None = None) -> None:
+        if self.bound:
+            super().bind(config_space, metric=metric)   # refuses, with its message
+        self._setup(config_space, metric=metric, mode=mode, fidelity_values=fidelity_values, seed=seed,
+                    candidates=candidates)
+

@@ -37,7 +37,7 @@ from typing import Any, Iterator, Mapping, Sequence
 
 from blackbox_repo.configspace import Choice, ConfigurationSpace, Constant, Float, Integer, Ordinal
 from methods.adapters.candidates import CandidateMatcher
-from methods.adapters.library import build, import_optional
+from methods.adapters.library import BindsLater, build, import_optional
 from methods.base import Decision, MethodError, Scheduler, Suggestion, Trial, TrialStatus
 from methods.registry import register
 
@@ -112,7 +112,7 @@ def _quiet(optuna: Any) -> Iterator[None]:
 
 
 @register("optuna")
-class OptunaScheduler(Scheduler):
+class OptunaScheduler(BindsLater):
     """An Optuna sampler (and optionally a pruner) behind hposim's scheduler protocol.
 
     Arguments: ``sampler`` (the name of a class in ``optuna.samplers``, built with
@@ -182,26 +182,8 @@ class OptunaScheduler(Scheduler):
             self.pruner = build(optuna.pruners, pruner, pruner_args, base=optuna.pruners.BasePruner,
                                 what="Optuna pruner")
         self._prunes = not isinstance(self.pruner, optuna.pruners.NopPruner)
-        if config_space is None:
-            given = {k: v for k, v in (("metric", metric), ("fidelity_values", fidelity_values),
-                                       ("candidates", candidates)) if v is not None}
-            if given:
-                raise MethodError(f"{sorted(given)} given without a configuration space; give config_space too, "
-                                  f"or none of them (simulate binds the scheduler to the blackbox)")
-            return
-        if metric is None:
-            raise MethodError("metric is required with a configuration space (the name of the objective to "
-                              "optimize, or several names for a multi-objective study)")
-        self._setup(config_space, metric=metric, mode=mode, fidelity_values=fidelity_values, seed=seed,
-                    candidates=candidates)
-
-    def bind(self, config_space: ConfigurationSpace, *, metric: str | Sequence[str],
-             mode: str | Sequence[str] = "min", fidelity_values: Sequence[Any] | None = None, seed: int = 0,
-             candidates: Sequence[Mapping[str, Any]] | None = None) -> None:
-        if self.bound:
-            super().bind(config_space, metric=metric)
-        self._setup(config_space, metric=metric, mode=mode, fidelity_values=fidelity_values, seed=seed,
-                    candidates=candidates)
+        self._setup_or_defer(config_space, metric=metric, mode=mode, fidelity_values=fidelity_values, seed=seed,
+                             candidates=candidates)
 
     def _build_sampler(self, seed: int) -> Any:
         optuna = self._optuna

@@ -44,7 +44,7 @@ import numpy as np
 
 from blackbox_repo.configspace import Choice, ConfigurationSpace, Constant, Float, Integer, Ordinal
 from methods.adapters.candidates import CandidateMatcher
-from methods.adapters.library import accepts, build, import_optional
+from methods.adapters.library import BindsLater, accepts, build, import_optional
 from methods.arguments import check_float, check_int, check_keywords
 from methods.base import Decision, MethodError, Scheduler, Suggestion, Trial, TrialStatus
 from methods.registry import register
@@ -128,7 +128,7 @@ def _plain(value: Any) -> Any:
 
 
 @register("synetune")
-class SyneTuneScheduler(Scheduler):
+class SyneTuneScheduler(BindsLater):
     """A Syne Tune scheduler behind hposim's scheduler protocol.
 
     Arguments: ``scheduler`` (the name of a class in ``syne_tune.optimizer.baselines``, e.g.
@@ -161,6 +161,8 @@ class SyneTuneScheduler(Scheduler):
         >>> type(sched.scheduler).__name__, sched.resource_attr, sched.scheduler.max_t
         ('ASHA', 'epoch', 4)
     """
+
+    several_word = "a multi-objective Syne Tune scheduler"
 
     paper = ("Salinas, Seeger, Klein, Perrone, Wistuba & Archambeau 2022, Syne Tune: A Library for Large Scale "
              "Hyperparameter Tuning and Reproducible Research (AutoML Conf); the scheduler's own paper applies")
@@ -200,26 +202,8 @@ class SyneTuneScheduler(Scheduler):
         else:
             self._cls = self._check_named(scheduler)
         self._spec = scheduler
-        if config_space is None:
-            given = [k for k, v in (("metric", metric), ("fidelity_values", fidelity_values),
-                                    ("candidates", candidates)) if v is not None]
-            if given:
-                raise MethodError(f"{given} given without a configuration space; give config_space too, or none "
-                                  f"of them (simulate binds the scheduler to the blackbox)")
-            return
-        if metric is None:
-            raise MethodError("metric is required with a configuration space (the name of the objective to "
-                              "optimize, or several names for a multi-objective Syne Tune scheduler)")
-        self._setup(config_space, metric=metric, mode=mode, fidelity_values=fidelity_values, seed=seed,
-                    candidates=candidates)
-
-    def bind(self, config_space: ConfigurationSpace, *, metric: str | Sequence[str],
-             mode: str | Sequence[str] = "min", fidelity_values: Sequence[Any] | None = None, seed: int = 0,
-             candidates: Sequence[Mapping[str, Any]] | None = None) -> None:
-        if self.bound:
-            super().bind(config_space, metric=metric)
-        self._setup(config_space, metric=metric, mode=mode, fidelity_values=fidelity_values, seed=seed,
-                    candidates=candidates)
+        self._setup_or_defer(config_space, metric=metric, mode=mode, fidelity_values=fidelity_values, seed=seed,
+                             candidates=candidates)
 
     # ------------------------------------------------------------------ building
     def _check_named(self, name: Any) -> type:
