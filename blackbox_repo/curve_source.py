@@ -58,6 +58,8 @@ class CurveSource(Protocol):
         (None, False, [[0.25], [0.125]], None)
     """
 
+    # the attributes of blackbox_repo.blackbox.Blackbox, restated on purpose: a Protocol declares
+    # what the simulator reads, independently of the base class that implements it
     configuration_space: ConfigurationSpace
     fidelity_name: str
     fidelity_values: np.ndarray

@@ -361,6 +361,8 @@ class RegressorCurveModel(CurveModel):
         return {k: v for k, v in self.__dict__.items() if k != "_folded"}
 
 
+# The regressor families below have one shape on purpose (the hooks of RegressorCurveModel:
+# family, defaults, regressor_class, predict_regressor): a deliberate repeat, one class per family.
 class RandomForestCurveModel(RegressorCurveModel):
     """scikit-learn's ``RandomForestRegressor``, evaluated from its leaves (``forest_predict``).
 
