@@ -41,7 +41,8 @@ __all__ = ["load_study", "StudyResults", "aggregate", "STATS", "X_AXES", "check_
 STATS = ("mean_se", "median_iqr", "iqm")
 #: what trajectories are sampled against: simulated seconds, or the number of evaluations (reports)
 X_AXES = ("time", "evaluations")
-RUN_COLUMNS = ["benchmark", "method", "seed", "status", "metric", "mode", "wall_seconds", "n_trials",
+RUN_COLUMNS = ["benchmark", "method", "seed", "status", "metric", "mode", "wall_seconds", "suggest_seconds",
+               "n_trials",
                "n_reports", "best", "final_time", "decision_time_total", "optimum", "worst", "max_time",
                "error", "path", "source", "end_reason", "end_time", "metrics", "modes",
                # what produced the run (``studies.fingerprint``)
@@ -447,7 +448,13 @@ class StudyResults:
 
     # ------------------------------------------------------------------ decision time
     def decision_times(self) -> pd.DataFrame:
-        """Per done run: total scheduler decision time (s), number of decisions, mean per decision (ms)."""
+        """Per done run: the scheduler's measured decision time, ``suggest()`` calls included (where
+        a model-based method spends its time) as well as the decisions on reports.
+
+        Columns: ``total_s`` (suggest + report decisions, s), ``suggest_s``, ``report_s``,
+        ``n_decisions`` (reports decided + trials started) and ``per_decision_ms``. Runs written
+        without the suggest time (Syne Tune imports, old runs) count their report decisions only.
+        """
         rows = []
         for r in self.done.itertuples(index=False):
             df = self.read_run(r.benchmark, r.method, r.seed, ["decision_time"])
@@ -455,13 +462,19 @@ class StudyResults:
                 continue
             d = df["decision_time"].to_numpy(dtype=float)
             calls = d[np.isfinite(d) & (d > 0)]
-            total = float(calls.sum())
+            report = float(calls.sum())
+            suggest = getattr(r, "suggest_seconds", None)
+            suggest = float(suggest) if suggest is not None and np.isfinite(suggest) else 0.0
+            n_trials = getattr(r, "n_trials", None)
+            starts = int(n_trials) if suggest > 0 and n_trials is not None and np.isfinite(n_trials) else 0
+            n = len(calls) + starts
+            total = report + suggest
             rows.append({"benchmark": r.benchmark, "method": r.method, "seed": r.seed, "total_s": total,
-                         "n_decisions": int(len(calls)),
-                         "per_decision_ms": 1000 * total / len(calls) if len(calls) else np.nan,
+                         "suggest_s": suggest, "report_s": report, "n_decisions": n,
+                         "per_decision_ms": 1000 * total / n if n else np.nan,
                          "wall_seconds": r.wall_seconds})
-        return pd.DataFrame(rows, columns=["benchmark", "method", "seed", "total_s", "n_decisions",
-                                           "per_decision_ms", "wall_seconds"])
+        return pd.DataFrame(rows, columns=["benchmark", "method", "seed", "total_s", "suggest_s", "report_s",
+                                           "n_decisions", "per_decision_ms", "wall_seconds"])
 
     # ------------------------------------------------------------------ combining
     def select(self, methods: Sequence[str] | None = None, benchmarks: Sequence[str] | None = None
@@ -516,7 +529,9 @@ def _runs_row(st: Any, source: str = "hposim") -> dict:
     stop = run.get("stop", {}) or {}
     return {**_end_of_run(meta), "benchmark": st.benchmark, "method": st.method, "seed": st.seed, "status": st.status,
             "metric": meta.get("metric", run.get("metric")), "mode": meta.get("mode", run.get("mode")) or "min",
-            "wall_seconds": meta.get("wall_seconds"), "n_trials": s.get("n_trials"),
+            "wall_seconds": meta.get("wall_seconds"),
+            "suggest_seconds": (meta.get("simulation") or {}).get("suggest_seconds", meta.get("suggest_seconds")),
+            "n_trials": s.get("n_trials"),
             "n_reports": s.get("n_reports"), "best": s.get("best"), "final_time": s.get("final_time"),
             "decision_time_total": s.get("decision_time_total"), "optimum": info.get("optimum"),
             "worst": info.get("worst"), "max_time": stop.get("max_time"),
@@ -562,7 +577,8 @@ def _load_hposim(path: str, storage_options: Mapping[str, Any] | None) -> StudyR
 def _runs_frame(rows: list[dict]) -> pd.DataFrame:
     """``StudyResults.runs`` from one dict per run (``RUN_COLUMNS``; missing numbers are NaN)."""
     runs = pd.DataFrame(rows, columns=RUN_COLUMNS)
-    for c in ("wall_seconds", "best", "final_time", "decision_time_total", "optimum", "worst", "max_time"):
+    for c in ("wall_seconds", "suggest_seconds", "best", "final_time", "decision_time_total", "optimum", "worst",
+              "max_time"):
         runs[c] = pd.to_numeric(runs[c], errors="coerce")
     return runs
 

@@ -312,7 +312,8 @@ def plot_critical_difference(study: StudyResults, alpha: float = 0.05, colors: M
 
 
 def plot_decision_time(study: StudyResults, colors: Mapping[str, Any] | None = None):
-    """Scheduler decision time per method: per decision (ms) and per run (s), log scale."""
+    """Scheduler decision time per method, ``suggest()`` included: per decision (ms) and per run
+    (s), log scale."""
     dt = study.decision_times()
     methods = [m for m in study.methods if m in set(dt["method"])]
     colors = colors or method_colors(study.methods)
@@ -332,7 +333,7 @@ def plot_decision_time(study: StudyResults, colors: Mapping[str, Any] | None = N
             ax.set_yscale("log")
         ax.set_ylabel(label)
         ax.grid(alpha=0.3, axis="y", which="both")
-    axes[0].set_title("Optimizer overhead per decision (wall clock)", fontsize=10)
+    axes[0].set_title("Optimizer time per decision (suggest + report decisions, wall clock)", fontsize=10)
     axes[1].set_title("Summed over a run (wall clock)", fontsize=10)
     fig.tight_layout()
     return fig

@@ -119,3 +119,22 @@ def test_trajectory_by_number_of_evaluations(study_path):
     assert np.allclose(np.diff(np.log(log["evaluations"].unique())), np.log(30) / 9)
     with pytest.raises(ValueError, match="x-axis 'evals' is not valid; allowed: 'time', 'evaluations'"):
         st.trajectories(x="evals")
+
+
+def test_decision_times_include_the_suggest_calls(tmp_path):
+    # a model-based method spends its time in suggest(): the decision-time table must count it
+    d = {"name": "dt", "seeds": 1,
+         "methods": {"RS": {"method": "RandomSearch"}, "BO": {"method": "BayesianOptimization"}},
+         "benchmarks": {"bc": {"blackbox": "mlp-sklearn/breast_cancer", "metric": "valid_error", "mode": "min",
+                               "n_workers": 2, "max_trials": 15}}}
+    s = run_study(Study.from_dict(d), str(tmp_path), progress=False)
+    assert s.ok
+    st = load_study(str(tmp_path / "dt"))
+    dt = st.decision_times().set_index("method")
+    runs = st.runs.set_index("method")
+    for m in ("RS", "BO"):
+        assert dt.loc[m, "suggest_s"] == pytest.approx(runs.loc[m, "suggest_seconds"]) and dt.loc[m, "suggest_s"] > 0
+        assert dt.loc[m, "total_s"] == pytest.approx(dt.loc[m, "suggest_s"] + dt.loc[m, "report_s"])
+        assert dt.loc[m, "n_decisions"] >= runs.loc[m, "n_trials"]
+    # fitting a GP per suggestion costs far more than drawing at random
+    assert dt.loc["BO", "suggest_s"] > 5 * dt.loc["RS", "suggest_s"]
