@@ -144,3 +144,15 @@ def private_synetune_folder(prefix: str):
         yield Path(workdir)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+def quiet_tuner(backend: Any, scheduler: Any, callbacks: list, *, max_time: float, n_workers: int,
+                name: str) -> Any:
+    """A Syne Tune ``Tuner`` over a simulator backend that neither prints, saves nor sleeps, stopped
+    after ``max_time`` simulated seconds (the setup every ``st_*_side.py`` experiment uses)."""
+    from syne_tune import StoppingCriterion, Tuner
+    return Tuner(trial_backend=backend, scheduler=scheduler,
+                 stop_criterion=StoppingCriterion(max_wallclock_time=max_time),
+                 n_workers=n_workers, sleep_time=0, callbacks=callbacks,
+                 save_tuner=False, results_update_interval=1e9, print_update_interval=1e9,
+                 tuner_name=name)

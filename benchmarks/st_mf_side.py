@@ -34,7 +34,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from st_common import (best_final_callback, emit, memory_status, peak_rss_mb,  # noqa: E402
+from st_common import (quiet_tuner, best_final_callback, emit, memory_status, peak_rss_mb,  # noqa: E402
                        private_synetune_folder, read_exchange_meta, st_blackbox_from_exchange)
 from st_simulator_side import _counting_callback  # noqa: E402
 
@@ -72,7 +72,6 @@ def make_scheduler(method: str, config_space: dict, metric: str, resource_attr: 
 def simulate(bb, meta: dict, method: str, seed: int, args: argparse.Namespace) -> dict:
     import syne_tune
     import syne_tune.tuner as st_tuner
-    from syne_tune import StoppingCriterion, Tuner
     from syne_tune.blackbox_repository.simulated_tabular_backend import UserBlackboxBackend
 
     st_tuner.print_best_metric_found = lambda *a, **k: None
@@ -86,11 +85,8 @@ def simulate(bb, meta: dict, method: str, seed: int, args: argparse.Namespace) -
     setup_s = time.perf_counter() - t_setup
     counting = _counting_callback(metric, args.max_time)
     finals = best_final_callback(metric, meta["fidelity_name"], max_epoch, args.max_time)
-    tuner = Tuner(trial_backend=backend, scheduler=scheduler,
-                  stop_criterion=StoppingCriterion(max_wallclock_time=args.max_time),
-                  n_workers=args.n_workers, sleep_time=0, callbacks=[counting, finals],
-                  save_tuner=False, results_update_interval=1e9, print_update_interval=1e9,
-                  tuner_name=f"st13-mf-{method}-{seed}")
+    tuner = quiet_tuner(backend, scheduler, [counting, finals], max_time=args.max_time,
+                        n_workers=args.n_workers, name=f"st13-mf-{method}-{seed}")
     profiler = cProfile.Profile() if args.profile_dir else None
     t0, c0 = time.perf_counter(), time.process_time()
     if profiler is not None:

@@ -214,7 +214,7 @@ class OptunaScheduler(BindsLater):
             scratch = optuna.create_study(sampler=probe, directions=directions)
             try:
                 scratch.ask(self.distributions)
-            except (ValueError, TypeError, NotImplementedError, ImportError) as e:
+            except (ValueError, TypeError, RuntimeError, ImportError) as e:   # what samplers raise for a study they cannot run
                 several = f" with several objectives {self.metrics}" if len(directions) > 1 else ""
                 raise MethodError(f"Optuna sampler {name} cannot run this study{several}: {e}") from None
 
